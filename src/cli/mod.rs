@@ -1,0 +1,100 @@
+//! Command-line entry: global flags, the TUI by default, and one subcommand per pane's job.
+//!
+//! Every subcommand lives in its own file with an `Args` struct and
+//! `async fn run(args, &GlobalArgs) -> anyhow::Result<i32>` returning the process exit code.
+
+pub mod clusters;
+pub mod create;
+pub mod drafts;
+pub mod output;
+pub mod platform;
+pub mod reserved;
+pub mod sandbox;
+pub mod timeline;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "acp-cockpit",
+    version,
+    about = "A full-screen terminal cockpit for Alauda Container Platform",
+    long_about = "A full-screen terminal cockpit for Alauda Container Platform (ACP).\n\n\
+        With no subcommand it opens the TUI. With no kubeconfig, or with --sandbox, it runs on an \
+        embedded sandbox platform on loopback."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context of the platform's global cluster.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Refuse every action that writes to a platform.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Run on the embedded sandbox platform instead of a real one.
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+    /// Theme name (dark, light, high-contrast, mono) or a path to a theme file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Keymap name (default, vim) or a path to a keymap file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub keymap: Option<String>,
+    /// When to use colors, and how many.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+    Truecolor,
+    #[value(name = "256")]
+    C256,
+    #[value(name = "16")]
+    C16,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Print every path, version, theme and keymap in use.
+    Info,
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// List the clusters of the platform.
+    Clusters(clusters::Args),
+    /// Show a cluster's creation conditions as a timeline.
+    Timeline(timeline::Args),
+    /// Check a Cluster manifest against every creation rule.
+    Validate(validate::Args),
+    /// Create a cluster from a manifest.
+    Create(create::Args),
+    /// Manage saved node drafts.
+    Drafts(drafts::Args),
+    /// SSH preflight of the nodes of a Cluster manifest.
+    Preflight(reserved::Args),
+    /// etcd encryption key rotation status.
+    Etcd(reserved::Args),
+    /// Built-in registry access checks.
+    Registry(reserved::Args),
+    /// Run the sandbox platform.
+    Sandbox(sandbox::Args),
+}

@@ -1,0 +1,1 @@
+//! draft (being built).

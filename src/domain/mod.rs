@@ -1,0 +1,9 @@
+//! Pure domain types and rules: no tokio, no I/O, no terminal.
+
+pub mod cluster;
+pub mod draft;
+pub mod etcd;
+pub mod network;
+pub mod registry;
+pub mod rules;
+pub mod timeline;

@@ -1,0 +1,54 @@
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use acp_cockpit::cli::{Cli, Sub};
+
+fn main() -> ExitCode {
+    // kube, reqwest and russh all reach rustls; one process-wide provider avoids the
+    // "could not determine the process-level CryptoProvider" panic.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("acp-cockpit: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        let global = cli.global;
+        match cli.command {
+            None => Ok(2),
+            Some(Sub::Info) => Ok(0),
+            Some(Sub::Completions { shell }) => {
+                clap_complete::generate(
+                    shell,
+                    &mut Cli::command(),
+                    "acp-cockpit",
+                    &mut std::io::stdout(),
+                );
+                Ok(0)
+            }
+            Some(Sub::Clusters(a)) => acp_cockpit::cli::clusters::run(a, &global).await,
+            Some(Sub::Timeline(a)) => acp_cockpit::cli::timeline::run(a, &global).await,
+            Some(Sub::Validate(a)) => acp_cockpit::cli::validate::run(a, &global).await,
+            Some(Sub::Create(a)) => acp_cockpit::cli::create::run(a, &global).await,
+            Some(Sub::Drafts(a)) => acp_cockpit::cli::drafts::run(a, &global).await,
+            Some(Sub::Preflight(_)) => acp_cockpit::cli::reserved::run("preflight"),
+            Some(Sub::Etcd(_)) => acp_cockpit::cli::reserved::run("etcd"),
+            Some(Sub::Registry(_)) => acp_cockpit::cli::reserved::run("registry"),
+            Some(Sub::Sandbox(a)) => acp_cockpit::cli::sandbox::run(a, &global).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("acp-cockpit: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The sandbox platform: an ACP `global` cluster on loopback that speaks real Kubernetes.
+
+pub mod apiserver;

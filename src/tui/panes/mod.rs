@@ -1,0 +1,147 @@
+//! The six panes and the contract between a pane and the shell.
+//!
+//! A pane is plain state: it renders itself, turns keymap actions (and, while a text field has
+//! focus, raw keys) into [`Effect`]s, and folds engine events into its state. It never awaits.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+use ratatui::{Frame, layout::Rect};
+
+use crate::engine::{Command, Event, Toast};
+use crate::tui::theme::Theme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PaneId {
+    Clusters,
+    Create,
+    Drafts,
+    Timeline,
+    Etcd,
+    Registry,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 6] = [
+        PaneId::Clusters,
+        PaneId::Create,
+        PaneId::Drafts,
+        PaneId::Timeline,
+        PaneId::Etcd,
+        PaneId::Registry,
+    ];
+
+    /// Name of the pane's keymap layer and of its `:command`.
+    pub fn key(self) -> &'static str {
+        match self {
+            PaneId::Clusters => "clusters",
+            PaneId::Create => "create",
+            PaneId::Drafts => "drafts",
+            PaneId::Timeline => "timeline",
+            PaneId::Etcd => "etcd",
+            PaneId::Registry => "registry",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Clusters => "Clusters",
+            PaneId::Create => "Create",
+            PaneId::Drafts => "Drafts",
+            PaneId::Timeline => "Timeline",
+            PaneId::Etcd => "etcd",
+            PaneId::Registry => "Registry",
+        }
+    }
+}
+
+/// What the shell knows that every pane may need while drawing.
+pub struct RenderCtx<'a> {
+    pub theme: &'a Theme,
+    /// The clock, fixed in tests so snapshots are stable.
+    pub now: DateTime<Utc>,
+    pub readonly: bool,
+    pub sandbox: bool,
+}
+
+/// A mutating action that must pass the safety gate: `--readonly`, RBAC, then a confirmation
+/// that defaults to Cancel.
+#[derive(Debug)]
+pub struct Guarded {
+    /// One line shown in the confirmation, e.g. "Create cluster demo on platform sandbox".
+    pub title: String,
+    /// What will happen, shown under the title.
+    pub detail: String,
+    /// The access the action needs, checked with a SelfSubjectAccessReview before asking.
+    pub access: Option<Access>,
+    /// Sent to the engine only after the user confirmed.
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub verb: String,
+    pub group: String,
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+/// What a pane asks the shell to do.
+#[derive(Debug)]
+pub enum Effect {
+    Engine(Command),
+    Guarded(Guarded),
+    /// Switch to a pane, optionally opening it on something (a cluster name).
+    Open(PaneId, Option<String>),
+    Toast(Toast),
+    /// Leave the alternate screen, run a program in the foreground, come back.
+    Suspend(SuspendJob),
+}
+
+/// A program to run with the terminal handed over (e.g. `$EDITOR` on a YAML file, a login plugin).
+#[derive(Debug, Clone)]
+pub struct SuspendJob {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Tag that comes back to the pane in [`Pane::on_resumed`].
+    pub tag: String,
+}
+
+pub trait Pane {
+    fn id(&self) -> PaneId;
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx);
+
+    /// A keymap action of this pane's layer (e.g. "select_next", "open", "filter").
+    fn on_action(&mut self, action: &str) -> Vec<Effect>;
+
+    /// True while the pane edits text: the shell then hands it raw keys first.
+    fn wants_text_input(&self) -> bool {
+        false
+    }
+
+    /// A raw key while [`Pane::wants_text_input`] is true. `None` lets the shell handle it.
+    fn on_key(&mut self, _key: KeyEvent) -> Option<Vec<Effect>> {
+        None
+    }
+
+    /// Pasted text (bracketed paste) while editing.
+    fn on_paste(&mut self, _text: &str) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// An engine event; returns true when the pane's visible state changed.
+    fn on_event(&mut self, _event: &Event) -> bool {
+        false
+    }
+
+    /// The pane becomes visible, optionally on a target (`:timeline demo`).
+    fn on_open(&mut self, _target: Option<&str>) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// A suspended job ended; `ok` is its exit status.
+    fn on_resumed(&mut self, _tag: &str, _ok: bool) -> Vec<Effect> {
+        Vec::new()
+    }
+}
