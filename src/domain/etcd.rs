@@ -1,1 +1,412 @@
-//! etcd (being built).
+//! `EtcdEncryptionConfig` (`cluster.alauda.io/v1alpha1`): the object ACP's
+//! etcd-encryption-manager reads its settings from and reports key rotation progress on.
+//!
+//! The manager rotates the key, rewrites `encryption-provider.conf` on every control-plane node
+//! (`status.deployStatus`, one entry per node), hot-reloads kube-apiserver, then re-encrypts
+//! the listed resources (`status.migration`). A rotation is done when every node and the
+//! migration report `Success` at the current `status.revision`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// API group of the resource.
+pub const GROUP: &str = "cluster.alauda.io";
+/// The only version.
+pub const VERSION: &str = "v1alpha1";
+/// The object the manager uses; it is cluster-scoped.
+pub const DEFAULT_NAME: &str = "default";
+/// `spec.type` of the only supported algorithm (256-bit AES-GCM).
+pub const TYPE_AESGCM: &str = "aesgcm";
+/// The rotation interval ACP ships with: seven days.
+pub const DEFAULT_ROTATION_INTERVAL: &str = "168h0m0s";
+/// Resources ACP encrypts by default.
+pub const DEFAULT_RESOURCES: [&str; 2] = ["secrets", "configmaps"];
+/// How many keys the manager keeps, newest first.
+pub const KEPT_KEYS: usize = 8;
+
+/// `EtcdEncryptionConfig.spec`.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[kube(
+    group = "cluster.alauda.io",
+    version = "v1alpha1",
+    kind = "EtcdEncryptionConfig",
+    status = "EtcdEncryptionStatus",
+    shortname = "eec",
+    derive = "PartialEq",
+    derive = "Default"
+)]
+#[serde(rename_all = "camelCase")]
+pub struct EtcdEncryptionConfigSpec {
+    /// Resources to encrypt, e.g. `secrets`, `configmaps`.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Go duration text, e.g. `168h0m0s`.
+    #[serde(default)]
+    pub rotation_interval: String,
+    /// `aesgcm`.
+    #[serde(rename = "type", default)]
+    pub type_: String,
+}
+
+impl EtcdEncryptionConfigSpec {
+    /// ACP's defaults: secrets and configmaps, AES-GCM, every 168 h.
+    pub fn acp_default() -> Self {
+        EtcdEncryptionConfigSpec {
+            resources: DEFAULT_RESOURCES.iter().map(|s| s.to_string()).collect(),
+            rotation_interval: DEFAULT_ROTATION_INTERVAL.to_string(),
+            type_: TYPE_AESGCM.to_string(),
+        }
+    }
+
+    /// The rotation interval, or why it cannot be read.
+    pub fn rotation_interval(&self) -> Result<Duration, String> {
+        parse_go_duration(&self.rotation_interval)
+    }
+}
+
+/// `EtcdEncryptionConfig.status`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EtcdEncryptionStatus {
+    /// The key revision the manager is rolling out (or has rolled out).
+    #[serde(default)]
+    pub revision: i64,
+    /// Per control-plane node (keyed by node IP in ACP's own example).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deploy_status: BTreeMap<String, NodeDeployStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<MigrationStatus>,
+}
+
+/// `status.deployStatus[<node>]`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+pub struct NodeDeployStatus {
+    #[serde(default)]
+    pub revision: i64,
+    /// `Processing`, `Updated`, `Success`, `UpdateFailed`, `RestartFailed`.
+    #[serde(default)]
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `status.migration`: re-encryption of the listed resources with the newest key.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationStatus {
+    #[serde(default)]
+    pub revision: i64,
+    /// `Processing`, `Success`, `Failed`.
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub resources: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// RFC 3339; kept as text so that an odd value never makes the object unreadable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_timestamp: Option<String>,
+}
+
+/// `deployStatus[].state` values.
+pub mod deploy_state {
+    pub const PROCESSING: &str = "Processing";
+    pub const UPDATED: &str = "Updated";
+    pub const SUCCESS: &str = "Success";
+    pub const UPDATE_FAILED: &str = "UpdateFailed";
+    pub const RESTART_FAILED: &str = "RestartFailed";
+}
+
+/// `migration.state` values.
+pub mod migration_state {
+    pub const PROCESSING: &str = "Processing";
+    pub const SUCCESS: &str = "Success";
+    pub const FAILED: &str = "Failed";
+}
+
+/// How one node stands in the current rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeVerdict {
+    /// On the current revision and reloaded.
+    Done,
+    /// Working on the current revision (`Processing` or `Updated`).
+    InProgress,
+    /// Still reports an older revision: the manager has not reached it yet, or it is stuck.
+    Behind { node_revision: i64 },
+    /// `UpdateFailed` or `RestartFailed`.
+    Failed { state: String, message: String },
+    /// A state this version does not know.
+    Unknown(String),
+}
+
+/// How the whole rotation stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationVerdict {
+    /// No status yet: the manager has not reported (not installed, or just started).
+    NotReported,
+    /// Every node and the migration are done at the current revision.
+    Healthy,
+    /// Nodes or the migration are still working; nothing has failed.
+    Rotating,
+    /// At least one node failed or the migration failed.
+    Failed,
+}
+
+impl fmt::Display for RotationVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RotationVerdict::NotReported => "not reported",
+            RotationVerdict::Healthy => "healthy",
+            RotationVerdict::Rotating => "rotating",
+            RotationVerdict::Failed => "failed",
+        })
+    }
+}
+
+impl EtcdEncryptionStatus {
+    /// The verdict for one node's entry, judged against the overall revision.
+    pub fn node_verdict(&self, node: &NodeDeployStatus) -> NodeVerdict {
+        match node.state.as_str() {
+            deploy_state::UPDATE_FAILED | deploy_state::RESTART_FAILED => NodeVerdict::Failed {
+                state: node.state.clone(),
+                message: node.message.clone().unwrap_or_default(),
+            },
+            _ if node.revision < self.revision => NodeVerdict::Behind {
+                node_revision: node.revision,
+            },
+            deploy_state::SUCCESS => NodeVerdict::Done,
+            deploy_state::PROCESSING | deploy_state::UPDATED => NodeVerdict::InProgress,
+            other => NodeVerdict::Unknown(other.to_string()),
+        }
+    }
+
+    /// Each node with its verdict, in key order.
+    pub fn node_verdicts(&self) -> Vec<(&str, NodeVerdict)> {
+        self.deploy_status
+            .iter()
+            .map(|(k, v)| (k.as_str(), self.node_verdict(v)))
+            .collect()
+    }
+
+    /// Nodes that did not reach the current revision, or failed on it.
+    pub fn lagging_nodes(&self) -> Vec<&str> {
+        self.node_verdicts()
+            .into_iter()
+            .filter(|(_, v)| !matches!(v, NodeVerdict::Done | NodeVerdict::InProgress))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// Whether the migration finished at the current revision.
+    pub fn migration_done(&self) -> bool {
+        self.migration
+            .as_ref()
+            .is_some_and(|m| m.state == migration_state::SUCCESS && m.revision >= self.revision)
+    }
+
+    /// The overall verdict.
+    pub fn verdict(&self) -> RotationVerdict {
+        if self.revision == 0 && self.deploy_status.is_empty() && self.migration.is_none() {
+            return RotationVerdict::NotReported;
+        }
+        let verdicts = self.node_verdicts();
+        let migration_failed = self
+            .migration
+            .as_ref()
+            .is_some_and(|m| m.state == migration_state::FAILED);
+        if migration_failed
+            || verdicts
+                .iter()
+                .any(|(_, v)| matches!(v, NodeVerdict::Failed { .. }))
+        {
+            return RotationVerdict::Failed;
+        }
+        let nodes_done = verdicts.iter().all(|(_, v)| *v == NodeVerdict::Done);
+        if nodes_done && self.migration_done() {
+            RotationVerdict::Healthy
+        } else {
+            RotationVerdict::Rotating
+        }
+    }
+}
+
+/// Parses a Go `time.Duration` string such as `168h0m0s`, `90m`, `1.5h` or `500ms`.
+pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    let bad = |why: &str| {
+        format!("rotation interval {text:?} is not a duration ({why}); write it like 168h0m0s")
+    };
+    if s.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.starts_with('-') {
+        return Err(bad("it is negative"));
+    }
+    let s = s.strip_prefix('+').unwrap_or(s);
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return Err(bad("a number is missing"));
+        }
+        let value: f64 = rest[..num_len]
+            .parse()
+            .map_err(|_| bad("a number is malformed"))?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "" => return Err(bad("a unit is missing")),
+            _ => return Err(bad("the unit is not one of h, m, s, ms, us, ns")),
+        };
+        rest = &rest[unit_len..];
+        total += value * seconds;
+    }
+    if !total.is_finite() || total > u64::MAX as f64 / 2.0 {
+        return Err(bad("it is too large"));
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// Formats a duration the way Go prints one with whole seconds: `168h0m0s`, `5m0s`, `30s`.
+pub fn format_go_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::Resource;
+
+    const DOC_EXAMPLE: &str = r#"{
+      "apiVersion": "cluster.alauda.io/v1alpha1",
+      "kind": "EtcdEncryptionConfig",
+      "metadata": {"name": "default"},
+      "spec": {"resources": ["secrets", "configmaps"], "rotationInterval": "168h0m0s", "type": "aesgcm"},
+      "status": {
+        "deployStatus": {
+          "192.168.100.1": {"revision": 3, "state": "Success"},
+          "192.168.100.2": {"revision": 3, "state": "Success"},
+          "192.168.100.3": {"revision": 3, "state": "Success"}
+        },
+        "migration": {"completeTimestamp": "2025-05-27T05:47:01Z", "resources": ["secrets", "configmaps"], "revision": 3, "state": "Success"},
+        "revision": 3
+      }
+    }"#;
+
+    fn doc() -> EtcdEncryptionConfig {
+        serde_json::from_str(DOC_EXAMPLE).expect("doc example parses")
+    }
+
+    #[test]
+    fn the_documented_example_is_healthy() {
+        let e = doc();
+        assert_eq!(EtcdEncryptionConfig::group(&()), GROUP);
+        assert_eq!(EtcdEncryptionConfig::version(&()), VERSION);
+        assert_eq!(e.spec, EtcdEncryptionConfigSpec::acp_default());
+        let st = e.status.expect("status");
+        assert_eq!(st.verdict(), RotationVerdict::Healthy);
+        assert!(st.lagging_nodes().is_empty());
+        assert_eq!(
+            st.migration
+                .as_ref()
+                .and_then(|m| m.complete_timestamp.as_deref()),
+            Some("2025-05-27T05:47:01Z")
+        );
+    }
+
+    #[test]
+    fn a_node_behind_or_failed_is_reported() {
+        let mut st = doc().status.expect("status");
+        st.revision = 4;
+        st.deploy_status
+            .get_mut("192.168.100.1")
+            .expect("n1")
+            .revision = 4;
+        st.migration.as_mut().expect("m").state = "Processing".into();
+        st.migration.as_mut().expect("m").revision = 4;
+        assert_eq!(st.verdict(), RotationVerdict::Rotating);
+        assert_eq!(st.lagging_nodes(), vec!["192.168.100.2", "192.168.100.3"]);
+        let n3 = st.deploy_status.get_mut("192.168.100.3").expect("n3");
+        n3.state = "RestartFailed".into();
+        n3.message = Some("kube-apiserver did not come back".into());
+        assert_eq!(st.verdict(), RotationVerdict::Failed);
+        assert!(matches!(
+            st.node_verdict(&st.deploy_status["192.168.100.3"]),
+            NodeVerdict::Failed { ref state, .. } if state == "RestartFailed"
+        ));
+    }
+
+    #[test]
+    fn empty_status_is_not_reported_and_in_progress_is_rotating() {
+        assert_eq!(
+            EtcdEncryptionStatus::default().verdict(),
+            RotationVerdict::NotReported
+        );
+        let mut st = doc().status.expect("status");
+        st.deploy_status.get_mut("192.168.100.2").expect("n2").state = "Updated".into();
+        assert_eq!(st.verdict(), RotationVerdict::Rotating);
+        assert!(st.lagging_nodes().is_empty());
+    }
+
+    #[test]
+    fn go_durations_parse_and_format() {
+        assert_eq!(
+            parse_go_duration("168h0m0s"),
+            Ok(Duration::from_secs(168 * 3600))
+        );
+        assert_eq!(parse_go_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_go_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_go_duration("0"), Ok(Duration::ZERO));
+        for bad in ["", "10", "h", "5x", "-1h", "1h-"] {
+            let err = parse_go_duration(bad).expect_err(bad);
+            assert!(err.contains("168h0m0s"), "{err}");
+        }
+        assert_eq!(
+            format_go_duration(Duration::from_secs(168 * 3600)),
+            "168h0m0s"
+        );
+        assert_eq!(format_go_duration(Duration::from_secs(300)), "5m0s");
+        assert_eq!(format_go_duration(Duration::from_secs(42)), "42s");
+    }
+
+    #[test]
+    fn status_round_trips_without_empty_fields() {
+        let e = doc();
+        let v = serde_json::to_value(&e).expect("ser");
+        let back: EtcdEncryptionConfig = serde_json::from_value(v.clone()).expect("de");
+        assert_eq!(back, e);
+        assert!(
+            v["status"]["deployStatus"]["192.168.100.1"]
+                .get("message")
+                .is_none()
+        );
+        assert_eq!(v["spec"]["rotationInterval"], "168h0m0s");
+    }
+}
