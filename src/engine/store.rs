@@ -1,29 +1,741 @@
-//! Drafts and other state on disk: atomic writes, locking, backups.
+//! Drafts on disk: atomic writes, locking, corrupt files moved aside.
+//!
+//! Layout: one JSON file per draft, `<data dir>/drafts/<name>.json`, plus a `.lock` file. Every
+//! read-modify-write holds an exclusive `fs4` lock on `.lock`, so two cockpits on the same
+//! machine serialize their changes; each draft carries a revision, so a save based on an older
+//! revision is refused instead of overwriting someone else's change. A write goes to a temporary
+//! file in the same directory, is fsynced, renamed over the target and the directory fsynced,
+//! so a crash at any moment leaves either the old or the new draft, never half of one.
+//! A file that does not parse is renamed to `<file>.corrupt-<timestamp>` and reported.
 
-use std::path::PathBuf;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use chrono::Utc;
+use fs4::fs_std::FileExt;
+use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::Event;
+use super::{Event, Toast};
+use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, validate_name};
 
-#[derive(Debug)]
-pub enum DraftCommand {}
+const DRAFT_EXT: &str = "json";
+const LOCK_FILE: &str = ".lock";
+const TMP_PREFIX: &str = ".tmp-";
 
+/// What went wrong, worded for the user with the fix when one is known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("no draft named '{0}'")]
+    NotFound(String),
+    #[error("a draft named '{0}' already exists")]
+    Exists(String),
+    #[error(
+        "draft '{name}' was changed by another cockpit (revision {found}, expected {expected})"
+    )]
+    Conflict {
+        name: String,
+        expected: u64,
+        found: u64,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{context}: {message}")]
+    Io { context: String, message: String },
+}
+
+impl StoreError {
+    fn io(context: impl Into<String>, e: std::io::Error) -> Self {
+        StoreError::Io {
+            context: context.into(),
+            message: e.to_string(),
+        }
+    }
+
+    /// How to fix it, when known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            StoreError::NotFound(_) => Some("list the drafts to see their names".into()),
+            StoreError::Exists(_) => Some("choose another name or delete the old draft".into()),
+            StoreError::Conflict { .. } => {
+                Some("restore the draft again to see the other change, then save".into())
+            }
+            StoreError::Invalid(_) => None,
+            StoreError::Io { .. } => Some(
+                "check that the data directory exists and is writable \
+                 (ACP_COCKPIT_DATA_DIR overrides it)"
+                    .into(),
+            ),
+        }
+    }
+
+    pub fn to_toast(&self) -> Toast {
+        Toast::error(self.to_string(), self.hint())
+    }
+}
+
+/// A draft file that did not parse and was moved aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CorruptDraft {
+    /// The file as it was named.
+    pub file: PathBuf,
+    /// Where it is now.
+    pub moved_to: PathBuf,
+    pub error: String,
+}
+
+/// Every draft, newest first, and any corrupt files found on the way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    pub drafts: Vec<Draft>,
+    pub corrupt: Vec<CorruptDraft>,
+}
+
+impl Listing {
+    pub fn latest(&self) -> Option<&Draft> {
+        self.drafts.first()
+    }
+}
+
+/// The drafts directory. Cheap to create; every operation locks, works, unlocks.
 #[derive(Debug, Clone)]
-pub enum DraftEvent {}
+pub struct DraftStore {
+    dir: PathBuf,
+}
+
+/// Holds the exclusive lock until dropped (closing the file releases an `flock`).
+struct LockGuard {
+    _file: File,
+}
+
+impl DraftStore {
+    /// The store under a data directory (`<data_dir>/drafts`), created on first write.
+    pub fn new(data_dir: &Path) -> Self {
+        DraftStore {
+            dir: data_dir.join("drafts"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path_of(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.{DRAFT_EXT}"))
+    }
+
+    fn lock(&self) -> Result<LockGuard, StoreError> {
+        fs::create_dir_all(&self.dir).map_err(|e| {
+            StoreError::io(
+                format!("cannot create the drafts directory {}", self.dir.display()),
+                e,
+            )
+        })?;
+        let path = self.dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(format!("cannot open {}", path.display()), e))?;
+        FileExt::lock_exclusive(&file)
+            .map_err(|e| StoreError::io(format!("cannot lock {}", path.display()), e))?;
+        // Writers hold the lock while a temporary file exists, so any temporary file seen
+        // under the lock was left by a process that died mid-save.
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                if entry.file_name().to_string_lossy().starts_with(TMP_PREFIX) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(LockGuard { _file: file })
+    }
+
+    /// Reads one draft file; a file that exists but does not parse is moved aside.
+    fn read_locked(
+        &self,
+        path: &Path,
+        corrupt: &mut Vec<CorruptDraft>,
+    ) -> Result<Option<Draft>, StoreError> {
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(format!("cannot read {}", path.display()), e)),
+        };
+        let parsed = serde_json::from_slice::<Draft>(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|d| {
+                if d.format != DRAFT_FORMAT {
+                    Err(format!(
+                        "format {} is not supported (this cockpit reads format {DRAFT_FORMAT})",
+                        d.format
+                    ))
+                } else {
+                    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+                    if stem.as_deref() != Some(d.name.as_str()) {
+                        Err(format!(
+                            "the file name does not match the draft name '{}'",
+                            d.name
+                        ))
+                    } else {
+                        Ok(d)
+                    }
+                }
+            });
+        match parsed {
+            Ok(d) => Ok(Some(d)),
+            Err(error) => {
+                let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+                let mut moved_to = path.as_os_str().to_owned();
+                moved_to.push(format!(".corrupt-{stamp}"));
+                let moved_to = PathBuf::from(moved_to);
+                fs::rename(path, &moved_to).map_err(|e| {
+                    StoreError::io(
+                        format!("cannot move the corrupt draft {} aside", path.display()),
+                        e,
+                    )
+                })?;
+                let _ = sync_dir(&self.dir);
+                tracing::warn!(file = %path.display(), moved_to = %moved_to.display(), %error, "corrupt draft moved aside");
+                corrupt.push(CorruptDraft {
+                    file: path.to_path_buf(),
+                    moved_to,
+                    error,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    fn list_locked(&self) -> Result<Listing, StoreError> {
+        let mut listing = Listing::default();
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listing),
+            Err(e) => {
+                return Err(StoreError::io(
+                    format!("cannot list {}", self.dir.display()),
+                    e,
+                ));
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().and_then(|x| x.to_str()) == Some(DRAFT_EXT)
+                    && !p
+                        .file_name()
+                        .map(|n| n.to_string_lossy().starts_with('.'))
+                        .unwrap_or(true)
+            })
+            .collect();
+        paths.sort();
+        for p in paths {
+            if let Some(d) = self.read_locked(&p, &mut listing.corrupt)? {
+                listing.drafts.push(d);
+            }
+        }
+        listing.drafts.sort_by(|a, b| {
+            b.saved_at
+                .cmp(&a.saved_at)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        Ok(listing)
+    }
+
+    fn write_locked(&self, draft: &Draft) -> Result<(), StoreError> {
+        let mut text = serde_json::to_vec_pretty(draft)
+            .map_err(|e| StoreError::Invalid(format!("cannot encode the draft: {e}")))?;
+        text.push(b'\n');
+        atomic_write(&self.dir, &self.path_of(&draft.name), &text)
+    }
+
+    /// Every draft, newest first. Corrupt files are moved aside and listed in `corrupt`.
+    pub fn list(&self) -> Result<Listing, StoreError> {
+        let _g = self.lock()?;
+        self.list_locked()
+    }
+
+    /// One draft by name.
+    pub fn load(&self, name: &str) -> Result<(Draft, Vec<CorruptDraft>), StoreError> {
+        validate_name(name).map_err(StoreError::Invalid)?;
+        let _g = self.lock()?;
+        let mut corrupt = Vec::new();
+        match self.read_locked(&self.path_of(name), &mut corrupt)? {
+            Some(d) => Ok((d, corrupt)),
+            None if !corrupt.is_empty() => Err(StoreError::Invalid(format!(
+                "draft '{name}' was corrupt ({}); it was moved to {}",
+                corrupt[0].error,
+                corrupt[0].moved_to.display()
+            ))),
+            None => Err(StoreError::NotFound(name.to_string())),
+        }
+    }
+
+    /// The most recently saved draft, as ACP's "Restore from draft" restores.
+    pub fn latest(&self) -> Result<(Option<Draft>, Vec<CorruptDraft>), StoreError> {
+        let listing = self.list()?;
+        Ok((listing.drafts.into_iter().next(), listing.corrupt))
+    }
+
+    /// Saves a node under `name`.
+    ///
+    /// `expected_revision`: `None` creates a new draft and fails with `Exists` if the name is
+    /// taken; `Some(r)` updates a draft last seen at revision `r` and fails with `Conflict` if
+    /// someone else saved it since (or `NotFound` if it was deleted).
+    pub fn save(
+        &self,
+        name: &str,
+        node: &NodeDraft,
+        expected_revision: Option<u64>,
+    ) -> Result<Draft, StoreError> {
+        validate_name(name).map_err(StoreError::Invalid)?;
+        if let Some(problem) = node.storage_problem() {
+            return Err(StoreError::Invalid(problem));
+        }
+        let _g = self.lock()?;
+        let mut corrupt = Vec::new();
+        let current = self.read_locked(&self.path_of(name), &mut corrupt)?;
+        let revision = match (current, expected_revision) {
+            (None, None) => 1,
+            (Some(_), None) => return Err(StoreError::Exists(name.to_string())),
+            (None, Some(_)) => return Err(StoreError::NotFound(name.to_string())),
+            (Some(cur), Some(exp)) if cur.revision != exp => {
+                return Err(StoreError::Conflict {
+                    name: name.to_string(),
+                    expected: exp,
+                    found: cur.revision,
+                });
+            }
+            (Some(cur), Some(_)) => cur.revision + 1,
+        };
+        let draft = Draft {
+            format: DRAFT_FORMAT,
+            name: name.to_string(),
+            revision,
+            saved_at: Utc::now(),
+            node: node.clone(),
+        };
+        self.write_locked(&draft)?;
+        Ok(draft)
+    }
+
+    /// Saves a new draft under `base`, or `base-2`, `base-3`... when taken: "Save draft" in the
+    /// dialog never overwrites another draft.
+    pub fn save_new(&self, base: &str, node: &NodeDraft) -> Result<Draft, StoreError> {
+        validate_name(base).map_err(StoreError::Invalid)?;
+        for i in 1..1000u32 {
+            let name = if i == 1 {
+                base.to_string()
+            } else {
+                let suffix = format!("-{i}");
+                let keep = base
+                    .len()
+                    .min(crate::domain::draft::MAX_NAME_LEN - suffix.len());
+                format!("{}{suffix}", &base[..keep])
+            };
+            match self.save(&name, node, None) {
+                Err(StoreError::Exists(_)) => continue,
+                other => return other,
+            }
+        }
+        Err(StoreError::Invalid(format!(
+            "too many drafts named like '{base}'; delete some or choose another name"
+        )))
+    }
+
+    pub fn rename(&self, from: &str, to: &str) -> Result<Draft, StoreError> {
+        validate_name(from).map_err(StoreError::Invalid)?;
+        validate_name(to).map_err(StoreError::Invalid)?;
+        let _g = self.lock()?;
+        let mut corrupt = Vec::new();
+        let Some(mut draft) = self.read_locked(&self.path_of(from), &mut corrupt)? else {
+            return Err(StoreError::NotFound(from.to_string()));
+        };
+        if from == to {
+            return Ok(draft);
+        }
+        if self.path_of(to).exists() {
+            return Err(StoreError::Exists(to.to_string()));
+        }
+        draft.name = to.to_string();
+        draft.revision += 1;
+        // Write the new name first: a crash between the two steps leaves a duplicate, never a
+        // lost draft.
+        self.write_locked(&draft)?;
+        fs::remove_file(self.path_of(from))
+            .map_err(|e| StoreError::io(format!("cannot remove the old draft '{from}'"), e))?;
+        sync_dir(&self.dir)
+            .map_err(|e| StoreError::io(format!("cannot sync {}", self.dir.display()), e))?;
+        Ok(draft)
+    }
+
+    pub fn delete(&self, name: &str) -> Result<(), StoreError> {
+        validate_name(name).map_err(StoreError::Invalid)?;
+        let _g = self.lock()?;
+        match fs::remove_file(self.path_of(name)) {
+            Ok(()) => sync_dir(&self.dir)
+                .map_err(|e| StoreError::io(format!("cannot sync {}", self.dir.display()), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(StoreError::NotFound(name.to_string()))
+            }
+            Err(e) => Err(StoreError::io(format!("cannot delete draft '{name}'"), e)),
+        }
+    }
+
+    /// Writes a draft to a file of the user's choosing (atomically as well).
+    pub fn export(&self, name: &str, to: &Path) -> Result<Draft, StoreError> {
+        let (draft, _) = self.load(name)?;
+        let mut text = serde_json::to_vec_pretty(&draft)
+            .map_err(|e| StoreError::Invalid(format!("cannot encode the draft: {e}")))?;
+        text.push(b'\n');
+        let parent = match to.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        atomic_write(&parent, to, &text)?;
+        Ok(draft)
+    }
+
+    /// Reads an exported draft file and saves it as a new draft (under `name`, or its own name;
+    /// a taken name gets a numeric suffix).
+    pub fn import(&self, from: &Path, name: Option<&str>) -> Result<Draft, StoreError> {
+        let bytes = fs::read(from)
+            .map_err(|e| StoreError::io(format!("cannot read {}", from.display()), e))?;
+        let draft: Draft = serde_json::from_slice(&bytes).map_err(|e| {
+            StoreError::Invalid(format!(
+                "{} is not a draft file: {e} (export one with `acp-cockpit drafts export`)",
+                from.display()
+            ))
+        })?;
+        if draft.format != DRAFT_FORMAT {
+            return Err(StoreError::Invalid(format!(
+                "{} has draft format {}, this cockpit reads format {DRAFT_FORMAT}",
+                from.display(),
+                draft.format
+            )));
+        }
+        let base = name.unwrap_or(&draft.name);
+        self.save_new(base, &draft.node)
+    }
+}
+
+/// Temp file in the same directory, fsync, rename over the target, fsync the directory.
+fn atomic_write(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    fs::create_dir_all(dir)
+        .map_err(|e| StoreError::io(format!("cannot create {}", dir.display()), e))?;
+    let tmp = dir.join(format!(
+        "{TMP_PREFIX}{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let result = (|| {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, target)?;
+        sync_dir(dir)
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        StoreError::io(format!("cannot write {}", target.display()), e)
+    })
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// What a front end asks of the drafts store.
+#[derive(Debug)]
+pub enum DraftCommand {
+    List,
+    /// Load one draft for preview (`restore: false`) or to fill the dialog (`restore: true`).
+    Load {
+        name: String,
+        restore: bool,
+    },
+    /// ACP's "Restore from draft": the most recently saved one.
+    RestoreLatest,
+    /// `name: None` saves a new draft under a name derived from the node.
+    /// `Some((name, revision))` updates a draft the dialog restored or saved before.
+    Save {
+        node: NodeDraft,
+        existing: Option<(String, u64)>,
+    },
+    Rename {
+        from: String,
+        to: String,
+    },
+    Delete {
+        name: String,
+    },
+    Import {
+        from: PathBuf,
+        name: Option<String>,
+    },
+    Export {
+        name: String,
+        to: PathBuf,
+    },
+}
+
+/// What the drafts store reports back.
+#[derive(Debug, Clone)]
+pub enum DraftEvent {
+    Listed(Listing),
+    Loaded {
+        draft: Draft,
+        restore: bool,
+    },
+    /// "Restore from draft" found nothing to restore.
+    NothingToRestore,
+    Saved(Draft),
+    Renamed {
+        from: String,
+        draft: Draft,
+    },
+    Deleted {
+        name: String,
+    },
+    Imported(Draft),
+    Exported {
+        name: String,
+        to: PathBuf,
+    },
+    /// Corrupt files met while serving a command, already moved aside.
+    Corrupt(Vec<CorruptDraft>),
+    Failed {
+        action: String,
+        error: StoreError,
+    },
+}
 
 pub struct DraftEngine {
-    #[allow(dead_code)]
-    dir: PathBuf,
-    #[allow(dead_code)]
+    store: DraftStore,
     events: mpsc::Sender<Event>,
 }
 
 impl DraftEngine {
     pub fn new(dir: PathBuf, events: mpsc::Sender<Event>) -> Self {
-        DraftEngine { dir, events }
+        DraftEngine {
+            store: DraftStore::new(&dir),
+            events,
+        }
     }
+
+    async fn emit(&self, ev: DraftEvent) {
+        let _ = self.events.send(Event::Drafts(ev)).await;
+    }
+
     pub async fn handle(&mut self, cmd: DraftCommand) {
-        match cmd {}
+        let store = self.store.clone();
+        // File locks and fsync block; keep them off the runtime's worker threads.
+        let out = tokio::task::spawn_blocking(move || run_command(&store, cmd)).await;
+        match out {
+            Ok(events) => {
+                for ev in events {
+                    self.emit(ev).await;
+                }
+            }
+            Err(e) => {
+                self.emit(DraftEvent::Failed {
+                    action: "drafts".into(),
+                    error: StoreError::Invalid(format!("the drafts task failed: {e}")),
+                })
+                .await
+            }
+        }
+    }
+}
+
+/// Runs one command synchronously; returns the events to report, corrupt files first.
+pub fn run_command(store: &DraftStore, cmd: DraftCommand) -> Vec<DraftEvent> {
+    let fail = |action: &str, error: StoreError| DraftEvent::Failed {
+        action: action.to_string(),
+        error,
+    };
+    let with_corrupt = |corrupt: Vec<CorruptDraft>, ev: DraftEvent| {
+        let mut out = Vec::new();
+        if !corrupt.is_empty() {
+            out.push(DraftEvent::Corrupt(corrupt));
+        }
+        out.push(ev);
+        out
+    };
+    match cmd {
+        DraftCommand::List => match store.list() {
+            Ok(l) => vec![DraftEvent::Listed(l)],
+            Err(e) => vec![fail("list drafts", e)],
+        },
+        DraftCommand::Load { name, restore } => match store.load(&name) {
+            Ok((draft, corrupt)) => with_corrupt(corrupt, DraftEvent::Loaded { draft, restore }),
+            Err(e) => vec![fail("load draft", e)],
+        },
+        DraftCommand::RestoreLatest => match store.latest() {
+            Ok((Some(draft), corrupt)) => with_corrupt(
+                corrupt,
+                DraftEvent::Loaded {
+                    draft,
+                    restore: true,
+                },
+            ),
+            Ok((None, corrupt)) => with_corrupt(corrupt, DraftEvent::NothingToRestore),
+            Err(e) => vec![fail("restore draft", e)],
+        },
+        DraftCommand::Save { node, existing } => {
+            let r = match existing {
+                Some((name, rev)) => store.save(&name, &node, Some(rev)),
+                None => store.save_new(&node.suggested_name(), &node),
+            };
+            match r {
+                Ok(d) => vec![DraftEvent::Saved(d)],
+                Err(e) => vec![fail("save draft", e)],
+            }
+        }
+        DraftCommand::Rename { from, to } => match store.rename(&from, &to) {
+            Ok(draft) => vec![DraftEvent::Renamed { from, draft }],
+            Err(e) => vec![fail("rename draft", e)],
+        },
+        DraftCommand::Delete { name } => match store.delete(&name) {
+            Ok(()) => vec![DraftEvent::Deleted { name }],
+            Err(e) => vec![fail("delete draft", e)],
+        },
+        DraftCommand::Import { from, name } => match store.import(&from, name.as_deref()) {
+            Ok(d) => vec![DraftEvent::Imported(d)],
+            Err(e) => vec![fail("import draft", e)],
+        },
+        DraftCommand::Export { name, to } => match store.export(&name, &to) {
+            Ok(_) => vec![DraftEvent::Exported { name, to }],
+            Err(e) => vec![fail("export draft", e)],
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::draft::{NodeType, SshAuth};
+
+    fn node(ip: &str) -> NodeDraft {
+        NodeDraft {
+            ipv4: ip.into(),
+            ..NodeDraft::new()
+        }
+    }
+
+    #[test]
+    fn save_list_load_rename_delete() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        assert!(s.list().unwrap().drafts.is_empty());
+        let a = s.save("a", &node("10.0.0.1"), None).unwrap();
+        assert_eq!(a.revision, 1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let mut w = node("10.0.0.2");
+        w.node_type = NodeType::Worker;
+        w.auth = SshAuth::Key;
+        w.key_path = "~/.ssh/id_ed25519".into();
+        s.save("b", &w, None).unwrap();
+        let l = s.list().unwrap();
+        assert_eq!(
+            l.drafts.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+            ["b", "a"]
+        );
+        assert_eq!(s.latest().unwrap().0.unwrap().node, w);
+        assert_eq!(s.load("a").unwrap().0.node.ipv4, "10.0.0.1");
+        let r = s.rename("a", "c").unwrap();
+        assert_eq!(r.name, "c");
+        assert!(matches!(s.load("a"), Err(StoreError::NotFound(_))));
+        s.delete("c").unwrap();
+        assert!(matches!(s.delete("c"), Err(StoreError::NotFound(_))));
+        assert_eq!(s.list().unwrap().drafts.len(), 1);
+    }
+
+    #[test]
+    fn a_stale_revision_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        s.save("n", &node("10.0.0.1"), None).unwrap();
+        s.save("n", &node("10.0.0.2"), Some(1)).unwrap();
+        let err = s.save("n", &node("10.0.0.3"), Some(1)).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { found: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(s.load("n").unwrap().0.node.ipv4, "10.0.0.2");
+        assert!(matches!(
+            s.save("n", &node("x"), None),
+            Err(StoreError::Exists(_))
+        ));
+        assert_eq!(s.save_new("n", &node("10.0.0.4")).unwrap().name, "n-2");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_moved_aside_and_reported() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        s.save("good", &node("10.0.0.1"), None).unwrap();
+        fs::write(s.dir().join("bad.json"), b"{ not json").unwrap();
+        let l = s.list().unwrap();
+        assert_eq!(l.drafts.len(), 1);
+        assert_eq!(l.corrupt.len(), 1);
+        assert!(l.corrupt[0].moved_to.exists());
+        assert!(
+            l.corrupt[0]
+                .moved_to
+                .to_string_lossy()
+                .contains("bad.json.corrupt-")
+        );
+        assert!(!s.dir().join("bad.json").exists());
+        assert!(s.list().unwrap().corrupt.is_empty());
+    }
+
+    #[test]
+    fn key_contents_are_never_stored() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        let mut n = node("10.0.0.1");
+        n.auth = SshAuth::Key;
+        n.key_path = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA==\n".into();
+        assert!(matches!(s.save("k", &n, None), Err(StoreError::Invalid(_))));
+        assert!(s.list().unwrap().drafts.is_empty());
+    }
+
+    #[test]
+    fn export_then_import_gets_a_fresh_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(&tmp.path().join("data"));
+        s.save("x", &node("10.0.0.9"), None).unwrap();
+        let out = tmp.path().join("x-export.json");
+        s.export("x", &out).unwrap();
+        let imported = s.import(&out, None).unwrap();
+        assert_eq!(imported.name, "x-2");
+        assert_eq!(imported.node.ipv4, "10.0.0.9");
+        fs::write(&out, b"hello").unwrap();
+        assert!(matches!(s.import(&out, None), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn leftover_temp_files_are_cleaned_under_the_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        s.save("a", &node("10.0.0.1"), None).unwrap();
+        let stale = s.dir().join(format!("{TMP_PREFIX}999-abc"));
+        fs::write(&stale, b"{\"half").unwrap();
+        assert_eq!(s.list().unwrap().drafts.len(), 1);
+        assert!(!stale.exists());
     }
 }
