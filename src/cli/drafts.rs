@@ -1,12 +1,232 @@
-//! `acp-cockpit drafts` (being built).
+//! `acp-cockpit drafts`: the node drafts the add-node dialog saved, outside the TUI.
 
-use clap::Args as ClapArgs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Args as ClapArgs, Subcommand};
 
 use super::GlobalArgs;
+use super::output::{Format, print_structured};
+use crate::domain::draft::Draft;
+use crate::engine::store::{CorruptDraft, DraftStore, StoreError};
+
+/// Environment variable that overrides the data directory (drafts live under it).
+pub const DATA_DIR_ENV: &str = "ACP_COCKPIT_DATA_DIR";
 
 #[derive(Debug, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table, global = true)]
+    pub output: Format,
+}
 
-pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    super::reserved::run("drafts")
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// List the drafts, newest first.
+    #[command(alias = "ls")]
+    List,
+    /// Show one draft.
+    Show { name: String },
+    /// Delete a draft.
+    #[command(alias = "delete")]
+    Rm { name: String },
+    /// Rename a draft.
+    Rename { from: String, to: String },
+    /// Write a draft to a file (or to standard output with `-`).
+    Export {
+        name: String,
+        #[arg(short = 'f', long = "file", default_value = "-")]
+        file: PathBuf,
+    },
+    /// Save a draft file as a new draft.
+    Import {
+        file: PathBuf,
+        /// Name of the new draft (default: the name in the file; a taken name gets a suffix).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// The data directory: `ACP_COCKPIT_DATA_DIR`, else the platform's per-user data directory.
+pub fn data_dir() -> anyhow::Result<PathBuf> {
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    directories::ProjectDirs::from("", "", "acp-cockpit")
+        .map(|p| p.data_dir().to_path_buf())
+        .with_context(|| {
+            format!("cannot find a home directory for the data directory; set {DATA_DIR_ENV}")
+        })
+}
+
+fn report_corrupt(corrupt: &[CorruptDraft]) {
+    for c in corrupt {
+        eprintln!(
+            "warning: draft file {} was corrupt ({}); it was moved to {}",
+            c.file.display(),
+            c.error,
+            c.moved_to.display()
+        );
+    }
+}
+
+fn store_err(e: StoreError) -> anyhow::Error {
+    match e.hint() {
+        Some(h) => anyhow::anyhow!("{e}\nhint: {h}"),
+        None => anyhow::anyhow!("{e}"),
+    }
+}
+
+fn print_table(drafts: &[Draft]) {
+    let rows: Vec<[String; 6]> = drafts
+        .iter()
+        .map(|d| {
+            [
+                d.name.clone(),
+                d.node.node_type.label().to_string(),
+                d.node.ipv4.clone(),
+                d.node.display_name.clone(),
+                d.node.auth.label().to_string(),
+                d.saved_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ]
+        })
+        .collect();
+    let head = [
+        "NAME",
+        "TYPE",
+        "IPV4",
+        "DISPLAY NAME",
+        "AUTH",
+        "SAVED (UTC)",
+    ];
+    let mut widths = head.map(str::len);
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            if i == 5 {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(head);
+    for r in &rows {
+        line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]);
+    }
+}
+
+fn print_draft(d: &Draft) {
+    let n = &d.node;
+    let or_dash = |s: &str| {
+        if s.is_empty() {
+            "-".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    println!("Name:               {}", d.name);
+    println!(
+        "Saved:              {} (revision {})",
+        d.saved_at.to_rfc3339(),
+        d.revision
+    );
+    println!("Type:               {}", n.node_type.label());
+    println!("IPv4 Address:       {}", or_dash(&n.ipv4));
+    println!("IPv6 Address:       {}", or_dash(&n.ipv6));
+    println!(
+        "Application Deployable: {}",
+        if n.app_deployable { "yes" } else { "no" }
+    );
+    println!("Display Name:       {}", or_dash(&n.display_name));
+    println!("SSH Connection IP:  {}", or_dash(&n.ssh_ip));
+    println!("Network Interface:  {}", or_dash(&n.nic));
+    println!("SSH Port:           {}", n.ssh_port);
+    println!("SSH Username:       {}", or_dash(&n.ssh_user));
+    if n.proxy.enabled {
+        println!(
+            "Proxy:              socks5 {} (user {})",
+            or_dash(&n.proxy.address),
+            or_dash(&n.proxy.username)
+        );
+    } else {
+        println!("Proxy:              off");
+    }
+    println!("SSH Authentication: {}", n.auth.label());
+    if n.auth == crate::domain::draft::SshAuth::Key {
+        println!("Private Key File:   {}", or_dash(&n.key_path));
+    }
+    let ask: Vec<&str> = n.secrets_to_ask().iter().map(|s| s.label()).collect();
+    println!("Asked on restore:   {}", ask.join(", "));
+}
+
+pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
+    let dir = data_dir()?;
+    run_in(args, &dir)
+}
+
+/// Runs against an explicit data directory (tests and callers that resolved it already).
+pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
+    let store = DraftStore::new(data_dir);
+    match args.action {
+        Action::List => {
+            let listing = store.list().map_err(store_err)?;
+            report_corrupt(&listing.corrupt);
+            match args.output {
+                Format::Table if listing.drafts.is_empty() => {
+                    println!(
+                        "No drafts. Save one from the add-node dialog of the Create pane \
+                         or import one with `acp-cockpit drafts import FILE`."
+                    );
+                }
+                Format::Table => print_table(&listing.drafts),
+                f => print_structured(&listing, f)?,
+            }
+        }
+        Action::Show { name } => {
+            let (draft, corrupt) = store.load(&name).map_err(store_err)?;
+            report_corrupt(&corrupt);
+            match args.output {
+                Format::Table => print_draft(&draft),
+                f => print_structured(&draft, f)?,
+            }
+        }
+        Action::Rm { name } => {
+            store.delete(&name).map_err(store_err)?;
+            eprintln!("deleted draft '{name}'");
+        }
+        Action::Rename { from, to } => {
+            store.rename(&from, &to).map_err(store_err)?;
+            eprintln!("renamed draft '{from}' to '{to}'");
+        }
+        Action::Export { name, file } => {
+            if file.as_os_str() == "-" {
+                let (draft, corrupt) = store.load(&name).map_err(store_err)?;
+                report_corrupt(&corrupt);
+                match args.output {
+                    Format::Yaml => print_structured(&draft, Format::Yaml)?,
+                    _ => print_structured(&draft, Format::Json)?,
+                }
+            } else {
+                store.export(&name, &file).map_err(store_err)?;
+                eprintln!("exported draft '{name}' to {}", file.display());
+            }
+        }
+        Action::Import { file, name } => {
+            let d = store.import(&file, name.as_deref()).map_err(store_err)?;
+            match args.output {
+                Format::Table => eprintln!("imported {} as draft '{}'", file.display(), d.name),
+                f => print_structured(&d, f)?,
+            }
+        }
+    }
+    Ok(0)
 }
