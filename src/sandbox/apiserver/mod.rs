@@ -1,0 +1,2 @@
+//! Kubernetes-compatible API server on loopback.
+pub mod rbac;
