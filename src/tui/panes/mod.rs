@@ -3,6 +3,9 @@
 //! A pane is plain state: it renders itself, turns keymap actions (and, while a text field has
 //! focus, raw keys) into [`Effect`]s, and folds engine events into its state. It never awaits.
 
+pub mod drafts;
+pub mod wizard;
+
 use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use ratatui::{Frame, layout::Rect};

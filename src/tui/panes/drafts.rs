@@ -1,0 +1,647 @@
+//! The Drafts pane: saved node drafts with preview, restore, rename, delete, import and export.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use tui_input::InputRequest;
+
+use super::wizard::field;
+use super::{Effect, Pane, PaneId, RenderCtx};
+use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
+use crate::engine::store::{CorruptDraft, DraftCommand, DraftEvent};
+use crate::engine::{Command, Event};
+use crate::tui::theme::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Prompt {
+    Rename { from: String },
+    Import,
+    Export { name: String },
+    ConfirmDelete { name: String },
+}
+
+impl Prompt {
+    fn label(&self) -> String {
+        match self {
+            Prompt::Rename { from } => format!("Rename '{from}' to: "),
+            Prompt::Import => "Import draft file: ".to_string(),
+            Prompt::Export { name } => format!("Export '{name}' to file: "),
+            Prompt::ConfirmDelete { name } => {
+                format!("Delete draft '{name}'? Type y then Enter to delete, Esc to cancel: ")
+            }
+        }
+    }
+}
+
+pub struct DraftsPane {
+    drafts: Vec<Draft>,
+    corrupt: Vec<CorruptDraft>,
+    selected: usize,
+    loaded: bool,
+    prompt: Option<Prompt>,
+    input: String,
+    cursor: usize,
+    status: Option<(Role, String)>,
+}
+
+impl Default for DraftsPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DraftsPane {
+    pub fn new() -> Self {
+        DraftsPane {
+            drafts: Vec::new(),
+            corrupt: Vec::new(),
+            selected: 0,
+            loaded: false,
+            prompt: None,
+            input: String::new(),
+            cursor: 0,
+            status: None,
+        }
+    }
+
+    /// Fixed data for screenshots and snapshot tests.
+    pub fn demo() -> Self {
+        let at = |m: u32| {
+            Utc.with_ymd_and_hms(2026, 1, 15, 9, m, 0)
+                .single()
+                .unwrap_or_default()
+        };
+        let mk = |name: &str, min: u32, node: NodeDraft| Draft {
+            format: DRAFT_FORMAT,
+            name: name.to_string(),
+            revision: 1,
+            saved_at: at(min),
+            node,
+        };
+        let mut p = DraftsPane::new();
+        p.loaded = true;
+        p.drafts = vec![
+            mk(
+                "worker-3",
+                40,
+                NodeDraft {
+                    node_type: NodeType::Worker,
+                    ipv4: "192.168.10.23".into(),
+                    display_name: "worker-3".into(),
+                    ssh_ip: "203.0.113.23".into(),
+                    auth: SshAuth::Key,
+                    key_path: "~/.ssh/acp_ed25519".into(),
+                    proxy: ProxyDraft {
+                        enabled: true,
+                        address: "192.168.1.1:1080".into(),
+                        username: "ops".into(),
+                    },
+                    ..NodeDraft::new()
+                },
+            ),
+            mk(
+                "master-2",
+                25,
+                NodeDraft {
+                    ipv4: "192.168.10.12".into(),
+                    app_deployable: true,
+                    nic: "eth1".into(),
+                    ..NodeDraft::new()
+                },
+            ),
+            mk(
+                "192.168.10.31",
+                5,
+                NodeDraft {
+                    node_type: NodeType::Worker,
+                    ipv4: "192.168.10.31".into(),
+                    ssh_port: 2222,
+                    ..NodeDraft::new()
+                },
+            ),
+        ];
+        p.corrupt = vec![CorruptDraft {
+            file: PathBuf::from("drafts/old.json"),
+            moved_to: PathBuf::from("drafts/old.json.corrupt-20260115T090000.000Z"),
+            error: "EOF while parsing an object at line 3 column 0".into(),
+        }];
+        p
+    }
+
+    pub fn drafts(&self) -> &[Draft] {
+        &self.drafts
+    }
+
+    fn current(&self) -> Option<&Draft> {
+        self.drafts.get(self.selected)
+    }
+
+    fn clamp(&mut self) {
+        if self.selected >= self.drafts.len() {
+            self.selected = self.drafts.len().saturating_sub(1);
+        }
+    }
+
+    fn engine(cmd: DraftCommand) -> Effect {
+        Effect::Engine(Command::Drafts(cmd))
+    }
+
+    fn start_prompt(&mut self, p: Prompt, initial: String) {
+        self.cursor = initial.chars().count();
+        self.input = initial;
+        self.prompt = Some(p);
+    }
+
+    fn finish_prompt(&mut self) -> Vec<Effect> {
+        let Some(p) = self.prompt.take() else {
+            return Vec::new();
+        };
+        let text = std::mem::take(&mut self.input).trim().to_string();
+        match p {
+            Prompt::Rename { from } if !text.is_empty() && text != from => {
+                vec![Self::engine(DraftCommand::Rename { from, to: text })]
+            }
+            Prompt::Import if !text.is_empty() => vec![Self::engine(DraftCommand::Import {
+                from: expand_home(&text),
+                name: None,
+            })],
+            Prompt::Export { name } if !text.is_empty() => {
+                vec![Self::engine(DraftCommand::Export {
+                    name,
+                    to: expand_home(&text),
+                })]
+            }
+            Prompt::ConfirmDelete { name } if text.eq_ignore_ascii_case("y") => {
+                vec![Self::engine(DraftCommand::Delete { name })]
+            }
+            Prompt::ConfirmDelete { .. } => {
+                self.status = Some((Role::Muted, "Delete cancelled".into()));
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn upsert(&mut self, d: Draft) {
+        self.drafts.retain(|x| x.name != d.name);
+        let name = d.name.clone();
+        self.drafts.push(d);
+        self.drafts.sort_by(|a, b| {
+            b.saved_at
+                .cmp(&a.saved_at)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        self.selected = self.drafts.iter().position(|x| x.name == name).unwrap_or(0);
+    }
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    PathBuf::from(p)
+}
+
+/// "5m ago"-style age against the render clock, so snapshots stay fixed.
+pub fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let s = (now - then).num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86400),
+    }
+}
+
+impl Pane for DraftsPane {
+    fn id(&self) -> PaneId {
+        PaneId::Drafts
+    }
+
+    fn on_open(&mut self, _target: Option<&str>) -> Vec<Effect> {
+        vec![Self::engine(DraftCommand::List)]
+    }
+
+    fn wants_text_input(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        self.prompt.as_ref()?;
+        if key.kind == KeyEventKind::Release {
+            return Some(Vec::new());
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.prompt = None;
+                self.input.clear();
+                Some(Vec::new())
+            }
+            KeyCode::Enter => Some(self.finish_prompt()),
+            _ => {
+                let ev = crossterm::event::Event::Key(key);
+                let req = tui_input::backend::crossterm::to_input_request(&ev)?;
+                self.cursor = field::edit_text(&mut self.input, self.cursor, req);
+                Some(Vec::new())
+            }
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if self.prompt.is_some() {
+            for c in text.chars().filter(|c| !c.is_control()) {
+                self.cursor =
+                    field::edit_text(&mut self.input, self.cursor, InputRequest::InsertChar(c));
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        match action {
+            "select_next" => {
+                if self.selected + 1 < self.drafts.len() {
+                    self.selected += 1;
+                }
+                Vec::new()
+            }
+            "select_prev" => {
+                self.selected = self.selected.saturating_sub(1);
+                Vec::new()
+            }
+            "open" => match self.current() {
+                Some(d) => vec![Self::engine(DraftCommand::Load {
+                    name: d.name.clone(),
+                    restore: false,
+                })],
+                None => Vec::new(),
+            },
+            "restore" => match self.current() {
+                Some(d) => vec![
+                    Self::engine(DraftCommand::Load {
+                        name: d.name.clone(),
+                        restore: true,
+                    }),
+                    Effect::Open(PaneId::Create, None),
+                ],
+                None => Vec::new(),
+            },
+            "rename" => {
+                if let Some(d) = self.current() {
+                    let from = d.name.clone();
+                    self.start_prompt(Prompt::Rename { from: from.clone() }, from);
+                }
+                Vec::new()
+            }
+            "delete" => {
+                if let Some(d) = self.current() {
+                    let name = d.name.clone();
+                    self.start_prompt(Prompt::ConfirmDelete { name }, String::new());
+                }
+                Vec::new()
+            }
+            "import" => {
+                self.start_prompt(Prompt::Import, String::new());
+                Vec::new()
+            }
+            "export" => {
+                if let Some(d) = self.current() {
+                    let name = d.name.clone();
+                    let initial = format!("{name}.draft.json");
+                    self.start_prompt(Prompt::Export { name }, initial);
+                }
+                Vec::new()
+            }
+            "refresh" => vec![Self::engine(DraftCommand::List)],
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_event(&mut self, event: &Event) -> bool {
+        let Event::Drafts(ev) = event else {
+            return false;
+        };
+        match ev {
+            DraftEvent::Listed(l) => {
+                self.drafts = l.drafts.clone();
+                self.corrupt.extend(l.corrupt.iter().cloned());
+                self.loaded = true;
+                self.clamp();
+            }
+            DraftEvent::Loaded {
+                draft,
+                restore: false,
+            } => self.upsert(draft.clone()),
+            DraftEvent::Loaded { restore: true, .. } | DraftEvent::NothingToRestore => {
+                return false;
+            }
+            DraftEvent::Saved(d) => {
+                self.upsert(d.clone());
+                self.status = Some((Role::Ok, format!("Saved draft '{}'", d.name)));
+            }
+            DraftEvent::Imported(d) => {
+                self.upsert(d.clone());
+                self.status = Some((Role::Ok, format!("Imported draft '{}'", d.name)));
+            }
+            DraftEvent::Renamed { from, draft } => {
+                self.drafts.retain(|x| &x.name != from);
+                self.upsert(draft.clone());
+                self.status = Some((Role::Ok, format!("Renamed '{from}' to '{}'", draft.name)));
+            }
+            DraftEvent::Deleted { name } => {
+                self.drafts.retain(|x| &x.name != name);
+                self.clamp();
+                self.status = Some((Role::Ok, format!("Deleted draft '{name}'")));
+            }
+            DraftEvent::Exported { name, to } => {
+                self.status = Some((Role::Ok, format!("Exported '{name}' to {}", to.display())));
+            }
+            DraftEvent::Corrupt(c) => self.corrupt.extend(c.iter().cloned()),
+            DraftEvent::Failed { action, error } => {
+                let hint = error.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+                self.status = Some((Role::Fail, format!("Could not {action}: {error}{hint}")));
+            }
+        }
+        true
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(
+                format!(" Node drafts ({}) ", self.drafts.len()),
+                theme.style(Role::Title),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height < 3 || inner.width < 20 {
+            return;
+        }
+        let corrupt_h = if self.corrupt.is_empty() {
+            0
+        } else {
+            (self.corrupt.len() as u16 + 1).min(3)
+        };
+        let rows = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([
+                Constraint::Length(corrupt_h),
+                Constraint::Min(1),
+                Constraint::Length(1),
+            ])
+            .split(inner);
+        if corrupt_h > 0 {
+            let mut lines = vec![Line::from(Span::styled(
+                "Corrupt draft files were moved aside (nothing was deleted):",
+                theme.style(Role::Warn),
+            ))];
+            for c in self.corrupt.iter().rev().take(corrupt_h as usize - 1) {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "  {} -> {}: {}",
+                        c.file.display(),
+                        c.moved_to.display(),
+                        c.error
+                    ),
+                    theme.style(Role::Warn),
+                )));
+            }
+            frame.render_widget(Paragraph::new(lines), rows[0]);
+        }
+        let wide = rows[1].width >= 100;
+        let parts = Layout::default()
+            .direction(if wide {
+                Direction::Horizontal
+            } else {
+                Direction::Vertical
+            })
+            .constraints(if wide {
+                [Constraint::Percentage(55), Constraint::Percentage(45)]
+            } else {
+                [Constraint::Min(3), Constraint::Length(9)]
+            })
+            .split(rows[1]);
+        self.render_list(frame, parts[0], ctx);
+        self.render_preview(frame, parts[1], ctx);
+        let footer = if let Some(p) = &self.prompt {
+            let label = p.label();
+            let lw = label.chars().count() as u16;
+            let line = Line::from(vec![
+                Span::styled(label, theme.style(Role::Accent)),
+                Span::styled(self.input.clone(), theme.style(Role::Text)),
+            ]);
+            let x = rows[2].x + lw + self.input[..].chars().take(self.cursor).count() as u16;
+            if x < rows[2].x + rows[2].width {
+                frame.set_cursor_position((x, rows[2].y));
+            }
+            line
+        } else if let Some((role, msg)) = &self.status {
+            Line::from(Span::styled(msg.clone(), theme.style(*role)))
+        } else {
+            Line::from(Span::styled(
+                "Enter preview  u restore into Create  r rename  D delete  i import  x export",
+                theme.style(Role::Muted),
+            ))
+        };
+        frame.render_widget(Paragraph::new(footer), rows[2]);
+    }
+}
+
+impl DraftsPane {
+    fn render_list(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        if self.drafts.is_empty() {
+            let msg = if self.loaded {
+                "No drafts yet. In Create, open the add-node dialog and choose Save Draft; \
+                 or press i to import a draft file."
+            } else {
+                "Loading drafts..."
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(msg, theme.style(Role::Muted)))
+                    .wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let name_w = self
+            .drafts
+            .iter()
+            .map(|d| d.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 24);
+        let mut lines = vec![Line::from(Span::styled(
+            format!(
+                "  {:<name_w$}  {:<7}  {:<15}  {}",
+                "NAME", "TYPE", "IPV4", "SAVED"
+            ),
+            theme.style(Role::Muted),
+        ))];
+        let visible = area.height.saturating_sub(1) as usize;
+        let top = self.selected.saturating_sub(visible.saturating_sub(1));
+        for (i, d) in self.drafts.iter().enumerate().skip(top).take(visible) {
+            let kind = match d.node.node_type {
+                NodeType::ControlPlane => "control",
+                NodeType::Worker => "worker",
+            };
+            let text = format!(
+                "{} {:<name_w$}  {:<7}  {:<15}  {}",
+                if i == self.selected { ">" } else { " " },
+                field::truncate(&d.name, name_w),
+                kind,
+                field::truncate(&d.node.ipv4, 15),
+                age(ctx.now, d.saved_at)
+            );
+            let st = if i == self.selected {
+                theme.style(Role::Selection)
+            } else {
+                theme.style(Role::Text)
+            };
+            lines.push(Line::from(Span::styled(
+                field::truncate(&text, area.width as usize),
+                st,
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn render_preview(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(" Preview ", theme.style(Role::Title)));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let Some(d) = self.current() else {
+            return;
+        };
+        let n = &d.node;
+        let dash = |s: &str| {
+            if s.is_empty() {
+                "-".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        let proxy = if n.proxy.enabled {
+            format!(
+                "SOCKS5 {} user {}",
+                dash(&n.proxy.address),
+                dash(&n.proxy.username)
+            )
+        } else {
+            "off".into()
+        };
+        let auth = match n.auth {
+            SshAuth::Password => "Password".to_string(),
+            SshAuth::Key => format!("Key {}", dash(&n.key_path)),
+        };
+        let asks: Vec<&str> = n.secrets_to_ask().iter().map(|s| s.label()).collect();
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("Type", n.node_type.label().to_string()),
+            (
+                "IPv4 / IPv6",
+                format!("{} / {}", dash(&n.ipv4), dash(&n.ipv6)),
+            ),
+            ("Display Name", dash(&n.display_name)),
+        ];
+        if n.node_type == NodeType::ControlPlane {
+            pairs.push((
+                "App Deployable",
+                if n.app_deployable { "yes" } else { "no" }.into(),
+            ));
+        }
+        pairs.extend([
+            (
+                "SSH",
+                format!(
+                    "{}@{}:{}",
+                    dash(&n.ssh_user),
+                    dash(if n.ssh_ip.is_empty() {
+                        &n.ipv4
+                    } else {
+                        &n.ssh_ip
+                    }),
+                    n.ssh_port
+                ),
+            ),
+            ("NIC", dash(&n.nic)),
+            ("Proxy", proxy),
+            ("Auth", auth),
+            ("Asks on restore", asks.join(", ")),
+        ]);
+        let lw = 16;
+        let lines: Vec<Line> = pairs
+            .into_iter()
+            .map(|(k, v)| {
+                Line::from(vec![
+                    Span::styled(format!("{k:<lw$}"), theme.style(Role::Muted)),
+                    Span::styled(v, theme.style(Role::Text)),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    #[test]
+    fn delete_needs_an_explicit_yes() {
+        let mut p = DraftsPane::demo();
+        assert!(p.on_action("delete").is_empty());
+        assert!(p.wants_text_input());
+        let fx = p
+            .on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+            .unwrap();
+        assert!(fx.is_empty(), "Enter alone must cancel");
+        p.on_action("delete");
+        p.on_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+        let fx = p
+            .on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+            .unwrap();
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Drafts(DraftCommand::Delete { name }))] if name == "worker-3"
+        ));
+    }
+
+    #[test]
+    fn restore_loads_and_opens_create() {
+        let mut p = DraftsPane::demo();
+        p.on_action("select_next");
+        let fx = p.on_action("restore");
+        assert!(matches!(
+            fx.as_slice(),
+            [
+                Effect::Engine(Command::Drafts(DraftCommand::Load { name, restore: true })),
+                Effect::Open(PaneId::Create, None)
+            ] if name == "master-2"
+        ));
+    }
+
+    #[test]
+    fn events_fold_into_the_list() {
+        let mut p = DraftsPane::demo();
+        let ev = Event::Drafts(DraftEvent::Deleted {
+            name: "worker-3".into(),
+        });
+        assert!(p.on_event(&ev));
+        assert_eq!(p.drafts().len(), 2);
+        assert_eq!(p.drafts()[0].name, "master-2");
+    }
+}

@@ -1,0 +1,802 @@
+//! The add-node dialog: every parameter of ACP's node table, "Save draft" and the secrets a
+//! restored draft asks for again.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use tui_input::InputRequest;
+use zeroize::Zeroizing;
+
+use super::field::{self, Level, Row, Value};
+use crate::domain::draft::{NodeDraft, NodeType, SshAuth};
+use crate::tui::theme::{Role, Theme};
+
+/// Capacity reserved for a secret up front: pushing within it never reallocates, so no copy of
+/// the secret is left behind in freed memory.
+const SECRET_CAPACITY: usize = 8192;
+
+pub fn new_secret() -> Zeroizing<String> {
+    Zeroizing::new(String::with_capacity(SECRET_CAPACITY))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DField {
+    Type,
+    Ipv4,
+    Ipv6,
+    AppDeployable,
+    DisplayName,
+    SshIp,
+    Nic,
+    BridgeNetwork,
+    SshPort,
+    SshUser,
+    Proxy,
+    ProxyAddress,
+    ProxyUser,
+    ProxyPassword,
+    Auth,
+    Password,
+    KeyPath,
+    Passphrase,
+    Add,
+    SaveDraft,
+    Cancel,
+}
+
+impl DField {
+    pub fn label(self) -> &'static str {
+        match self {
+            DField::Type => "Type",
+            DField::Ipv4 => "IPv4 Address",
+            DField::Ipv6 => "IPv6 Address",
+            DField::AppDeployable => "Application Deployable",
+            DField::DisplayName => "Display Name",
+            DField::SshIp => "SSH Connection IP",
+            DField::Nic => "Network Interface Card",
+            DField::BridgeNetwork => "Associated Bridge Network",
+            DField::SshPort => "SSH Port",
+            DField::SshUser => "SSH Username",
+            DField::Proxy => "Proxy",
+            DField::ProxyAddress => "Proxy Access URL",
+            DField::ProxyUser => "Proxy Username",
+            DField::ProxyPassword => "Proxy Password",
+            DField::Auth => "SSH Authentication",
+            DField::Password => "SSH Password",
+            DField::KeyPath => "Private Key File",
+            DField::Passphrase => "Key Passphrase",
+            DField::Add => "Add",
+            DField::SaveDraft => "Save Draft",
+            DField::Cancel => "Cancel",
+        }
+    }
+
+    /// The field's name in findings, relative to the node (`nodes[i].<key>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            DField::Type => "type",
+            DField::Ipv4 => "ipv4",
+            DField::Ipv6 => "ipv6",
+            DField::AppDeployable => "appDeployable",
+            DField::DisplayName => "displayName",
+            DField::SshIp => "sshIp",
+            DField::Nic => "nic",
+            DField::BridgeNetwork => "bridgeNetwork",
+            DField::SshPort => "sshPort",
+            DField::SshUser => "sshUser",
+            DField::Proxy => "proxy",
+            DField::ProxyAddress => "proxy.address",
+            DField::ProxyUser => "proxy.username",
+            DField::ProxyPassword => "proxy.password",
+            DField::Auth => "auth",
+            DField::Password => "password",
+            DField::KeyPath => "keyPath",
+            DField::Passphrase => "passphrase",
+            DField::Add | DField::SaveDraft | DField::Cancel => "",
+        }
+    }
+
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            DField::Ipv4
+                | DField::Ipv6
+                | DField::DisplayName
+                | DField::SshIp
+                | DField::Nic
+                | DField::SshPort
+                | DField::SshUser
+                | DField::ProxyAddress
+                | DField::ProxyUser
+                | DField::KeyPath
+        )
+    }
+
+    fn is_secret(self) -> bool {
+        matches!(
+            self,
+            DField::Password | DField::Passphrase | DField::ProxyPassword
+        )
+    }
+}
+
+/// A node as the dialog returns it: the draft fields plus the secrets, held only in memory.
+pub struct NodeEntry {
+    pub node: NodeDraft,
+    pub ssh_password: Zeroizing<String>,
+    pub key_passphrase: Zeroizing<String>,
+    pub proxy_password: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for NodeEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeEntry")
+            .field("node", &self.node)
+            .field("secrets", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Clone for NodeEntry {
+    fn clone(&self) -> Self {
+        let copy = |s: &Zeroizing<String>| {
+            let mut n = new_secret();
+            n.push_str(s);
+            n
+        };
+        NodeEntry {
+            node: self.node.clone(),
+            ssh_password: copy(&self.ssh_password),
+            key_passphrase: copy(&self.key_passphrase),
+            proxy_password: copy(&self.proxy_password),
+        }
+    }
+}
+
+impl NodeEntry {
+    pub fn new(node: NodeDraft) -> Self {
+        NodeEntry {
+            node,
+            ssh_password: new_secret(),
+            key_passphrase: new_secret(),
+            proxy_password: new_secret(),
+        }
+    }
+}
+
+/// What the dialog asks the wizard to do after a key.
+#[derive(Debug)]
+pub enum Outcome {
+    Nothing,
+    /// Add (or replace, when editing) the node.
+    Add(Box<NodeEntry>),
+    /// Save the dialog as a draft and close it, as ACP does.
+    SaveDraft {
+        node: NodeDraft,
+        existing: Option<(String, u64)>,
+    },
+    Cancel,
+}
+
+pub struct NodeDialog {
+    pub entry: NodeEntry,
+    pub focus: usize,
+    pub cursor: usize,
+    /// The draft this dialog was restored from (name, revision), so "Save draft" updates it.
+    pub from_draft: Option<(String, u64)>,
+    /// Index of the node being edited, `None` when adding.
+    pub editing: Option<usize>,
+    pub dual_stack: bool,
+    /// Node-level findings: (field key, level, message).
+    pub findings: Vec<(String, Level, String)>,
+    /// A line above the buttons: why Add is refused, which secrets to fill in.
+    pub notice: Option<String>,
+}
+
+impl NodeDialog {
+    pub fn new(dual_stack: bool) -> Self {
+        let mut d = NodeDialog {
+            entry: NodeEntry::new(NodeDraft::new()),
+            focus: 0,
+            cursor: 0,
+            from_draft: None,
+            editing: None,
+            dual_stack,
+            findings: Vec::new(),
+            notice: None,
+        };
+        d.focus_field(DField::Ipv4);
+        d
+    }
+
+    /// A dialog filled from a draft: every secret is empty and the notice says which to enter.
+    pub fn restored(node: NodeDraft, name: String, revision: u64, dual_stack: bool) -> Self {
+        let asks: Vec<&str> = node.secrets_to_ask().iter().map(|s| s.label()).collect();
+        let mut d = NodeDialog::new(dual_stack);
+        d.entry = NodeEntry::new(node);
+        d.from_draft = Some((name.clone(), revision));
+        d.notice = Some(format!(
+            "Restored draft '{name}'. Secrets are never saved: enter the {}.",
+            asks.join(" and ")
+        ));
+        let first_secret = d
+            .fields()
+            .into_iter()
+            .find(|f| f.is_secret())
+            .unwrap_or(DField::Ipv4);
+        d.focus_field(first_secret);
+        d
+    }
+
+    pub fn edit(entry: NodeEntry, index: usize, dual_stack: bool) -> Self {
+        let mut d = NodeDialog::new(dual_stack);
+        d.entry = entry;
+        d.editing = Some(index);
+        d.focus_field(DField::Ipv4);
+        d
+    }
+
+    /// The rows shown, which depend on the node type, the proxy switch and the login method.
+    pub fn fields(&self) -> Vec<DField> {
+        let n = &self.entry.node;
+        let mut v = vec![DField::Type, DField::Ipv4];
+        if self.dual_stack {
+            v.push(DField::Ipv6);
+        }
+        if n.node_type == NodeType::ControlPlane {
+            v.push(DField::AppDeployable);
+        }
+        v.extend([
+            DField::DisplayName,
+            DField::SshIp,
+            DField::Nic,
+            DField::BridgeNetwork,
+            DField::SshPort,
+            DField::SshUser,
+            DField::Proxy,
+        ]);
+        if n.proxy.enabled {
+            v.extend([
+                DField::ProxyAddress,
+                DField::ProxyUser,
+                DField::ProxyPassword,
+            ]);
+        }
+        v.push(DField::Auth);
+        match n.auth {
+            SshAuth::Password => v.push(DField::Password),
+            SshAuth::Key => v.extend([DField::KeyPath, DField::Passphrase]),
+        }
+        v.extend([DField::Add, DField::SaveDraft, DField::Cancel]);
+        v
+    }
+
+    pub fn focused(&self) -> DField {
+        let f = self.fields();
+        f[self.focus.min(f.len() - 1)]
+    }
+
+    pub fn focus_field(&mut self, field: DField) {
+        if let Some(i) = self.fields().iter().position(|f| *f == field) {
+            self.focus = i;
+            self.cursor = self.text(field).map(|s| s.chars().count()).unwrap_or(0);
+        }
+    }
+
+    fn move_focus(&mut self, delta: isize) {
+        let n = self.fields().len() as isize;
+        let i = (self.focus as isize + delta).rem_euclid(n) as usize;
+        self.focus = i;
+        let f = self.focused();
+        self.cursor = self.text(f).map(|s| s.chars().count()).unwrap_or(0);
+    }
+
+    fn text(&self, f: DField) -> Option<String> {
+        let n = &self.entry.node;
+        Some(match f {
+            DField::Ipv4 => n.ipv4.clone(),
+            DField::Ipv6 => n.ipv6.clone(),
+            DField::DisplayName => n.display_name.clone(),
+            DField::SshIp => n.ssh_ip.clone(),
+            DField::Nic => n.nic.clone(),
+            DField::SshPort => self.port_text(),
+            DField::SshUser => n.ssh_user.clone(),
+            DField::ProxyAddress => n.proxy.address.clone(),
+            DField::ProxyUser => n.proxy.username.clone(),
+            DField::KeyPath => n.key_path.clone(),
+            _ => return None,
+        })
+    }
+
+    fn port_text(&self) -> String {
+        if self.entry.node.ssh_port == 0 {
+            String::new()
+        } else {
+            self.entry.node.ssh_port.to_string()
+        }
+    }
+
+    fn text_mut(&mut self, f: DField) -> Option<&mut String> {
+        let n = &mut self.entry.node;
+        Some(match f {
+            DField::Ipv4 => &mut n.ipv4,
+            DField::Ipv6 => &mut n.ipv6,
+            DField::DisplayName => &mut n.display_name,
+            DField::SshIp => &mut n.ssh_ip,
+            DField::Nic => &mut n.nic,
+            DField::SshUser => &mut n.ssh_user,
+            DField::ProxyAddress => &mut n.proxy.address,
+            DField::ProxyUser => &mut n.proxy.username,
+            DField::KeyPath => &mut n.key_path,
+            _ => return None,
+        })
+    }
+
+    fn secret_mut(&mut self, f: DField) -> Option<&mut Zeroizing<String>> {
+        Some(match f {
+            DField::Password => &mut self.entry.ssh_password,
+            DField::Passphrase => &mut self.entry.key_passphrase,
+            DField::ProxyPassword => &mut self.entry.proxy_password,
+            _ => return None,
+        })
+    }
+
+    fn toggle(&mut self, forward: bool) {
+        let focused = self.focused();
+        let n = &mut self.entry.node;
+        match focused {
+            DField::Type => {
+                n.node_type = match n.node_type {
+                    NodeType::ControlPlane => NodeType::Worker,
+                    NodeType::Worker => NodeType::ControlPlane,
+                };
+                if n.node_type == NodeType::Worker {
+                    n.app_deployable = false;
+                }
+            }
+            DField::AppDeployable => n.app_deployable = !n.app_deployable,
+            DField::Proxy => n.proxy.enabled = !n.proxy.enabled,
+            DField::Auth => {
+                n.auth = match n.auth {
+                    SshAuth::Password => SshAuth::Key,
+                    SshAuth::Key => SshAuth::Password,
+                }
+            }
+            _ => {}
+        }
+        let _ = forward;
+    }
+
+    fn request(&mut self, req: InputRequest) {
+        let f = self.focused();
+        if f == DField::SshPort {
+            let mut s = self.port_text();
+            if let InputRequest::InsertChar(c) = req
+                && !c.is_ascii_digit()
+            {
+                self.notice = Some("SSH Port takes digits only, e.g. 22".into());
+                return;
+            }
+            self.cursor = field::edit_text(&mut s, self.cursor, req);
+            match s.parse::<u32>() {
+                Ok(p) if p <= u16::MAX as u32 => self.entry.node.ssh_port = p as u16,
+                Ok(_) => self.notice = Some("SSH Port must be 1-65535".into()),
+                Err(_) => self.entry.node.ssh_port = 0,
+            }
+            self.cursor = self.cursor.min(self.port_text().chars().count());
+        } else if f.is_text() {
+            let cursor = self.cursor;
+            if let Some(s) = self.text_mut(f) {
+                self.cursor = field::edit_text(s, cursor, req);
+            }
+        } else if let Some(s) = self.secret_mut(f) {
+            field::edit_secret(s, req);
+        }
+    }
+
+    pub fn on_paste(&mut self, text: &str) {
+        let f = self.focused();
+        if let Some(s) = self.secret_mut(f) {
+            field::paste_secret(s, text);
+        } else if f.is_text() {
+            for c in text.chars().filter(|c| !c.is_control()) {
+                self.request(InputRequest::InsertChar(c));
+            }
+        }
+    }
+
+    /// Every key while the dialog is open; `None` lets the shell have it (e.g. a quit binding).
+    pub fn on_key(&mut self, key: KeyEvent) -> Option<Outcome> {
+        if key.kind == KeyEventKind::Release {
+            return Some(Outcome::Nothing);
+        }
+        let f = self.focused();
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let out = match key.code {
+            KeyCode::Esc => Outcome::Cancel,
+            KeyCode::Tab | KeyCode::Down => {
+                self.move_focus(1);
+                Outcome::Nothing
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                self.move_focus(-1);
+                Outcome::Nothing
+            }
+            KeyCode::Enter => match f {
+                DField::Add => self.try_add(),
+                DField::SaveDraft => self.save_draft(),
+                DField::Cancel => Outcome::Cancel,
+                _ if f.is_text() || f.is_secret() => {
+                    self.move_focus(1);
+                    Outcome::Nothing
+                }
+                _ => {
+                    self.toggle(true);
+                    Outcome::Nothing
+                }
+            },
+            KeyCode::Char(' ') if !f.is_text() && !f.is_secret() => {
+                self.toggle(true);
+                Outcome::Nothing
+            }
+            KeyCode::Left | KeyCode::Right if !f.is_text() && !f.is_secret() => {
+                if matches!(f, DField::Add | DField::SaveDraft | DField::Cancel) {
+                    self.move_focus(if key.code == KeyCode::Left { -1 } else { 1 });
+                } else {
+                    self.toggle(key.code == KeyCode::Right);
+                }
+                Outcome::Nothing
+            }
+            KeyCode::Char('c') if ctrl => return None,
+            _ => {
+                let ev = crossterm::event::Event::Key(key);
+                match tui_input::backend::crossterm::to_input_request(&ev) {
+                    Some(req) if f.is_text() || f.is_secret() => {
+                        self.request(req);
+                        Outcome::Nothing
+                    }
+                    Some(_) => Outcome::Nothing,
+                    None => return None,
+                }
+            }
+        };
+        Some(out)
+    }
+
+    fn save_draft(&mut self) -> Outcome {
+        if let Some(p) = self.entry.node.storage_problem() {
+            self.notice = Some(p);
+            self.focus_field(DField::KeyPath);
+            return Outcome::Nothing;
+        }
+        Outcome::SaveDraft {
+            node: self.entry.node.clone(),
+            existing: self.from_draft.clone(),
+        }
+    }
+
+    /// Missing required values, checked before the node reaches the cluster form's rules.
+    pub fn missing(&self) -> Vec<DField> {
+        let n = &self.entry.node;
+        let mut out = Vec::new();
+        if n.ipv4.trim().is_empty() {
+            out.push(DField::Ipv4);
+        }
+        if self.dual_stack && n.ipv6.trim().is_empty() {
+            out.push(DField::Ipv6);
+        }
+        if n.ssh_port == 0 {
+            out.push(DField::SshPort);
+        }
+        if n.ssh_user.trim().is_empty() {
+            out.push(DField::SshUser);
+        }
+        if n.proxy.enabled && n.proxy.address.trim().is_empty() {
+            out.push(DField::ProxyAddress);
+        }
+        match n.auth {
+            SshAuth::Password if self.entry.ssh_password.is_empty() => out.push(DField::Password),
+            SshAuth::Key if n.key_path.trim().is_empty() => out.push(DField::KeyPath),
+            _ => {}
+        }
+        out
+    }
+
+    fn try_add(&mut self) -> Outcome {
+        let missing = self.missing();
+        if let Some(first) = missing.first() {
+            let names: Vec<&str> = missing.iter().map(|f| f.label()).collect();
+            self.notice = Some(format!("Fill in: {}", names.join(", ")));
+            self.focus_field(*first);
+            return Outcome::Nothing;
+        }
+        if self.findings.iter().any(|(_, l, _)| *l == Level::Error) {
+            self.notice = Some("Fix the errors marked x before adding the node".into());
+            return Outcome::Nothing;
+        }
+        Outcome::Add(Box::new(self.entry.clone()))
+    }
+
+    fn finding_for(&self, f: DField) -> Option<(Level, &str)> {
+        let key = f.key();
+        if key.is_empty() {
+            return None;
+        }
+        self.findings
+            .iter()
+            .filter(|(k, _, _)| k == key)
+            .min_by_key(|(_, l, _)| *l)
+            .map(|(_, l, m)| (*l, m.as_str()))
+    }
+
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let fields = self.fields();
+        let want_h = fields.len() as u16 + 6;
+        let w = area.width.saturating_sub(4).min(100);
+        let h = area.height.saturating_sub(2).min(want_h);
+        let popup = Rect {
+            x: area.x + (area.width.saturating_sub(w)) / 2,
+            y: area.y + (area.height.saturating_sub(h)) / 2,
+            width: w,
+            height: h,
+        };
+        frame.render_widget(Clear, popup);
+        let title = match (&self.editing, &self.from_draft) {
+            (Some(i), _) => format!(" Edit node {} ", i + 1),
+            (None, Some((name, _))) => format!(" Add Node (from draft {name}) "),
+            (None, None) => " Add Node ".to_string(),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Accent))
+            .title(Span::styled(title, theme.style(Role::Title)));
+        let inner = block.inner(popup);
+        frame.render_widget(block, popup);
+        if inner.height == 0 || inner.width < 10 {
+            return;
+        }
+        let n = &self.entry.node;
+        let label_w = field::label_width(inner);
+        let missing = self.missing();
+        // Rows above the buttons scroll so the focused row stays visible on small terminals.
+        let reserved = 3u16;
+        let rows_h = inner.height.saturating_sub(reserved).max(1) as usize;
+        let button_start = fields.len() - 3;
+        let top = if self.focus >= rows_h && self.focus < button_start {
+            self.focus + 1 - rows_h
+        } else {
+            0
+        };
+        let type_opts: [&str; 2] = [NodeType::ControlPlane.label(), NodeType::Worker.label()];
+        let auth_opts: [&str; 2] = [SshAuth::Password.label(), SshAuth::Key.label()];
+        let port = self.port_text();
+        let mut y = inner.y;
+        for (i, f) in fields.iter().enumerate().take(button_start).skip(top) {
+            if y >= inner.y + rows_h as u16 {
+                break;
+            }
+            let value = match f {
+                DField::Type => Value::Select {
+                    options: &type_opts,
+                    selected: (n.node_type == NodeType::Worker) as usize,
+                },
+                DField::AppDeployable => Value::Toggle(n.app_deployable),
+                DField::Proxy => Value::Toggle(n.proxy.enabled),
+                DField::Auth => Value::Select {
+                    options: &auth_opts,
+                    selected: (n.auth == SshAuth::Key) as usize,
+                },
+                DField::BridgeNetwork => {
+                    Value::ReadOnly("only when adding nodes to an existing underlay cluster")
+                }
+                DField::Password => Value::Secret {
+                    len: self.entry.ssh_password.chars().count(),
+                    placeholder: "required",
+                },
+                DField::Passphrase => Value::Secret {
+                    len: self.entry.key_passphrase.chars().count(),
+                    placeholder: "if the key has one",
+                },
+                DField::ProxyPassword => Value::Secret {
+                    len: self.entry.proxy_password.chars().count(),
+                    placeholder: "optional",
+                },
+                DField::SshPort => Value::Text {
+                    value: &port,
+                    placeholder: "22",
+                },
+                other => Value::Text {
+                    value: match other {
+                        DField::Ipv4 => &n.ipv4,
+                        DField::Ipv6 => &n.ipv6,
+                        DField::DisplayName => &n.display_name,
+                        DField::SshIp => &n.ssh_ip,
+                        DField::Nic => &n.nic,
+                        DField::SshUser => &n.ssh_user,
+                        DField::ProxyAddress => &n.proxy.address,
+                        DField::ProxyUser => &n.proxy.username,
+                        DField::KeyPath => &n.key_path,
+                        _ => "",
+                    },
+                    placeholder: placeholder(*other),
+                },
+            };
+            let finding = self
+                .finding_for(*f)
+                .or_else(|| missing.contains(f).then_some((Level::Info, "required")));
+            let row = Row {
+                label: f.label(),
+                value,
+                required: matches!(
+                    f,
+                    DField::Ipv4 | DField::SshPort | DField::SshUser | DField::Password
+                ) || (*f == DField::Ipv6 && self.dual_stack)
+                    || (*f == DField::KeyPath)
+                    || (*f == DField::ProxyAddress),
+                finding,
+            };
+            let focused = i == self.focus;
+            let editing = focused && (f.is_text() || f.is_secret());
+            let (line, cur) = field::line(
+                &row,
+                inner.width,
+                label_w,
+                focused,
+                editing.then_some(self.cursor),
+                theme,
+            );
+            let r = Rect {
+                x: inner.x,
+                y,
+                width: inner.width,
+                height: 1,
+            };
+            frame.render_widget(Paragraph::new(line), r);
+            if let Some(c) = cur
+                && c < inner.width
+            {
+                frame.set_cursor_position((inner.x + c, y));
+            }
+            y += 1;
+        }
+        let notice_y = inner.y + inner.height.saturating_sub(2);
+        if let Some(msg) = &self.notice {
+            frame.render_widget(
+                Paragraph::new(Line::from(Span::styled(
+                    msg.as_str(),
+                    theme.style(Role::Warn),
+                )))
+                .wrap(Wrap { trim: true }),
+                Rect {
+                    x: inner.x + 1,
+                    y: notice_y,
+                    width: inner.width.saturating_sub(2),
+                    height: 1,
+                },
+            );
+        }
+        let mut spans = vec![Span::raw("  ")];
+        for (i, f) in fields.iter().enumerate().skip(button_start) {
+            let st = if i == self.focus {
+                theme.style(Role::Selection)
+            } else {
+                theme.style(Role::Key)
+            };
+            spans.push(Span::styled(format!("[ {} ]", f.label()), st));
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(
+            "Tab/Down next, Space toggle, Enter press, Esc cancel",
+            theme.style(Role::Muted),
+        ));
+        frame.render_widget(
+            Paragraph::new(Line::from(spans)),
+            Rect {
+                x: inner.x,
+                y: inner.y + inner.height.saturating_sub(1),
+                width: inner.width,
+                height: 1,
+            },
+        );
+    }
+}
+
+fn placeholder(f: DField) -> &'static str {
+    match f {
+        DField::Ipv4 => "e.g. 192.168.0.11 (private IP)",
+        DField::Ipv6 => "e.g. fd00::11",
+        DField::DisplayName => "optional",
+        DField::SshIp => "if ssh user@IPv4 does not reach the node",
+        DField::Nic => "default: cluster NIC",
+        DField::SshUser => "root",
+        DField::ProxyAddress => "e.g. 192.168.1.1:1080 (SOCKS5)",
+        DField::ProxyUser => "optional",
+        DField::KeyPath => "e.g. ~/.ssh/id_ed25519",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn type_text(d: &mut NodeDialog, s: &str) {
+        for c in s.chars() {
+            d.on_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    #[test]
+    fn fields_follow_type_proxy_and_auth() {
+        let mut d = NodeDialog::new(false);
+        assert!(d.fields().contains(&DField::AppDeployable));
+        assert!(!d.fields().contains(&DField::Ipv6));
+        assert!(!d.fields().contains(&DField::ProxyAddress));
+        d.entry.node.node_type = NodeType::Worker;
+        d.entry.node.proxy.enabled = true;
+        d.entry.node.auth = SshAuth::Key;
+        let f = d.fields();
+        assert!(!f.contains(&DField::AppDeployable));
+        assert!(f.contains(&DField::ProxyPassword));
+        assert!(f.contains(&DField::Passphrase) && !f.contains(&DField::Password));
+        assert!(NodeDialog::new(true).fields().contains(&DField::Ipv6));
+    }
+
+    #[test]
+    fn add_is_refused_until_required_fields_are_filled() {
+        let mut d = NodeDialog::new(false);
+        d.focus_field(DField::Add);
+        assert!(matches!(
+            d.on_key(key(KeyCode::Enter)),
+            Some(Outcome::Nothing)
+        ));
+        assert_eq!(d.focused(), DField::Ipv4);
+        type_text(&mut d, "10.0.0.11");
+        d.focus_field(DField::Password);
+        type_text(&mut d, "s3cret");
+        d.focus_field(DField::Add);
+        match d.on_key(key(KeyCode::Enter)) {
+            Some(Outcome::Add(e)) => {
+                assert_eq!(e.node.ipv4, "10.0.0.11");
+                assert_eq!(e.ssh_password.as_str(), "s3cret");
+            }
+            other => panic!("expected Add, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn save_draft_carries_no_secret_and_restore_asks_for_it() {
+        let mut d = NodeDialog::new(false);
+        type_text(&mut d, "10.0.0.12");
+        d.focus_field(DField::Password);
+        type_text(&mut d, "hunter2");
+        d.focus_field(DField::SaveDraft);
+        let Some(Outcome::SaveDraft { node, existing }) = d.on_key(key(KeyCode::Enter)) else {
+            panic!("expected SaveDraft");
+        };
+        assert!(existing.is_none());
+        let json = serde_json::to_string(&node).unwrap();
+        assert!(!json.contains("hunter2"));
+        let r = NodeDialog::restored(node, "n1".into(), 1, false);
+        assert!(r.entry.ssh_password.is_empty());
+        assert_eq!(r.focused(), DField::Password);
+        assert!(r.notice.as_deref().unwrap_or("").contains("SSH password"));
+    }
+
+    #[test]
+    fn port_accepts_digits_only() {
+        let mut d = NodeDialog::new(false);
+        d.focus_field(DField::SshPort);
+        d.on_key(key(KeyCode::Backspace));
+        d.on_key(key(KeyCode::Backspace));
+        assert_eq!(d.entry.node.ssh_port, 0);
+        type_text(&mut d, "2x2");
+        assert_eq!(d.entry.node.ssh_port, 22);
+    }
+}
