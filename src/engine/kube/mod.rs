@@ -1,8 +1,25 @@
 //! Kube access: client pool per platform context, watches, create, access reviews.
+//!
+//! The engine side ([`KubeEngine`]) turns [`KubeCommand`]s into spawned tasks that answer with
+//! [`KubeEvent`]s. The CLI uses [`ops`] and [`watch`] directly.
+
+pub mod client;
+pub mod model;
+pub mod ops;
+pub mod watch;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use super::Event;
+use super::{Event, Toast};
+use crate::domain::cluster::{Cluster, Machine};
+use crate::tui::panes::Access;
+pub use client::{ClientPool, FailureKind, KubeFailure};
+pub use model::{ClusterModel, ClusterRow, Delta};
+pub use ops::AccessDecision;
 
 /// Where the kube configuration comes from.
 #[derive(Debug, Clone)]
@@ -19,19 +36,116 @@ pub enum KubeSource {
     },
 }
 
+/// A program that logs the user in again, run in the foreground with the terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloginJob {
+    pub program: String,
+    pub args: Vec<String>,
+}
+
+/// A platform connection as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Ready,
+    /// The credentials were rejected or the login plugin failed.
+    AuthExpired {
+        message: String,
+        /// The context's exec plugin, when it has one.
+        relogin: Option<ReloginJob>,
+    },
+    Unreachable {
+        error: String,
+        hint: String,
+    },
+    Forbidden {
+        message: String,
+        /// The permission that is missing, e.g. "list and watch on clusters.platform.tkestack.io".
+        missing: String,
+    },
+}
+
+impl ConnState {
+    pub fn tag(&self) -> &'static str {
+        match self {
+            ConnState::Connecting => "connecting",
+            ConnState::Ready => "ready",
+            ConnState::AuthExpired { .. } => "auth-expired",
+            ConnState::Unreachable { .. } => "unreachable",
+            ConnState::Forbidden { .. } => "forbidden",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Cluster,
+    Machine,
+}
+
 #[derive(Debug)]
-pub enum KubeCommand {}
+pub enum KubeCommand {
+    /// Start watching a platform (the current context when `None`) and report its contexts.
+    Watch { context: Option<String> },
+    /// Stop watching a platform.
+    Unwatch { context: String },
+    /// `:ctx <name>`: make a context current, watching it if it is not yet.
+    SwitchContext { context: String },
+    /// After a re-login: drop cached credentials and watch again.
+    Reconnect { context: String },
+    /// One object as YAML, answered by [`KubeEvent::Yaml`].
+    FetchYaml {
+        context: Option<String>,
+        kind: ObjectKind,
+        name: String,
+    },
+    /// A SelfSubjectAccessReview on the current platform, answered by [`KubeEvent::Access`].
+    CheckAccess(Access),
+    /// Server-side dry run, then (unless `dry_run`) create; answered by [`KubeEvent::ClusterCreated`].
+    CreateCluster {
+        cluster: Box<Cluster>,
+        dry_run: bool,
+    },
+}
 
 #[derive(Debug, Clone)]
-pub enum KubeEvent {}
+pub enum KubeEvent {
+    /// The contexts of the kubeconfig and the current one.
+    Contexts {
+        current: Option<String>,
+        available: Vec<String>,
+    },
+    Connection {
+        context: String,
+        state: ConnState,
+    },
+    ClustersChanged(Delta<Cluster>),
+    MachinesChanged(Delta<Machine>),
+    Yaml {
+        context: String,
+        kind: ObjectKind,
+        name: String,
+        result: Result<String, KubeFailure>,
+    },
+    Access {
+        access: Access,
+        result: Result<AccessDecision, KubeFailure>,
+    },
+    ClusterCreated {
+        context: String,
+        name: String,
+        dry_run: bool,
+        result: Result<(), KubeFailure>,
+    },
+}
 
 pub struct KubeEngine {
-    #[allow(dead_code)]
     source: KubeSource,
-    #[allow(dead_code)]
     readonly: bool,
-    #[allow(dead_code)]
     events: mpsc::Sender<Event>,
+    pool: Option<ClientPool>,
+    current: Option<String>,
+    watches: HashMap<String, CancellationToken>,
 }
 
 impl KubeEngine {
@@ -40,10 +154,197 @@ impl KubeEngine {
             source,
             readonly,
             events,
+            pool: None,
+            current: None,
+            watches: HashMap::new(),
         }
     }
-    pub async fn handle(&mut self, cmd: KubeCommand) {
-        match cmd {}
+
+    async fn emit(&self, ev: KubeEvent) {
+        let _ = self.events.send(Event::Kube(ev)).await;
     }
-    pub async fn shutdown(&mut self) {}
+
+    /// The pool, loading the kubeconfig on first use; a failure is shown to the user.
+    async fn pool(&mut self) -> Option<ClientPool> {
+        if self.pool.is_none() {
+            match ClientPool::new(&self.source) {
+                Ok(p) => {
+                    self.current = client::initial_context(&self.source, p.kubeconfig());
+                    self.pool = Some(p);
+                }
+                Err(f) => {
+                    let _ = self
+                        .events
+                        .send(Event::Toast(Toast::error(
+                            f.message.clone(),
+                            f.hint.clone(),
+                        )))
+                        .await;
+                    return None;
+                }
+            }
+        }
+        self.pool.clone()
+    }
+
+    async fn emit_contexts(&self) {
+        if let Some(p) = &self.pool {
+            self.emit(KubeEvent::Contexts {
+                current: self.current.clone(),
+                available: client::context_names(p.kubeconfig()),
+            })
+            .await;
+        }
+    }
+
+    fn start_watch(&mut self, pool: ClientPool, context: String) {
+        if self
+            .watches
+            .get(&context)
+            .is_some_and(|t| !t.is_cancelled())
+        {
+            return;
+        }
+        let token = CancellationToken::new();
+        self.watches.insert(context.clone(), token.clone());
+        tokio::spawn(watch::watch_platform(
+            pool,
+            context,
+            self.events.clone(),
+            token,
+        ));
+    }
+
+    async fn no_context(&self) {
+        let _ = self
+            .events
+            .send(Event::Toast(Toast::error(
+                "the kubeconfig has no current context",
+                Some("pick one with :ctx <name>, or start with --context <name>".to_string()),
+            )))
+            .await;
+    }
+
+    pub async fn handle(&mut self, cmd: KubeCommand) {
+        let Some(pool) = self.pool().await else {
+            return;
+        };
+        match cmd {
+            KubeCommand::Watch { context } => {
+                if let Some(c) = &context {
+                    self.current = Some(c.clone());
+                }
+                self.emit_contexts().await;
+                match self.current.clone() {
+                    Some(c) => self.start_watch(pool, c),
+                    None => self.no_context().await,
+                }
+            }
+            KubeCommand::Unwatch { context } => {
+                if let Some(t) = self.watches.remove(&context) {
+                    t.cancel();
+                }
+            }
+            KubeCommand::SwitchContext { context } => {
+                if !client::context_names(pool.kubeconfig()).contains(&context) {
+                    let _ = self
+                        .events
+                        .send(Event::Toast(Toast::error(
+                            format!("no context named {context:?} in the kubeconfig"),
+                            Some("`:ctx` with no name lists the contexts".to_string()),
+                        )))
+                        .await;
+                    return;
+                }
+                self.current = Some(context.clone());
+                self.emit_contexts().await;
+                self.start_watch(pool, context);
+            }
+            KubeCommand::Reconnect { context } => {
+                if let Some(t) = self.watches.remove(&context) {
+                    t.cancel();
+                }
+                pool.invalidate(&context).await;
+                self.start_watch(pool, context);
+            }
+            KubeCommand::FetchYaml {
+                context,
+                kind,
+                name,
+            } => {
+                let Some(ctx) = context.or_else(|| self.current.clone()) else {
+                    return self.no_context().await;
+                };
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = match pool.platform(&ctx).await {
+                        Ok(c) => ops::fetch_yaml(&c, kind, &name).await,
+                        Err(f) => Err(f),
+                    };
+                    let ev = KubeEvent::Yaml {
+                        context: ctx,
+                        kind,
+                        name,
+                        result,
+                    };
+                    let _ = events.send(Event::Kube(ev)).await;
+                });
+            }
+            KubeCommand::CheckAccess(access) => {
+                let Some(ctx) = self.current.clone() else {
+                    return self.no_context().await;
+                };
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = match pool.platform(&ctx).await {
+                        Ok(c) => ops::check_access(&c, &access).await,
+                        Err(f) => Err(f),
+                    };
+                    let _ = events
+                        .send(Event::Kube(KubeEvent::Access { access, result }))
+                        .await;
+                });
+            }
+            KubeCommand::CreateCluster { cluster, dry_run } => {
+                let Some(ctx) = self.current.clone() else {
+                    return self.no_context().await;
+                };
+                let name = cluster.metadata.name.clone().unwrap_or_default();
+                if self.readonly && !dry_run {
+                    let ev = KubeEvent::ClusterCreated {
+                        context: ctx,
+                        name,
+                        dry_run,
+                        result: Err(KubeFailure::new(
+                            FailureKind::Forbidden,
+                            "read-only mode: creating a cluster is disabled",
+                            Some("restart without --readonly to create clusters"),
+                        )),
+                    };
+                    return self.emit(ev).await;
+                }
+                let events = self.events.clone();
+                let cluster: Arc<Cluster> = Arc::from(cluster);
+                tokio::spawn(async move {
+                    let result = match pool.platform(&ctx).await {
+                        Ok(c) => ops::create_cluster(&c, &cluster, dry_run).await.map(|_| ()),
+                        Err(f) => Err(f),
+                    };
+                    let ev = KubeEvent::ClusterCreated {
+                        context: ctx,
+                        name,
+                        dry_run,
+                        result,
+                    };
+                    let _ = events.send(Event::Kube(ev)).await;
+                });
+            }
+        }
+    }
+
+    pub async fn shutdown(&mut self) {
+        for (_, t) in self.watches.drain() {
+            t.cancel();
+        }
+    }
 }

@@ -1,0 +1,537 @@
+//! The clusters model the panes and the CLI share: objects by name, table rows, filter, sort.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde::Serialize;
+
+use crate::domain::cluster::{Cluster, Machine};
+use crate::domain::timeline::{self, Progress, StepState, StepStats, Timeline, to_utc};
+
+/// A batch of changes to one kind on one platform, coalesced by the watcher.
+#[derive(Debug, Clone)]
+pub struct Delta<K> {
+    pub platform: String,
+    /// The whole set after a (re)list: everything not in `applied` is gone.
+    pub reset: bool,
+    pub applied: Vec<Arc<K>>,
+    pub deleted: Vec<String>,
+}
+
+/// One platform's clusters and machines, by name.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterModel {
+    clusters: HashMap<String, Arc<Cluster>>,
+    machines: HashMap<String, Arc<Machine>>,
+    /// A first full list has arrived.
+    pub synced: bool,
+}
+
+fn name_of(meta: &kube::api::ObjectMeta) -> String {
+    meta.name.clone().unwrap_or_default()
+}
+
+impl ClusterModel {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn apply_clusters(&mut self, d: &Delta<Cluster>) {
+        if d.reset {
+            self.clusters.clear();
+            self.synced = true;
+        }
+        for c in &d.applied {
+            self.clusters.insert(name_of(&c.metadata), c.clone());
+        }
+        for n in &d.deleted {
+            self.clusters.remove(n);
+        }
+    }
+
+    pub fn apply_machines(&mut self, d: &Delta<Machine>) {
+        if d.reset {
+            self.machines.clear();
+        }
+        for m in &d.applied {
+            self.machines.insert(name_of(&m.metadata), m.clone());
+        }
+        for n in &d.deleted {
+            self.machines.remove(n);
+        }
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&Arc<Cluster>> {
+        self.clusters.get(name)
+    }
+
+    pub fn clusters(&self) -> impl Iterator<Item = &Arc<Cluster>> {
+        self.clusters.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.clusters.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clusters.is_empty()
+    }
+
+    /// Machines (nodes being added or added) of a cluster, by name.
+    pub fn machines_of(&self, cluster: &str) -> Vec<&Arc<Machine>> {
+        let mut v: Vec<_> = self
+            .machines
+            .values()
+            .filter(|m| m.spec.cluster_name == cluster)
+            .collect();
+        v.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        v
+    }
+
+    /// Step durations of every cluster and machine of this platform, for ETAs.
+    pub fn step_stats(&self) -> StepStats {
+        let mut s = StepStats::from_clusters(self.clusters.values().map(|c| c.as_ref()));
+        for m in self.machines.values() {
+            s.add_machine(m);
+        }
+        s
+    }
+
+    /// Every row, sorted by name.
+    pub fn rows(&self) -> Vec<ClusterRow> {
+        let mut rows: Vec<ClusterRow> = self
+            .clusters
+            .values()
+            .map(|c| ClusterRow::from_cluster(c))
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        rows
+    }
+}
+
+/// One line of the clusters table (and of `clusters -o json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterRow {
+    pub name: String,
+    pub display_name: String,
+    pub phase: String,
+    pub version: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub control_plane: usize,
+    pub workers: usize,
+    pub progress: Progress,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_step: Option<String>,
+    pub failed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl ClusterRow {
+    pub fn from_cluster(c: &Cluster) -> Self {
+        let conditions = c
+            .status
+            .as_ref()
+            .map(|s| s.conditions.as_slice())
+            .unwrap_or(&[]);
+        let phase = c.phase();
+        let created = c.metadata.creation_timestamp.as_ref().and_then(to_utc);
+        // Progress does not depend on the clock; any fixed instant will do.
+        let tl: Timeline = timeline::build(
+            String::new(),
+            phase.as_str(),
+            created,
+            conditions,
+            timeline::CLUSTER_CREATE_STEPS,
+            DateTime::<Utc>::UNIX_EPOCH,
+            &EMPTY_STATS,
+        );
+        let current = tl.current_step();
+        ClusterRow {
+            name: name_of(&c.metadata),
+            display_name: c.spec.display_name.clone().unwrap_or_default(),
+            phase: phase.as_str().to_string(),
+            version: c
+                .status
+                .as_ref()
+                .and_then(|s| s.version.clone())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| c.spec.version.clone()),
+            type_: c.spec.type_.clone(),
+            control_plane: c.control_plane_count(),
+            workers: c.worker_count(),
+            progress: tl.progress,
+            current_step: current.map(|s| s.type_.clone()),
+            failed: current.is_some_and(|s| s.state == StepState::Failed),
+            created,
+        }
+    }
+
+    pub fn age_secs(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.created.map(|c| (now - c).num_seconds().max(0))
+    }
+}
+
+static EMPTY_STATS: std::sync::LazyLock<StepStats> = std::sync::LazyLock::new(StepStats::new);
+
+/// Table columns, in display order; also the sort keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Name,
+    Display,
+    Phase,
+    Version,
+    Type,
+    Nodes,
+    Progress,
+    Age,
+}
+
+impl Column {
+    pub const ALL: [Column; 8] = [
+        Column::Name,
+        Column::Display,
+        Column::Phase,
+        Column::Version,
+        Column::Type,
+        Column::Nodes,
+        Column::Progress,
+        Column::Age,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Name => "NAME",
+            Column::Display => "DISPLAY NAME",
+            Column::Phase => "PHASE",
+            Column::Version => "VERSION",
+            Column::Type => "TYPE",
+            Column::Nodes => "NODES",
+            Column::Progress => "PROGRESS",
+            Column::Age => "AGE",
+        }
+    }
+
+    pub fn next(self) -> Column {
+        let i = Column::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        Column::ALL[(i + 1) % Column::ALL.len()]
+    }
+}
+
+/// Compares dotted versions numerically (`1.9` < `1.28.13`), text parts as text.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    let mut ia = a.split(['.', '-', '+']);
+    let mut ib = b.split(['.', '-', '+']);
+    loop {
+        match (ia.next(), ib.next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(p), Ok(q)) => p.cmp(&q),
+                    _ => x.cmp(y),
+                };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+        }
+    }
+}
+
+/// Orders two rows by a column; ties go by name so the order is stable.
+pub fn compare_rows(a: &ClusterRow, b: &ClusterRow, col: Column) -> Ordering {
+    let o = match col {
+        Column::Name => Ordering::Equal,
+        Column::Display => a.display_name.cmp(&b.display_name),
+        Column::Phase => a.phase.cmp(&b.phase),
+        Column::Version => compare_versions(&a.version, &b.version),
+        Column::Type => a.type_.cmp(&b.type_),
+        Column::Nodes => (a.control_plane + a.workers).cmp(&(b.control_plane + b.workers)),
+        Column::Progress => a
+            .progress
+            .ratio()
+            .total_cmp(&b.progress.ratio())
+            .then(a.progress.done.cmp(&b.progress.done)),
+        // Oldest first, like a descending age; unknown creation times last.
+        Column::Age => match (a.created, b.created) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        },
+    };
+    o.then_with(|| a.name.cmp(&b.name))
+}
+
+/// A field a filter term can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Name,
+    Display,
+    Phase,
+    Version,
+    Type,
+    Step,
+}
+
+#[derive(Debug, Clone)]
+enum Term {
+    /// Substring of name or display name, case-insensitive.
+    Text(String),
+    Regex(Regex),
+    Field(Field, String),
+}
+
+/// A `/` filter: space-separated terms, all of which must match.
+///
+/// A term is a substring of the name or display name, a regex as `/.../` or `re:...`, or a
+/// qualifier `phase:Running`, `version:1.28` (prefix), `type:`, `name:`, `display:`, `step:`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    terms: Vec<Term>,
+    source: String,
+}
+
+impl Filter {
+    pub fn parse(query: &str) -> Result<Filter, String> {
+        let mut terms = Vec::new();
+        for tok in query.split_whitespace() {
+            let regex_src = if let Some(r) = tok.strip_prefix("re:") {
+                Some(r)
+            } else if tok.len() >= 2 && tok.starts_with('/') && tok.ends_with('/') {
+                Some(&tok[1..tok.len() - 1])
+            } else {
+                None
+            };
+            if let Some(r) = regex_src {
+                let re = regex::RegexBuilder::new(r)
+                    .case_insensitive(true)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| {
+                        format!(
+                            "invalid regex {r:?}: {}",
+                            e.to_string().lines().last().unwrap_or("")
+                        )
+                    })?;
+                terms.push(Term::Regex(re));
+                continue;
+            }
+            if let Some((k, v)) = tok.split_once(':') {
+                let field = match k.to_ascii_lowercase().as_str() {
+                    "name" => Some(Field::Name),
+                    "display" => Some(Field::Display),
+                    "phase" => Some(Field::Phase),
+                    "version" | "v" => Some(Field::Version),
+                    "type" => Some(Field::Type),
+                    "step" => Some(Field::Step),
+                    _ => None,
+                };
+                match field {
+                    Some(f) => {
+                        terms.push(Term::Field(f, v.to_lowercase()));
+                        continue;
+                    }
+                    None => {
+                        return Err(format!(
+                            "unknown qualifier {k:?}: use name:, display:, phase:, version:, type: or step:"
+                        ));
+                    }
+                }
+            }
+            terms.push(Term::Text(tok.to_lowercase()));
+        }
+        Ok(Filter {
+            terms,
+            source: query.to_string(),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn matches(&self, row: &ClusterRow) -> bool {
+        self.terms.iter().all(|t| term_matches(t, row))
+    }
+}
+
+fn contains_ci(hay: &str, needle_lower: &str) -> bool {
+    if hay.is_ascii() && needle_lower.is_ascii() {
+        hay.as_bytes()
+            .windows(needle_lower.len().max(1))
+            .any(|w| w.eq_ignore_ascii_case(needle_lower.as_bytes()))
+            || needle_lower.is_empty()
+    } else {
+        hay.to_lowercase().contains(needle_lower)
+    }
+}
+
+fn term_matches(t: &Term, row: &ClusterRow) -> bool {
+    match t {
+        Term::Text(s) => contains_ci(&row.name, s) || contains_ci(&row.display_name, s),
+        Term::Regex(re) => re.is_match(&row.name) || re.is_match(&row.display_name),
+        Term::Field(f, v) => match f {
+            Field::Name => contains_ci(&row.name, v),
+            Field::Display => contains_ci(&row.display_name, v),
+            Field::Phase => row.phase.eq_ignore_ascii_case(v),
+            Field::Version => row.version.to_lowercase().starts_with(v.as_str()),
+            Field::Type => row.type_.eq_ignore_ascii_case(v),
+            Field::Step => row
+                .current_step
+                .as_deref()
+                .is_some_and(|s| contains_ci(s, v)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::cluster::{ClusterSpec, ClusterStatus, Condition};
+
+    fn row(name: &str, display: &str, phase: &str, version: &str) -> ClusterRow {
+        ClusterRow {
+            name: name.into(),
+            display_name: display.into(),
+            phase: phase.into(),
+            version: version.into(),
+            type_: "Baremetal".into(),
+            control_plane: 1,
+            workers: 0,
+            progress: Progress {
+                done: 0,
+                total: 1,
+                unknown_remaining: false,
+            },
+            current_step: Some("EnsurePreflight".into()),
+            failed: false,
+            created: None,
+        }
+    }
+
+    #[test]
+    fn filter_substring_regex_and_qualifiers() {
+        let a = row("prod-east", "Production East", "Running", "1.28.13");
+        let b = row("dev-1", "Dev", "Initializing", "1.27.16-1");
+        let m = |q: &str, r: &ClusterRow| Filter::parse(q).expect("parses").matches(r);
+        assert!(m("", &a));
+        assert!(m("EAST", &a));
+        assert!(m("production", &a));
+        assert!(!m("east", &b));
+        assert!(m("phase:running", &a));
+        assert!(!m("phase:Run", &a));
+        assert!(m("version:1.28", &a));
+        assert!(!m("version:1.2.", &a));
+        assert!(m("v:1.27", &b));
+        assert!(m("re:^dev-\\d$", &b));
+        assert!(m("/^PROD/", &a));
+        assert!(!m("/^prod/", &b));
+        assert!(m("prod phase:Running version:1.28", &a));
+        assert!(!m("prod phase:Initializing", &a));
+        assert!(m("type:baremetal step:preflight", &a));
+        assert!(m("name:dev", &b) && !m("name:Dev-x", &b));
+    }
+
+    #[test]
+    fn filter_errors_say_what_to_do() {
+        let e = Filter::parse("re:(").expect_err("bad regex");
+        assert!(e.contains("invalid regex"));
+        let e = Filter::parse("colour:red").expect_err("bad qualifier");
+        assert!(e.contains("phase:"));
+        assert!(Filter::parse("   ").expect("empty").is_empty());
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert_eq!(compare_versions("1.9", "1.28.13"), Ordering::Less);
+        assert_eq!(compare_versions("1.28.13", "1.28.2"), Ordering::Greater);
+        assert_eq!(compare_versions("1.27.16-1", "1.27.16"), Ordering::Greater);
+        assert_eq!(compare_versions("", "1"), Ordering::Less);
+    }
+
+    #[test]
+    fn sort_by_every_column_is_total_and_stable() {
+        let mut rows = vec![
+            row("c", "Zed", "Running", "1.9.0"),
+            row("a", "Yak", "Failed", "1.28.1"),
+            row("b", "Xen", "Initializing", "1.28.1"),
+        ];
+        rows[0].created = Some(DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(30));
+        rows[1].created = Some(DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(10));
+        rows[2].progress.done = 1;
+        rows[0].workers = 3;
+        let order = |col: Column, rows: &mut Vec<ClusterRow>| {
+            rows.sort_by(|a, b| compare_rows(a, b, col));
+            rows.iter()
+                .map(|r| r.name.clone())
+                .collect::<Vec<_>>()
+                .join("")
+        };
+        assert_eq!(order(Column::Name, &mut rows), "abc");
+        assert_eq!(order(Column::Display, &mut rows), "bac");
+        assert_eq!(order(Column::Phase, &mut rows), "abc");
+        assert_eq!(order(Column::Version, &mut rows), "cab");
+        assert_eq!(order(Column::Nodes, &mut rows), "abc");
+        assert_eq!(order(Column::Progress, &mut rows), "acb");
+        assert_eq!(order(Column::Age, &mut rows), "acb");
+        assert_eq!(order(Column::Type, &mut rows), "abc");
+        assert_eq!(Column::Age.next(), Column::Name);
+    }
+
+    fn cluster(name: &str) -> Arc<Cluster> {
+        let mut c = Cluster::new(name, ClusterSpec::default());
+        c.spec.version = "1.28.13".into();
+        c.status = Some(ClusterStatus {
+            phase: Some("Initializing".into()),
+            conditions: vec![Condition {
+                type_: "EnsureCopyFiles".into(),
+                status: "False".into(),
+                reason: Some("FailedInit".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        });
+        Arc::new(c)
+    }
+
+    #[test]
+    fn model_applies_deltas_and_resets() {
+        let mut m = ClusterModel::new();
+        let d = |reset, applied: Vec<Arc<Cluster>>, deleted: Vec<&str>| Delta {
+            platform: "p".into(),
+            reset,
+            applied,
+            deleted: deleted.into_iter().map(String::from).collect(),
+        };
+        m.apply_clusters(&d(false, vec![cluster("a"), cluster("b")], vec![]));
+        assert!(!m.synced);
+        assert_eq!(m.len(), 2);
+        m.apply_clusters(&d(false, vec![], vec!["a"]));
+        assert_eq!(
+            m.rows().iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        m.apply_clusters(&d(true, vec![cluster("c")], vec![]));
+        assert!(m.synced);
+        assert_eq!(
+            m.rows().iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+        let r = &m.rows()[0];
+        assert!(r.failed);
+        assert_eq!(r.current_step.as_deref(), Some("EnsureCopyFiles"));
+        assert_eq!(r.version, "1.28.13");
+    }
+}
