@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod draft;
 pub mod etcd;
+pub mod form;
 pub mod network;
 pub mod registry;
 pub mod rules;
