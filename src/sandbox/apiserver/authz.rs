@@ -1,0 +1,94 @@
+//! Authorization of every request, the access-review endpoints and impersonation checks.
+//!
+//! PLACEHOLDER: permissive bodies until RBAC evaluation lands. The types and function
+//! signatures here are the contract the request path in `http.rs` calls; keep them stable.
+
+use serde_json::Value;
+
+use super::kinds::ResourceKind;
+use super::status::ApiError;
+use super::store::StoreView;
+
+/// The authenticated (or impersonated) user of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserInfo {
+    pub name: String,
+    /// Includes `system:authenticated` for every authenticated user.
+    pub groups: Vec<String>,
+}
+
+/// What a request wants to do, in the terms RBAC rules use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestAttributes {
+    /// `get`, `list`, `watch`, `create`, `update`, `patch`, `delete`, `deletecollection`,
+    /// `impersonate`; for non-resource requests the lower-case HTTP method (`get`, `post`…).
+    pub verb: String,
+    /// `false` for non-resource URLs (`/version`, `/api`, `/healthz`…).
+    pub resource_request: bool,
+    /// API group (`""` for core).
+    pub api_group: String,
+    pub api_version: String,
+    /// Plural resource (`clusters`), or `users`/`groups`/`serviceaccounts`/`uids` for
+    /// impersonation.
+    pub resource: String,
+    /// `status`, or empty.
+    pub subresource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// URL path inside the cluster (`/api/v1/...`), for non-resource rules.
+    pub path: String,
+    /// Which cluster of the platform (`global` or a workload cluster name).
+    pub cluster: String,
+}
+
+/// Outcome of authorization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Denied, with the reason shown in the 403 message and in access reviews.
+    Deny(String),
+}
+
+/// Decides whether `user` may perform `attrs`. `view` reads the cluster's RBAC objects.
+///
+/// PLACEHOLDER: allows everything.
+pub fn authorize(view: &StoreView<'_>, user: &UserInfo, attrs: &RequestAttributes) -> Decision {
+    let _ = (view, user, attrs);
+    Decision::Allow
+}
+
+/// Which access-review endpoint a request hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewKind {
+    SelfSubjectAccessReview,
+    SubjectAccessReview,
+    LocalSubjectAccessReview,
+}
+
+/// Handles `POST` of an access review. `namespace` is the URL namespace (local reviews
+/// only); `body` is the decoded request object. Returns the review with `status` filled in
+/// (the HTTP layer answers 201), or a Status error.
+///
+/// PLACEHOLDER: answers `allowed: true` for every well-formed review.
+pub fn review(
+    view: &StoreView<'_>,
+    user: &UserInfo,
+    kind: &ResourceKind,
+    review_kind: ReviewKind,
+    namespace: Option<&str>,
+    body: Value,
+) -> Result<Value, ApiError> {
+    let _ = (view, user, review_kind, namespace);
+    let mut out = body;
+    if !out.is_object() {
+        return Err(ApiError::bad_request("the review must be a JSON object"));
+    }
+    out["apiVersion"] = kind.api_version().into();
+    out["kind"] = kind.kind.into();
+    if !out.get("metadata").is_some_and(Value::is_object) {
+        out["metadata"] = serde_json::json!({});
+    }
+    out["status"] =
+        serde_json::json!({"allowed": true, "reason": "sandbox placeholder authorizer"});
+    Ok(out)
+}
