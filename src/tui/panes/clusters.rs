@@ -1,0 +1,1360 @@
+//! The Clusters pane: every cluster of the platform in a virtualized, sortable, filterable table,
+//! with the platform connection state always in sight.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::{Effect, Pane, PaneId, RenderCtx, SuspendJob};
+use crate::domain::cluster::{
+    Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition, Machine, MachineSpec,
+    MachineStatus,
+};
+use crate::engine::kube::model::{Column, Filter, compare_rows};
+use crate::engine::kube::{
+    ClusterModel, ClusterRow, ConnState, Delta, KubeCommand, KubeEvent, ObjectKind,
+};
+use crate::engine::{Command, Event, Toast};
+use crate::tui::theme::{Role, Theme};
+
+/// Tag of the suspend job that runs a login plugin; the context follows it.
+const RELOGIN_TAG: &str = "relogin:";
+
+/// The role a phase is shown in.
+pub fn phase_role(phase: &str) -> Role {
+    match phase {
+        "Running" => Role::Ok,
+        "Failed" => Role::Fail,
+        "Terminating" => Role::Muted,
+        "Confined" | "Idling" => Role::Warn,
+        _ => Role::Info,
+    }
+}
+
+/// `95s`, `12m`, `5h`, `3d`, like kubectl's AGE column.
+pub fn short_age(secs: i64) -> String {
+    let s = secs.max(0);
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 2 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 2 * 86_400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86_400)
+    }
+}
+
+/// Pads or cuts `s` to exactly `w` columns.
+pub fn fit(s: &str, w: usize) -> String {
+    let width = s.width();
+    if width <= w {
+        let mut out = String::with_capacity(s.len() + w - width);
+        out.push_str(s);
+        out.extend(std::iter::repeat_n(' ', w - width));
+        return out;
+    }
+    if w == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        if used + cw > w - 1 {
+            break;
+        }
+        out.push(ch);
+        used += cw;
+    }
+    out.push('~');
+    used += 1;
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(used)));
+    out
+}
+
+/// One platform as the pane knows it.
+#[derive(Debug, Default)]
+struct PlatformView {
+    state: Option<ConnState>,
+    model: ClusterModel,
+    rows: Vec<ClusterRow>,
+    index: HashMap<String, usize>,
+}
+
+impl PlatformView {
+    fn apply(&mut self, d: &Delta<Cluster>) {
+        self.model.apply_clusters(d);
+        if d.reset {
+            self.rows.clear();
+            self.index.clear();
+        }
+        for c in &d.applied {
+            let row = ClusterRow::from_cluster(c);
+            match self.index.get(&row.name) {
+                Some(&i) => self.rows[i] = row,
+                None => {
+                    self.index.insert(row.name.clone(), self.rows.len());
+                    self.rows.push(row);
+                }
+            }
+        }
+        for name in &d.deleted {
+            if let Some(i) = self.index.remove(name) {
+                self.rows.swap_remove(i);
+                if let Some(moved) = self.rows.get(i) {
+                    self.index.insert(moved.name.clone(), i);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+struct YamlView {
+    name: String,
+    text: Option<Result<Vec<String>, String>>,
+    scroll: usize,
+}
+
+pub struct ClustersPane {
+    platforms: BTreeMap<String, PlatformView>,
+    current: Option<String>,
+    contexts: Vec<String>,
+    column: Column,
+    reverse: bool,
+    filter: Filter,
+    filter_error: Option<String>,
+    /// The query being typed after `/`.
+    editing: Option<String>,
+    /// Indices into the current platform's rows, filtered and sorted.
+    view: Vec<usize>,
+    view_dirty: bool,
+    selected: usize,
+    selected_name: Option<String>,
+    offset: usize,
+    page: usize,
+    yaml: Option<YamlView>,
+    started: bool,
+}
+
+impl Default for ClustersPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClustersPane {
+    pub fn new() -> Self {
+        ClustersPane {
+            platforms: BTreeMap::new(),
+            current: None,
+            contexts: Vec::new(),
+            column: Column::Name,
+            reverse: false,
+            filter: Filter::default(),
+            filter_error: None,
+            editing: None,
+            view: Vec::new(),
+            view_dirty: true,
+            selected: 0,
+            selected_name: None,
+            offset: 0,
+            page: 10,
+            yaml: None,
+            started: false,
+        }
+    }
+
+    /// Fixed data for screenshots and snapshot tests (clock: [`demo::now`]).
+    pub fn demo() -> Self {
+        let mut p = Self::new();
+        p.started = true;
+        for ev in demo::events() {
+            p.on_event(&ev);
+        }
+        p
+    }
+
+    /// Feeds engine events without the shell, e.g. in tests and benchmarks.
+    pub fn apply(&mut self, ev: &KubeEvent) -> bool {
+        self.on_event(&Event::Kube(ev.clone()))
+    }
+
+    pub fn current_context(&self) -> Option<&str> {
+        self.current.as_deref()
+    }
+
+    pub fn connection(&self) -> Option<&ConnState> {
+        self.platform().and_then(|p| p.state.as_ref())
+    }
+
+    /// The names in the table, in display order.
+    pub fn visible_names(&mut self) -> Vec<String> {
+        self.refresh_view();
+        let Some(p) = self.platform() else {
+            return Vec::new();
+        };
+        self.view.iter().map(|&i| p.rows[i].name.clone()).collect()
+    }
+
+    pub fn selected_name(&mut self) -> Option<String> {
+        self.refresh_view();
+        let p = self.platform()?;
+        self.view
+            .get(self.selected)
+            .map(|&i| p.rows[i].name.clone())
+    }
+
+    fn platform(&self) -> Option<&PlatformView> {
+        self.current.as_ref().and_then(|c| self.platforms.get(c))
+    }
+
+    fn refresh_view(&mut self) {
+        if !self.view_dirty {
+            return;
+        }
+        self.view_dirty = false;
+        let Some(p) = self.current.as_ref().and_then(|c| self.platforms.get(c)) else {
+            self.view.clear();
+            self.selected = 0;
+            return;
+        };
+        let mut view: Vec<usize> = (0..p.rows.len())
+            .filter(|&i| self.filter.matches(&p.rows[i]))
+            .collect();
+        let col = self.column;
+        view.sort_unstable_by(|&a, &b| compare_rows(&p.rows[a], &p.rows[b], col));
+        if self.reverse {
+            view.reverse();
+        }
+        // Keep the cursor on the same cluster when rows move under it.
+        if let Some(name) = &self.selected_name
+            && let Some(&i) = p.index.get(name)
+            && let Some(pos) = view.iter().position(|&v| v == i)
+        {
+            self.selected = pos;
+        }
+        self.selected = self.selected.min(view.len().saturating_sub(1));
+        self.selected_name = view.get(self.selected).map(|&i| p.rows[i].name.clone());
+        self.view = view;
+    }
+
+    fn move_to(&mut self, pos: usize) {
+        self.refresh_view();
+        self.selected = pos.min(self.view.len().saturating_sub(1));
+        self.selected_name = self.platform().and_then(|p| {
+            self.view
+                .get(self.selected)
+                .map(|&i| p.rows[i].name.clone())
+        });
+    }
+
+    fn set_filter(&mut self, q: &str) {
+        match Filter::parse(q) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+            }
+            Err(e) => self.filter_error = Some(e),
+        }
+        self.view_dirty = true;
+    }
+
+    fn relogin(&mut self) -> Vec<Effect> {
+        let Some(ctx) = self.current.clone() else {
+            return vec![Effect::Engine(Command::Kube(KubeCommand::Watch {
+                context: None,
+            }))];
+        };
+        match self.connection() {
+            Some(ConnState::AuthExpired {
+                relogin: Some(job), ..
+            }) => vec![Effect::Suspend(SuspendJob {
+                program: job.program.clone(),
+                args: job.args.clone(),
+                tag: format!("{RELOGIN_TAG}{ctx}"),
+            })],
+            _ => vec![Effect::Engine(Command::Kube(KubeCommand::Reconnect {
+                context: ctx,
+            }))],
+        }
+    }
+
+    fn yaml_scroll(&mut self, delta: isize) {
+        let page = self.page.max(1);
+        if let Some(y) = &mut self.yaml {
+            let len = match &y.text {
+                Some(Ok(lines)) => lines.len(),
+                _ => 0,
+            };
+            let max = len.saturating_sub(page);
+            y.scroll = (y.scroll as isize + delta).clamp(0, max as isize) as usize;
+        }
+    }
+
+    fn status_line(&self, ctx: &RenderCtx) -> Vec<Line<'static>> {
+        let theme = ctx.theme;
+        let mut spans = vec![Span::styled("Platform ", theme.style(Role::Muted))];
+        let Some(cur) = &self.current else {
+            return vec![Line::from(vec![
+                Span::styled("No platform yet ", theme.style(Role::Warn)),
+                Span::styled(
+                    "(reading the kubeconfig; `:ctx <name>` picks a context)",
+                    theme.style(Role::Muted),
+                ),
+            ])];
+        };
+        spans.push(Span::styled(cur.clone(), theme.style(Role::Title)));
+        spans.push(Span::raw("  "));
+        let state = self.connection();
+        let (role, label) = state_badge(state);
+        spans.push(Span::styled(format!("[{label}]"), theme.style(role)));
+        if let Some(p) = self.platform() {
+            let n = p.rows.len();
+            let shown = self.view.len();
+            spans.push(Span::styled(
+                if self.filter.is_empty() {
+                    format!("  {n} clusters")
+                } else {
+                    format!("  {shown}/{n} clusters")
+                },
+                theme.style(Role::Text),
+            ));
+        }
+        spans.push(Span::styled(
+            format!(
+                "  sort: {} {}",
+                self.column.title().to_lowercase(),
+                if self.reverse { "desc" } else { "asc" }
+            ),
+            theme.style(Role::Muted),
+        ));
+        let others: Vec<String> = self
+            .platforms
+            .iter()
+            .filter(|(k, _)| Some(*k) != self.current.as_ref())
+            .map(|(k, v)| format!("{k} {}", state_badge(v.state.as_ref()).1))
+            .collect();
+        if !others.is_empty() {
+            spans.push(Span::styled(
+                format!("  also: {}", others.join(", ")),
+                theme.style(Role::Muted),
+            ));
+        }
+        let mut lines = vec![Line::from(spans)];
+        match state {
+            Some(ConnState::AuthExpired { message, relogin }) => {
+                lines.push(Line::from(Span::styled(
+                    message.clone(),
+                    theme.style(Role::Fail),
+                )));
+                lines.push(Line::from(Span::styled(
+                    match relogin {
+                        Some(j) => format!(
+                            "Press r to log in again (runs `{}` in the terminal), then the watch reconnects.",
+                            j.program
+                        ),
+                        None => "Update the token in the kubeconfig, then press r to reconnect."
+                            .to_string(),
+                    },
+                    theme.style(Role::Warn),
+                )));
+            }
+            Some(ConnState::Unreachable { error, hint }) => {
+                lines.push(Line::from(Span::styled(
+                    error.clone(),
+                    theme.style(Role::Fail),
+                )));
+                lines.push(Line::from(Span::styled(
+                    format!("hint: {hint}; retrying with backoff, r retries now"),
+                    theme.style(Role::Warn),
+                )));
+            }
+            Some(ConnState::Forbidden { message, missing }) => {
+                lines.push(Line::from(Span::styled(
+                    format!("missing permission: {missing}"),
+                    theme.style(Role::Warn),
+                )));
+                lines.push(Line::from(Span::styled(
+                    message.clone(),
+                    theme.style(Role::Muted),
+                )));
+            }
+            _ => {}
+        }
+        lines
+    }
+
+    fn empty_message(&self) -> (Role, String) {
+        let Some(cur) = &self.current else {
+            return (
+                Role::Muted,
+                "Waiting for the engine to read the kubeconfig. With no kubeconfig, start with --sandbox or pass --kubeconfig <file>.".into(),
+            );
+        };
+        match self.connection() {
+            None | Some(ConnState::Connecting) => (
+                Role::Info,
+                format!("Connecting to {cur}... listing clusters.platform.tkestack.io."),
+            ),
+            Some(ConnState::AuthExpired { .. }) => (
+                Role::Fail,
+                "Not logged in: no clusters can be listed until you log in again (press r).".into(),
+            ),
+            Some(ConnState::Unreachable { .. }) => (
+                Role::Fail,
+                format!("{cur} cannot be reached; the list appears once it answers."),
+            ),
+            Some(ConnState::Forbidden { .. }) => (
+                Role::Warn,
+                "You may not list clusters on this platform; ask an administrator for the permission shown above.".into(),
+            ),
+            Some(ConnState::Ready) => {
+                let has_rows = self.platform().is_some_and(|p| !p.rows.is_empty());
+                if has_rows {
+                    (
+                        Role::Muted,
+                        format!(
+                            "No cluster matches the filter \"{}\". Press / to change it or Esc to clear it.",
+                            self.filter.source()
+                        ),
+                    )
+                } else {
+                    (
+                        Role::Muted,
+                        format!("No clusters on {cur} yet. Create one in the Create pane (2)."),
+                    )
+                }
+            }
+        }
+    }
+
+    fn render_table(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        if area.height < 2 {
+            return;
+        }
+        let width = area.width as usize;
+        let cols = layout_columns(width);
+        let mut header = Vec::new();
+        for (c, w) in &cols {
+            let mut t = c.title().to_string();
+            if *c == self.column {
+                t.push(if self.reverse { 'v' } else { '^' });
+            }
+            header.push(Span::styled(fit(&t, *w), theme.style(Role::Title)));
+            header.push(Span::raw(" "));
+        }
+        let mut lines = vec![Line::from(header)];
+        let body_h = area.height as usize - 1;
+        self.page = body_h.max(1);
+        if self.view.is_empty() {
+            let (role, msg) = self.empty_message();
+            frame.render_widget(Paragraph::new(lines), area);
+            let rest = Rect {
+                y: area.y + 1,
+                height: area.height - 1,
+                ..area
+            };
+            frame.render_widget(
+                Paragraph::new(Span::styled(msg, theme.style(role))).wrap(Wrap { trim: true }),
+                rest,
+            );
+            return;
+        }
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + body_h {
+            self.offset = self.selected + 1 - body_h;
+        }
+        self.offset = self.offset.min(self.view.len().saturating_sub(body_h));
+        let Some(p) = self.platform() else {
+            return;
+        };
+        let end = (self.offset + body_h).min(self.view.len());
+        for (pos, &i) in self.view[self.offset..end].iter().enumerate() {
+            let row = &p.rows[i];
+            let selected = self.offset + pos == self.selected;
+            lines.push(row_line(row, &cols, theme, ctx.now, selected));
+        }
+        frame.render_widget(Paragraph::new(lines), area);
+    }
+
+    fn render_yaml(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let Some(y) = &self.yaml else {
+            return;
+        };
+        let theme = ctx.theme;
+        let w = area.width.saturating_sub(4).max(10).min(area.width);
+        let h = area.height.saturating_sub(2).max(3).min(area.height);
+        let r = Rect {
+            x: area.x + (area.width - w) / 2,
+            y: area.y + (area.height - h) / 2,
+            width: w,
+            height: h,
+        };
+        frame.render_widget(Clear, r);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .style(theme.style(Role::Dialog))
+            .title(Span::styled(
+                format!(
+                    " {} (managedFields stripped, secrets masked; Esc closes) ",
+                    y.name
+                ),
+                theme.style(Role::Title),
+            ));
+        let inner = block.inner(r);
+        frame.render_widget(block, r);
+        let body: Vec<Line> = match &y.text {
+            None => vec![Line::from(Span::styled(
+                "Fetching the object...",
+                theme.style(Role::Muted),
+            ))],
+            Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), theme.style(Role::Fail)))],
+            Some(Ok(lines)) => lines
+                .iter()
+                .skip(y.scroll)
+                .take(inner.height as usize)
+                .map(|l| Line::from(l.clone()))
+                .collect(),
+        };
+        frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+fn state_badge(state: Option<&ConnState>) -> (Role, &'static str) {
+    match state {
+        None | Some(ConnState::Connecting) => (Role::Info, "Connecting..."),
+        Some(ConnState::Ready) => (Role::Ok, "Ready"),
+        Some(ConnState::AuthExpired { .. }) => (Role::Fail, "AuthExpired - press r to re-login"),
+        Some(ConnState::Unreachable { .. }) => (Role::Fail, "Unreachable"),
+        Some(ConnState::Forbidden { .. }) => (Role::Warn, "Forbidden"),
+    }
+}
+
+/// Columns that fit in `width`, with their widths; PROGRESS takes what is left.
+fn layout_columns(width: usize) -> Vec<(Column, usize)> {
+    let wide = width >= 120;
+    let mut cols: Vec<(Column, usize)> = vec![(Column::Name, if wide { 24 } else { 16 })];
+    if wide {
+        cols.push((Column::Display, 20));
+    }
+    cols.push((Column::Phase, 12));
+    cols.push((Column::Version, 10));
+    if wide {
+        cols.push((Column::Type, 10));
+    }
+    cols.push((Column::Nodes, 6));
+    cols.push((Column::Age, 5));
+    let used: usize = cols.iter().map(|(_, w)| w + 1).sum();
+    let progress = width.saturating_sub(used + 1).max(8);
+    let at = cols.len() - 1;
+    cols.insert(at, (Column::Progress, progress));
+    cols
+}
+
+fn row_line(
+    row: &ClusterRow,
+    cols: &[(Column, usize)],
+    theme: &Theme,
+    now: DateTime<Utc>,
+    selected: bool,
+) -> Line<'static> {
+    let sel = theme.style(Role::Selection);
+    let patch = |s: Style| if selected { s.patch(sel) } else { s };
+    let mut spans = Vec::with_capacity(cols.len() * 2);
+    for (c, w) in cols {
+        let (text, role) = match c {
+            Column::Name => (row.name.clone(), Role::Text),
+            Column::Display => (row.display_name.clone(), Role::Text),
+            Column::Phase => (row.phase.clone(), phase_role(&row.phase)),
+            Column::Version => (row.version.clone(), Role::Text),
+            Column::Type => (row.type_.clone(), Role::Muted),
+            Column::Nodes => (format!("{}/{}", row.control_plane, row.workers), Role::Text),
+            Column::Progress => {
+                let p = &row.progress;
+                let frac = format!(
+                    "{}/{}{}",
+                    p.done,
+                    p.total,
+                    if p.unknown_remaining { "+" } else { "" }
+                );
+                match &row.current_step {
+                    Some(step) if row.failed => (format!("{frac} FAILED {step}"), Role::Fail),
+                    Some(step) => (format!("{frac} {step}"), Role::Info),
+                    None if p.done == p.total && row.phase == "Running" => (frac, Role::Ok),
+                    None => (frac, Role::Muted),
+                }
+            }
+            Column::Age => (
+                row.age_secs(now)
+                    .map(short_age)
+                    .unwrap_or_else(|| "-".into()),
+                Role::Muted,
+            ),
+        };
+        spans.push(Span::styled(fit(&text, *w), patch(theme.style(role))));
+        spans.push(Span::styled(" ", patch(Style::default())));
+    }
+    Line::from(spans)
+}
+
+impl Pane for ClustersPane {
+    fn id(&self) -> PaneId {
+        PaneId::Clusters
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        self.refresh_view();
+        let theme = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(" Clusters ", theme.style(Role::Title)));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height < 2 || inner.width < 10 {
+            return;
+        }
+        let status = self.status_line(ctx);
+        let status_h = (status.len() as u16).min(inner.height.saturating_sub(1));
+        frame.render_widget(
+            Paragraph::new(status).wrap(Wrap { trim: true }),
+            Rect {
+                height: status_h,
+                ..inner
+            },
+        );
+        let filter_line = if let Some(q) = &self.editing {
+            Some(Line::from(vec![
+                Span::styled("/", theme.style(Role::Key)),
+                Span::raw(format!("{q}_")),
+                Span::styled(
+                    match &self.filter_error {
+                        Some(e) => format!("  {e}"),
+                        None => "  (text, /regex/, re:..., phase:, version:, type:, step:; Enter keeps, Esc clears)".into(),
+                    },
+                    theme.style(if self.filter_error.is_some() {
+                        Role::Fail
+                    } else {
+                        Role::Muted
+                    }),
+                ),
+            ]))
+        } else if !self.filter.is_empty() {
+            Some(Line::from(vec![
+                Span::styled("filter: ", theme.style(Role::Muted)),
+                Span::styled(self.filter.source().to_string(), theme.style(Role::Accent)),
+                Span::styled("  (/ edits, Esc clears)", theme.style(Role::Muted)),
+            ]))
+        } else {
+            None
+        };
+        let filter_h = u16::from(filter_line.is_some());
+        let table = Rect {
+            y: inner.y + status_h,
+            height: inner.height.saturating_sub(status_h + filter_h),
+            ..inner
+        };
+        self.render_table(frame, table, ctx);
+        if let Some(l) = filter_line {
+            frame.render_widget(
+                Paragraph::new(l),
+                Rect {
+                    y: inner.y + inner.height - 1,
+                    height: 1,
+                    ..inner
+                },
+            );
+        }
+        self.render_yaml(frame, area, ctx);
+    }
+
+    fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        self.refresh_view();
+        if self.yaml.is_some() {
+            let page = self.page as isize;
+            match action {
+                "select_next" => self.yaml_scroll(1),
+                "select_prev" => self.yaml_scroll(-1),
+                "page_down" => self.yaml_scroll(page),
+                "page_up" => self.yaml_scroll(-page),
+                "top" => self.yaml_scroll(isize::MIN / 2),
+                "bottom" => self.yaml_scroll(isize::MAX / 2),
+                "back" | "yaml" | "open" => self.yaml = None,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        match action {
+            "select_next" => self.move_to(self.selected + 1),
+            "select_prev" => self.move_to(self.selected.saturating_sub(1)),
+            "page_down" => self.move_to(self.selected + self.page.max(1)),
+            "page_up" => self.move_to(self.selected.saturating_sub(self.page.max(1))),
+            "top" => self.move_to(0),
+            "bottom" => self.move_to(usize::MAX),
+            "open" => {
+                if let Some(name) = self.selected_name() {
+                    return vec![Effect::Open(PaneId::Timeline, Some(name))];
+                }
+            }
+            "yaml" => {
+                if let Some(name) = self.selected_name() {
+                    self.yaml = Some(YamlView {
+                        name: name.clone(),
+                        text: None,
+                        scroll: 0,
+                    });
+                    return vec![Effect::Engine(Command::Kube(KubeCommand::FetchYaml {
+                        context: self.current.clone(),
+                        kind: ObjectKind::Cluster,
+                        name,
+                    }))];
+                }
+            }
+            "filter" => self.editing = Some(self.filter.source().to_string()),
+            "sort_next" => {
+                self.column = self.column.next();
+                self.view_dirty = true;
+            }
+            "sort_reverse" => {
+                self.reverse = !self.reverse;
+                self.view_dirty = true;
+            }
+            "relogin" => return self.relogin(),
+            "back" => {
+                if !self.filter.is_empty() {
+                    self.set_filter("");
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn wants_text_input(&self) -> bool {
+        self.editing.is_some()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let q = self.editing.as_mut()?;
+        if key.kind == KeyEventKind::Release {
+            return Some(Vec::new());
+        }
+        match key.code {
+            KeyCode::Enter => self.editing = None,
+            KeyCode::Esc => {
+                self.editing = None;
+                self.set_filter("");
+            }
+            KeyCode::Backspace => {
+                q.pop();
+                let q = q.clone();
+                self.set_filter(&q);
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                q.clear();
+                self.set_filter("");
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                q.push(c);
+                let q = q.clone();
+                self.set_filter(&q);
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if let Some(q) = self.editing.as_mut() {
+            q.push_str(text.lines().next().unwrap_or(""));
+            let q = q.clone();
+            self.set_filter(&q);
+        }
+        Vec::new()
+    }
+
+    fn on_event(&mut self, event: &Event) -> bool {
+        let Event::Kube(ev) = event else {
+            return false;
+        };
+        match ev {
+            KubeEvent::Contexts { current, available } => {
+                self.contexts = available.clone();
+                if current != &self.current {
+                    self.current = current.clone();
+                    self.selected = 0;
+                    self.selected_name = None;
+                    self.offset = 0;
+                    self.view_dirty = true;
+                }
+                if let Some(c) = current {
+                    self.platforms.entry(c.clone()).or_default();
+                }
+                true
+            }
+            KubeEvent::Connection { context, state } => {
+                self.platforms.entry(context.clone()).or_default().state = Some(state.clone());
+                if self.current.is_none() {
+                    self.current = Some(context.clone());
+                }
+                true
+            }
+            KubeEvent::ClustersChanged(d) => {
+                self.platforms
+                    .entry(d.platform.clone())
+                    .or_default()
+                    .apply(d);
+                if self.current.as_deref() == Some(d.platform.as_str()) {
+                    self.view_dirty = true;
+                    true
+                } else {
+                    false
+                }
+            }
+            KubeEvent::MachinesChanged(d) => {
+                self.platforms
+                    .entry(d.platform.clone())
+                    .or_default()
+                    .model
+                    .apply_machines(d);
+                false
+            }
+            KubeEvent::Yaml {
+                name, result, kind, ..
+            } => match &mut self.yaml {
+                Some(y) if &y.name == name && *kind == ObjectKind::Cluster => {
+                    y.text = Some(
+                        result
+                            .as_ref()
+                            .map(|t| t.lines().map(str::to_string).collect())
+                            .map_err(|f| f.to_string()),
+                    );
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
+        if let Some(t) = target {
+            self.refresh_view();
+            let pos = self.platform().and_then(|p| {
+                let i = *p.index.get(t)?;
+                self.view.iter().position(|&v| v == i)
+            });
+            if let Some(pos) = pos {
+                self.move_to(pos);
+            }
+        }
+        if !self.started {
+            self.started = true;
+            return vec![Effect::Engine(Command::Kube(KubeCommand::Watch {
+                context: None,
+            }))];
+        }
+        Vec::new()
+    }
+
+    fn on_resumed(&mut self, tag: &str, ok: bool) -> Vec<Effect> {
+        let Some(ctx) = tag.strip_prefix(RELOGIN_TAG) else {
+            return Vec::new();
+        };
+        let mut out = vec![Effect::Engine(Command::Kube(KubeCommand::Reconnect {
+            context: ctx.to_string(),
+        }))];
+        if !ok {
+            out.push(Effect::Toast(Toast::error(
+                "the login command failed",
+                Some("check its output above, fix the login, then press r again".to_string()),
+            )));
+        }
+        out
+    }
+}
+
+/// Fixed demo platform shared by the screenshot renderer and the snapshot tests.
+pub mod demo {
+    use super::*;
+
+    /// The clock the demo data is written against.
+    pub fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    pub const CONTEXT: &str = "acp-prod";
+
+    fn at(mins_ago: i64) -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time> {
+        let t = now() - chrono::Duration::minutes(mins_ago);
+        k8s_openapi::jiff::Timestamp::from_second(t.timestamp())
+            .ok()
+            .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time)
+    }
+
+    fn cond(
+        ty: &str,
+        status: &str,
+        mins_ago: i64,
+        reason: Option<&str>,
+        msg: Option<&str>,
+    ) -> Condition {
+        Condition {
+            type_: ty.to_string(),
+            status: status.to_string(),
+            last_transition_time: at(mins_ago),
+            last_probe_time: at(mins_ago),
+            reason: reason.map(str::to_string),
+            message: msg.map(str::to_string),
+        }
+    }
+
+    fn machine(ip: &str, role: &str) -> ClusterMachine {
+        ClusterMachine {
+            ip: ip.to_string(),
+            port: 22,
+            username: "root".into(),
+            password: Some("c2VjcmV0".into()),
+            role: Some(role.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// `done` finished TKE steps spread over `span` minutes ending `end_ago` minutes ago.
+    fn finished_steps(done: usize, start_ago: i64, per_step_secs: i64) -> Vec<Condition> {
+        crate::domain::timeline::CLUSTER_CREATE_STEPS
+            .iter()
+            .take(done)
+            .enumerate()
+            .map(|(i, ty)| {
+                let secs_after_start = (i as i64 + 1) * per_step_secs + (i as i64 % 3) * 7;
+                let t = now() - chrono::Duration::minutes(start_ago)
+                    + chrono::Duration::seconds(secs_after_start);
+                let mut c = cond(ty, "True", 0, None, None);
+                c.last_transition_time = k8s_openapi::jiff::Timestamp::from_second(t.timestamp())
+                    .ok()
+                    .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time);
+                c.last_probe_time = c.last_transition_time.clone();
+                c
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cluster(
+        name: &str,
+        display: &str,
+        phase: &str,
+        version: &str,
+        masters: usize,
+        workers: usize,
+        created_ago: i64,
+        conditions: Vec<Condition>,
+    ) -> Cluster {
+        let mut machines = Vec::new();
+        for i in 0..masters {
+            machines.push(machine(
+                &format!("10.0.{}.{}", created_ago % 200, 10 + i),
+                "master",
+            ));
+        }
+        for i in 0..workers {
+            machines.push(machine(
+                &format!("10.0.{}.{}", created_ago % 200, 50 + i),
+                "node",
+            ));
+        }
+        let mut c = Cluster::new(
+            name,
+            ClusterSpec {
+                display_name: Some(display.to_string()),
+                type_: "Baremetal".into(),
+                version: version.into(),
+                machines,
+                ..Default::default()
+            },
+        );
+        c.metadata.creation_timestamp = at(created_ago);
+        c.metadata.resource_version = Some("1".into());
+        c.status = Some(ClusterStatus {
+            phase: Some(phase.into()),
+            version: (phase == "Running").then(|| version.to_string()),
+            conditions,
+            ..Default::default()
+        });
+        c
+    }
+
+    /// The demo clusters; `creating` is the one the timeline demo shows, `broken` has failed.
+    pub fn clusters() -> Vec<Cluster> {
+        let total = crate::domain::timeline::CLUSTER_CREATE_STEPS.len();
+        let mut creating = finished_steps(29, 40, 75);
+        creating.push(cond(
+            "EnsureKubeadmInitPhaseETCD",
+            "Unknown",
+            3,
+            Some("Waiting"),
+            Some("waiting execute"),
+        ));
+        let mut broken = finished_steps(8, 95, 40);
+        broken.push(cond(
+            "EnsurePreflight",
+            "False",
+            80,
+            Some("FailedInit"),
+            Some("[preflight] Some fatal errors occurred: [ERROR Port-6443]: Port 6443 is in use; [ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1. Fix the node, the step is retried automatically."),
+        ));
+        let mut acp_only = finished_steps(3, 20, 60);
+        acp_only.push(cond("EnsureInitMaster", "True", 12, None, None));
+        acp_only.push(cond(
+            "EnsureWaitClusterModuleReady",
+            "Unknown",
+            12,
+            Some("Waiting"),
+            None,
+        ));
+        vec![
+            cluster(
+                "global",
+                "global",
+                "Running",
+                "1.32.7",
+                3,
+                4,
+                60 * 24 * 200,
+                finished_steps(total, 60 * 24 * 200, 80),
+            ),
+            cluster(
+                "prod-east",
+                "Production East",
+                "Running",
+                "1.28.13",
+                3,
+                12,
+                60 * 24 * 41,
+                finished_steps(total, 60 * 24 * 41, 70),
+            ),
+            cluster(
+                "prod-west",
+                "Production West",
+                "Running",
+                "1.28.13",
+                3,
+                9,
+                60 * 24 * 40,
+                finished_steps(total, 60 * 24 * 40, 65),
+            ),
+            cluster(
+                "staging",
+                "Staging",
+                "Failed",
+                "1.27.16-1",
+                1,
+                3,
+                60 * 24 * 12,
+                finished_steps(total, 60 * 24 * 12, 60),
+            ),
+            cluster(
+                "edge-lab-02",
+                "Edge lab 2",
+                "Initializing",
+                "1.32.7",
+                3,
+                2,
+                40,
+                creating,
+            ),
+            cluster(
+                "dev-sh",
+                "Dev Shanghai",
+                "Initializing",
+                "1.28.13",
+                1,
+                1,
+                95,
+                broken,
+            ),
+            cluster(
+                "ml-gpu",
+                "ML GPU pool",
+                "Initializing",
+                "1.32.7",
+                1,
+                4,
+                20,
+                acp_only,
+            ),
+            cluster(
+                "old-batch",
+                "Batch (retiring)",
+                "Terminating",
+                "1.25.16-2",
+                1,
+                2,
+                60 * 24 * 400,
+                finished_steps(total, 60 * 24 * 400, 90),
+            ),
+        ]
+    }
+
+    pub fn machines() -> Vec<Machine> {
+        let mk = |name: &str, ip: &str, conds: Vec<Condition>, phase: &str| {
+            let mut m = Machine::new(
+                name,
+                MachineSpec {
+                    cluster_name: "edge-lab-02".into(),
+                    type_: "Baremetal".into(),
+                    machine: machine(ip, "node"),
+                    ..Default::default()
+                },
+            );
+            m.metadata.creation_timestamp = at(15);
+            m.status = Some(MachineStatus {
+                phase: Some(phase.into()),
+                conditions: conds,
+                ..Default::default()
+            });
+            m
+        };
+        let steps = crate::domain::timeline::MACHINE_CREATE_STEPS;
+        let done = |n: usize, from: i64| -> Vec<Condition> {
+            steps
+                .iter()
+                .take(n)
+                .enumerate()
+                .map(|(i, t)| cond(t, "True", from - i as i64, None, None))
+                .collect()
+        };
+        let mut a = done(12, 14);
+        a.push(cond(steps[12], "Unknown", 2, Some("Waiting"), None));
+        let mut b = done(9, 14);
+        b.push(cond(
+            steps[9],
+            "False",
+            5,
+            Some("FailedInit"),
+            Some("ssh: handshake failed: ssh: unable to authenticate"),
+        ));
+        vec![
+            mk("edge-lab-02-10-0-40-51", "10.0.40.51", a, "Initializing"),
+            mk("edge-lab-02-10-0-40-52", "10.0.40.52", b, "Initializing"),
+        ]
+    }
+
+    /// The engine events that produce the demo state.
+    pub fn events() -> Vec<Event> {
+        let arc = |v: Vec<Cluster>| -> Vec<Arc<Cluster>> {
+            v.into_iter()
+                .map(|mut c| {
+                    crate::engine::kube::watch::Watched::sanitize(&mut c);
+                    Arc::new(c)
+                })
+                .collect()
+        };
+        vec![
+            Event::Kube(KubeEvent::Contexts {
+                current: Some(CONTEXT.into()),
+                available: vec![CONTEXT.into(), "acp-dr".into()],
+            }),
+            Event::Kube(KubeEvent::Connection {
+                context: CONTEXT.into(),
+                state: ConnState::Ready,
+            }),
+            Event::Kube(KubeEvent::ClustersChanged(Delta {
+                platform: CONTEXT.into(),
+                reset: true,
+                applied: arc(clusters()),
+                deleted: Vec::new(),
+            })),
+            Event::Kube(KubeEvent::MachinesChanged(Delta {
+                platform: CONTEXT.into(),
+                reset: true,
+                applied: machines().into_iter().map(Arc::new).collect(),
+                deleted: Vec::new(),
+            })),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::kube::ReloginJob;
+
+    #[test]
+    fn fit_pads_and_cuts() {
+        assert_eq!(fit("abc", 5), "abc  ");
+        assert_eq!(fit("abcdef", 4), "abc~");
+        assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn ages_like_kubectl() {
+        assert_eq!(short_age(59), "59s");
+        assert_eq!(short_age(600), "10m");
+        assert_eq!(short_age(3 * 3600), "3h");
+        assert_eq!(short_age(5 * 86_400), "5d");
+    }
+
+    #[test]
+    fn sorting_and_filter_actions_change_the_view() {
+        let mut p = ClustersPane::demo();
+        assert_eq!(
+            p.visible_names().first().map(String::as_str),
+            Some("dev-sh")
+        );
+        p.on_action("sort_reverse");
+        assert_eq!(
+            p.visible_names().first().map(String::as_str),
+            Some("staging")
+        );
+        p.on_action("sort_reverse");
+        p.on_action("sort_next"); // display name
+        assert_eq!(
+            p.visible_names().first().map(String::as_str),
+            Some("old-batch")
+        );
+        p.set_filter("phase:Running");
+        assert_eq!(p.visible_names(), ["prod-east", "prod-west", "global"]);
+        p.on_action("back");
+        assert_eq!(p.visible_names().len(), 8);
+    }
+
+    #[test]
+    fn filter_typing_is_live_and_bad_regex_keeps_the_last_filter() {
+        let mut p = ClustersPane::demo();
+        p.on_action("filter");
+        assert!(p.wants_text_input());
+        for c in "prod".chars() {
+            p.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+        assert_eq!(p.visible_names(), ["prod-east", "prod-west"]);
+        p.on_key(KeyEvent::from(KeyCode::Char(' ')));
+        for c in "re:(".chars() {
+            p.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+        assert!(p.filter_error.is_some());
+        assert_eq!(p.visible_names().len(), 2);
+        p.on_key(KeyEvent::from(KeyCode::Esc));
+        assert!(!p.wants_text_input());
+        assert_eq!(p.visible_names().len(), 8);
+    }
+
+    #[test]
+    fn enter_opens_the_timeline_and_y_fetches_yaml() {
+        let mut p = ClustersPane::demo();
+        p.on_action("bottom");
+        assert_eq!(p.selected_name().as_deref(), Some("staging"));
+        match p.on_action("open").as_slice() {
+            [Effect::Open(PaneId::Timeline, Some(n))] => assert_eq!(n, "staging"),
+            other => panic!("unexpected {other:?}"),
+        }
+        match p.on_action("yaml").as_slice() {
+            [Effect::Engine(Command::Kube(KubeCommand::FetchYaml { name, kind, .. }))] => {
+                assert_eq!(name, "staging");
+                assert_eq!(*kind, ObjectKind::Cluster);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // While the overlay is open, navigation scrolls it and Esc closes it.
+        p.on_action("select_prev");
+        assert_eq!(p.selected_name().as_deref(), Some("staging"));
+        p.on_action("back");
+        assert!(p.yaml.is_none());
+        p.on_action("select_prev");
+        assert_eq!(p.selected_name().as_deref(), Some("prod-west"));
+    }
+
+    #[test]
+    fn selection_follows_the_cluster_when_rows_change() {
+        let mut p = ClustersPane::demo();
+        p.on_open(Some("ml-gpu"));
+        assert_eq!(p.selected_name().as_deref(), Some("ml-gpu"));
+        p.apply(&KubeEvent::ClustersChanged(Delta {
+            platform: demo::CONTEXT.into(),
+            reset: false,
+            applied: Vec::new(),
+            deleted: vec!["dev-sh".into(), "edge-lab-02".into()],
+        }));
+        assert_eq!(p.selected_name().as_deref(), Some("ml-gpu"));
+        assert_eq!(p.visible_names().len(), 6);
+    }
+
+    #[test]
+    fn relogin_runs_the_plugin_then_reconnects() {
+        let mut p = ClustersPane::demo();
+        p.apply(&KubeEvent::Connection {
+            context: demo::CONTEXT.into(),
+            state: ConnState::AuthExpired {
+                message: "token expired".into(),
+                relogin: Some(ReloginJob {
+                    program: "kubectl-acp".into(),
+                    args: vec!["login".into()],
+                }),
+            },
+        });
+        let tag = match p.on_action("relogin").as_slice() {
+            [Effect::Suspend(job)] => {
+                assert_eq!(job.program, "kubectl-acp");
+                job.tag.clone()
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        match p.on_resumed(&tag, true).as_slice() {
+            [Effect::Engine(Command::Kube(KubeCommand::Reconnect { context }))] => {
+                assert_eq!(context, demo::CONTEXT)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(p.on_resumed(&tag, false).len(), 2);
+        p.apply(&KubeEvent::Connection {
+            context: demo::CONTEXT.into(),
+            state: ConnState::Ready,
+        });
+        assert!(matches!(
+            p.on_action("relogin").as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::Reconnect { .. }))]
+        ));
+    }
+
+    #[test]
+    fn yaml_answer_fills_the_overlay() {
+        let mut p = ClustersPane::demo();
+        p.on_action("yaml");
+        let name = p.selected_name().expect("selection");
+        p.apply(&KubeEvent::Yaml {
+            context: demo::CONTEXT.into(),
+            kind: ObjectKind::Cluster,
+            name,
+            result: Ok("a: 1\nb: 2\n".into()),
+        });
+        assert!(matches!(&p.yaml, Some(YamlView { text: Some(Ok(l)), .. }) if l.len() == 2));
+    }
+
+    #[test]
+    fn first_open_starts_watching() {
+        let mut p = ClustersPane::new();
+        assert!(matches!(
+            p.on_open(None).as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::Watch {
+                context: None
+            }))]
+        ));
+        assert!(p.on_open(None).is_empty());
+    }
+}
