@@ -3,6 +3,7 @@
 //! A pane is plain state: it renders itself, turns keymap actions (and, while a text field has
 //! focus, raw keys) into [`Effect`]s, and folds engine events into its state. It never awaits.
 
+pub mod clusters;
 pub mod drafts;
 pub mod wizard;
 
