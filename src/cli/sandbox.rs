@@ -1,12 +1,131 @@
-//! `acp-cockpit sandbox` (being built).
+//! `acp-cockpit sandbox serve`: the sandbox platform in the foreground, for kubectl, the TUI
+//! and other tools.
 
-use clap::Args as ClapArgs;
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Subcommand};
 
 use super::GlobalArgs;
+use crate::sandbox::{Platform, SandboxOptions, kubeconfig};
 
 #[derive(Debug, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
 
-pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    super::reserved::run("sandbox")
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the sandbox ACP platform on 127.0.0.1 until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, ClapArgs)]
+pub struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Write a kubeconfig for the sandbox here (mode 0600; it holds the sandbox's tokens).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Speed factor of the simulation: 10 runs cluster creation ten times faster.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// Seed of the scenario; the same seed gives the same clusters, nodes and timings.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 100_000.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a speed factor; use a number above 0 and at most 100000, e.g. 1 or 20"
+        )),
+    }
+}
+
+pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
+    match args.command {
+        Command::Serve(a) => serve(a).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
+    let platform = Platform::start(SandboxOptions {
+        port: args.port,
+        speed: args.speed,
+        seed: args.seed,
+    })
+    .await?;
+    let base = platform.base_url();
+    println!(
+        "acp-cockpit sandbox: an ACP platform on {base} (seed {}, speed {})",
+        args.seed, args.speed
+    );
+    println!("  global cluster:    {base}/kubernetes/global");
+    println!("  workload clusters: {base}/kubernetes/<name>");
+    match &args.kubeconfig_out {
+        Some(path) => {
+            kubeconfig::write(platform.kubeconfig(), path)?;
+            let shown = path.display();
+            println!("  kubeconfig:        {shown} (mode 0600; valid while this sandbox runs)");
+            println!();
+            println!("Try:");
+            println!("  KUBECONFIG={shown} kubectl get clusters.platform.tkestack.io -w");
+            println!("  KUBECONFIG={shown} kubectl --context prod-east get nodes");
+            println!(
+                "  KUBECONFIG={shown} kubectl --context {} get clusters.platform.tkestack.io   # read-only user",
+                kubeconfig::VIEWER_CONTEXT
+            );
+            println!("  KUBECONFIG={shown} acp-cockpit");
+        }
+        None => {
+            println!();
+            println!(
+                "No kubeconfig was written. To use kubectl or another tool, restart with --kubeconfig-out PATH, e.g.:"
+            );
+            println!("  acp-cockpit sandbox serve --kubeconfig-out sandbox.kubeconfig");
+        }
+    }
+    println!();
+    println!("Press Ctrl-C to stop.");
+    wait_for_stop().await?;
+    eprintln!("acp-cockpit sandbox: stopping");
+    platform.shutdown().await;
+    Ok(0)
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_stop() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("listening for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("listening for Ctrl-C")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_must_be_positive_and_finite() {
+        assert_eq!(parse_speed("20"), Ok(20.0));
+        assert_eq!(parse_speed("0.5"), Ok(0.5));
+        for bad in ["0", "-1", "inf", "NaN", "fast", "1e9"] {
+            let e = parse_speed(bad).expect_err(bad);
+            assert!(e.contains("speed factor"), "{e}");
+        }
+    }
 }

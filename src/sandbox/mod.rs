@@ -1,3 +1,265 @@
 //! The sandbox platform: an ACP `global` cluster on loopback that speaks real Kubernetes.
+//!
+//! [`Platform::start`] starts the API server ([`apiserver`]), seeds the scenario
+//! ([`scenario`]) and runs the simulated ACP controllers ([`controllers`], [`etcd_sim`]). The
+//! result hands out an in-memory kubeconfig; nothing is written to disk unless a caller does
+//! it explicitly ([`kubeconfig::write`]).
 
 pub mod apiserver;
+pub mod controllers;
+pub mod etcd_sim;
+pub mod kubeconfig;
+pub mod scenario;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+use zeroize::Zeroizing;
+
+use apiserver::{ApiServerConfig, ApiServerHandle, Faults, Store, TokenUser, names};
+use controllers::{Controllers, SimClock, Tasks};
+use scenario::{PlanState, Scenario};
+
+/// How to run the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SandboxOptions {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Speed factor of every simulated duration: 10 runs ten times faster than real time.
+    pub speed: f64,
+    /// Seed of the scenario and of every simulated timing.
+    pub seed: u64,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            port: 0,
+            speed: 1.0,
+            seed: 1,
+        }
+    }
+}
+
+/// Entry point of the sandbox.
+pub struct Platform;
+
+impl Platform {
+    /// Starts the API server, seeds the scenario and starts the controllers.
+    pub async fn start(opts: SandboxOptions) -> anyhow::Result<SandboxPlatform> {
+        SandboxPlatform::start(opts).await
+    }
+}
+
+/// A running sandbox platform. Dropping it stops the controllers; [`SandboxPlatform::shutdown`]
+/// also closes the server and waits for everything to end.
+pub struct SandboxPlatform {
+    api: Arc<ApiServerHandle>,
+    controllers: Arc<Controllers>,
+    stop: CancellationToken,
+    tasks: Tasks,
+    kubeconfig: kube::config::Kubeconfig,
+    admin_token: Zeroizing<String>,
+    viewer_token: Zeroizing<String>,
+    options: SandboxOptions,
+}
+
+impl std::fmt::Debug for SandboxPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxPlatform")
+            .field("base_url", &self.api.base_url())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_token() -> Zeroizing<String> {
+    Zeroizing::new(
+        (0..32)
+            .map(|_| format!("{:02x}", rand::random::<u8>()))
+            .collect(),
+    )
+}
+
+impl SandboxPlatform {
+    async fn start(opts: SandboxOptions) -> anyhow::Result<SandboxPlatform> {
+        let admin_token = random_token();
+        let viewer_token = random_token();
+        let api = apiserver::start(ApiServerConfig {
+            port: opts.port,
+            users: vec![
+                TokenUser::new(&admin_token, scenario::ADMIN_USER, &["system:masters"]),
+                TokenUser::new(&viewer_token, scenario::VIEWER_USER, &[]),
+            ],
+            ..ApiServerConfig::default()
+        })
+        .await
+        .with_context(|| {
+            if opts.port == 0 {
+                "cannot start the sandbox API server".to_string()
+            } else {
+                format!(
+                    "cannot start the sandbox API server on 127.0.0.1:{}; is the port in use? pick another with --port, or 0 for any free port",
+                    opts.port
+                )
+            }
+        })?;
+        let api = Arc::new(api);
+        let global = api
+            .store(scenario::GLOBAL)
+            .context("the sandbox API server has no global cluster")?;
+        let clock = SimClock::new(opts.speed);
+        let scenario = Scenario::generate(opts.seed);
+        let stop = CancellationToken::new();
+        let tasks = Tasks::default();
+        let controllers = Controllers::new(
+            api.clone(),
+            global.clone(),
+            opts.seed,
+            clock,
+            scenario.clone(),
+            api.ca_pem().to_string(),
+            stop.clone(),
+            tasks.clone(),
+        );
+        seed(&controllers, &global, &scenario).context("seeding the sandbox scenario")?;
+        controllers.start();
+        let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();
+        let kubeconfig = kubeconfig::build(&kubeconfig::KubeconfigParts {
+            base_url: &api.base_url(),
+            ca_pem: api.ca_pem(),
+            clusters: &cluster_names,
+            admin_token: &admin_token,
+            viewer_token: &viewer_token,
+        });
+        Ok(SandboxPlatform {
+            api,
+            controllers,
+            stop,
+            tasks,
+            kubeconfig,
+            admin_token,
+            viewer_token,
+            options: opts,
+        })
+    }
+
+    /// `https://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.api.base_url()
+    }
+
+    /// The kubeconfig: context `sandbox` (current) on `global`, one context per seeded
+    /// cluster, and `sandbox-viewer` for the restricted user. It holds the tokens: keep it in
+    /// memory unless the user asked for a file.
+    pub fn kubeconfig(&self) -> &kube::config::Kubeconfig {
+        &self.kubeconfig
+    }
+
+    /// Bearer token of the administrator (group `system:masters`).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// Bearer token of the restricted user: read-only on clusters, cannot create them.
+    pub fn viewer_token(&self) -> &str {
+        &self.viewer_token
+    }
+
+    pub fn options(&self) -> SandboxOptions {
+        self.options
+    }
+
+    /// The seeded scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.controllers.scenario
+    }
+
+    /// The API server: stores, fault hooks, clusters.
+    pub fn api(&self) -> &ApiServerHandle {
+        &self.api
+    }
+
+    /// A cluster's store (`global` always exists; a workload cluster once it runs).
+    pub fn store(&self, cluster: &str) -> Option<Store> {
+        self.api.store(cluster)
+    }
+
+    /// Fault hooks of the API server, for tests.
+    pub fn faults(&self) -> Faults {
+        self.api.faults()
+    }
+
+    /// A kube client for one of the kubeconfig's contexts.
+    pub async fn client(&self, context: &str) -> anyhow::Result<kube::Client> {
+        let cfg = kube::Config::from_custom_kubeconfig(
+            self.kubeconfig.clone(),
+            &kube::config::KubeConfigOptions {
+                context: Some(context.to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+        .with_context(|| format!("building a client for sandbox context {context}"))?;
+        kube::Client::try_from(cfg).context("creating the sandbox kube client")
+    }
+
+    /// Stops the controllers, then the server, and waits for both.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        self.tasks.wait().await;
+        let api = self.api.clone();
+        // The controllers hold the other references to the server; they are gone now.
+        drop(self);
+        if let Ok(api) = Arc::try_unwrap(api) {
+            api.shutdown().await;
+        }
+    }
+}
+
+impl Drop for SandboxPlatform {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// Writes the scenario into the stores: every cluster with its credential, machines and
+/// seeded status; running clusters served with their contents; the terminating one deleted.
+fn seed(ctl: &Controllers, global: &Store, scenario: &Scenario) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    for plan in &scenario.clusters {
+        let mut obj = plan.cluster_object(scenario.seed, now);
+        let status = obj
+            .as_object_mut()
+            .and_then(|m| m.remove("status"))
+            .unwrap_or_else(|| json!({}));
+        obj["metadata"]["finalizers"] = json!([controllers::FINALIZER]);
+        let created = global
+            .create(names::CLUSTERS, None, obj)
+            .map_err(|e| anyhow::anyhow!("creating cluster {}: {}", plan.name, e.message))?;
+        let mut with_status = created;
+        with_status["status"] = status;
+        let obj = global
+            .update_status(names::CLUSTERS, None, &plan.name, with_status)
+            .map_err(|e| anyhow::anyhow!("seeding the status of {}: {}", plan.name, e.message))?;
+        ctl.seed_credential_and_machines(&obj)
+            .map_err(|e| anyhow::anyhow!("seeding {}: {}", plan.name, e.message))?;
+        let obj = global
+            .get(names::CLUSTERS, None, &plan.name)
+            .map_err(|e| anyhow::anyhow!("reading back {}: {}", plan.name, e.message))?;
+        if matches!(
+            plan.state,
+            PlanState::Running | PlanState::Terminating { .. }
+        ) {
+            ctl.serve_cluster(&obj);
+        }
+        if matches!(plan.state, PlanState::Terminating { .. }) {
+            global
+                .delete(names::CLUSTERS, None, &plan.name)
+                .map_err(|e| anyhow::anyhow!("deleting {}: {}", plan.name, e.message))?;
+        }
+    }
+    Ok(())
+}
