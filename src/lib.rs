@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod logging;
 pub mod sandbox;
 pub mod tui;

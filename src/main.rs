@@ -22,8 +22,8 @@ fn main() -> ExitCode {
     let result = rt.block_on(async move {
         let global = cli.global;
         match cli.command {
-            None => Ok(2),
-            Some(Sub::Info) => Ok(0),
+            None => acp_cockpit::tui::launch(&global).await,
+            Some(Sub::Info(a)) => acp_cockpit::cli::info::run(a, &global).await,
             Some(Sub::Completions { shell }) => {
                 clap_complete::generate(
                     shell,

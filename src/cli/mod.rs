@@ -6,6 +6,7 @@
 pub mod clusters;
 pub mod create;
 pub mod drafts;
+pub mod info;
 pub mod output;
 pub mod platform;
 pub mod reserved;
@@ -73,7 +74,7 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Print every path, version, theme and keymap in use.
-    Info,
+    Info(info::Args),
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]

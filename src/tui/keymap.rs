@@ -71,8 +71,16 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("clusters", "filter", "filter by name"),
     ("clusters", "sort_next", "sort by the next column"),
     ("clusters", "sort_reverse", "reverse the sort"),
-    ("clusters", "relogin", "log in again / reconnect the platform"),
-    ("clusters", "back", "close the YAML view or clear the filter"),
+    (
+        "clusters",
+        "relogin",
+        "log in again / reconnect the platform",
+    ),
+    (
+        "clusters",
+        "back",
+        "close the YAML view or clear the filter",
+    ),
     ("create", "next_field", "next field"),
     ("create", "prev_field", "previous field"),
     ("create", "next_section", "next section"),

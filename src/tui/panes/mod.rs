@@ -5,6 +5,7 @@
 
 pub mod clusters;
 pub mod drafts;
+pub mod placeholder;
 pub mod wizard;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,1387 @@
+//! The shell's state: which pane is active, overlays (help, command prompt, confirmation),
+//! toasts, and the routing of keys to keymap actions. No I/O here: the run loop feeds it input
+//! and engine events, draws it, and carries out what it leaves in its outbox.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, Local, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use crate::engine::{Command, Event, Toast, ToastLevel};
+use crate::tui::keymap::{self, Keymap};
+use crate::tui::panes::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
+use crate::tui::theme::{Role, Theme};
+use crate::tui::widgets;
+
+/// How many toasts are kept; older ones are dropped first.
+pub const MAX_TOASTS: usize = 4;
+/// How many `:` commands the prompt remembers.
+const MAX_HISTORY: usize = 50;
+/// How many `Effect::Open` hops one input may cause, so two panes cannot ping-pong forever.
+const MAX_EFFECT_HOPS: usize = 32;
+/// The smallest terminal the shell draws into.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// Shell-level commands that are neither a pane's nor the engine's business alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShellCommand {
+    /// `:ctx <name>`: use another kubeconfig context for the platform.
+    SwitchContext(String),
+}
+
+/// Turns a shell command into engine commands; installed by whoever owns the engine wiring
+/// (the kube engine hooks `:ctx` here). Without a hook the shell says the command is not
+/// available.
+pub type ShellHook = Box<dyn FnMut(&ShellCommand) -> Result<Vec<Command>, Toast> + Send>;
+
+/// What the run loop must do on the app's behalf.
+#[derive(Debug)]
+pub enum Outgoing {
+    Engine(Command),
+    /// Hand the terminal to a program, then tell `pane` with `on_resumed`.
+    Suspend {
+        pane: PaneId,
+        job: SuspendJob,
+    },
+    /// Ctrl-Z: stop the process like a shell job.
+    SuspendSelf,
+}
+
+/// The result of an RBAC check for a guarded action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessVerdict {
+    /// The check has not answered (or the engine cannot check yet).
+    Pending,
+    Allowed,
+    Denied(String),
+}
+
+/// What the safety gate does with a guarded action at a given point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateDecision {
+    Refuse(Toast),
+    AskToConfirm,
+}
+
+/// The safety gate's rule, in one place: read-only refuses everything, a denied RBAC check
+/// refuses with the reason, anything else is asked (Pending shows as "not checked").
+pub fn gate(readonly: bool, action: &str, verdict: &AccessVerdict) -> GateDecision {
+    if readonly {
+        return GateDecision::Refuse(Toast::error(
+            format!("read-only: refused to {action}"),
+            Some("restart without --readonly to make changes".to_string()),
+        ));
+    }
+    match verdict {
+        AccessVerdict::Denied(reason) => GateDecision::Refuse(Toast::error(
+            format!("not allowed to {action}: {reason}"),
+            Some("ask a platform administrator for the RBAC permission".to_string()),
+        )),
+        AccessVerdict::Pending | AccessVerdict::Allowed => GateDecision::AskToConfirm,
+    }
+}
+
+fn access_label(a: &Access) -> String {
+    let mut s = format!("{} {}", a.verb, a.resource);
+    if !a.group.is_empty() {
+        s.push('.');
+        s.push_str(&a.group);
+    }
+    if let Some(n) = &a.name {
+        s.push('/');
+        s.push_str(n);
+    }
+    if let Some(ns) = &a.namespace {
+        s.push_str(&format!(" in {ns}"));
+    }
+    s
+}
+
+/// Where the user is; always on screen.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderInfo {
+    pub platform: String,
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+}
+
+struct Confirm {
+    guarded: Guarded,
+    confirm_focused: bool,
+    verdict: AccessVerdict,
+}
+
+#[derive(Default)]
+struct Prompt {
+    input: String,
+    /// Shown under the input after Tab found several candidates.
+    candidates: Vec<&'static str>,
+    history_pos: Option<usize>,
+}
+
+enum Mode {
+    Normal,
+    Help { scroll: u16 },
+    Prompt(Prompt),
+    Confirm(Box<Confirm>),
+}
+
+struct ToastEntry {
+    toast: Toast,
+    expires: Instant,
+}
+
+/// The `:` commands: name, argument, help text.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("clusters", "", "the clusters of the platform"),
+    ("create", "", "the cluster creation wizard"),
+    ("drafts", "", "saved node drafts"),
+    ("timeline", "<cluster>", "a cluster's creation timeline"),
+    ("etcd", "<cluster>", "etcd encryption status"),
+    ("registry", "", "built-in registry checks"),
+    ("ctx", "<name>", "switch the kubeconfig context"),
+    ("help", "", "all keys"),
+    ("quit", "", "quit (also :q)"),
+];
+
+pub struct AppOptions {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub header: HeaderInfo,
+    pub readonly: bool,
+    pub sandbox: bool,
+    pub panes: Vec<Box<dyn Pane>>,
+    /// Load problems shown once as toasts and kept in the help overlay.
+    pub warnings: Vec<String>,
+    pub shell_hook: Option<ShellHook>,
+}
+
+pub struct App {
+    pub theme: Theme,
+    pub keymap: Keymap,
+    pub header: HeaderInfo,
+    pub readonly: bool,
+    pub sandbox: bool,
+    panes: BTreeMap<PaneId, Box<dyn Pane>>,
+    active: PaneId,
+    mode: Mode,
+    toasts: VecDeque<ToastEntry>,
+    history: VecDeque<String>,
+    warnings: Vec<String>,
+    outbox: Vec<Outgoing>,
+    shell_hook: Option<ShellHook>,
+    /// Fixed offset for the clock in tests and screenshots; the local zone otherwise.
+    pub clock_offset: Option<FixedOffset>,
+    quit: bool,
+    dirty: bool,
+}
+
+impl App {
+    pub fn new(opts: AppOptions, now: Instant) -> App {
+        let mut panes: BTreeMap<PaneId, Box<dyn Pane>> = BTreeMap::new();
+        for p in opts.panes {
+            panes.insert(p.id(), p);
+        }
+        for id in PaneId::ALL {
+            panes.entry(id).or_insert_with(|| {
+                Box::new(crate::tui::panes::placeholder::PlaceholderPane::new(id))
+            });
+        }
+        let mut app = App {
+            theme: opts.theme,
+            keymap: opts.keymap,
+            header: opts.header,
+            readonly: opts.readonly,
+            sandbox: opts.sandbox,
+            panes,
+            active: PaneId::Clusters,
+            mode: Mode::Normal,
+            toasts: VecDeque::new(),
+            history: VecDeque::new(),
+            warnings: opts.warnings,
+            outbox: Vec::new(),
+            shell_hook: opts.shell_hook,
+            clock_offset: None,
+            quit: false,
+            dirty: true,
+        };
+        if let Some(first) = app.warnings.first().cloned() {
+            let more = app.warnings.len() - 1;
+            let hint = if more > 0 {
+                format!("{more} more; press ? to see them all")
+            } else {
+                "press ? to see it again".to_string()
+            };
+            app.push_toast(
+                Toast {
+                    level: ToastLevel::Warn,
+                    message: first,
+                    hint: Some(hint),
+                },
+                now,
+            );
+        }
+        let effects = app.pane_mut(PaneId::Clusters).on_open(None);
+        app.apply_effects(PaneId::Clusters, effects, now);
+        app
+    }
+
+    pub fn active(&self) -> PaneId {
+        self.active
+    }
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+    pub fn mark_drawn(&mut self) {
+        self.dirty = false;
+    }
+    pub fn take_outbox(&mut self) -> Vec<Outgoing> {
+        std::mem::take(&mut self.outbox)
+    }
+    pub fn help_open(&self) -> bool {
+        matches!(self.mode, Mode::Help { .. })
+    }
+    pub fn prompt_open(&self) -> bool {
+        matches!(self.mode, Mode::Prompt(_))
+    }
+    pub fn confirm_open(&self) -> bool {
+        matches!(self.mode, Mode::Confirm(_))
+    }
+    pub fn toast_count(&self) -> usize {
+        self.toasts.len()
+    }
+    pub fn toasts(&self) -> impl Iterator<Item = &Toast> {
+        self.toasts.iter().map(|t| &t.toast)
+    }
+
+    fn pane_mut(&mut self, id: PaneId) -> &mut Box<dyn Pane> {
+        // Every id is inserted in `new`, so this never falls through.
+        self.panes
+            .entry(id)
+            .or_insert_with(|| Box::new(crate::tui::panes::placeholder::PlaceholderPane::new(id)))
+    }
+
+    /// When the app next needs to wake without input: the first toast expiry.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.toasts.iter().map(|t| t.expires).min()
+    }
+
+    /// Expires toasts; called when the deadline passes.
+    pub fn tick(&mut self, now: Instant) {
+        let before = self.toasts.len();
+        self.toasts.retain(|t| t.expires > now);
+        if self.toasts.len() != before {
+            self.dirty = true;
+        }
+    }
+
+    pub fn push_toast(&mut self, toast: Toast, now: Instant) {
+        let life = match toast.level {
+            ToastLevel::Info => Duration::from_secs(4),
+            ToastLevel::Warn | ToastLevel::Error => Duration::from_secs(8),
+        };
+        match toast.level {
+            ToastLevel::Error => tracing::warn!(message = %toast.message, "error shown"),
+            _ => tracing::info!(message = %toast.message, "toast shown"),
+        }
+        // The same message twice only refreshes its timer, so a flapping watch cannot flood.
+        self.toasts.retain(|t| t.toast != toast);
+        self.toasts.push_back(ToastEntry {
+            toast,
+            expires: now + life,
+        });
+        while self.toasts.len() > MAX_TOASTS {
+            self.toasts.pop_front();
+        }
+        self.dirty = true;
+    }
+
+    pub fn switch_to(&mut self, id: PaneId, target: Option<String>, now: Instant) {
+        self.active = id;
+        if let Some(t) = &target {
+            self.header.cluster = Some(t.clone());
+        }
+        self.dirty = true;
+        let effects = self.pane_mut(id).on_open(target.as_deref());
+        self.apply_effects(id, effects, now);
+    }
+
+    pub fn on_engine_event(&mut self, event: Event, now: Instant) {
+        if let Event::Toast(t) = event {
+            self.push_toast(t, now);
+            return;
+        }
+        let active = self.active;
+        for (id, pane) in self.panes.iter_mut() {
+            if pane.on_event(&event) && *id == active {
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// The answer to an RBAC check for the action waiting for confirmation.
+    pub fn on_access_verdict(&mut self, verdict: AccessVerdict, now: Instant) {
+        let Mode::Confirm(c) = &mut self.mode else {
+            return;
+        };
+        c.verdict = verdict.clone();
+        self.dirty = true;
+        if let GateDecision::Refuse(t) = gate(self.readonly, &c.guarded.title, &verdict) {
+            self.mode = Mode::Normal;
+            self.push_toast(t, now);
+        }
+    }
+
+    pub fn on_resumed(&mut self, pane: PaneId, tag: &str, ok: bool, now: Instant) {
+        self.dirty = true;
+        let effects = self.pane_mut(pane).on_resumed(tag, ok);
+        self.apply_effects(pane, effects, now);
+    }
+
+    pub fn on_resize(&mut self) {
+        self.dirty = true;
+    }
+
+    pub fn on_paste(&mut self, text: &str, now: Instant) {
+        match &mut self.mode {
+            Mode::Prompt(p) => {
+                // A command is one line; pasted newlines would be invisible surprises.
+                p.input.push_str(&text.replace(['\n', '\r'], " "));
+                p.candidates.clear();
+                self.dirty = true;
+            }
+            Mode::Normal => {
+                let id = self.active;
+                if self.pane_mut(id).wants_text_input() {
+                    let effects = self.pane_mut(id).on_paste(text);
+                    self.dirty = true;
+                    self.apply_effects(id, effects, now);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent, now: Instant) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        // The terminal's own keys: they work in every mode and cannot be unbound.
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            match key.code {
+                KeyCode::Char('c') => {
+                    self.quit = true;
+                    return;
+                }
+                KeyCode::Char('z') => {
+                    self.outbox.push(Outgoing::SuspendSelf);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.dirty = true;
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Confirm(c) => self.confirm_key(*c, key, now),
+            Mode::Prompt(p) => self.prompt_key(p, key, now),
+            Mode::Help { scroll } => {
+                self.mode = Mode::Help { scroll };
+                match self.keymap.action_in("help", &key) {
+                    Some("close") => self.mode = Mode::Normal,
+                    Some("scroll_down") => {
+                        self.mode = Mode::Help {
+                            scroll: scroll.saturating_add(1),
+                        }
+                    }
+                    Some("scroll_up") => {
+                        self.mode = Mode::Help {
+                            scroll: scroll.saturating_sub(1),
+                        }
+                    }
+                    _ => match key.code {
+                        KeyCode::PageDown => {
+                            self.mode = Mode::Help {
+                                scroll: scroll.saturating_add(10),
+                            }
+                        }
+                        KeyCode::PageUp => {
+                            self.mode = Mode::Help {
+                                scroll: scroll.saturating_sub(10),
+                            }
+                        }
+                        _ => self.dirty = false,
+                    },
+                }
+            }
+            Mode::Normal => self.normal_key(key, now),
+        }
+    }
+
+    fn normal_key(&mut self, key: KeyEvent, now: Instant) {
+        let id = self.active;
+        if self.pane_mut(id).wants_text_input()
+            && let Some(effects) = self.pane_mut(id).on_key(key)
+        {
+            self.apply_effects(id, effects, now);
+            return;
+        }
+        if let Some(action) = self.keymap.action_in(id.key(), &key).map(str::to_string) {
+            let effects = self.pane_mut(id).on_action(&action);
+            self.apply_effects(id, effects, now);
+            return;
+        }
+        let Some(action) = self.keymap.action_in("global", &key).map(str::to_string) else {
+            self.dirty = false;
+            return;
+        };
+        match action.as_str() {
+            "quit" => self.quit = true,
+            "help" => self.mode = Mode::Help { scroll: 0 },
+            "command" => self.mode = Mode::Prompt(Prompt::default()),
+            "next_pane" | "prev_pane" => {
+                let i = PaneId::ALL.iter().position(|p| *p == id).unwrap_or(0);
+                let n = PaneId::ALL.len();
+                let j = if action == "next_pane" {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.switch_to(PaneId::ALL[j], None, now);
+            }
+            "suspend" => self.outbox.push(Outgoing::SuspendSelf),
+            a => {
+                if let Some(n) = a
+                    .strip_prefix("pane_")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    && let Some(p) = PaneId::ALL.get(n.wrapping_sub(1))
+                {
+                    self.switch_to(*p, None, now);
+                }
+            }
+        }
+    }
+
+    fn confirm_key(&mut self, mut c: Confirm, key: KeyEvent, now: Instant) {
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
+                self.push_toast(Toast::info(format!("cancelled: {}", c.guarded.title)), now);
+            }
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                c.confirm_focused = true;
+                self.mode = Mode::Confirm(Box::new(c));
+            }
+            KeyCode::Tab
+            | KeyCode::BackTab
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Char('h')
+            | KeyCode::Char('l') => {
+                c.confirm_focused = !c.confirm_focused;
+                self.mode = Mode::Confirm(Box::new(c));
+            }
+            KeyCode::Enter if c.confirm_focused => {
+                tracing::info!(action = %c.guarded.title, "guarded action confirmed");
+                self.push_toast(Toast::info(format!("sent: {}", c.guarded.title)), now);
+                self.outbox.push(Outgoing::Engine(c.guarded.command));
+            }
+            KeyCode::Enter => {
+                self.push_toast(Toast::info(format!("cancelled: {}", c.guarded.title)), now);
+            }
+            _ => {
+                self.dirty = false;
+                self.mode = Mode::Confirm(Box::new(c));
+            }
+        }
+    }
+
+    fn prompt_key(&mut self, mut p: Prompt, key: KeyEvent, now: Instant) {
+        match key.code {
+            KeyCode::Esc => return,
+            KeyCode::Enter => {
+                let line = p.input.trim().to_string();
+                if !line.is_empty() {
+                    self.history.retain(|h| *h != line);
+                    self.history.push_back(line.clone());
+                    while self.history.len() > MAX_HISTORY {
+                        self.history.pop_front();
+                    }
+                }
+                self.run_command(&line, now);
+                return;
+            }
+            KeyCode::Backspace => {
+                if p.input.pop().is_none() {
+                    // Backspace on an empty prompt closes it, as in vim and k9s.
+                    return;
+                }
+                p.candidates.clear();
+            }
+            KeyCode::Tab => {
+                let (completed, candidates) = complete(&p.input);
+                p.input = completed;
+                p.candidates = candidates;
+            }
+            KeyCode::Up | KeyCode::Down if !self.history.is_empty() => {
+                let n = self.history.len();
+                let pos = match (key.code, p.history_pos) {
+                    (KeyCode::Up, None) => Some(n - 1),
+                    (KeyCode::Up, Some(i)) => Some(i.saturating_sub(1)),
+                    (_, Some(i)) if i + 1 < n => Some(i + 1),
+                    _ => None,
+                };
+                p.history_pos = pos;
+                p.input = pos
+                    .and_then(|i| self.history.get(i).cloned())
+                    .unwrap_or_default();
+            }
+            KeyCode::Char(ch)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                p.input.push(ch);
+                p.candidates.clear();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => p.input.clear(),
+            _ => self.dirty = false,
+        }
+        self.mode = Mode::Prompt(p);
+    }
+
+    /// Runs one `:` command line (without the colon).
+    pub fn run_command(&mut self, line: &str, now: Instant) {
+        let mut words = line.split_whitespace();
+        let Some(word) = words.next() else {
+            return;
+        };
+        let arg = words.next().map(str::to_string);
+        let extra = words.next().is_some();
+        if matches!(word, "q" | "q!" | "quit" | "qa" | "exit") {
+            self.quit = true;
+            return;
+        }
+        let matches: Vec<&str> = COMMANDS
+            .iter()
+            .map(|(n, _, _)| *n)
+            .filter(|n| n.starts_with(word))
+            .collect();
+        let name = match (
+            COMMANDS.iter().find(|(n, _, _)| *n == word),
+            matches.as_slice(),
+        ) {
+            (Some((n, _, _)), _) => *n,
+            (None, [one]) => one,
+            (None, []) => {
+                self.push_toast(
+                    Toast::error(
+                        format!("unknown command `:{word}`"),
+                        Some(format!("commands: {}; Tab completes", command_list())),
+                    ),
+                    now,
+                );
+                return;
+            }
+            (None, many) => {
+                self.push_toast(
+                    Toast::error(
+                        format!("`:{word}` is ambiguous: {}", many.join(", ")),
+                        Some("type more letters or press Tab".to_string()),
+                    ),
+                    now,
+                );
+                return;
+            }
+        };
+        let usage_error = |app: &mut App, msg: String| {
+            app.push_toast(
+                Toast::error(msg, Some(format!("usage: {}", usage(name)))),
+                now,
+            );
+        };
+        if extra {
+            usage_error(self, format!("`:{name}` takes at most one argument"));
+            return;
+        }
+        match name {
+            "help" => self.mode = Mode::Help { scroll: 0 },
+            "quit" => self.quit = true,
+            "ctx" => match arg {
+                None => usage_error(self, "`:ctx` needs a context name".to_string()),
+                Some(ctx) => self.shell_command(ShellCommand::SwitchContext(ctx), now),
+            },
+            pane => {
+                let Some(id) = PaneId::ALL.iter().copied().find(|p| p.key() == pane) else {
+                    return;
+                };
+                let takes_arg = matches!(id, PaneId::Timeline | PaneId::Etcd);
+                if arg.is_some() && !takes_arg {
+                    usage_error(self, format!("`:{pane}` takes no argument"));
+                    return;
+                }
+                self.switch_to(id, arg, now);
+            }
+        }
+    }
+
+    fn shell_command(&mut self, cmd: ShellCommand, now: Instant) {
+        let Some(hook) = self.shell_hook.as_mut() else {
+            self.push_toast(
+                Toast::error(
+                    "switching contexts is not available here",
+                    Some("restart with --context <name>".to_string()),
+                ),
+                now,
+            );
+            return;
+        };
+        match hook(&cmd) {
+            Ok(commands) => {
+                let ShellCommand::SwitchContext(ctx) = &cmd;
+                self.header.context = Some(ctx.clone());
+                self.header.cluster = None;
+                self.outbox
+                    .extend(commands.into_iter().map(Outgoing::Engine));
+                self.push_toast(Toast::info(format!("switched to context {ctx}")), now);
+            }
+            Err(t) => self.push_toast(t, now),
+        }
+    }
+
+    /// Carries out what a pane asked for.
+    pub fn apply_effects(&mut self, from: PaneId, effects: Vec<Effect>, now: Instant) {
+        let mut queue: VecDeque<(PaneId, Effect)> =
+            effects.into_iter().map(|e| (from, e)).collect();
+        let mut hops = 0;
+        while let Some((src, effect)) = queue.pop_front() {
+            self.dirty = true;
+            match effect {
+                Effect::Engine(cmd) => self.outbox.push(Outgoing::Engine(cmd)),
+                Effect::Toast(t) => self.push_toast(t, now),
+                Effect::Suspend(job) => self.outbox.push(Outgoing::Suspend { pane: src, job }),
+                Effect::Guarded(g) => self.guard(g, now),
+                Effect::Open(id, target) => {
+                    hops += 1;
+                    if hops > MAX_EFFECT_HOPS {
+                        tracing::warn!("dropped an Open effect loop between panes");
+                        continue;
+                    }
+                    self.active = id;
+                    if let Some(t) = &target {
+                        self.header.cluster = Some(t.clone());
+                    }
+                    let more = self.pane_mut(id).on_open(target.as_deref());
+                    queue.extend(more.into_iter().map(|e| (id, e)));
+                }
+            }
+        }
+    }
+
+    fn guard(&mut self, guarded: Guarded, now: Instant) {
+        match gate(self.readonly, &guarded.title, &AccessVerdict::Pending) {
+            GateDecision::Refuse(t) => self.push_toast(t, now),
+            GateDecision::AskToConfirm => {
+                // The RBAC check is answered through `on_access_verdict` once the kube engine
+                // offers one; until then the dialog says it was not checked.
+                self.mode = Mode::Confirm(Box::new(Confirm {
+                    guarded,
+                    confirm_focused: false,
+                    verdict: AccessVerdict::Pending,
+                }));
+            }
+        }
+    }
+
+    // ---- drawing ----
+
+    pub fn render(&mut self, frame: &mut Frame, now: DateTime<Utc>) {
+        let area = frame.area();
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!(
+                "terminal too small: {}x{}, need at least {MIN_WIDTH}x{MIN_HEIGHT}",
+                area.width, area.height
+            );
+            frame.render_widget(
+                Paragraph::new(msg)
+                    .style(self.theme.style(Role::Warn))
+                    .wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let [header, tabs, body, footer] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        self.render_header(frame, header, now);
+        self.render_tabs(frame, tabs);
+        let ctx = RenderCtx {
+            theme: &self.theme,
+            now,
+            readonly: self.readonly,
+            sandbox: self.sandbox,
+        };
+        if let Some(pane) = self.panes.get_mut(&self.active) {
+            pane.render(frame, body, &ctx);
+        }
+        self.render_footer(frame, footer);
+        self.render_toasts(frame, body);
+        match &self.mode {
+            Mode::Help { scroll } => {
+                let scroll = *scroll;
+                self.render_help(frame, body, scroll);
+            }
+            Mode::Confirm(c) => self.render_confirm(frame, body, c),
+            _ => {}
+        }
+    }
+
+    fn clock(&self, now: DateTime<Utc>) -> String {
+        match self.clock_offset {
+            Some(off) => now.with_timezone(&off).format("%H:%M").to_string(),
+            None => now.with_timezone(&Local).format("%H:%M").to_string(),
+        }
+    }
+
+    fn render_header(&self, frame: &mut Frame, area: Rect, now: DateTime<Utc>) {
+        let t = &self.theme;
+        let base = t.style(Role::Header);
+        let label = base
+            .patch(t.style(Role::Muted))
+            .bg(base.bg.unwrap_or_default());
+        let label = if base.bg.is_some() {
+            label
+        } else {
+            t.style(Role::Muted)
+        };
+        let value = base.patch(Style::default().add_modifier(ratatui::style::Modifier::BOLD));
+        let mut left = vec![
+            Span::styled(" ACP cockpit ", base.patch(t.style(Role::Title))),
+            Span::styled("│ ", label),
+            Span::styled("platform ", label),
+            Span::styled(self.header.platform.clone(), value),
+        ];
+        if let Some(ctx) = &self.header.context {
+            left.push(Span::styled("  context ", label));
+            left.push(Span::styled(ctx.clone(), value));
+        }
+        left.push(Span::styled("  cluster ", label));
+        left.push(Span::styled(
+            self.header
+                .cluster
+                .clone()
+                .unwrap_or_else(|| "—".to_string()),
+            value,
+        ));
+        let mut right = Vec::new();
+        if self.readonly {
+            right.push(Span::styled(" READ-ONLY ", t.style(Role::ReadonlyBadge)));
+            right.push(Span::styled(" ", base));
+        }
+        if self.sandbox {
+            right.push(Span::styled(" SANDBOX ", t.style(Role::SandboxBadge)));
+            right.push(Span::styled(" ", base));
+        }
+        right.push(Span::styled(format!("{} ", self.clock(now)), value));
+        widgets::two_sided(frame, area, left, right, base);
+    }
+
+    fn render_tabs(&self, frame: &mut Frame, area: Rect) {
+        let t = &self.theme;
+        let mut spans = vec![Span::raw(" ")];
+        for (i, id) in PaneId::ALL.iter().enumerate() {
+            let style = if *id == self.active {
+                t.style(Role::TabActive)
+            } else {
+                t.style(Role::Tab)
+            };
+            let key_style = if *id == self.active {
+                style
+            } else {
+                t.style(Role::Key)
+            };
+            spans.push(Span::styled(format!(" {}", i + 1), key_style));
+            spans.push(Span::styled(format!(" {} ", id.title()), style));
+            spans.push(Span::raw(" "));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    fn render_footer(&self, frame: &mut Frame, area: Rect) {
+        let t = &self.theme;
+        let base = t.style(Role::Footer);
+        if let Mode::Prompt(p) = &self.mode {
+            let mut spans = vec![
+                Span::styled(":", t.style(Role::Prompt)),
+                Span::styled(p.input.clone(), base),
+                Span::styled("█", t.style(Role::Prompt)),
+            ];
+            let hint = if p.candidates.is_empty() {
+                let (_, cands) = complete(&p.input);
+                if p.input.is_empty() || p.input.contains(' ') {
+                    String::new()
+                } else {
+                    format!("   {}", cands.join(" "))
+                }
+            } else {
+                format!("   {}", p.candidates.join(" "))
+            };
+            spans.push(Span::styled(hint, base.patch(t.style(Role::Muted))));
+            widgets::two_sided(
+                frame,
+                area,
+                spans,
+                vec![Span::styled(
+                    "Tab complete  Enter run  Esc cancel ",
+                    base.patch(t.style(Role::Muted)),
+                )],
+                base,
+            );
+            return;
+        }
+        let layer: &str = match &self.mode {
+            Mode::Help { .. } => "help",
+            Mode::Confirm(_) => {
+                let spans = footer_spans(
+                    t,
+                    &[
+                        ("y", "then Enter: confirm"),
+                        ("Tab", "switch"),
+                        ("Esc", "cancel"),
+                    ],
+                );
+                frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+                return;
+            }
+            _ => self.active.key(),
+        };
+        let mut items: Vec<(String, String)> = Vec::new();
+        for (action, keys) in self.keymap.bindings(layer) {
+            if let Some(k) = keys.first() {
+                items.push((k.to_string(), action.replace('_', " ")));
+            }
+        }
+        let mut global: Vec<(String, String)> = Vec::new();
+        for action in ["help", "command", "next_pane", "quit"] {
+            if let Some(k) = self.keymap.keys("global", action).first() {
+                global.push((k.to_string(), action.replace('_', " ")));
+            }
+        }
+        let width = |v: &[(String, String)]| -> usize {
+            v.iter().map(|(k, a)| k.width() + a.width() + 3).sum()
+        };
+        let gw = width(&global) + 1;
+        // Drop the pane's last bindings until the global ones fit; the help overlay has them all.
+        while !items.is_empty() && width(&items) + gw > area.width as usize {
+            items.pop();
+        }
+        let pairs: Vec<(&str, &str)> = items
+            .iter()
+            .map(|(k, a)| (k.as_str(), a.as_str()))
+            .collect();
+        let gpairs: Vec<(&str, &str)> = global
+            .iter()
+            .map(|(k, a)| (k.as_str(), a.as_str()))
+            .collect();
+        widgets::two_sided(
+            frame,
+            area,
+            footer_spans(t, &pairs),
+            footer_spans(t, &gpairs),
+            base,
+        );
+    }
+
+    fn render_toasts(&self, frame: &mut Frame, body: Rect) {
+        let t = &self.theme;
+        let width = (body.width / 2).clamp(30.min(body.width), 70);
+        let mut bottom = body.bottom();
+        for entry in self.toasts.iter().rev() {
+            let (role, label) = match entry.toast.level {
+                ToastLevel::Info => (Role::Info, "info"),
+                ToastLevel::Warn => (Role::Warn, "warning"),
+                ToastLevel::Error => (Role::Fail, "error"),
+            };
+            let inner_w = width.saturating_sub(4).max(1) as usize;
+            let mut lines: Vec<Line> = wrap(&entry.toast.message, inner_w)
+                .into_iter()
+                .map(|l| Line::styled(l, t.style(Role::Dialog)))
+                .collect();
+            if let Some(h) = &entry.toast.hint {
+                for l in wrap(h, inner_w.saturating_sub(2).max(1)) {
+                    lines.push(Line::styled(
+                        format!("→ {l}"),
+                        t.style(Role::Dialog).patch(t.style(Role::Muted)),
+                    ));
+                }
+            }
+            let h = (lines.len() as u16 + 2).min(6);
+            if bottom < body.y + h {
+                break;
+            }
+            let rect = Rect::new(body.right().saturating_sub(width + 1), bottom - h, width, h);
+            bottom -= h;
+            frame.render_widget(Clear, rect);
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Rounded)
+                .border_style(t.style(role))
+                .style(t.style(Role::Dialog))
+                .title(Span::styled(format!(" {label} "), t.style(role)));
+            frame.render_widget(Paragraph::new(lines).block(block), rect);
+        }
+    }
+
+    fn help_lines(&self) -> Vec<Line<'static>> {
+        let t = &self.theme;
+        let mut lines = Vec::new();
+        let section = |lines: &mut Vec<Line<'static>>, title: String| {
+            if !lines.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(title, t.style(Role::Title)));
+        };
+        let entry = |k: String, d: String| {
+            Line::from(vec![
+                Span::styled(format!("  {k:<18}"), t.style(Role::Key)),
+                Span::styled(d, t.style(Role::Text)),
+            ])
+        };
+        for layer in [self.active.key(), "global"] {
+            let title = if layer == "global" {
+                "Everywhere".to_string()
+            } else {
+                format!("{} pane", self.active.title())
+            };
+            section(&mut lines, title);
+            for (action, _) in self.keymap.bindings(layer) {
+                let keys = self.keymap.keys_label(layer, action).unwrap_or_default();
+                let desc = keymap::describe(layer, action)
+                    .unwrap_or(action)
+                    .to_string();
+                lines.push(entry(keys, desc));
+            }
+        }
+        lines.push(entry("Ctrl-C".into(), "quit (always)".into()));
+        section(&mut lines, "Commands (press : first)".to_string());
+        for (name, arg, desc) in COMMANDS {
+            lines.push(entry(format!(":{name} {arg}"), desc.to_string()));
+        }
+        if !self.warnings.is_empty() {
+            section(&mut lines, "Warnings from loading your files".to_string());
+            for w in &self.warnings {
+                lines.push(Line::styled(format!("  {w}"), t.style(Role::Warn)));
+            }
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "  keymap: {}   theme: {} ({} colors)",
+                self.keymap.name,
+                self.theme.name,
+                self.theme.depth.label()
+            ),
+            t.style(Role::Muted),
+        ));
+        lines
+    }
+
+    fn render_help(&self, frame: &mut Frame, body: Rect, scroll: u16) {
+        let t = &self.theme;
+        let rect = widgets::centered(body, 84, body.height.saturating_sub(2).max(8));
+        frame.render_widget(Clear, rect);
+        let lines = self.help_lines();
+        let max_scroll = (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2));
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(t.style(Role::Accent))
+            .style(t.style(Role::Dialog))
+            .title(Span::styled(" Keys ", t.style(Role::Title)))
+            .title_bottom(
+                Line::styled(" Esc close  j/k scroll ", t.style(Role::Muted)).right_aligned(),
+            );
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll.min(max_scroll), 0)),
+            rect,
+        );
+    }
+
+    fn render_confirm(&self, frame: &mut Frame, body: Rect, c: &Confirm) {
+        let t = &self.theme;
+        let rect = widgets::centered(body, 64, 11);
+        frame.render_widget(Clear, rect);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(t.style(Role::Warn))
+            .style(t.style(Role::Dialog))
+            .title(Span::styled(" Confirm ", t.style(Role::Warn)));
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let rbac = match (&c.guarded.access, &c.verdict) {
+            (None, _) => Line::styled("permission: no RBAC check needed", t.style(Role::Muted)),
+            (Some(a), AccessVerdict::Allowed) => Line::styled(
+                format!("permission: allowed to {}", access_label(a)),
+                t.style(Role::Ok),
+            ),
+            (Some(a), AccessVerdict::Pending) => Line::styled(
+                format!("permission: {} not checked yet", access_label(a)),
+                t.style(Role::Warn),
+            ),
+            (Some(a), AccessVerdict::Denied(r)) => Line::styled(
+                format!("permission: {} denied: {r}", access_label(a)),
+                t.style(Role::Fail),
+            ),
+        };
+        let button = |label: &str, focused: bool| {
+            if focused {
+                Span::styled(format!("[ {label} ]"), t.style(Role::ButtonFocused))
+            } else {
+                Span::styled(format!("  {label}  "), t.style(Role::Dialog))
+            }
+        };
+        let lines = vec![
+            Line::styled(c.guarded.title.clone(), t.style(Role::Title)),
+            Line::raw(""),
+            Line::styled(c.guarded.detail.clone(), t.style(Role::Text)),
+            Line::raw(""),
+            rbac,
+            Line::raw(""),
+            Line::from(vec![
+                button("Cancel", !c.confirm_focused),
+                Span::raw("    "),
+                button("Confirm", c.confirm_focused),
+            ])
+            .centered(),
+        ];
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+}
+
+fn footer_spans<'a>(t: &Theme, pairs: &[(&str, &str)]) -> Vec<Span<'a>> {
+    let base = t.style(Role::Footer);
+    let key = base.patch(t.style(Role::Key));
+    let mut spans = vec![Span::styled(" ", base)];
+    for (k, a) in pairs {
+        spans.push(Span::styled(k.to_string(), key));
+        spans.push(Span::styled(format!(" {a}  "), base));
+    }
+    spans
+}
+
+fn command_list() -> String {
+    COMMANDS
+        .iter()
+        .map(|(n, a, _)| {
+            if a.is_empty() {
+                format!(":{n}")
+            } else {
+                format!(":{n} {a}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn usage(name: &str) -> String {
+    COMMANDS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(n, a, _)| format!(":{n} {a}").trim_end().to_string())
+        .unwrap_or_default()
+}
+
+/// Completes the command word: a unique match is filled in (with a space when it takes an
+/// argument), several matches are extended to their common prefix and returned as candidates.
+pub fn complete(input: &str) -> (String, Vec<&'static str>) {
+    if input.contains(' ') {
+        return (input.to_string(), Vec::new());
+    }
+    let cands: Vec<(&'static str, &'static str)> = COMMANDS
+        .iter()
+        .filter(|(n, _, _)| n.starts_with(input))
+        .map(|(n, a, _)| (*n, *a))
+        .collect();
+    match cands.as_slice() {
+        [] => (input.to_string(), Vec::new()),
+        [(n, a)] => (
+            if a.is_empty() {
+                n.to_string()
+            } else {
+                format!("{n} ")
+            },
+            Vec::new(),
+        ),
+        many => {
+            let first = many[0].0;
+            let mut len = first.len();
+            for (n, _) in many {
+                len = len.min(
+                    first
+                        .bytes()
+                        .zip(n.bytes())
+                        .take_while(|(a, b)| a == b)
+                        .count(),
+                );
+            }
+            (
+                first[..len].to_string(),
+                many.iter().map(|(n, _)| *n).collect(),
+            )
+        }
+    }
+}
+
+/// Greedy word wrap by display width.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.width() + 1 + word.width() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(readonly: bool) -> App {
+        App::new(
+            AppOptions {
+                theme: Theme::default(),
+                keymap: Keymap::default(),
+                header: HeaderInfo {
+                    platform: "sandbox".into(),
+                    context: Some("global".into()),
+                    cluster: None,
+                },
+                readonly,
+                sandbox: true,
+                panes: Vec::new(),
+                warnings: Vec::new(),
+                shell_hook: None,
+            },
+            Instant::now(),
+        )
+    }
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn typed(app: &mut App, s: &str, now: Instant) {
+        for ch in s.chars() {
+            app.on_key(key(KeyCode::Char(ch)), now);
+        }
+    }
+
+    #[test]
+    fn number_keys_and_tab_switch_panes() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.on_key(key(KeyCode::Char('4')), now);
+        assert_eq!(a.active(), PaneId::Timeline);
+        a.on_key(key(KeyCode::Tab), now);
+        assert_eq!(a.active(), PaneId::Etcd);
+        a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT), now);
+        a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT), now);
+        assert_eq!(a.active(), PaneId::Drafts);
+        a.on_key(key(KeyCode::Char('1')), now);
+        a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT), now);
+        assert_eq!(a.active(), PaneId::Registry);
+    }
+
+    #[test]
+    fn command_prompt_opens_panes_and_reports_unknown_commands() {
+        let now = Instant::now();
+        let mut a = app(false);
+        typed(&mut a, ":timeline demo", now);
+        assert!(a.prompt_open());
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(!a.prompt_open());
+        assert_eq!(a.active(), PaneId::Timeline);
+        assert_eq!(a.header.cluster.as_deref(), Some("demo"));
+        typed(&mut a, ":reg", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(a.active(), PaneId::Registry);
+        typed(&mut a, ":frob", now);
+        a.on_key(key(KeyCode::Enter), now);
+        let t: Vec<_> = a.toasts().collect();
+        assert!(t[0].message.contains("unknown command `:frob`"), "{t:?}");
+        assert!(t[0].hint.as_deref().unwrap_or("").contains(":clusters"));
+        typed(&mut a, ":ctx", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.toasts().any(|t| t.message.contains("needs a context")));
+        typed(&mut a, ":q", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn completion_fills_unique_and_lists_many() {
+        assert_eq!(complete("cl"), ("clusters".to_string(), vec![]));
+        assert_eq!(complete("ti"), ("timeline ".to_string(), vec![]));
+        assert_eq!(
+            complete("c"),
+            ("c".to_string(), vec!["clusters", "create", "ctx"])
+        );
+        assert_eq!(complete("cr"), ("create".to_string(), vec![]));
+        assert_eq!(complete("zz"), ("zz".to_string(), vec![]));
+        let now = Instant::now();
+        let mut a = app(false);
+        typed(&mut a, ":dr", now);
+        a.on_key(key(KeyCode::Tab), now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(a.active(), PaneId::Drafts);
+    }
+
+    #[test]
+    fn ctx_goes_through_the_hook() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.shell_hook = Some(Box::new(|c: &ShellCommand| {
+            assert_eq!(c, &ShellCommand::SwitchContext("prod".into()));
+            Ok(vec![Command::Shutdown])
+        }));
+        typed(&mut a, ":ctx prod", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(a.header.context.as_deref(), Some("prod"));
+        assert!(matches!(
+            a.take_outbox().as_slice(),
+            [Outgoing::Engine(Command::Shutdown)]
+        ));
+    }
+
+    fn guarded() -> Effect {
+        Effect::Guarded(Guarded {
+            title: "create cluster demo".into(),
+            detail: "3 control-plane nodes".into(),
+            access: Some(Access {
+                verb: "create".into(),
+                group: "platform.tkestack.io".into(),
+                resource: "clusters".into(),
+                namespace: None,
+                name: None,
+            }),
+            command: Command::Shutdown,
+        })
+    }
+
+    #[test]
+    fn guarded_actions_are_refused_in_readonly() {
+        let now = Instant::now();
+        let mut a = app(true);
+        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        assert!(!a.confirm_open());
+        assert!(a.take_outbox().is_empty());
+        assert!(a.toasts().any(|t| t.message.starts_with("read-only")));
+    }
+
+    #[test]
+    fn confirmation_defaults_to_cancel() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        assert!(a.confirm_open());
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(!a.confirm_open());
+        assert!(a.take_outbox().is_empty());
+
+        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        a.on_key(key(KeyCode::Char('y')), now);
+        assert!(a.confirm_open());
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(matches!(
+            a.take_outbox().as_slice(),
+            [Outgoing::Engine(Command::Shutdown)]
+        ));
+
+        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        a.on_key(key(KeyCode::Tab), now);
+        a.on_key(key(KeyCode::Esc), now);
+        assert!(a.take_outbox().is_empty());
+    }
+
+    #[test]
+    fn denied_access_closes_the_dialog() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        a.on_access_verdict(AccessVerdict::Denied("no create on clusters".into()), now);
+        assert!(!a.confirm_open());
+        assert!(a.toasts().any(|t| t.message.contains("not allowed")));
+    }
+
+    #[test]
+    fn toasts_are_bounded_and_expire() {
+        let now = Instant::now();
+        let mut a = app(false);
+        assert_eq!(a.next_deadline(), None);
+        for i in 0..10 {
+            a.on_engine_event(Event::Toast(Toast::info(format!("t{i}"))), now);
+        }
+        assert_eq!(a.toast_count(), MAX_TOASTS);
+        assert_eq!(a.toasts().next().map(|t| t.message.as_str()), Some("t6"));
+        let deadline = a.next_deadline().unwrap();
+        a.mark_drawn();
+        a.tick(deadline + Duration::from_millis(1));
+        assert_eq!(a.toast_count(), 0);
+        assert!(a.is_dirty());
+        assert_eq!(a.next_deadline(), None);
+    }
+
+    #[test]
+    fn help_overlay_opens_and_closes_and_ctrl_c_quits() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.on_key(key(KeyCode::Char('?')), now);
+        assert!(a.help_open());
+        a.on_key(key(KeyCode::Char('j')), now);
+        a.on_key(key(KeyCode::Esc), now);
+        assert!(!a.help_open());
+        a.on_key(
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            now,
+        );
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn unbound_keys_do_not_redraw() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.mark_drawn();
+        a.on_key(key(KeyCode::Char('§')), now);
+        assert!(!a.is_dirty());
+    }
+}

@@ -1,0 +1,45 @@
+//! From command-line flags to a running TUI: configuration, logging, platform, engine.
+
+use std::io::IsTerminal;
+
+use crate::cli::GlobalArgs;
+use crate::config::{Config, Paths};
+use crate::engine::{self, EngineConfig};
+use crate::tui::{TuiOptions, run};
+
+/// Opens the TUI on the platform the flags and environment select (the sandbox when there is
+/// no kubeconfig or with `--sandbox`). Returns the process exit code.
+pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the cockpit needs an interactive terminal; for scripts use a subcommand such as \
+             `acp-cockpit clusters -o json` (see `acp-cockpit --help`)"
+        );
+    }
+    let paths = Paths::resolve()?;
+    let config = Config::load(paths, global);
+    let mut warnings = Vec::new();
+    if let Err(e) = crate::logging::init(&config.paths.log_dir(), &config.settings.log_level) {
+        warnings.push(format!("{e:#}; running without a log file"));
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting the TUI");
+    let resolved = crate::cli::platform::resolve(global).await?;
+    let (handle, events) = engine::spawn(EngineConfig {
+        kube: resolved.source.clone(),
+        readonly: global.readonly,
+        data_dir: config.paths.data_dir.clone(),
+    });
+    let mut opts = TuiOptions::new(
+        &config,
+        global.readonly,
+        resolved.labels.sandbox,
+        resolved.labels.platform.clone(),
+        Some(resolved.labels.context.clone()),
+        handle,
+        events,
+    );
+    opts.warnings.extend(warnings);
+    let code = run(opts).await;
+    resolved.shutdown().await;
+    code
+}

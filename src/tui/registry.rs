@@ -1,0 +1,42 @@
+//! Where each pane is constructed. A pane's owner plugs its constructor in here; until then the
+//! placeholder stands in, so the shell always has all six panes.
+
+use std::path::PathBuf;
+
+use crate::tui::panes::placeholder::PlaceholderPane;
+use crate::tui::panes::{Pane, PaneId, drafts::DraftsPane};
+
+/// What pane constructors may need from the shell.
+#[derive(Debug, Clone, Default)]
+pub struct PaneDeps {
+    pub readonly: bool,
+    pub sandbox: bool,
+    /// The data directory (drafts live under it).
+    pub data_dir: PathBuf,
+}
+
+/// The panes of a running cockpit.
+pub fn build_panes(_deps: &PaneDeps) -> Vec<Box<dyn Pane>> {
+    PaneId::ALL
+        .iter()
+        .map(|id| -> Box<dyn Pane> {
+            match id {
+                PaneId::Drafts => Box::new(DraftsPane::new()),
+                other => Box::new(PlaceholderPane::new(*other)),
+            }
+        })
+        .collect()
+}
+
+/// The panes with demo data and no engine behind them, for screenshots and snapshot tests.
+pub fn demo_panes() -> Vec<Box<dyn Pane>> {
+    PaneId::ALL
+        .iter()
+        .map(|id| -> Box<dyn Pane> {
+            match id {
+                PaneId::Drafts => Box::new(DraftsPane::demo()),
+                other => Box::new(PlaceholderPane::new(*other)),
+            }
+        })
+        .collect()
+}
