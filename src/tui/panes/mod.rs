@@ -5,6 +5,7 @@
 
 pub mod clusters;
 pub mod drafts;
+pub mod timeline;
 pub mod placeholder;
 pub mod wizard;
 

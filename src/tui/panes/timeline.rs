@@ -1,0 +1,542 @@
+//! The Timeline pane: a cluster's `status.conditions` as a vertical timeline, live.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::clusters::{fit, phase_role};
+use super::{Effect, Pane, PaneId, RenderCtx};
+use crate::domain::timeline::{Step, StepState, StepStats, Timeline, format_secs};
+use crate::engine::Event;
+use crate::engine::kube::{ClusterModel, ConnState, KubeEvent};
+use crate::tui::theme::{Role, Theme};
+
+#[derive(Default)]
+struct Platform {
+    model: ClusterModel,
+    state: Option<ConnState>,
+    /// Rebuilt lazily: step medians over every cluster and machine of the platform.
+    stats: Option<StepStats>,
+}
+
+pub struct TimelinePane {
+    platforms: HashMap<String, Platform>,
+    current: Option<String>,
+    target: Option<String>,
+    scroll: usize,
+    /// Keep the current step in view until the user scrolls.
+    follow: bool,
+    page: usize,
+}
+
+impl Default for TimelinePane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Glyph and role of a step: ASCII inside box-drawing rails, readable on any terminal font.
+pub fn step_mark(state: StepState) -> (&'static str, Role) {
+    match state {
+        StepState::Done => ("[+]", Role::Ok),
+        StepState::Skipped => ("[-]", Role::Muted),
+        StepState::Running => ("[>]", Role::Accent),
+        StepState::Failed => ("[!]", Role::Fail),
+        StepState::Pending => ("[ ]", Role::Muted),
+    }
+}
+
+/// `[#####-----]` as text; the gauge is part of the text so snapshots and copies show it.
+pub fn gauge(ratio: f64, width: usize) -> String {
+    let w = width.max(1);
+    let filled = ((ratio.clamp(0.0, 1.0) * w as f64).round() as usize).min(w);
+    let mut s = String::with_capacity(w + 2);
+    s.push('[');
+    s.extend(std::iter::repeat_n('#', filled));
+    s.extend(std::iter::repeat_n('-', w - filled));
+    s.push(']');
+    s
+}
+
+/// `~14m05s`, with `+` when steps without a median follow.
+pub fn eta_text(tl: &Timeline) -> Option<String> {
+    let e = tl.eta?;
+    Some(format!(
+        "~{}{}",
+        format_secs(e.remaining_secs),
+        if e.partial { "+" } else { "" }
+    ))
+}
+
+impl TimelinePane {
+    pub fn new() -> Self {
+        TimelinePane {
+            platforms: HashMap::new(),
+            current: None,
+            target: None,
+            scroll: 0,
+            follow: true,
+            page: 10,
+        }
+    }
+
+    /// Fixed data for screenshots and snapshot tests (clock: `clusters::demo::now`).
+    pub fn demo() -> Self {
+        let mut p = Self::new();
+        for ev in super::clusters::demo::events() {
+            p.on_event(&ev);
+        }
+        p.target = Some("edge-lab-02".into());
+        p
+    }
+
+    /// The demo on the failed cluster.
+    pub fn demo_failed() -> Self {
+        let mut p = Self::demo();
+        p.target = Some("dev-sh".into());
+        p
+    }
+
+    pub fn apply(&mut self, ev: &KubeEvent) -> bool {
+        self.on_event(&Event::Kube(ev.clone()))
+    }
+
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    /// The target's timeline now, if it is known.
+    pub fn timeline(&mut self, now: DateTime<Utc>) -> Option<Timeline> {
+        let target = self.target.clone()?;
+        let p = self.platforms.get_mut(self.current.as_ref()?)?;
+        let c = p.model.cluster(&target)?.clone();
+        let stats = p.stats.get_or_insert_with(|| p.model.step_stats());
+        Some(Timeline::for_cluster(&c, now, stats))
+    }
+
+    fn machine_timelines(&mut self, now: DateTime<Utc>) -> Vec<(String, String, Timeline)> {
+        let (Some(target), Some(cur)) = (self.target.clone(), self.current.clone()) else {
+            return Vec::new();
+        };
+        let Some(p) = self.platforms.get_mut(&cur) else {
+            return Vec::new();
+        };
+        let stats = p.stats.get_or_insert_with(|| p.model.step_stats());
+        p.model
+            .machines_of(&target)
+            .into_iter()
+            .map(|m| {
+                (
+                    m.metadata.name.clone().unwrap_or_default(),
+                    m.spec.machine.ip.clone(),
+                    Timeline::for_machine(m, now, stats),
+                )
+            })
+            .filter(|(_, _, t)| !t.finished)
+            .collect()
+    }
+
+    fn empty(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let state = self
+            .current
+            .as_ref()
+            .and_then(|c| self.platforms.get(c))
+            .and_then(|p| p.state.as_ref());
+        let synced = self
+            .current
+            .as_ref()
+            .and_then(|c| self.platforms.get(c))
+            .is_some_and(|p| p.model.synced);
+        let (role, msg) = match (&self.target, state) {
+            (None, _) => (
+                Role::Muted,
+                "No cluster selected. Pick one in Clusters (1, then Enter) or type :timeline <cluster>.".to_string(),
+            ),
+            (Some(t), Some(ConnState::Ready)) if synced => (
+                Role::Warn,
+                format!("Cluster {t} is not on this platform (deleted, or a typo?). Press Esc for the list."),
+            ),
+            (Some(t), Some(ConnState::AuthExpired { .. })) => (
+                Role::Fail,
+                format!("Cannot show {t}: the login expired. Go to Clusters (1) and press r to log in again."),
+            ),
+            (Some(t), Some(ConnState::Unreachable { error, .. })) => (
+                Role::Fail,
+                format!("Cannot show {t}: the platform is unreachable: {error}"),
+            ),
+            (Some(t), Some(ConnState::Forbidden { missing, .. })) => (
+                Role::Warn,
+                format!("Cannot show {t}: missing permission {missing}."),
+            ),
+            (Some(t), _) => (Role::Info, format!("Loading {t}...")),
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(msg, theme.style(role))).wrap(Wrap { trim: true }),
+            area,
+        );
+    }
+}
+
+fn step_line(s: &Step, is_current: bool, last: bool, width: usize, theme: &Theme) -> Line<'static> {
+    let (mark, role) = step_mark(s.state);
+    let rail = if last {
+        "\u{2514}\u{2500}"
+    } else {
+        "\u{251c}\u{2500}"
+    };
+    let name_w = width.saturating_sub(4 + 4 + 1 + 16 + 1).clamp(10, 48);
+    let dur = match (s.state, s.duration_secs) {
+        (StepState::Running, Some(d)) => format!("running {}", format_secs(d)),
+        (StepState::Failed, Some(d)) => format!("failing {}", format_secs(d)),
+        (StepState::Skipped, _) => "skipped".to_string(),
+        (_, Some(d)) => format_secs(d),
+        (_, None) => "-".to_string(),
+    };
+    let name_style = if is_current {
+        theme.style(role).patch(theme.style(Role::Selection))
+    } else {
+        theme.style(Role::Text)
+    };
+    let mut spans = vec![
+        Span::styled(rail, theme.style(Role::Border)),
+        Span::styled(mark, theme.style(role)),
+        Span::raw(" "),
+        Span::styled(fit(&s.type_, name_w), name_style),
+        Span::raw(" "),
+        Span::styled(
+            fit(&dur, 16),
+            theme.style(if is_current { role } else { Role::Muted }),
+        ),
+    ];
+    if let Some(r) = &s.reason {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(
+            r.clone(),
+            theme.style(if s.state == StepState::Failed {
+                Role::Fail
+            } else {
+                Role::Muted
+            }),
+        ));
+    }
+    Line::from(spans)
+}
+
+impl Pane for TimelinePane {
+    fn id(&self) -> PaneId {
+        PaneId::Timeline
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        let title = match &self.target {
+            Some(t) => format!(" Timeline: {t} "),
+            None => " Timeline ".to_string(),
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(title, theme.style(Role::Title)));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height < 2 || inner.width < 20 {
+            return;
+        }
+        let Some(tl) = self.timeline(ctx.now) else {
+            self.empty(frame, inner, theme);
+            return;
+        };
+        let width = inner.width as usize;
+        let mut head: Vec<Line> = Vec::new();
+        let p = tl.progress;
+        let frac = format!(
+            "{}/{}{}",
+            p.done,
+            p.total,
+            if p.unknown_remaining { "+" } else { "" }
+        );
+        let gauge_w = width.saturating_sub(60).clamp(10, 50);
+        let mut summary = vec![
+            Span::styled("phase ", theme.style(Role::Muted)),
+            Span::styled(tl.phase.clone(), theme.style(phase_role(&tl.phase))),
+            Span::raw("  "),
+            Span::styled(
+                gauge(p.ratio(), gauge_w),
+                theme.style(if tl.has_failed() {
+                    Role::Fail
+                } else if tl.finished {
+                    Role::Ok
+                } else {
+                    Role::Accent
+                }),
+            ),
+            Span::raw(format!(" {frac} steps")),
+        ];
+        if tl.finished {
+            summary.push(Span::styled("  created", theme.style(Role::Ok)));
+        } else if let Some(e) = eta_text(&tl) {
+            summary.push(Span::styled(format!("  ETA {e}"), theme.style(Role::Info)));
+        } else if !tl.steps.is_empty() {
+            summary.push(Span::styled(
+                "  ETA unknown (no step finished on this platform yet)",
+                theme.style(Role::Muted),
+            ));
+        }
+        head.push(Line::from(summary));
+        if let Some(cur) = tl.current_step() {
+            let mut l = vec![
+                Span::styled("current ", theme.style(Role::Muted)),
+                Span::styled(cur.type_.clone(), theme.style(Role::Accent)),
+            ];
+            if let Some(d) = cur.duration_secs {
+                l.push(Span::raw(format!(" for {}", format_secs(d))));
+            }
+            head.push(Line::from(l));
+        } else if tl.steps.is_empty() {
+            head.push(Line::from(Span::styled(
+                "No conditions yet: the platform's cluster controller has not started on this cluster. If this lasts, check tke-platform-controller on global.",
+                theme.style(Role::Warn),
+            )));
+        }
+        if let Some(f) = &tl.failure {
+            head.push(Line::from(vec![
+                Span::styled(format!("FAILED {} ", f.type_), theme.style(Role::Fail)),
+                Span::styled(
+                    format!(
+                        "({}), retrying for {}; the controller retries it until it succeeds",
+                        f.reason.clone().unwrap_or_default(),
+                        f.retrying_secs
+                            .map(format_secs)
+                            .unwrap_or_else(|| "?".into())
+                    ),
+                    theme.style(Role::Warn),
+                ),
+            ]));
+            if let Some(m) = &f.message {
+                head.push(Line::from(Span::styled(m.clone(), theme.style(Role::Fail))));
+            }
+        }
+        let machines = self.machine_timelines(ctx.now);
+        for (name, ip, mt) in &machines {
+            let mp = mt.progress;
+            let mut l = vec![
+                Span::styled("node ", theme.style(Role::Muted)),
+                Span::raw(format!("{name} ({ip}) ")),
+                Span::styled(
+                    gauge(mp.ratio(), 10),
+                    theme.style(if mt.has_failed() {
+                        Role::Fail
+                    } else {
+                        Role::Accent
+                    }),
+                ),
+                Span::raw(format!(" {}/{}", mp.done, mp.total)),
+            ];
+            if let Some(c) = mt.current_step() {
+                l.push(Span::styled(
+                    format!(" {} {}", step_mark(c.state).0, c.type_),
+                    theme.style(step_mark(c.state).1),
+                ));
+            }
+            if let Some(f) = &mt.failure
+                && let Some(m) = &f.message
+            {
+                l.push(Span::styled(format!(": {m}"), theme.style(Role::Fail)));
+            }
+            head.push(Line::from(l));
+        }
+        // The header wraps; estimate its height so the steps start below it.
+        let head_h: usize = head
+            .iter()
+            .map(|l| l.width().max(1).div_ceil(width.max(1)))
+            .sum::<usize>()
+            .min(inner.height as usize / 2 + 1);
+        frame.render_widget(
+            Paragraph::new(head).wrap(Wrap { trim: false }),
+            Rect {
+                height: head_h as u16,
+                ..inner
+            },
+        );
+        let body = Rect {
+            y: inner.y + head_h as u16,
+            height: inner.height.saturating_sub(head_h as u16),
+            ..inner
+        };
+        let body_h = body.height as usize;
+        self.page = body_h.max(1);
+        let total = tl.steps.len() + tl.upcoming.len();
+        if self.follow
+            && let Some(c) = tl.current
+        {
+            // Keep a little context above the current step.
+            let want = c.saturating_sub(body_h / 3);
+            self.scroll = want.min(total.saturating_sub(body_h));
+        }
+        self.scroll = self.scroll.min(total.saturating_sub(body_h));
+        let mut lines = Vec::with_capacity(body_h);
+        for i in self.scroll..(self.scroll + body_h).min(total) {
+            let last = i + 1 == total;
+            if let Some(s) = tl.steps.get(i) {
+                lines.push(step_line(s, Some(i) == tl.current, last, width, theme));
+            } else if let Some(t) = tl.upcoming.get(i - tl.steps.len()) {
+                let stats = self
+                    .current
+                    .as_ref()
+                    .and_then(|c| self.platforms.get(c))
+                    .and_then(|p| p.stats.as_ref());
+                let med = stats.and_then(|s| s.median_secs(t));
+                let rail = if last {
+                    "\u{2514}\u{2500}"
+                } else {
+                    "\u{251c}\u{2500}"
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(rail, theme.style(Role::Border)),
+                    Span::styled("[ ] ", theme.style(Role::Muted)),
+                    Span::styled(
+                        format!(
+                            "{} {}",
+                            t,
+                            med.map(|m| format!("(usually {})", format_secs(m)))
+                                .unwrap_or_default()
+                        ),
+                        theme.style(Role::Muted),
+                    ),
+                ]));
+            }
+        }
+        frame.render_widget(Paragraph::new(lines), body);
+    }
+
+    fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let page = self.page.max(1);
+        match action {
+            "scroll_down" => {
+                self.follow = false;
+                self.scroll += 1;
+            }
+            "scroll_up" => {
+                self.follow = false;
+                self.scroll = self.scroll.saturating_sub(1);
+            }
+            "page_down" => {
+                self.follow = false;
+                self.scroll += page;
+            }
+            "page_up" => {
+                self.follow = false;
+                self.scroll = self.scroll.saturating_sub(page);
+            }
+            "top" => {
+                self.follow = false;
+                self.scroll = 0;
+            }
+            "bottom" => {
+                self.follow = false;
+                self.scroll = usize::MAX / 2;
+            }
+            "back" => return vec![Effect::Open(PaneId::Clusters, self.target.clone())],
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_event(&mut self, event: &Event) -> bool {
+        let Event::Kube(ev) = event else {
+            return false;
+        };
+        match ev {
+            KubeEvent::Contexts { current, .. } => {
+                self.current = current.clone();
+                true
+            }
+            KubeEvent::Connection { context, state } => {
+                self.platforms.entry(context.clone()).or_default().state = Some(state.clone());
+                if self.current.is_none() {
+                    self.current = Some(context.clone());
+                }
+                self.current.as_deref() == Some(context.as_str())
+            }
+            KubeEvent::ClustersChanged(d) => {
+                let p = self.platforms.entry(d.platform.clone()).or_default();
+                p.model.apply_clusters(d);
+                p.stats = None;
+                self.current.as_deref() == Some(d.platform.as_str())
+            }
+            KubeEvent::MachinesChanged(d) => {
+                let p = self.platforms.entry(d.platform.clone()).or_default();
+                p.model.apply_machines(d);
+                p.stats = None;
+                self.current.as_deref() == Some(d.platform.as_str())
+            }
+            _ => false,
+        }
+    }
+
+    fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
+        if let Some(t) = target
+            && self.target.as_deref() != Some(t)
+        {
+            self.target = Some(t.to_string());
+            self.scroll = 0;
+            self.follow = true;
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::panes::clusters::demo;
+
+    #[test]
+    fn gauge_and_marks() {
+        assert_eq!(gauge(0.5, 10), "[#####-----]");
+        assert_eq!(gauge(2.0, 4), "[####]");
+        assert_eq!(gauge(-1.0, 3), "[---]");
+        assert_eq!(step_mark(StepState::Failed).0, "[!]");
+    }
+
+    #[test]
+    fn demo_timeline_has_a_current_step_and_eta() {
+        let mut p = TimelinePane::demo();
+        let tl = p.timeline(demo::now()).expect("timeline");
+        assert_eq!(
+            tl.current_step().map(|s| s.type_.as_str()),
+            Some("EnsureKubeadmInitPhaseETCD")
+        );
+        assert!(tl.eta.is_some());
+        assert!(!tl.has_failed());
+        assert_eq!(p.machine_timelines(demo::now()).len(), 2);
+    }
+
+    #[test]
+    fn failed_demo_reports_the_failure() {
+        let mut p = TimelinePane::demo_failed();
+        let tl = p.timeline(demo::now()).expect("timeline");
+        let f = tl.failure.expect("failure");
+        assert_eq!(f.type_, "EnsurePreflight");
+        assert_eq!(f.retrying_secs, Some(80 * 60));
+    }
+
+    #[test]
+    fn open_switches_target_and_back_returns_to_the_list() {
+        let mut p = TimelinePane::demo();
+        p.on_open(Some("staging"));
+        assert_eq!(p.target(), Some("staging"));
+        assert!(matches!(
+            p.on_action("back").as_slice(),
+            [Effect::Open(PaneId::Clusters, Some(n))] if n == "staging"
+        ));
+        p.on_action("scroll_down");
+        assert!(!p.follow);
+        p.on_open(Some("global"));
+        assert!(p.follow);
+    }
+}
