@@ -5,8 +5,8 @@
 
 pub mod clusters;
 pub mod drafts;
-pub mod timeline;
 pub mod placeholder;
+pub mod timeline;
 pub mod wizard;
 
 use chrono::{DateTime, Utc};
