@@ -206,6 +206,47 @@ impl SandboxPlatform {
         kube::Client::try_from(cfg).context("creating the sandbox kube client")
     }
 
+    /// A kube client for any cluster by name (`global` included), as the administrator;
+    /// works for clusters created after start, which the kubeconfig has no context for.
+    pub async fn cluster_client(&self, cluster: &str) -> anyhow::Result<kube::Client> {
+        let mut kc = self.kubeconfig.clone();
+        let url = self.api.cluster_url(cluster);
+        let ca = kc
+            .clusters
+            .first()
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.certificate_authority_data.clone());
+        let entry = format!("{cluster}-direct");
+        kc.clusters.push(kube::config::NamedCluster {
+            name: entry.clone(),
+            cluster: Some(kube::config::Cluster {
+                server: Some(url),
+                certificate_authority_data: ca,
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        kc.contexts.push(kube::config::NamedContext {
+            name: entry.clone(),
+            context: Some(kube::config::Context {
+                cluster: entry.clone(),
+                user: Some(kubeconfig::ADMIN_ENTRY.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let cfg = kube::Config::from_custom_kubeconfig(
+            kc,
+            &kube::config::KubeConfigOptions {
+                context: Some(entry),
+                ..Default::default()
+            },
+        )
+        .await
+        .with_context(|| format!("building a client for sandbox cluster {cluster}"))?;
+        kube::Client::try_from(cfg).context("creating the sandbox kube client")
+    }
+
     /// Stops the controllers, then the server, and waits for both.
     pub async fn shutdown(self) {
         self.stop.cancel();
