@@ -1,12 +1,292 @@
-//! `acp-cockpit clusters` (being built).
+//! `acp-cockpit clusters`: the Clusters pane's table on stdout, once or as it changes.
 
+use chrono::Utc;
 use clap::Args as ClapArgs;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
+use super::output::{Format, print_structured};
+use crate::engine::kube::model::{Column, Filter, compare_rows};
+use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
+use crate::engine::{CHANNEL_CAPACITY, Event};
+use crate::tui::panes::clusters::{fit, short_age};
 
 #[derive(Debug, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Keep running and print clusters as they change (Ctrl-C stops).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// The pane's filter: text, /regex/ or re:..., phase:, version:, type:, step: (all must match).
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+}
 
-pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    super::reserved::run("clusters")
+/// The table lines of rows (header first), as `clusters` prints them.
+pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            let p = &r.progress;
+            let mut progress = format!(
+                "{}/{}{}",
+                p.done,
+                p.total,
+                if p.unknown_remaining { "+" } else { "" }
+            );
+            if let Some(s) = &r.current_step {
+                progress.push_str(if r.failed { " FAILED " } else { " " });
+                progress.push_str(s);
+            }
+            [
+                r.name.clone(),
+                if r.display_name.is_empty() {
+                    "-".into()
+                } else {
+                    r.display_name.clone()
+                },
+                r.phase.clone(),
+                r.version.clone(),
+                r.type_.clone(),
+                format!("{}/{}", r.control_plane, r.workers),
+                progress,
+                r.age_secs(now).map(short_age).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let titles = Column::ALL.map(|c| c.title().to_string());
+    let mut widths = titles.clone().map(|t| t.len());
+    for c in &cells {
+        for (w, v) in widths.iter_mut().zip(c) {
+            *w = (*w).max(unicode_width::UnicodeWidthStr::width(v.as_str()));
+        }
+    }
+    let line = |vals: &[String; 8]| {
+        let mut s = String::new();
+        for (i, (v, w)) in vals.iter().zip(widths).enumerate() {
+            if i + 1 == vals.len() {
+                s.push_str(v);
+            } else {
+                s.push_str(&fit(v, w));
+                s.push_str("   ");
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let mut out = vec![line(&titles)];
+    out.extend(cells.iter().map(line));
+    out
+}
+
+fn sorted_rows(model: &ClusterModel, filter: &Filter) -> Vec<ClusterRow> {
+    let mut rows: Vec<ClusterRow> = model
+        .rows()
+        .into_iter()
+        .filter(|r| filter.matches(r))
+        .collect();
+    rows.sort_by(|a, b| compare_rows(a, b, Column::Name));
+    rows
+}
+
+pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let filter = Filter::parse(args.filter.as_deref().unwrap_or(""))
+        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
+    let resolved = super::platform::resolve(global).await?;
+    let result = run_on(&args, &filter, &resolved.source).await;
+    resolved.shutdown().await;
+    result
+}
+
+async fn run_on(
+    args: &Args,
+    filter: &Filter,
+    source: &crate::engine::kube::KubeSource,
+) -> anyhow::Result<i32> {
+    let conn = ops::connect(source).await?;
+    if !args.watch {
+        let mut model = ClusterModel::new();
+        let clusters = ops::list_clusters(&conn.client).await?;
+        model.apply_clusters(&crate::engine::kube::Delta {
+            platform: conn.context.clone(),
+            reset: true,
+            applied: clusters.into_iter().map(std::sync::Arc::new).collect(),
+            deleted: Vec::new(),
+        });
+        let rows = sorted_rows(&model, filter);
+        match args.output {
+            Format::Table => {
+                if rows.is_empty() {
+                    eprintln!(
+                        "No clusters on {}{}.",
+                        conn.context,
+                        if filter.is_empty() {
+                            ""
+                        } else {
+                            " match the filter"
+                        }
+                    );
+                } else {
+                    for l in table(&rows, Utc::now()) {
+                        println!("{l}");
+                    }
+                }
+            }
+            f => print_structured(&rows, f)?,
+        }
+        return Ok(0);
+    }
+    watch_and_print(args.output, filter, conn).await
+}
+
+async fn watch_and_print(
+    format: Format,
+    filter: &Filter,
+    conn: ops::Connected,
+) -> anyhow::Result<i32> {
+    let (tx, mut rx) = mpsc::channel::<Event>(CHANNEL_CAPACITY);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(watch::watch_platform(
+        conn.pool.clone(),
+        conn.context.clone(),
+        tx,
+        cancel.clone(),
+    ));
+    let mut model = ClusterModel::new();
+    let mut header_printed = false;
+    let code = loop {
+        let ev = tokio::select! {
+            _ = tokio::signal::ctrl_c() => break 0,
+            ev = rx.recv() => ev,
+        };
+        let Some(Event::Kube(ev)) = ev else {
+            break 1;
+        };
+        match ev {
+            KubeEvent::Connection { state, .. } => match state {
+                ConnState::Ready | ConnState::Connecting => {}
+                ConnState::AuthExpired { message, .. } => {
+                    eprintln!("{message}");
+                    eprintln!(
+                        "hint: log in again (e.g. run the kubeconfig's exec plugin), then rerun"
+                    );
+                    break 1;
+                }
+                ConnState::Unreachable { error, hint } => {
+                    eprintln!("{error}\nhint: {hint} (retrying)")
+                }
+                ConnState::Forbidden { message, missing } => {
+                    eprintln!("{message}\nhint: you need {missing} (retrying)")
+                }
+            },
+            KubeEvent::ClustersChanged(d) => {
+                model.apply_clusters(&d);
+                let changed: Vec<ClusterRow> = if d.reset {
+                    sorted_rows(&model, filter)
+                } else {
+                    let mut v: Vec<ClusterRow> = d
+                        .applied
+                        .iter()
+                        .map(|c| ClusterRow::from_cluster(c))
+                        .filter(|r| filter.matches(r))
+                        .collect();
+                    v.sort_by(|a, b| a.name.cmp(&b.name));
+                    v
+                };
+                match format {
+                    Format::Table => {
+                        let lines = table(&changed, Utc::now());
+                        for (i, l) in lines.iter().enumerate() {
+                            if i == 0 && header_printed {
+                                continue;
+                            }
+                            println!("{l}");
+                        }
+                        header_printed = true;
+                        for n in &d.deleted {
+                            println!("{n}   (deleted)");
+                        }
+                    }
+                    Format::Json => {
+                        for r in &changed {
+                            println!("{}", serde_json::to_string(r)?);
+                        }
+                        for n in &d.deleted {
+                            println!("{}", serde_json::json!({"name": n, "deleted": true}));
+                        }
+                    }
+                    Format::Yaml => {
+                        for r in &changed {
+                            print!("---\n{}", serde_saphyr::to_string(r)?);
+                        }
+                        for n in &d.deleted {
+                            print!("---\nname: {n}\ndeleted: true\n");
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    };
+    cancel.cancel();
+    let _ = task.await;
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::timeline::Progress;
+
+    #[test]
+    fn table_aligns_columns_and_marks_failures() {
+        let now = Utc::now();
+        let rows = vec![
+            ClusterRow {
+                name: "a".into(),
+                display_name: String::new(),
+                phase: "Running".into(),
+                version: "1.28.13".into(),
+                type_: "Baremetal".into(),
+                control_plane: 3,
+                workers: 2,
+                progress: Progress {
+                    done: 56,
+                    total: 56,
+                    unknown_remaining: false,
+                },
+                current_step: None,
+                failed: false,
+                created: Some(now - chrono::Duration::hours(3)),
+            },
+            ClusterRow {
+                name: "long-name".into(),
+                display_name: "Long".into(),
+                phase: "Initializing".into(),
+                version: "1.32.7".into(),
+                type_: "Baremetal".into(),
+                control_plane: 1,
+                workers: 0,
+                progress: Progress {
+                    done: 8,
+                    total: 9,
+                    unknown_remaining: true,
+                },
+                current_step: Some("EnsurePreflight".into()),
+                failed: true,
+                created: None,
+            },
+        ];
+        let t = table(&rows, now);
+        assert_eq!(t.len(), 3);
+        assert!(t[0].starts_with("NAME        DISPLAY NAME"));
+        assert!(t[1].contains("56/56"));
+        assert!(t[1].ends_with("3h"));
+        assert!(t[2].contains("8/9+ FAILED EnsurePreflight"));
+        assert!(t[2].ends_with('-'));
+        let col = t[0].find("PHASE").expect("phase column");
+        assert_eq!(&t[2][col..col + 12], "Initializing");
+    }
 }

@@ -1,12 +1,370 @@
-//! `acp-cockpit timeline` (being built).
+//! `acp-cockpit timeline <cluster>`: the Timeline pane's content on stdout.
+//!
+//! Exit code 2 when the current step has failed, so scripts can wait on a creation.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use clap::Args as ClapArgs;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
+use super::output::{Format, print_structured};
+use crate::domain::cluster::Machine;
+use crate::domain::timeline::{StepState, Timeline, format_secs};
+use crate::engine::kube::{
+    ClusterModel, ConnState, Delta, FailureKind, KubeEvent, KubeFailure, ops, watch,
+};
+use crate::engine::{CHANNEL_CAPACITY, Event};
+use crate::tui::panes::timeline::{eta_text, gauge, step_mark};
+
+/// Exit code when the cluster's current step has failed.
+pub const EXIT_FAILED_STEP: i32 = 2;
 
 #[derive(Debug, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// Name of the cluster (`metadata.name`).
+    pub cluster: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    /// Keep printing as the cluster advances; ends when creation finishes (Ctrl-C stops).
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+}
 
-pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    super::reserved::run("timeline")
+/// A machine (node being added) of the cluster with its own progress.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineProgress {
+    pub name: String,
+    pub ip: String,
+    pub timeline: Timeline,
+}
+
+/// What `timeline -o json|yaml` prints.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    #[serde(flatten)]
+    pub timeline: Timeline,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub machines: Vec<MachineProgress>,
+}
+
+/// The report of a cluster in a model, at `now`; `None` if the cluster is not there.
+pub fn report(model: &ClusterModel, cluster: &str, now: DateTime<Utc>) -> Option<Report> {
+    let c = model.cluster(cluster)?;
+    let stats = model.step_stats();
+    let machines = model
+        .machines_of(cluster)
+        .into_iter()
+        .map(|m: &Arc<Machine>| MachineProgress {
+            name: m.metadata.name.clone().unwrap_or_default(),
+            ip: m.spec.machine.ip.clone(),
+            timeline: Timeline::for_machine(m, now, &stats),
+        })
+        .collect();
+    Some(Report {
+        timeline: Timeline::for_cluster(c, now, &stats),
+        machines,
+    })
+}
+
+/// The text the table format prints.
+pub fn text(r: &Report) -> Vec<String> {
+    let tl = &r.timeline;
+    let p = tl.progress;
+    let mut out = vec![format!(
+        "cluster {}   phase {}   {} {}/{}{} steps{}",
+        tl.name,
+        tl.phase,
+        gauge(p.ratio(), 20),
+        p.done,
+        p.total,
+        if p.unknown_remaining { "+" } else { "" },
+        if tl.finished {
+            "   created".to_string()
+        } else {
+            eta_text(tl)
+                .map(|e| format!("   ETA {e}"))
+                .unwrap_or_default()
+        }
+    )];
+    if let Some(f) = &tl.failure {
+        out.push(format!(
+            "FAILED {} ({}), retrying for {}",
+            f.type_,
+            f.reason.clone().unwrap_or_default(),
+            f.retrying_secs
+                .map(format_secs)
+                .unwrap_or_else(|| "?".into())
+        ));
+        if let Some(m) = &f.message {
+            out.push(format!("  {m}"));
+        }
+    }
+    if tl.steps.is_empty() {
+        out.push(
+            "no conditions yet: the platform's cluster controller has not started on this cluster"
+                .to_string(),
+        );
+    }
+    let w = tl
+        .steps
+        .iter()
+        .map(|s| s.type_.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    for (i, s) in tl.steps.iter().enumerate() {
+        let dur = match s.duration_secs {
+            Some(d) if s.state == StepState::Running => format!("running {}", format_secs(d)),
+            Some(d) if s.state == StepState::Failed => format!("failing {}", format_secs(d)),
+            Some(d) => format_secs(d),
+            None if s.state == StepState::Skipped => "skipped".into(),
+            None => "-".into(),
+        };
+        let mut line = format!(
+            "{} {:<w$}  {:<16}{}",
+            step_mark(s.state).0,
+            s.type_,
+            dur,
+            s.reason.clone().unwrap_or_default()
+        );
+        if Some(i) == tl.current {
+            line.push_str("   <- current");
+        }
+        out.push(line.trim_end().to_string());
+    }
+    for t in &tl.upcoming {
+        out.push(format!("{} {t}", step_mark(StepState::Pending).0));
+    }
+    for m in &r.machines {
+        let mp = m.timeline.progress;
+        let mut l = format!(
+            "node {} ({})   {} {}/{}",
+            m.name,
+            m.ip,
+            gauge(mp.ratio(), 10),
+            mp.done,
+            mp.total
+        );
+        if let Some(c) = m.timeline.current_step() {
+            l.push_str(&format!("   {} {}", step_mark(c.state).0, c.type_));
+        }
+        if let Some(msg) = m.timeline.failure.as_ref().and_then(|f| f.message.as_ref()) {
+            l.push_str(&format!(": {msg}"));
+        }
+        out.push(l);
+    }
+    out
+}
+
+fn exit_code(r: &Report) -> i32 {
+    if r.timeline.has_failed() {
+        EXIT_FAILED_STEP
+    } else {
+        0
+    }
+}
+
+fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
+    match format {
+        Format::Table => {
+            for l in text(r) {
+                println!("{l}");
+            }
+        }
+        Format::Json if compact => println!("{}", serde_json::to_string(r)?),
+        f => print_structured(r, f)?,
+    }
+    Ok(())
+}
+
+fn not_found(name: &str, context: &str) -> anyhow::Error {
+    anyhow::anyhow!(KubeFailure::new(
+        FailureKind::NotFound,
+        format!("cluster {name:?} is not on platform {context}"),
+        Some("list the clusters with `acp-cockpit clusters`"),
+    ))
+}
+
+pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let resolved = super::platform::resolve(global).await?;
+    let result = run_on(&args, &resolved.source).await;
+    resolved.shutdown().await;
+    result
+}
+
+async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow::Result<i32> {
+    let conn = ops::connect(source).await?;
+    if !args.follow {
+        // Other clusters' step durations feed the ETA.
+        let clusters = ops::list_clusters(&conn.client).await?;
+        let machines = ops::list_machines(&conn.client).await?;
+        let mut model = ClusterModel::new();
+        model.apply_clusters(&Delta {
+            platform: conn.context.clone(),
+            reset: true,
+            applied: clusters.into_iter().map(Arc::new).collect(),
+            deleted: Vec::new(),
+        });
+        model.apply_machines(&Delta {
+            platform: conn.context.clone(),
+            reset: true,
+            applied: machines.into_iter().map(Arc::new).collect(),
+            deleted: Vec::new(),
+        });
+        let r = report(&model, &args.cluster, Utc::now())
+            .ok_or_else(|| not_found(&args.cluster, &conn.context))?;
+        print(&r, args.output, false)?;
+        return Ok(exit_code(&r));
+    }
+    let (tx, mut rx) = mpsc::channel::<Event>(CHANNEL_CAPACITY);
+    let cancel = CancellationToken::new();
+    let task = tokio::spawn(watch::watch_platform(
+        conn.pool.clone(),
+        conn.context.clone(),
+        tx,
+        cancel.clone(),
+    ));
+    let mut model = ClusterModel::new();
+    let mut last: Option<serde_json::Value> = None;
+    let mut code = 0;
+    let result = loop {
+        let ev = tokio::select! {
+            _ = tokio::signal::ctrl_c() => break Ok(code),
+            ev = rx.recv() => ev,
+        };
+        let Some(Event::Kube(ev)) = ev else {
+            break Ok(1);
+        };
+        match ev {
+            KubeEvent::Connection { state, .. } => match state {
+                ConnState::AuthExpired { message, .. } => {
+                    eprintln!("{message}\nhint: log in again, then rerun");
+                    break Ok(1);
+                }
+                ConnState::Unreachable { error, hint } => {
+                    eprintln!("{error}\nhint: {hint} (retrying)")
+                }
+                ConnState::Forbidden { message, missing } => {
+                    eprintln!("{message}\nhint: you need {missing} (retrying)")
+                }
+                _ => {}
+            },
+            KubeEvent::ClustersChanged(d) => model.apply_clusters(&d),
+            KubeEvent::MachinesChanged(d) => model.apply_machines(&d),
+            _ => {}
+        }
+        if !model.synced {
+            continue;
+        }
+        let Some(r) = report(&model, &args.cluster, Utc::now()) else {
+            break Err(not_found(&args.cluster, &conn.context));
+        };
+        // Print only when something other than the clock moved.
+        let mut key = serde_json::to_value(&r)?;
+        strip_clock(&mut key);
+        if last.as_ref() != Some(&key) {
+            if args.output == Format::Table && last.is_some() {
+                println!();
+            }
+            print(&r, args.output, true)?;
+            last = Some(key);
+        }
+        code = exit_code(&r);
+        if r.timeline.finished {
+            break Ok(0);
+        }
+    };
+    cancel.cancel();
+    let _ = task.await;
+    result
+}
+
+/// Drops the fields that change with every tick of the clock.
+fn strip_clock(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.remove("durationSecs");
+            m.remove("retryingSecs");
+            m.remove("eta");
+            for x in m.values_mut() {
+                strip_clock(x);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_clock),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::panes::clusters::demo;
+
+    fn demo_model() -> ClusterModel {
+        let mut m = ClusterModel::new();
+        for ev in demo::events() {
+            match ev {
+                Event::Kube(KubeEvent::ClustersChanged(d)) => m.apply_clusters(&d),
+                Event::Kube(KubeEvent::MachinesChanged(d)) => m.apply_machines(&d),
+                _ => {}
+            }
+        }
+        m
+    }
+
+    #[test]
+    fn failed_cluster_exits_2_and_prints_the_message() {
+        let m = demo_model();
+        let r = report(&m, "dev-sh", demo::now()).expect("report");
+        assert_eq!(exit_code(&r), EXIT_FAILED_STEP);
+        let t = text(&r);
+        assert!(t[1].starts_with("FAILED EnsurePreflight (FailedInit), retrying for 1h20m"));
+        assert!(t[2].contains("Port 6443 is in use"));
+        assert!(t.iter().any(|l| l.ends_with("<- current")));
+    }
+
+    #[test]
+    fn creating_cluster_shows_eta_and_machines() {
+        let m = demo_model();
+        let r = report(&m, "edge-lab-02", demo::now()).expect("report");
+        assert_eq!(exit_code(&r), 0);
+        assert_eq!(r.machines.len(), 2);
+        let t = text(&r);
+        assert!(t[0].contains("ETA ~"), "{}", t[0]);
+        assert!(
+            t.iter()
+                .any(|l| l.starts_with("node edge-lab-02-10-0-40-52"))
+        );
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["name"], "edge-lab-02");
+        assert_eq!(json["machines"].as_array().map(Vec::len), Some(2));
+        assert!(report(&m, "nope", demo::now()).is_none());
+    }
+
+    #[test]
+    fn clock_fields_do_not_count_as_changes() {
+        let m = demo_model();
+        let a = report(&m, "edge-lab-02", demo::now()).expect("report");
+        let b = report(
+            &m,
+            "edge-lab-02",
+            demo::now() + chrono::Duration::seconds(30),
+        )
+        .expect("report");
+        let (mut x, mut y) = (
+            serde_json::to_value(&a).expect("json"),
+            serde_json::to_value(&b).expect("json"),
+        );
+        assert_ne!(x, y);
+        strip_clock(&mut x);
+        strip_clock(&mut y);
+        assert_eq!(x, y);
+    }
 }
