@@ -2,16 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use clap::{Args as ClapArgs, Subcommand};
 
 use super::GlobalArgs;
 use super::output::{Format, print_structured};
 use crate::domain::draft::Draft;
 use crate::engine::store::{CorruptDraft, DraftStore, StoreError};
-
-/// Environment variable that overrides the data directory (drafts live under it).
-pub const DATA_DIR_ENV: &str = "ACP_COCKPIT_DATA_DIR";
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -49,16 +45,9 @@ pub enum Action {
     },
 }
 
-/// The data directory: `ACP_COCKPIT_DATA_DIR`, else the platform's per-user data directory.
+/// The data directory (`ACP_COCKPIT_DATA_DIR`, else the per-user data directory).
 pub fn data_dir() -> anyhow::Result<PathBuf> {
-    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(d));
-    }
-    directories::ProjectDirs::from("", "", "acp-cockpit")
-        .map(|p| p.data_dir().to_path_buf())
-        .with_context(|| {
-            format!("cannot find a home directory for the data directory; set {DATA_DIR_ENV}")
-        })
+    Ok(crate::config::Paths::resolve()?.data_dir)
 }
 
 fn report_corrupt(corrupt: &[CorruptDraft]) {
