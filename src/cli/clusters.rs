@@ -6,7 +6,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
-use super::output::{Format, print_structured};
+use super::output::Format;
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
 use crate::engine::{CHANNEL_CAPACITY, Event};
@@ -23,6 +23,30 @@ pub struct Args {
     /// The pane's filter: text, /regex/ or re:..., phase:, version:, type:, step: (all must match).
     #[arg(long, value_name = "QUERY")]
     pub filter: Option<String>,
+}
+
+/// Writes one line to stdout. A closed pipe (`| head`) ends the process quietly, with the
+/// status a shell gives a process killed by SIGPIPE.
+pub fn out(line: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match writeln!(o, "{line}").and_then(|_| o.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
+        r => Ok(r?),
+    }
+}
+
+/// Prints a value as JSON (pretty, or one line with `compact`) or YAML.
+pub fn out_structured<T: serde::Serialize>(
+    v: &T,
+    format: Format,
+    compact: bool,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Yaml => out(serde_saphyr::to_string(v)?.trim_end()),
+        _ if compact => out(&serde_json::to_string(v)?),
+        _ => out(&serde_json::to_string_pretty(v)?),
+    }
 }
 
 /// The table lines of rows (header first), as `clusters` prints them.
@@ -130,11 +154,11 @@ async fn run_on(
                     );
                 } else {
                     for l in table(&rows, Utc::now()) {
-                        println!("{l}");
+                        out(&l)?;
                     }
                 }
             }
-            f => print_structured(&rows, f)?,
+            f => out_structured(&rows, f, false)?,
         }
         return Ok(0);
     }
@@ -202,27 +226,28 @@ async fn watch_and_print(
                             if i == 0 && header_printed {
                                 continue;
                             }
-                            println!("{l}");
+                            out(l)?;
                         }
                         header_printed = true;
                         for n in &d.deleted {
-                            println!("{n}   (deleted)");
+                            out(&format!("{n}   (deleted)"))?;
                         }
                     }
                     Format::Json => {
                         for r in &changed {
-                            println!("{}", serde_json::to_string(r)?);
+                            out_structured(r, Format::Json, true)?;
                         }
                         for n in &d.deleted {
-                            println!("{}", serde_json::json!({"name": n, "deleted": true}));
+                            out(&serde_json::json!({"name": n, "deleted": true}).to_string())?;
                         }
                     }
                     Format::Yaml => {
                         for r in &changed {
-                            print!("---\n{}", serde_saphyr::to_string(r)?);
+                            out("---")?;
+                            out_structured(r, Format::Yaml, false)?;
                         }
                         for n in &d.deleted {
-                            print!("---\nname: {n}\ndeleted: true\n");
+                            out(&format!("---\nname: {n}\ndeleted: true"))?;
                         }
                     }
                 }

@@ -11,7 +11,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
-use super::output::{Format, print_structured};
+use super::clusters::{out, out_structured};
+use super::output::Format;
 use crate::domain::cluster::Machine;
 use crate::domain::timeline::{StepState, Timeline, format_secs};
 use crate::engine::kube::{
@@ -175,13 +176,16 @@ fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
     match format {
         Format::Table => {
             for l in text(r) {
-                println!("{l}");
+                out(&l)?;
             }
+            Ok(())
         }
-        Format::Json if compact => println!("{}", serde_json::to_string(r)?),
-        f => print_structured(r, f)?,
+        Format::Yaml if compact => {
+            out("---")?;
+            out_structured(r, format, false)
+        }
+        f => out_structured(r, f, compact),
     }
-    Ok(())
 }
 
 fn not_found(name: &str, context: &str) -> anyhow::Error {
@@ -271,7 +275,7 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
         strip_clock(&mut key);
         if last.as_ref() != Some(&key) {
             if args.output == Format::Table && last.is_some() {
-                println!();
+                out("")?;
             }
             print(&r, args.output, true)?;
             last = Some(key);

@@ -239,7 +239,7 @@ pub struct Timeline {
     pub progress: Progress,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eta: Option<Eta>,
-    /// Every step finished and the phase is `Running`.
+    /// Creation is over: every step is `True` and the phase is `Running` (or a later one).
     pub finished: bool,
     /// Steps of the known list still to come after the last one seen (for display).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -318,6 +318,24 @@ fn position_in_known(types: &[&str], known: &[&str]) -> Option<usize> {
     last
 }
 
+/// The creation time, unless a condition changed before it: then the object was re-created
+/// (restored from a backup, say) and its creation time says nothing about the first step.
+fn effective_created(
+    created: Option<DateTime<Utc>>,
+    conditions: &[Condition],
+) -> Option<DateTime<Utc>> {
+    let first = conditions
+        .iter()
+        .filter_map(|c| c.last_transition_time.as_ref().and_then(to_utc))
+        .min();
+    created.filter(|c| first.is_none_or(|f| *c <= f))
+}
+
+/// Phases in which creation is still running; in any other phase, all-True means created.
+fn creating(phase: &str) -> bool {
+    matches!(phase, "" | "Initializing" | "Waiting")
+}
+
 /// Builds a timeline from conditions in array order.
 pub fn build(
     name: String,
@@ -331,7 +349,7 @@ pub fn build(
     let current = conditions.iter().position(|c| !c.is_true());
     let mut steps = Vec::with_capacity(conditions.len());
     // The latest time seen so far: a step whose predecessor has no timestamp starts there.
-    let mut prev_end = created;
+    let mut prev_end = effective_created(created, conditions);
     for (i, c) in conditions.iter().enumerate() {
         let transition = c.last_transition_time.as_ref().and_then(to_utc);
         let reason = c.reason.clone().filter(|r| !r.is_empty());
@@ -398,7 +416,8 @@ pub fn build(
     });
 
     let done = steps.iter().filter(|s| s.state.is_finished()).count();
-    let finished = current.is_none() && phase == "Running";
+    let finished =
+        current.is_none() && (!creating(phase) && !steps.is_empty() || phase == "Running");
     let types: Vec<&str> = conditions.iter().map(|c| c.type_.as_str()).collect();
     let (total, unknown_remaining, upcoming): (usize, bool, Vec<String>) = if finished {
         (steps.len(), false, Vec::new())
@@ -489,7 +508,7 @@ impl StepStats {
 
     /// Records the finished (not skipped) steps of one resource.
     pub fn add_conditions(&mut self, created: Option<DateTime<Utc>>, conditions: &[Condition]) {
-        let mut prev_end = created;
+        let mut prev_end = effective_created(created, conditions);
         for c in conditions {
             if !c.is_true() {
                 break;
@@ -803,6 +822,44 @@ mod tests {
         for s in &tl.steps {
             assert!(s.duration_secs.is_none_or(|d| d >= 0));
         }
+    }
+
+    #[test]
+    fn creation_after_the_first_transition_is_ignored() {
+        // A restored object: created at 100, yet its steps ran at 10 and 30.
+        let mut c = cluster(
+            "a",
+            "Initializing",
+            vec![
+                cond("A", "True", Some(10), None),
+                cond("B", "True", Some(30), None),
+                cond("C", "Unknown", Some(30), None),
+            ],
+        );
+        c.metadata.creation_timestamp = time(100);
+        let tl = Timeline::for_cluster(&c, t(200), &StepStats::new());
+        assert_eq!(tl.steps[0].duration_secs, None);
+        assert_eq!(tl.steps[1].duration_secs, Some(20));
+        assert_eq!(tl.elapsed_secs(), Some(170));
+        let mut s = StepStats::new();
+        s.add_cluster(&c);
+        assert_eq!(s.sample_count("A"), 0);
+        assert_eq!(s.median_secs("B"), Some(20));
+    }
+
+    #[test]
+    fn all_true_after_creation_phases_count_as_created() {
+        for phase in ["Terminating", "Failed", "Upgrading"] {
+            let c = cluster(phase, phase, vec![cond("X", "True", Some(10), None)]);
+            let tl = Timeline::for_cluster(&c, t(20), &StepStats::new());
+            assert!(tl.finished, "{phase}");
+            assert!(!tl.progress.unknown_remaining);
+            assert_eq!(tl.progress.total, 1);
+        }
+        let c = cluster("i", "Initializing", vec![cond("X", "True", Some(10), None)]);
+        let tl = Timeline::for_cluster(&c, t(20), &StepStats::new());
+        assert!(!tl.finished);
+        assert!(tl.progress.unknown_remaining);
     }
 
     #[test]
