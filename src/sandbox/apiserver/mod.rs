@@ -49,6 +49,7 @@
 //! * Fault hooks ([`Faults`]) fail requests with 500 (never 429/503/504, which kube-rs
 //!   retries silently).
 
+pub mod access;
 pub mod authz;
 mod clusters;
 pub mod discovery;
@@ -57,7 +58,9 @@ mod http;
 pub mod kinds;
 pub mod managed;
 pub mod openapi;
+pub mod openapi_docs;
 pub mod patch;
+pub mod rbac;
 mod render;
 pub mod selectors;
 pub mod status;
