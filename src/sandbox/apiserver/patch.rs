@@ -264,7 +264,7 @@ mod tests {
         );
         // Same value: shared ownership, no conflict.
         let o = apply_as(&o, json!({"data": {"y": "1"}}), "m2", false).expect("shared");
-        let o = apply_as(&o, json!({"data": {"x": "2"}}), "m2", true).expect("forced");
+        let o = apply_as(&o, json!({"data": {"x": "2", "y": "1"}}), "m2", true).expect("forced");
         assert_eq!(o["data"]["x"], "2");
         // m1 drops y and x: y stays (m2 owns it), x stays (m2 owns it after force).
         let o = apply_as(&o, json!({"data": {}}), "m1", false).expect("m1 shrinks");
