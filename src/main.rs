@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             Some(Sub::Etcd(_)) => acp_cockpit::cli::reserved::run("etcd"),
             Some(Sub::Registry(_)) => acp_cockpit::cli::reserved::run("registry"),
             Some(Sub::Sandbox(a)) => acp_cockpit::cli::sandbox::run(a, &global).await,
+            Some(Sub::Screenshots(a)) => acp_cockpit::cli::screenshots::run(a, &global).await,
         }
     });
     match result {

@@ -11,6 +11,7 @@ pub mod output;
 pub mod platform;
 pub mod reserved;
 pub mod sandbox;
+pub mod screenshots;
 pub mod timeline;
 pub mod validate;
 
@@ -98,4 +99,7 @@ pub enum Sub {
     Registry(reserved::Args),
     /// Run the sandbox platform.
     Sandbox(sandbox::Args),
+    /// Render every pane to SVG files with demo data.
+    #[command(hide = true)]
+    Screenshots(screenshots::Args),
 }

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use crate::engine::{Command, Event, Toast, ToastLevel};
@@ -873,6 +873,14 @@ impl App {
         };
         let mut items: Vec<(String, String)> = Vec::new();
         for (action, keys) in self.keymap.bindings(layer) {
+            // Moving around is obvious and listed in help; the footer shows what is particular.
+            let navigation = action.starts_with("select_")
+                || action.starts_with("scroll_")
+                || action.starts_with("page_")
+                || matches!(action, "top" | "bottom");
+            if navigation && layer != "help" {
+                continue;
+            }
             if let Some(k) = keys.first() {
                 items.push((k.to_string(), action.replace('_', " ")));
             }
@@ -911,7 +919,8 @@ impl App {
     fn render_toasts(&self, frame: &mut Frame, body: Rect) {
         let t = &self.theme;
         let width = (body.width / 2).clamp(30.min(body.width), 70);
-        let mut bottom = body.bottom();
+        // Inside the pane's border, so the pane's frame stays readable around the toast.
+        let mut bottom = body.bottom().saturating_sub(1);
         for entry in self.toasts.iter().rev() {
             let (role, label) = match entry.toast.level {
                 ToastLevel::Info => (Role::Info, "info"),
@@ -924,18 +933,21 @@ impl App {
                 .map(|l| Line::styled(l, t.style(Role::Dialog)))
                 .collect();
             if let Some(h) = &entry.toast.hint {
-                for l in wrap(h, inner_w.saturating_sub(2).max(1)) {
+                for (i, l) in wrap(h, inner_w.saturating_sub(2).max(1))
+                    .into_iter()
+                    .enumerate()
+                {
                     lines.push(Line::styled(
-                        format!("→ {l}"),
+                        format!("{} {l}", if i == 0 { "→" } else { " " }),
                         t.style(Role::Dialog).patch(t.style(Role::Muted)),
                     ));
                 }
             }
-            let h = (lines.len() as u16 + 2).min(6);
+            let h = (lines.len() as u16 + 2).min(8);
             if bottom < body.y + h {
                 break;
             }
-            let rect = Rect::new(body.right().saturating_sub(width + 1), bottom - h, width, h);
+            let rect = Rect::new(body.right().saturating_sub(width + 2), bottom - h, width, h);
             bottom -= h;
             frame.render_widget(Clear, rect);
             let block = Block::default()
@@ -943,6 +955,7 @@ impl App {
                 .border_type(BorderType::Rounded)
                 .border_style(t.style(role))
                 .style(t.style(Role::Dialog))
+                .padding(Padding::horizontal(1))
                 .title(Span::styled(format!(" {label} "), t.style(role)));
             frame.render_widget(Paragraph::new(lines).block(block), rect);
         }
@@ -1004,7 +1017,11 @@ impl App {
 
     fn render_help(&self, frame: &mut Frame, body: Rect, scroll: u16) {
         let t = &self.theme;
-        let rect = widgets::centered(body, 84, body.height.saturating_sub(2).max(8));
+        let rect = widgets::centered(
+            body,
+            84.min(body.width.saturating_sub(4)),
+            body.height.saturating_sub(2).max(8),
+        );
         frame.render_widget(Clear, rect);
         let lines = self.help_lines();
         let max_scroll = (lines.len() as u16).saturating_sub(rect.height.saturating_sub(2));
@@ -1013,6 +1030,7 @@ impl App {
             .border_type(BorderType::Rounded)
             .border_style(t.style(Role::Accent))
             .style(t.style(Role::Dialog))
+            .padding(Padding::horizontal(1))
             .title(Span::styled(" Keys ", t.style(Role::Title)))
             .title_bottom(
                 Line::styled(" Esc close  j/k scroll ", t.style(Role::Muted)).right_aligned(),
@@ -1020,7 +1038,6 @@ impl App {
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
-                .wrap(Wrap { trim: false })
                 .scroll((scroll.min(max_scroll), 0)),
             rect,
         );
@@ -1028,31 +1045,35 @@ impl App {
 
     fn render_confirm(&self, frame: &mut Frame, body: Rect, c: &Confirm) {
         let t = &self.theme;
-        let rect = widgets::centered(body, 64, 11);
-        frame.render_widget(Clear, rect);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_type(BorderType::Rounded)
-            .border_style(t.style(Role::Warn))
-            .style(t.style(Role::Dialog))
-            .title(Span::styled(" Confirm ", t.style(Role::Warn)));
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
-        let rbac = match (&c.guarded.access, &c.verdict) {
-            (None, _) => Line::styled("permission: no RBAC check needed", t.style(Role::Muted)),
-            (Some(a), AccessVerdict::Allowed) => Line::styled(
+        let width = 72.min(body.width.saturating_sub(2)).max(20);
+        let text_w = width.saturating_sub(4) as usize;
+        let (rbac_text, rbac_role) = match (&c.guarded.access, &c.verdict) {
+            (None, _) => ("permission: no RBAC check needed".to_string(), Role::Muted),
+            (Some(a), AccessVerdict::Allowed) => (
                 format!("permission: allowed to {}", access_label(a)),
-                t.style(Role::Ok),
+                Role::Ok,
             ),
-            (Some(a), AccessVerdict::Pending) => Line::styled(
+            (Some(a), AccessVerdict::Pending) => (
                 format!("permission: {} not checked yet", access_label(a)),
-                t.style(Role::Warn),
+                Role::Warn,
             ),
-            (Some(a), AccessVerdict::Denied(r)) => Line::styled(
+            (Some(a), AccessVerdict::Denied(r)) => (
                 format!("permission: {} denied: {r}", access_label(a)),
-                t.style(Role::Fail),
+                Role::Fail,
             ),
         };
+        let mut lines: Vec<Line> = Vec::new();
+        let para = |text: &str, role: Role, lines: &mut Vec<Line>| {
+            for l in wrap(text, text_w) {
+                lines.push(Line::styled(l, t.style(role)));
+            }
+        };
+        para(&c.guarded.title, Role::Title, &mut lines);
+        lines.push(Line::raw(""));
+        para(&c.guarded.detail, Role::Text, &mut lines);
+        lines.push(Line::raw(""));
+        para(&rbac_text, rbac_role, &mut lines);
+        lines.push(Line::raw(""));
         let button = |label: &str, focused: bool| {
             if focused {
                 Span::styled(format!("[ {label} ]"), t.style(Role::ButtonFocused))
@@ -1060,21 +1081,24 @@ impl App {
                 Span::styled(format!("  {label}  "), t.style(Role::Dialog))
             }
         };
-        let lines = vec![
-            Line::styled(c.guarded.title.clone(), t.style(Role::Title)),
-            Line::raw(""),
-            Line::styled(c.guarded.detail.clone(), t.style(Role::Text)),
-            Line::raw(""),
-            rbac,
-            Line::raw(""),
+        lines.push(
             Line::from(vec![
                 button("Cancel", !c.confirm_focused),
                 Span::raw("    "),
                 button("Confirm", c.confirm_focused),
             ])
             .centered(),
-        ];
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        );
+        let rect = widgets::centered(body, width, lines.len() as u16 + 2);
+        frame.render_widget(Clear, rect);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_type(BorderType::Rounded)
+            .border_style(t.style(Role::Warn))
+            .style(t.style(Role::Dialog))
+            .padding(Padding::horizontal(1))
+            .title(Span::styled(" Confirm ", t.style(Role::Warn)));
+        frame.render_widget(Paragraph::new(lines).block(block), rect);
     }
 }
 

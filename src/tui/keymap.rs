@@ -49,7 +49,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     (
         "global",
         "command",
-        "command prompt (:clusters, :timeline <cluster>, :ctx <name>, :q)",
+        "command prompt (commands listed below)",
     ),
     ("global", "pane_1", "go to Clusters"),
     ("global", "pane_2", "go to Create"),
@@ -375,6 +375,17 @@ impl Keymap {
                     }
                 }
             }
+        }
+        // Catalogue order, not file order (TOML tables are unordered): the footer and help
+        // then list actions the same way whatever the user's file looks like.
+        let rank = |layer: &str, action: &str| {
+            ACTIONS
+                .iter()
+                .position(|(l, a, _)| *l == layer && *a == action)
+                .unwrap_or(usize::MAX)
+        };
+        for (layer, bindings) in layers.iter_mut() {
+            bindings.sort_by_key(|(a, _)| rank(layer, a));
         }
         let mut km = Keymap {
             name,

@@ -11,6 +11,8 @@ pub mod keymap;
 pub mod launch;
 pub mod panes;
 pub mod registry;
+pub mod screenshots;
+pub mod svg;
 pub mod terminal;
 pub mod theme;
 pub mod widgets;

@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
+use crate::tui::panes::clusters::ClustersPane;
+use crate::tui::panes::drafts::DraftsPane;
 use crate::tui::panes::placeholder::PlaceholderPane;
-use crate::tui::panes::{Pane, PaneId, drafts::DraftsPane};
+use crate::tui::panes::timeline::TimelinePane;
+use crate::tui::panes::{Pane, PaneId};
 
 /// What pane constructors may need from the shell.
 #[derive(Debug, Clone, Default)]
@@ -21,7 +24,9 @@ pub fn build_panes(_deps: &PaneDeps) -> Vec<Box<dyn Pane>> {
         .iter()
         .map(|id| -> Box<dyn Pane> {
             match id {
+                PaneId::Clusters => Box::new(ClustersPane::new()),
                 PaneId::Drafts => Box::new(DraftsPane::new()),
+                PaneId::Timeline => Box::new(TimelinePane::new()),
                 other => Box::new(PlaceholderPane::new(*other)),
             }
         })
@@ -34,7 +39,9 @@ pub fn demo_panes() -> Vec<Box<dyn Pane>> {
         .iter()
         .map(|id| -> Box<dyn Pane> {
             match id {
+                PaneId::Clusters => Box::new(ClustersPane::demo()),
                 PaneId::Drafts => Box::new(DraftsPane::demo()),
+                PaneId::Timeline => Box::new(TimelinePane::demo()),
                 other => Box::new(PlaceholderPane::new(*other)),
             }
         })
