@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::apiserver::store::now_rfc3339;
 use super::apiserver::{ApiError, Store, names};
 use super::scenario::{
-    BROKEN_MESSAGE, BROKEN_STEP, ClusterPlan, Scenario, SimRng, TERMINATE_SECONDS,
+    BROKEN_MESSAGE, BROKEN_STEP, ClusterPlan, Scenario, SimRng, TERMINATE_SECONDS, UNHEALTHY,
 };
 
 /// Reason of the step queued next.
@@ -32,6 +32,8 @@ pub const REASON_WAITING: &str = "Waiting";
 pub const MESSAGE_WAITING: &str = "waiting execute";
 /// Reason of a failed creation step.
 pub const REASON_FAILED_INIT: &str = "FailedInit";
+/// Reason of a failed periodic health check.
+pub const REASON_FAILED_HEALTH_CHECK: &str = "FailedHealthCheck";
 /// Reason of a step listed in `features.skipConditions`.
 pub const REASON_SKIP: &str = "Skip";
 /// Message of a skipped step.
@@ -229,6 +231,8 @@ pub enum Next {
     },
     /// Every step is done: move to `Running`.
     Finish,
+    /// The unhealthy annotation was set or removed: move between `Running` and `Failed`.
+    HealthCheck,
     /// Deleted: set `Terminating`.
     StartTerminating,
     /// After `after`, clean up and drop the finalizer.
@@ -292,7 +296,20 @@ pub fn plan_next(cluster: &Value, seed: u64, clock: SimClock) -> Next {
             Next::Adopt
         };
     }
-    if phase != "" && phase != "Initializing" {
+    if phase == "Running" || phase == "Failed" {
+        let want = health_message(cluster);
+        let healthy_now = phase == "Running";
+        return match want {
+            None if healthy_now => Next::Idle,
+            Some(m)
+                if !healthy_now && cluster["status"]["message"].as_str() == Some(m.as_str()) =>
+            {
+                Next::Idle
+            }
+            _ => Next::HealthCheck,
+        };
+    }
+    if !phase.is_empty() && phase != "Initializing" {
         return Next::Idle;
     }
     let plan = step_plan(cluster);
@@ -403,6 +420,64 @@ pub fn run_step(cluster: &Value, index: usize, now: &str) -> Option<Value> {
         m.remove("message");
     }
     Some(status)
+}
+
+/// The health-check failure the unhealthy annotation asks for, if any.
+fn health_message(cluster: &Value) -> Option<String> {
+    let text = cluster["metadata"]["annotations"][UNHEALTHY].as_str()?;
+    if !text.trim().is_empty() {
+        return Some(text.to_string());
+    }
+    let spec = &cluster["spec"];
+    let (masters, _) = masters_and_workers(cluster);
+    let host = spec["features"]["ha"]["tke"]["vip"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| masters.first().cloned())
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    Some(format!(
+        "cluster health check failed: Get \"https://{host}:6443/healthz\": dial tcp {host}:6443: connect: connection refused"
+    ))
+}
+
+/// The status after a health check: `Failed` with a `HealthCheck` condition while the
+/// unhealthy annotation is set, `Running` again once it is removed.
+pub fn health_check(cluster: &Value, now: &str) -> Value {
+    let mut status = cluster["status"].clone();
+    let failure = health_message(cluster);
+    let cond = match &failure {
+        Some(m) => json!({
+            "type": "HealthCheck", "status": "False", "reason": REASON_FAILED_HEALTH_CHECK,
+            "message": m, "lastProbeTime": now, "lastTransitionTime": now,
+        }),
+        None => json!({
+            "type": "HealthCheck", "status": "True", "lastProbeTime": now, "lastTransitionTime": now,
+        }),
+    };
+    if status["conditions"].as_array().is_none() {
+        status["conditions"] = json!([]);
+    }
+    if let Some(conds) = status["conditions"].as_array_mut() {
+        match conds.iter_mut().find(|c| c["type"] == "HealthCheck") {
+            Some(c) => *c = cond,
+            None => conds.push(cond),
+        }
+    }
+    match failure {
+        Some(m) => {
+            status["phase"] = json!("Failed");
+            status["reason"] = json!(REASON_FAILED_HEALTH_CHECK);
+            status["message"] = json!(m);
+        }
+        None => {
+            status["phase"] = json!("Running");
+            if let Some(o) = status.as_object_mut() {
+                o.remove("reason");
+                o.remove("message");
+            }
+        }
+    }
+    status
 }
 
 /// The first condition of a new cluster.
@@ -528,6 +603,36 @@ mod tests {
     }
 
     #[test]
+    fn the_unhealthy_annotation_fails_and_heals_a_running_cluster() {
+        let mut c = cluster();
+        c["status"] = running_status(
+            &c,
+            vec![json!({"type": "EnsureCopyFiles", "status": "True"})],
+            &["10.0.0.1".into()],
+        );
+        c["metadata"]["annotations"] = json!({UNHEALTHY: ""});
+        assert_eq!(plan_next(&c, 1, SimClock::new(1.0)), Next::HealthCheck);
+        c["status"] = health_check(&c, "t1");
+        assert_eq!(c["status"]["phase"], "Failed");
+        let hc = &c["status"]["conditions"][1];
+        assert_eq!(hc["reason"], REASON_FAILED_HEALTH_CHECK);
+        assert!(
+            hc["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("10.0.0.1:6443")
+        );
+        assert_eq!(plan_next(&c, 1, SimClock::new(1.0)), Next::Idle);
+        c["metadata"]["annotations"] = json!({});
+        assert_eq!(plan_next(&c, 1, SimClock::new(1.0)), Next::HealthCheck);
+        c["status"] = health_check(&c, "t2");
+        assert_eq!(c["status"]["phase"], "Running");
+        assert_eq!(c["status"]["conditions"][1]["status"], "True");
+        assert!(c["status"].get("message").is_none());
+        assert_eq!(plan_next(&c, 1, SimClock::new(1.0)), Next::Idle);
+    }
+
+    #[test]
     fn timings_are_deterministic_and_scaled() {
         let mut c = cluster();
         c["status"]["conditions"] = json!([first_condition(&c, "t0")]);
@@ -605,17 +710,30 @@ pub struct Controllers {
     etcd: Mutex<HashMap<String, CancellationToken>>,
 }
 
+/// Everything [`Controllers::new`] needs.
+pub struct ControllerSetup {
+    pub host: Arc<dyn ClusterHost>,
+    pub global: Store,
+    pub seed: u64,
+    pub clock: SimClock,
+    pub scenario: Scenario,
+    pub ca_pem: String,
+    pub stop: CancellationToken,
+    pub tasks: Tasks,
+}
+
 impl Controllers {
-    pub fn new(
-        host: Arc<dyn ClusterHost>,
-        global: Store,
-        seed: u64,
-        clock: SimClock,
-        scenario: Scenario,
-        ca_pem: String,
-        stop: CancellationToken,
-        tasks: Tasks,
-    ) -> Arc<Self> {
+    pub fn new(setup: ControllerSetup) -> Arc<Self> {
+        let ControllerSetup {
+            host,
+            global,
+            seed,
+            clock,
+            scenario,
+            ca_pem,
+            stop,
+            tasks,
+        } = setup;
         Arc::new(Controllers {
             host,
             global,
@@ -711,6 +829,14 @@ impl Controllers {
                 }
                 Next::Adopt => self.adopt(&obj),
                 Next::StartTerminating => self.start_terminating(&obj),
+                Next::HealthCheck => {
+                    let mut o = obj.clone();
+                    o["status"] = health_check(&obj, &now_rfc3339());
+                    self.global
+                        .update_status(names::CLUSTERS, None, &name, o)
+                        .map(|_| ())
+                        .map_err(Box::new)
+                }
                 Next::Finish => self.finish(&obj),
                 Next::RunStep { after, .. } | Next::Finalize { after } => {
                     let key = next.timer_key();
@@ -753,7 +879,7 @@ impl Controllers {
         }
     }
 
-    fn adopt(&self, obj: &Value) -> Result<(), ApiError> {
+    fn adopt(&self, obj: &Value) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let cc_name = self.ensure_credential(obj)?;
         let mut o = obj.clone();
@@ -791,7 +917,7 @@ impl Controllers {
 
     /// Creates a seeded cluster's credential and machines and points the cluster at the
     /// credential, as the controller would have done when it created the cluster.
-    pub fn seed_credential_and_machines(&self, obj: &Value) -> Result<(), ApiError> {
+    pub fn seed_credential_and_machines(&self, obj: &Value) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let cc_name = self.ensure_credential(obj)?;
         let mut o = obj.clone();
@@ -800,7 +926,7 @@ impl Controllers {
         self.ensure_machines(&o)
     }
 
-    fn ensure_credential(&self, obj: &Value) -> Result<String, ApiError> {
+    fn ensure_credential(&self, obj: &Value) -> WriteResult<String> {
         use base64::Engine as _;
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let existing = self.global.list_selected(
@@ -844,7 +970,7 @@ impl Controllers {
             .to_string())
     }
 
-    fn ensure_machines(&self, obj: &Value) -> Result<(), ApiError> {
+    fn ensure_machines(&self, obj: &Value) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let running = obj["status"]["phase"] == "Running";
         for m in obj["spec"]["machines"].as_array().into_iter().flatten() {
@@ -875,7 +1001,7 @@ impl Controllers {
         Ok(())
     }
 
-    fn run_step(&self, obj: &Value, index: usize) -> Result<(), ApiError> {
+    fn run_step(&self, obj: &Value, index: usize) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let Some(status) = run_step(obj, index, &now_rfc3339()) else {
             return Ok(());
@@ -886,7 +1012,7 @@ impl Controllers {
         Ok(())
     }
 
-    fn finish(&self, obj: &Value) -> Result<(), ApiError> {
+    fn finish(&self, obj: &Value) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let conditions = obj["status"]["conditions"]
             .as_array()
@@ -901,7 +1027,7 @@ impl Controllers {
         Ok(())
     }
 
-    fn start_terminating(&self, obj: &Value) -> Result<(), ApiError> {
+    fn start_terminating(&self, obj: &Value) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         let mut o = obj.clone();
         o["status"]["phase"] = json!("Terminating");
@@ -909,7 +1035,7 @@ impl Controllers {
         self.set_machines_phase(name, obj, "Terminating")
     }
 
-    fn finalize(&self, obj: &Value) -> Result<(), ApiError> {
+    fn finalize(&self, obj: &Value) -> WriteResult<()> {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         self.stop_serving(name);
         let selector = format!("{CLUSTER_NAME_LABEL}={name}");
@@ -940,7 +1066,7 @@ impl Controllers {
         Ok(())
     }
 
-    fn set_machines_phase(&self, cluster: &str, obj: &Value, phase: &str) -> Result<(), ApiError> {
+    fn set_machines_phase(&self, cluster: &str, obj: &Value, phase: &str) -> WriteResult<()> {
         let selector = format!("{CLUSTER_NAME_LABEL}={cluster}");
         for mut m in self
             .global
@@ -1011,11 +1137,14 @@ impl Controllers {
     }
 }
 
-fn ignore_not_found<T>(r: Result<T, ApiError>) -> Result<(), ApiError> {
+/// Errors of the controllers' writes; boxed because `ApiError` is large.
+type WriteResult<T> = Result<T, Box<ApiError>>;
+
+fn ignore_not_found<T>(r: Result<T, ApiError>) -> WriteResult<()> {
     match r {
         Ok(_) => Ok(()),
         Err(e) if e.is_not_found() => Ok(()),
-        Err(e) => Err(e),
+        Err(e) => Err(Box::new(e)),
     }
 }
 

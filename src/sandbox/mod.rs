@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use zeroize::Zeroizing;
 
 use apiserver::{ApiServerConfig, ApiServerHandle, Faults, Store, TokenUser, names};
-use controllers::{Controllers, SimClock, Tasks};
+use controllers::{ControllerSetup, Controllers, SimClock, Tasks};
 use scenario::{PlanState, Scenario};
 
 /// How to run the sandbox.
@@ -114,16 +114,16 @@ impl SandboxPlatform {
         let scenario = Scenario::generate(opts.seed);
         let stop = CancellationToken::new();
         let tasks = Tasks::default();
-        let controllers = Controllers::new(
-            api.clone(),
-            global.clone(),
-            opts.seed,
+        let controllers = Controllers::new(ControllerSetup {
+            host: api.clone(),
+            global: global.clone(),
+            seed: opts.seed,
             clock,
-            scenario.clone(),
-            api.ca_pem().to_string(),
-            stop.clone(),
-            tasks.clone(),
-        );
+            scenario: scenario.clone(),
+            ca_pem: api.ca_pem().to_string(),
+            stop: stop.clone(),
+            tasks: tasks.clone(),
+        });
         seed(&controllers, &global, &scenario).context("seeding the sandbox scenario")?;
         controllers.start();
         let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();

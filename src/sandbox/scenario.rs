@@ -21,6 +21,9 @@ pub const BROKEN_STEP: &str = "sandbox.acp-cockpit.io/broken-step";
 pub const BROKEN_MESSAGE: &str = "sandbox.acp-cockpit.io/broken-message";
 /// Annotation (on a Cluster) holding how many seconds deletion takes, before the speed factor.
 pub const TERMINATE_SECONDS: &str = "sandbox.acp-cockpit.io/terminate-seconds";
+/// Annotation (on a Running Cluster) that makes its health check fail: the value is the
+/// message, or empty for a connection-refused error. Removing it heals the cluster.
+pub const UNHEALTHY: &str = "sandbox.acp-cockpit.io/unhealthy";
 /// Annotation (on an EtcdEncryptionConfig) naming a node that stays behind on key rotations.
 pub const LAGGING_NODE: &str = "sandbox.acp-cockpit.io/lagging-node";
 /// Annotation (on an EtcdEncryptionConfig) naming a node whose kube-apiserver fails to reload.
