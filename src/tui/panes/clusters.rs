@@ -628,7 +628,10 @@ impl Pane for ClustersPane {
             return;
         }
         let status = self.status_line(ctx);
-        let status_h = (status.len() as u16).min(inner.height.saturating_sub(1));
+        // Wrapped height: a long error must not push the hint out of sight.
+        let w = inner.width.max(1) as usize;
+        let wrapped: usize = status.iter().map(|l| l.width().max(1).div_ceil(w)).sum();
+        let status_h = (wrapped as u16).min(inner.height / 2).max(1);
         frame.render_widget(
             Paragraph::new(status).wrap(Wrap { trim: true }),
             Rect {
@@ -1192,7 +1195,7 @@ pub mod demo {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::engine::kube::ReloginJob;
 
@@ -1356,5 +1359,98 @@ mod tests {
             }))]
         ));
         assert!(p.on_open(None).is_empty());
+    }
+
+    pub(crate) fn render_to_string(pane: &mut dyn Pane, w: u16, h: u16) -> String {
+        let theme = Theme::default();
+        let ctx = RenderCtx {
+            theme: &theme,
+            now: demo::now(),
+            readonly: false,
+            sandbox: false,
+        };
+        let mut term =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test backend");
+        term.draw(|f| pane.render(f, f.area(), &ctx)).expect("draw");
+        term.backend().to_string()
+    }
+
+    #[test]
+    fn snapshot_demo_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut ClustersPane::demo(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_demo_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut ClustersPane::demo(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_filtered_and_sorted_80x24() {
+        let mut p = ClustersPane::demo();
+        p.on_action("filter");
+        for c in "phase:Initializing".chars() {
+            p.on_key(KeyEvent::from(KeyCode::Char(c)));
+        }
+        p.on_action("sort_next");
+        p.on_action("sort_next");
+        p.on_action("sort_next");
+        insta::assert_snapshot!(render_to_string(&mut p, 80, 24));
+    }
+
+    #[test]
+    fn snapshot_auth_expired_80x24() {
+        let mut p = ClustersPane::new();
+        p.apply(&KubeEvent::Contexts {
+            current: Some("acp-prod".into()),
+            available: vec!["acp-prod".into()],
+        });
+        p.apply(&KubeEvent::Connection {
+            context: "acp-prod".into(),
+            state: ConnState::AuthExpired {
+                message: "cannot watch clusters.platform.tkestack.io: the platform rejected the credentials (401 Unauthorized): token has expired".into(),
+                relogin: Some(ReloginJob {
+                    program: "kubectl-acp".into(),
+                    args: vec!["login".into()],
+                }),
+            },
+        });
+        insta::assert_snapshot!(render_to_string(&mut p, 80, 24));
+    }
+
+    #[test]
+    fn snapshot_unreachable_and_forbidden_80x24() {
+        let mut p = ClustersPane::new();
+        p.apply(&KubeEvent::Connection {
+            context: "acp-dr".into(),
+            state: ConnState::Unreachable {
+                error: "cannot watch clusters.platform.tkestack.io: client error (Connect): tcp connect error: Connection refused".into(),
+                hint: "check the network path to the platform (VPN, proxy, SSH tunnel) and the server URL in the kubeconfig".into(),
+            },
+        });
+        let a = render_to_string(&mut p, 80, 24);
+        p.apply(&KubeEvent::Connection {
+            context: "acp-dr".into(),
+            state: ConnState::Forbidden {
+                message: "cannot watch clusters.platform.tkestack.io: forbidden: User \"alice\" cannot list resource \"clusters\"".into(),
+                missing: "list and watch on clusters.platform.tkestack.io".into(),
+            },
+        });
+        let b = render_to_string(&mut p, 80, 24);
+        insta::assert_snapshot!(format!("{a}\n{b}"));
+    }
+
+    #[test]
+    fn snapshot_yaml_overlay_80x24() {
+        let mut p = ClustersPane::demo();
+        p.on_action("yaml");
+        let name = p.selected_name().expect("selection");
+        p.apply(&KubeEvent::Yaml {
+            context: demo::CONTEXT.into(),
+            kind: ObjectKind::Cluster,
+            name,
+            result: Ok("apiVersion: platform.tkestack.io/v1\nkind: Cluster\nmetadata:\n  name: dev-sh\nspec:\n  machines:\n  - ip: 10.0.95.10\n    password: <redacted>\n".into()),
+        });
+        insta::assert_snapshot!(render_to_string(&mut p, 80, 24));
     }
 }

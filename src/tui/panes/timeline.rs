@@ -181,14 +181,19 @@ impl TimelinePane {
     }
 }
 
-fn step_line(s: &Step, is_current: bool, last: bool, width: usize, theme: &Theme) -> Line<'static> {
+fn step_line(
+    s: &Step,
+    is_current: bool,
+    last: bool,
+    name_w: usize,
+    theme: &Theme,
+) -> Line<'static> {
     let (mark, role) = step_mark(s.state);
     let rail = if last {
         "\u{2514}\u{2500}"
     } else {
         "\u{251c}\u{2500}"
     };
-    let name_w = width.saturating_sub(4 + 4 + 1 + 16 + 1).clamp(10, 48);
     let dur = match (s.state, s.duration_secs) {
         (StepState::Running, Some(d)) => format!("running {}", format_secs(d)),
         (StepState::Failed, Some(d)) => format!("failing {}", format_secs(d)),
@@ -323,9 +328,15 @@ impl Pane for TimelinePane {
         let machines = self.machine_timelines(ctx.now);
         for (name, ip, mt) in &machines {
             let mp = mt.progress;
+            // Narrow terminals get the IP only, so the line does not wrap.
+            let who = if width >= 120 {
+                format!("{name} ({ip}) ")
+            } else {
+                format!("{ip} ")
+            };
             let mut l = vec![
                 Span::styled("node ", theme.style(Role::Muted)),
-                Span::raw(format!("{name} ({ip}) ")),
+                Span::raw(who),
                 Span::styled(
                     gauge(mp.ratio(), 10),
                     theme.style(if mt.has_failed() {
@@ -378,11 +389,23 @@ impl Pane for TimelinePane {
             self.scroll = want.min(total.saturating_sub(body_h));
         }
         self.scroll = self.scroll.min(total.saturating_sub(body_h));
+        let longest = tl
+            .steps
+            .iter()
+            .map(|s| s.type_.as_str())
+            .chain(tl.upcoming.iter().map(String::as_str))
+            .map(unicode_width::UnicodeWidthStr::width)
+            .max()
+            .unwrap_or(10);
+        // Room for the rail, mark, duration and a short reason.
+        let name_w = longest
+            .min(width.saturating_sub(2 + 3 + 1 + 1 + 16 + 1 + 10))
+            .max(10);
         let mut lines = Vec::with_capacity(body_h);
         for i in self.scroll..(self.scroll + body_h).min(total) {
             let last = i + 1 == total;
             if let Some(s) = tl.steps.get(i) {
-                lines.push(step_line(s, Some(i) == tl.current, last, width, theme));
+                lines.push(step_line(s, Some(i) == tl.current, last, name_w, theme));
             } else if let Some(t) = tl.upcoming.get(i - tl.steps.len()) {
                 let stats = self
                     .current
@@ -398,13 +421,11 @@ impl Pane for TimelinePane {
                 lines.push(Line::from(vec![
                     Span::styled(rail, theme.style(Role::Border)),
                     Span::styled("[ ] ", theme.style(Role::Muted)),
+                    Span::styled(fit(t, name_w), theme.style(Role::Muted)),
+                    Span::raw(" "),
                     Span::styled(
-                        format!(
-                            "{} {}",
-                            t,
-                            med.map(|m| format!("(usually {})", format_secs(m)))
-                                .unwrap_or_default()
-                        ),
+                        med.map(|m| format!("usually {}", format_secs(m)))
+                            .unwrap_or_default(),
                         theme.style(Role::Muted),
                     ),
                 ]));
@@ -538,5 +559,37 @@ mod tests {
         assert!(!p.follow);
         p.on_open(Some("global"));
         assert!(p.follow);
+    }
+
+    use crate::tui::panes::clusters::tests::render_to_string;
+
+    #[test]
+    fn snapshot_creating_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut TimelinePane::demo(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_creating_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut TimelinePane::demo(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_failed_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut TimelinePane::demo_failed(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_failed_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut TimelinePane::demo_failed(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_empty_states_80x24() {
+        let mut p = TimelinePane::new();
+        let a = render_to_string(&mut p, 80, 24);
+        let mut q = TimelinePane::demo();
+        q.on_open(Some("ghost"));
+        let b = render_to_string(&mut q, 80, 24);
+        insta::assert_snapshot!(format!("{a}\n{b}"));
     }
 }
