@@ -1091,9 +1091,7 @@ pub fn to_yaml(c: &Cluster, mask_secrets: bool) -> Result<String, ExportError> {
     } else {
         c
     };
-    // Through a JSON value so the flattened `extra` maps serialize like every other field.
-    let v = serde_json::to_value(c).map_err(|e| ExportError(e.to_string()))?;
-    serde_saphyr::to_string(&v).map_err(|e| ExportError(e.to_string()))
+    serde_saphyr::to_string(c).map_err(|e| ExportError(e.to_string()))
 }
 
 /// Reads one `platform.tkestack.io/v1` `Cluster` from YAML (or JSON).
