@@ -33,6 +33,8 @@ pub const SEEDED_LABEL: &str = "sandbox.acp-cockpit.io/seeded";
 
 /// Name of the platform's own cluster.
 pub const GLOBAL: &str = "global";
+/// Namespaces every cluster has from the start.
+pub const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "cpaas-system"];
 /// Namespaces every cluster serves besides the system ones.
 pub const APP_NAMESPACES: [&str; 3] = ["my-ns", "shared-ns", "legacy-ns"];
 /// The namespace whose `default` ServiceAccount deliberately has no imagePullSecret.
@@ -596,10 +598,7 @@ impl ClusterPlan {
         use super::apiserver::kinds::names;
         let mut out = Vec::new();
         let seeded = json!({SEEDED_LABEL: "true"});
-        for ns in ["default", "kube-system", "kube-public", "cpaas-system"]
-            .into_iter()
-            .chain(APP_NAMESPACES)
-        {
+        for ns in SYSTEM_NAMESPACES.into_iter().chain(APP_NAMESPACES) {
             out.push((
                 names::NAMESPACES,
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": seeded}}),
@@ -624,7 +623,7 @@ impl ClusterPlan {
             }),
         ));
         let dockercfg = registry_dockerconfig(&self.name);
-        for ns in ["default"].into_iter().chain(APP_NAMESPACES) {
+        for ns in SYSTEM_NAMESPACES.into_iter().chain(APP_NAMESPACES) {
             let with_secret = ns != NAMESPACE_WITHOUT_PULL_SECRET;
             if with_secret {
                 out.push((
