@@ -25,7 +25,7 @@ impl Aggregated {
             if *mime != "application/json" && *mime != "*/*" {
                 continue;
             }
-            let has = |p: &str| params.iter().any(|x| *x == p);
+            let has = |p: &str| params.contains(&p);
             if has("g=apidiscovery.k8s.io") && has("as=APIGroupDiscoveryList") {
                 if has("v=v2") {
                     return Some(Aggregated::V2);

@@ -429,7 +429,7 @@ fn parse_target(path: &str, global: bool) -> Result<Target, ApiError> {
     })
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: header::HeaderName) -> &'a str {
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> &str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 

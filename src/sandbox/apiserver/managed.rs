@@ -8,6 +8,7 @@
 //! * an "Update" entry (PUT, merge or JSON patch, create) owns the leaves it changed, which
 //!   are taken away from every other manager;
 //! * `fieldsV1` is written as nested `{"f:<key>":{…}}` maps with `{}` leaves.
+//!
 //! Conflict detection and removal of fields a manager stopped applying live in `patch.rs`.
 
 use std::collections::BTreeSet;

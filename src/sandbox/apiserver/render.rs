@@ -26,7 +26,7 @@ impl Repr {
             if mime != "application/json" && mime != "*/*" && mime != "application/*" {
                 continue;
             }
-            let has = |p: &str| params.iter().any(|x| *x == p);
+            let has = |p: &str| params.contains(&p);
             if has("as=Table") && has("g=meta.k8s.io") {
                 return Repr::Table;
             }
@@ -269,9 +269,14 @@ mod tests {
         let cm = &KINDS[by_name(names::CONFIG_MAPS).expect("kind")];
         let item =
             Arc::new(json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "a"}}));
-        let body: Value =
-            serde_json::from_slice(&list(cm, &[item.clone()], 7, Some("t"), Repr::Full))
-                .expect("json");
+        let body: Value = serde_json::from_slice(&list(
+            cm,
+            std::slice::from_ref(&item),
+            7,
+            Some("t"),
+            Repr::Full,
+        ))
+        .expect("json");
         assert_eq!(body["kind"], "ConfigMapList");
         assert_eq!(body["metadata"]["resourceVersion"], "7");
         assert_eq!(body["metadata"]["continue"], "t");

@@ -20,7 +20,8 @@ pub struct ApiError {
     /// Empty for errors that have no reason (plain-text 404 of unknown paths).
     pub reason: String,
     pub message: String,
-    pub details: Option<Details>,
+    /// Boxed to keep `Result<_, ApiError>` small.
+    pub details: Option<Box<Details>>,
     /// The real apiserver answers unknown resource paths with plain text, not JSON.
     pub plain_text: bool,
     /// `metadata.continue` for an expired continue token.
@@ -67,7 +68,7 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, details: Details) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
