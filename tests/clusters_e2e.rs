@@ -1,0 +1,400 @@
+//! The clusters engine and CLI against the sandbox platform: the watched model, live timelines,
+//! create with dry run, access reviews, YAML on demand, recovery from dropped watches and
+//! compaction, and `clusters -o json` against the server's own list.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use acp_cockpit::domain::cluster::Cluster;
+use acp_cockpit::domain::timeline::Timeline;
+use acp_cockpit::engine::kube::{
+    ClusterModel, ClusterRow, ConnState, KubeCommand, KubeEvent, KubeSource, ObjectKind,
+};
+use acp_cockpit::engine::{self, Command, EngineConfig, EngineHandle, Event};
+use acp_cockpit::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig};
+use acp_cockpit::tui::panes::Access;
+use kube::api::{ListParams, PostParams};
+use kube::{Api, Client};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+/// Bound for anything the simulation does; generous for a loaded machine.
+const WAIT: Duration = Duration::from_secs(90);
+
+async fn start(speed: f64, seed: u64) -> SandboxPlatform {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    Platform::start(SandboxOptions {
+        port: 0,
+        speed,
+        seed,
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn source(p: &SandboxPlatform) -> KubeSource {
+    KubeSource::InMemory {
+        kubeconfig: Box::new(p.kubeconfig().clone()),
+        context: Some(kubeconfig::CONTEXT.to_string()),
+    }
+}
+
+fn new_cluster(name: &str) -> Cluster {
+    serde_json::from_value(json!({
+        "apiVersion": "platform.tkestack.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": name, "annotations": {"cpaas.io/network-type": "calico"}},
+        "spec": {
+            "type": "Baremetal",
+            "version": "1.31.9",
+            "clusterCIDR": "10.30.0.0/16",
+            "serviceCIDR": "10.31.0.0/16",
+            "machines": [
+                {"ip": "172.20.0.11", "port": 22, "username": "root", "password": "cHc=", "role": "master"},
+                {"ip": "172.20.0.21", "port": 22, "username": "root", "password": "cHc=", "role": "node"},
+            ],
+        },
+    }))
+    .expect("cluster literal")
+}
+
+/// The front end's side of a running engine: folds every event into a model.
+struct Front {
+    handle: EngineHandle,
+    rx: mpsc::Receiver<Event>,
+    model: ClusterModel,
+    state: Option<ConnState>,
+    others: Vec<KubeEvent>,
+    batches: usize,
+    _dir: tempfile::TempDir,
+}
+
+impl Front {
+    fn start(p: &SandboxPlatform) -> Front {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (handle, rx) = engine::spawn(EngineConfig {
+            kube: source(p),
+            readonly: false,
+            data_dir: dir.path().to_path_buf(),
+        });
+        Front {
+            handle,
+            rx,
+            model: ClusterModel::new(),
+            state: None,
+            others: Vec::new(),
+            batches: 0,
+            _dir: dir,
+        }
+    }
+
+    fn send(&self, c: KubeCommand) {
+        self.handle.send(Command::Kube(c)).expect("engine accepts");
+    }
+
+    fn fold(&mut self, ev: Event) {
+        match ev {
+            Event::Kube(KubeEvent::ClustersChanged(d)) => {
+                self.batches += 1;
+                self.model.apply_clusters(&d)
+            }
+            Event::Kube(KubeEvent::MachinesChanged(d)) => self.model.apply_machines(&d),
+            Event::Kube(KubeEvent::Connection { state, .. }) => self.state = Some(state),
+            Event::Kube(other) => self.others.push(other),
+            Event::Toast(t) => panic!("unexpected toast: {t:?}"),
+            _ => {}
+        }
+    }
+
+    /// Folds events until `done` holds, or fails the test after [`WAIT`].
+    async fn until(&mut self, what: &str, mut done: impl FnMut(&Front) -> bool) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !done(self) {
+            let ev = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; state {:?}", self.state))
+                .expect("engine running");
+            self.fold(ev);
+        }
+    }
+
+    /// Folds whatever arrives within `d`.
+    async fn drain_for(&mut self, d: Duration) {
+        let deadline = tokio::time::Instant::now() + d;
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            self.fold(ev);
+        }
+    }
+
+    fn take(&mut self, pred: impl Fn(&KubeEvent) -> bool) -> Option<KubeEvent> {
+        let i = self.others.iter().position(pred)?;
+        Some(self.others.remove(i))
+    }
+}
+
+async fn admin(p: &SandboxPlatform) -> Client {
+    p.client(kubeconfig::CONTEXT).await.expect("admin client")
+}
+
+/// Name -> resourceVersion of every cluster on the server.
+async fn server_versions(client: &Client) -> BTreeMap<String, String> {
+    let api: Api<Cluster> = Api::all(client.clone());
+    api.list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|c| {
+            (
+                c.metadata.name.unwrap_or_default(),
+                c.metadata.resource_version.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn model_versions(m: &ClusterModel) -> BTreeMap<String, String> {
+    m.clusters()
+        .map(|c| {
+            (
+                c.metadata.name.clone().unwrap_or_default(),
+                c.metadata.resource_version.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn created_cluster_appears_in_the_model_and_its_timeline_advances() {
+    let p = start(200.0, 7).await;
+    let mut f = Front::start(&p);
+    f.send(KubeCommand::Watch { context: None });
+    f.until("first sync", |f| {
+        f.model.synced && f.state == Some(ConnState::Ready)
+    })
+    .await;
+    let contexts = f
+        .take(|e| matches!(e, KubeEvent::Contexts { .. }))
+        .expect("contexts reported");
+    match contexts {
+        KubeEvent::Contexts { current, available } => {
+            assert_eq!(current.as_deref(), Some(kubeconfig::CONTEXT));
+            assert!(available.iter().any(|c| c == kubeconfig::VIEWER_CONTEXT));
+        }
+        _ => unreachable!(),
+    }
+    let seeded = f.model.len();
+    assert!(seeded > 0, "the sandbox seeds clusters");
+    // Stored objects carry neither managedFields nor machine secrets.
+    for c in f.model.clusters() {
+        assert!(c.metadata.managed_fields.is_none());
+        for m in &c.spec.machines {
+            assert!(m.password.as_deref().is_none_or(|p| p == "<redacted>"));
+        }
+    }
+
+    // A dry run checks without creating.
+    let name = "e2e-made";
+    f.send(KubeCommand::CreateCluster {
+        cluster: Box::new(new_cluster(name)),
+        dry_run: true,
+    });
+    f.until("dry-run answer", |f| {
+        f.others
+            .iter()
+            .any(|e| matches!(e, KubeEvent::ClusterCreated { dry_run: true, .. }))
+    })
+    .await;
+    match f.take(|e| matches!(e, KubeEvent::ClusterCreated { .. })) {
+        Some(KubeEvent::ClusterCreated {
+            result, name: n, ..
+        }) => {
+            assert_eq!(n, name);
+            result.expect("dry run accepted");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let client = admin(&p).await;
+    assert!(!server_versions(&client).await.contains_key(name));
+
+    f.send(KubeCommand::CreateCluster {
+        cluster: Box::new(new_cluster(name)),
+        dry_run: false,
+    });
+    f.until("the new cluster in the model", |f| {
+        f.model.cluster(name).is_some()
+    })
+    .await;
+    match f.take(|e| matches!(e, KubeEvent::ClusterCreated { .. })) {
+        Some(KubeEvent::ClusterCreated {
+            result, dry_run, ..
+        }) => {
+            assert!(!dry_run);
+            result.expect("created");
+        }
+        None => {
+            // The watch may deliver the object before the create call returns.
+            f.until("create answer", |f| {
+                f.others
+                    .iter()
+                    .any(|e| matches!(e, KubeEvent::ClusterCreated { .. }))
+            })
+            .await;
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // Its timeline advances while the simulated controller works.
+    let done_now = |f: &Front| {
+        f.model
+            .cluster(name)
+            .map(|c| Timeline::for_cluster(c, chrono::Utc::now(), &Default::default()))
+            .map(|t| (t.progress.done, t.finished))
+    };
+    let (first_done, _) = done_now(&f).expect("timeline");
+    f.until("a step to finish", |f| {
+        done_now(f).is_some_and(|(d, _)| d > first_done)
+    })
+    .await;
+    f.until("creation to finish", |f| {
+        done_now(f).is_some_and(|(_, fin)| fin)
+    })
+    .await;
+    let row = ClusterRow::from_cluster(f.model.cluster(name).expect("cluster"));
+    assert_eq!(row.phase, "Running");
+    assert_eq!(row.progress.done, row.progress.total);
+    assert_eq!((row.control_plane, row.workers), (1, 1));
+    // Coalescing: far fewer batches than the number of steps times their status writes.
+    assert!(f.batches > 1);
+
+    // The access review the safety gate uses.
+    f.send(KubeCommand::CheckAccess(Access {
+        verb: "create".into(),
+        group: "platform.tkestack.io".into(),
+        resource: "clusters".into(),
+        namespace: None,
+        name: None,
+    }));
+    f.until("access answer", |f| {
+        f.others
+            .iter()
+            .any(|e| matches!(e, KubeEvent::Access { .. }))
+    })
+    .await;
+    match f.take(|e| matches!(e, KubeEvent::Access { .. })) {
+        Some(KubeEvent::Access { result, .. }) => assert!(result.expect("review").allowed),
+        other => panic!("unexpected {other:?}"),
+    }
+
+    // YAML on demand, cleaned.
+    f.send(KubeCommand::FetchYaml {
+        context: None,
+        kind: ObjectKind::Cluster,
+        name: name.into(),
+    });
+    f.until("yaml", |f| {
+        f.others.iter().any(|e| matches!(e, KubeEvent::Yaml { .. }))
+    })
+    .await;
+    match f.take(|e| matches!(e, KubeEvent::Yaml { .. })) {
+        Some(KubeEvent::Yaml { result, .. }) => {
+            let y = result.expect("yaml");
+            assert!(y.contains(&format!("name: {name}")));
+            assert!(!y.contains("managedFields"));
+            assert!(!y.contains("cHc="), "secrets are masked");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_converges_after_dropped_watches_and_compaction() {
+    let p = start(20.0, 11).await;
+    let client = admin(&p).await;
+    let api: Api<Cluster> = Api::all(client.clone());
+    let mut f = Front::start(&p);
+    f.send(KubeCommand::Watch { context: None });
+    f.until("first sync", |f| f.model.synced).await;
+
+    p.faults().drop_all_watches();
+    api.create(&PostParams::default(), &new_cluster("after-drop"))
+        .await
+        .expect("create");
+    p.faults().compact_now();
+    p.faults().drop_all_watches();
+    api.create(&PostParams::default(), &new_cluster("after-compaction"))
+        .await
+        .expect("create");
+
+    // The platform keeps moving; the model must catch up with a snapshot of the server.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let server = server_versions(&client).await;
+        f.drain_for(Duration::from_millis(300)).await;
+        let model = model_versions(&f.model);
+        if model == server || server_versions(&client).await == model {
+            assert!(model.contains_key("after-drop"));
+            assert!(model.contains_key("after-compaction"));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "model never converged:\nserver {server:?}\nmodel  {model:?}"
+        );
+    }
+    assert_eq!(f.state, Some(ConnState::Ready));
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_json_matches_the_server_and_a_bad_context_is_explained() {
+    // Slow enough that nothing moves between the two reads.
+    let p = start(0.001, 5).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc_path = dir.path().join("kubeconfig");
+    kubeconfig::write(p.kubeconfig(), &kc_path).expect("write kubeconfig");
+    let bin = env!("CARGO_BIN_EXE_acp-cockpit");
+    let out = tokio::process::Command::new(bin)
+        .arg("--kubeconfig")
+        .arg(&kc_path)
+        .args(["clusters", "-o", "json"])
+        .env_remove("KUBECONFIG")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .output()
+        .await
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Vec<serde_json::Value> =
+        serde_json::from_slice(&out.stdout).expect("a JSON array");
+    let api: Api<Cluster> = Api::all(admin(&p).await);
+    let mut expected: Vec<ClusterRow> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(ClusterRow::from_cluster)
+        .collect();
+    expected.sort_by(|a, b| a.name.cmp(&b.name));
+    let expected = serde_json::to_value(&expected).expect("json");
+    assert_eq!(serde_json::Value::Array(printed), expected);
+
+    let bad = tokio::process::Command::new(bin)
+        .arg("--kubeconfig")
+        .arg(&kc_path)
+        .args(["--context", "nope", "timeline", "x"])
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("nope"), "{err}");
+    p.shutdown().await;
+}
