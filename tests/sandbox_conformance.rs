@@ -1043,3 +1043,75 @@ async fn field_selectors_and_injected_failures() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn metadata_and_table_representations() {
+    let (h, c) = setup().await;
+    let api = three_configmaps(&c).await;
+    let metas = api
+        .list_metadata(&ListParams::default())
+        .await
+        .expect("list_metadata");
+    let mut names: Vec<String> = metas
+        .items
+        .iter()
+        .filter_map(|m| m.metadata.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["w1", "w2", "w3"]);
+    let one = api.get_metadata("w2").await.expect("get_metadata");
+    assert_eq!(one.metadata.name.as_deref(), Some("w2"));
+
+    let send = |path: &str| {
+        http::Request::builder()
+            .uri(path)
+            .header(
+                "accept",
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+            )
+            .body(kube::client::Body::empty())
+            .expect("request")
+    };
+    let resp = c
+        .send(send("/api/v1/namespaces/default/configmaps"))
+        .await
+        .expect("table list");
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    let table: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(table["kind"], "Table");
+    assert_eq!(table["columnDefinitions"][0]["name"], "Name");
+    assert_eq!(table["rows"].as_array().map(Vec::len), Some(3));
+    assert_eq!(table["rows"][0]["cells"][0], "w1");
+
+    let resp = c
+        .send(send(
+            "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=0&timeoutSeconds=1",
+        ))
+        .await
+        .expect("table watch");
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    let lines: Vec<Value> = String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["object"]["kind"], "Table");
+    assert!(
+        lines[0]["object"]["columnDefinitions"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert!(
+        lines[1]["object"]["columnDefinitions"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    h.shutdown().await;
+}

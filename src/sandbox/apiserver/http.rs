@@ -1016,7 +1016,7 @@ impl Ctx<'_> {
             timeout,
             bookmarks: self.query.flag("allowWatchBookmarks"),
             bookmark_interval: self.shared.bookmark_interval,
-            metadata_only: self.repr == Repr::Metadata,
+            repr: self.repr,
         };
         let rx = watch::spawn(
             self.store.clone(),

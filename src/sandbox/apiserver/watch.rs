@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::kinds::{KINDS, KindId};
+use super::render::{self, Repr};
 use super::selectors::Selectors;
 use super::status::ApiError;
 use super::store::{EventType, Store, StoreEvent};
@@ -40,8 +41,9 @@ pub struct WatchRequest {
     pub timeout: Duration,
     pub bookmarks: bool,
     pub bookmark_interval: Duration,
-    /// Objects as `PartialObjectMetadata`.
-    pub metadata_only: bool,
+    /// Objects as sent (`Full`), as `PartialObjectMetadata`, or as one-row `Table`s
+    /// (kubectl `get -w`).
+    pub repr: Repr,
 }
 
 /// Frames of a watch body; `None` when the stream ends.
@@ -86,7 +88,12 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel::<Bytes>(128);
     drop_signal.borrow_and_update();
     tokio::spawn(async move {
-        let w = Watcher { store, req, tx };
+        let w = Watcher {
+            store,
+            req,
+            tx,
+            columns_sent: std::sync::atomic::AtomicBool::new(false),
+        };
         tokio::select! {
             _ = w.run() => {}
             _ = drop_signal.changed() => {}
@@ -100,6 +107,8 @@ struct Watcher {
     store: Store,
     req: WatchRequest,
     tx: mpsc::Sender<Bytes>,
+    /// Table watches carry column definitions in the first event only, as the apiserver does.
+    columns_sent: std::sync::atomic::AtomicBool,
 }
 
 impl Watcher {
@@ -108,10 +117,29 @@ impl Watcher {
     }
 
     fn object_out(&self, obj: &Value) -> Value {
-        if self.req.metadata_only {
-            partial_metadata(obj)
-        } else {
-            obj.clone()
+        match self.req.repr {
+            Repr::Full => obj.clone(),
+            Repr::Metadata => partial_metadata(obj),
+            Repr::Table => {
+                let kind = &KINDS[self.req.kind_id];
+                let rv = obj
+                    .get("metadata")
+                    .and_then(|m| m.get("resourceVersion"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let mut t = render::table(
+                    kind,
+                    &[Arc::new(obj.clone())],
+                    Some(json!({"resourceVersion": rv})),
+                );
+                if self
+                    .columns_sent
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    t["columnDefinitions"] = json!([]);
+                }
+                t
+            }
         }
     }
 
@@ -121,10 +149,17 @@ impl Watcher {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        let obj = if self.req.metadata_only {
-            json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
-        } else {
-            json!({"kind": kind.kind, "apiVersion": kind.api_version(), "metadata": meta})
+        let obj = match self.req.repr {
+            Repr::Metadata => {
+                json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta})
+            }
+            Repr::Table => {
+                json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta,
+                "columnDefinitions": [], "rows": []})
+            }
+            Repr::Full => {
+                json!({"kind": kind.kind, "apiVersion": kind.api_version(), "metadata": meta})
+            }
         };
         line("BOOKMARK", &obj)
     }
@@ -248,7 +283,7 @@ impl Watcher {
     /// Unfiltered watches share one serialized line per event across all watchers.
     fn translate_cached(&self, ev: &Arc<StoreEvent>) -> Option<Bytes> {
         if self.req.selectors.is_empty()
-            && !self.req.metadata_only
+            && self.req.repr == Repr::Full
             && ev.kind_id == self.req.kind_id
             && self
                 .req
