@@ -1,12 +1,115 @@
-//! `acp-cockpit create` (being built).
+//! `acp-cockpit create -f cluster.yaml [--dry-run]`: validate, then create on the platform.
+//!
+//! The same rules as `validate` run first and any error refuses the create. The platform does
+//! a server-side dry run before the real create. `--readonly` refuses the real create.
+
+use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
+use serde::Serialize;
 
 use super::GlobalArgs;
+use super::output::{Format, print_structured};
+use super::validate::{print_findings, read_manifest, report_for};
+use crate::engine::kube::{ClientPool, ops};
 
 #[derive(Debug, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// The Cluster manifest (YAML or JSON); `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: PathBuf,
+    /// Only ask the platform to check the cluster (server-side dry run); nothing is created.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
 
-pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    super::reserved::run("create")
+#[derive(Debug, Serialize)]
+struct Outcome {
+    name: String,
+    platform: String,
+    dry_run: bool,
+    created: bool,
+    message: String,
+}
+
+pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+    let cluster = match read_manifest(&args.file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("acp-cockpit: {e:#}");
+            return Ok(1);
+        }
+    };
+    let report = report_for(&args.file, &cluster);
+    if !report.valid {
+        match args.output {
+            Format::Table => {
+                print_findings(&report.findings);
+                eprintln!(
+                    "acp-cockpit: not creating: {} error(s) in {}; fix them (`acp-cockpit validate -f {}` lists them)",
+                    report.errors, report.file, report.file
+                );
+            }
+            f => print_structured(&report, f)?,
+        }
+        return Ok(1);
+    }
+    if global.readonly && !args.dry_run {
+        eprintln!(
+            "acp-cockpit: not creating: --readonly refuses every write; drop --readonly, or use --dry-run to only check"
+        );
+        return Ok(1);
+    }
+    let name = cluster.metadata.name.clone().unwrap_or_default();
+    let resolved = super::platform::resolve(global).await?;
+    let platform = resolved.labels.platform.clone();
+    let context = resolved.labels.context.clone();
+    let result = async {
+        let pool = ClientPool::new(&resolved.source).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let client = pool
+            .platform(&context)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ops::create_cluster(&client, &cluster, args.dry_run)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+    .await;
+    resolved.shutdown().await;
+    let outcome = match result {
+        Ok(_) => Outcome {
+            message: if args.dry_run {
+                format!("the platform accepted cluster {name} (dry run; nothing was created)")
+            } else {
+                format!(
+                    "cluster {name} is being created; follow it with `acp-cockpit timeline {name}`"
+                )
+            },
+            name,
+            platform,
+            dry_run: args.dry_run,
+            created: !args.dry_run,
+        },
+        Err(e) => {
+            eprintln!("acp-cockpit: the platform refused cluster {name}: {e:#}");
+            return Ok(1);
+        }
+    };
+    match args.output {
+        Format::Table => {
+            for w in report
+                .findings
+                .iter()
+                .filter(|f| f.severity != crate::domain::rules::Severity::Error)
+            {
+                eprintln!("warning: {}: {}", w.field, w.message);
+            }
+            println!("{} (platform {})", outcome.message, outcome.platform);
+        }
+        f => print_structured(&outcome, f)?,
+    }
+    Ok(0)
 }

@@ -1,12 +1,129 @@
-//! `acp-cockpit validate` (being built).
+//! `acp-cockpit validate -f cluster.yaml`: every creation rule, without a platform.
+//!
+//! Exit codes: 0 when there is no error (warnings allowed), 1 when any rule reports an error
+//! or the file cannot be read as a Cluster.
+
+use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
+use serde::Serialize;
 
 use super::GlobalArgs;
+use super::output::{Format, print_structured};
+use crate::domain::cluster::Cluster;
+use crate::domain::form;
+use crate::domain::rules::{self, Finding, RuleContext, Severity};
 
 #[derive(Debug, ClapArgs)]
-pub struct Args {}
+pub struct Args {
+    /// The Cluster manifest (YAML or JSON); `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
 
-pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
-    super::reserved::run("validate")
+/// The machine-readable report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub file: String,
+    /// `false` when any finding is an error.
+    pub valid: bool,
+    pub errors: usize,
+    pub warnings: usize,
+    pub findings: Vec<Finding>,
+}
+
+/// Reads a manifest; the error names the file and, for YAML, the line and column.
+pub fn read_manifest(path: &Path) -> anyhow::Result<Cluster> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| anyhow::anyhow!("cannot read standard input: {e}"))?
+    } else {
+        std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {e}; check the path given with -f",
+                path.display()
+            )
+        })?
+    };
+    form::from_yaml(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a usable Cluster manifest: {e}\nhint: the file must hold one \
+             platform.tkestack.io/v1 Cluster; `acp-cockpit validate` checks it, the Create pane's \
+             Review shows a valid example",
+            path.display()
+        )
+    })
+}
+
+/// Runs every rule over a manifest.
+pub fn report_for(path: &Path, cluster: &Cluster) -> Report {
+    let findings = rules::check_cluster(cluster, &RuleContext::default());
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    Report {
+        file: path.display().to_string(),
+        valid: errors == 0,
+        errors,
+        warnings,
+        findings,
+    }
+}
+
+/// Prints findings as a table: severity, field, message, hint.
+pub fn print_findings(findings: &[Finding]) {
+    let fw = findings
+        .iter()
+        .map(|f| f.field.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 48);
+    for f in findings {
+        let sev = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        };
+        println!("{sev:<8} {:<fw$}  {}", f.field, f.message);
+        if !f.hint.is_empty() {
+            println!("{:<8} {:<fw$}  hint: {}", "", "", f.hint);
+        }
+    }
+}
+
+pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
+    let cluster = match read_manifest(&args.file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("acp-cockpit: {e:#}");
+            return Ok(1);
+        }
+    };
+    let report = report_for(&args.file, &cluster);
+    match args.output {
+        Format::Table => {
+            print_findings(&report.findings);
+            println!(
+                "{}: {} error(s), {} warning(s){}",
+                report.file,
+                report.errors,
+                report.warnings,
+                if report.valid {
+                    "; ready to create"
+                } else {
+                    "; fix the errors before creating"
+                }
+            );
+        }
+        f => print_structured(&report, f)?,
+    }
+    Ok(if report.valid { 0 } else { 1 })
 }

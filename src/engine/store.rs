@@ -472,7 +472,7 @@ pub enum DraftCommand {
     /// `name: None` saves a new draft under a name derived from the node.
     /// `Some((name, revision))` updates a draft the dialog restored or saved before.
     Save {
-        node: NodeDraft,
+        node: Box<NodeDraft>,
         existing: Option<(String, u64)>,
     },
     Rename {

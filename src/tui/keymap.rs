@@ -93,6 +93,7 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("create", "save_draft", "save as a draft"),
     ("create", "restore_draft", "restore a draft"),
     ("create", "open_editor", "edit the manifest in $EDITOR"),
+    ("create", "remove_node", "remove the selected node"),
     ("drafts", "select_next", "next draft"),
     ("drafts", "select_prev", "previous draft"),
     ("drafts", "open", "open in the Create wizard"),

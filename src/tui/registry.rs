@@ -7,6 +7,7 @@ use crate::tui::panes::clusters::ClustersPane;
 use crate::tui::panes::drafts::DraftsPane;
 use crate::tui::panes::placeholder::PlaceholderPane;
 use crate::tui::panes::timeline::TimelinePane;
+use crate::tui::panes::wizard::WizardPane;
 use crate::tui::panes::{Pane, PaneId};
 
 /// What pane constructors may need from the shell.
@@ -25,6 +26,7 @@ pub fn build_panes(_deps: &PaneDeps) -> Vec<Box<dyn Pane>> {
         .map(|id| -> Box<dyn Pane> {
             match id {
                 PaneId::Clusters => Box::new(ClustersPane::new()),
+                PaneId::Create => Box::new(WizardPane::new()),
                 PaneId::Drafts => Box::new(DraftsPane::new()),
                 PaneId::Timeline => Box::new(TimelinePane::new()),
                 other => Box::new(PlaceholderPane::new(*other)),
@@ -40,6 +42,7 @@ pub fn demo_panes() -> Vec<Box<dyn Pane>> {
         .map(|id| -> Box<dyn Pane> {
             match id {
                 PaneId::Clusters => Box::new(ClustersPane::demo()),
+                PaneId::Create => Box::new(WizardPane::demo()),
                 PaneId::Drafts => Box::new(DraftsPane::demo()),
                 PaneId::Timeline => Box::new(TimelinePane::demo()),
                 other => Box::new(PlaceholderPane::new(*other)),

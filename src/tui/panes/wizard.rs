@@ -1,4 +1,2087 @@
-//! The Create pane: the cluster creation wizard.
+//! The Create pane: ACP's "Create Cluster" page as a wizard.
+//!
+//! Sections Basic Info, Container Network, Node Settings and Extended Parameters edit a
+//! [`ClusterForm`]; Review shows the exact YAML with secrets masked. Every change re-runs the
+//! creation rules, whose findings sit beside their fields and in a summary; Create stays
+//! disabled while any error remains. Submitting runs a server-side dry run first, then asks
+//! the safety gate to create.
 
 pub mod field;
 pub mod node_dialog;
+
+use std::path::PathBuf;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use tui_input::InputRequest;
+
+use self::field::{Level, Row, Value};
+use self::node_dialog::{NodeDialog, NodeEntry, Outcome};
+use super::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
+use crate::domain::cluster::{Cluster, MASK};
+use crate::domain::draft::{NodeType, SshAuth};
+use crate::domain::form::{
+    self, ClusterForm, Cni, ContainerRuntime, IpStack, MonitoringKind, NodeForm, NodeNaming,
+    Secret, TransmitMode, VmDeploy,
+};
+use crate::domain::rules;
+use crate::engine::kube::{KubeCommand, KubeEvent};
+use crate::engine::store::{DraftCommand, DraftEvent};
+use crate::engine::{Command, Event};
+use crate::tui::theme::{Role, Theme};
+
+/// Tag of the `$EDITOR` job, so the resumed pane knows what to re-import.
+pub const EDITOR_TAG: &str = "wizard-yaml";
+/// Largest private key file read from a key path.
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Basic,
+    Network,
+    Nodes,
+    Extended,
+    Review,
+}
+
+impl Section {
+    pub const ALL: [Section; 5] = [
+        Section::Basic,
+        Section::Network,
+        Section::Nodes,
+        Section::Extended,
+        Section::Review,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Basic => "Basic Info",
+            Section::Network => "Container Network",
+            Section::Nodes => "Node Settings",
+            Section::Extended => "Extended Parameters",
+            Section::Review => "Review",
+        }
+    }
+
+    /// For narrow terminals.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Section::Basic => "Basic",
+            Section::Network => "Network",
+            Section::Nodes => "Nodes",
+            Section::Extended => "Extended",
+            Section::Review => "Review",
+        }
+    }
+
+    fn index(self) -> usize {
+        Section::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+}
+
+/// The extra-args and annotation maps edited as key-value lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KvMap {
+    Docker,
+    Kubelet,
+    ControllerManager,
+    Scheduler,
+    ApiServer,
+    Annotations,
+}
+
+impl KvMap {
+    fn label(self) -> &'static str {
+        match self {
+            KvMap::Docker => "Docker Parameters",
+            KvMap::Kubelet => "Kubelet Parameters",
+            KvMap::ControllerManager => "Controller Manager Parameters",
+            KvMap::Scheduler => "Scheduler Parameters",
+            KvMap::ApiServer => "APIServer Parameters",
+            KvMap::Annotations => "Cluster Annotations",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            KvMap::Docker => "spec.dockerExtraArgs",
+            KvMap::Kubelet => "spec.kubeletExtraArgs",
+            KvMap::ControllerManager => "spec.controllerManagerExtraArgs",
+            KvMap::Scheduler => "spec.schedulerExtraArgs",
+            KvMap::ApiServer => "spec.apiServerExtraArgs",
+            KvMap::Annotations => "metadata.annotations",
+        }
+    }
+
+    fn get(self, f: &ClusterForm) -> &std::collections::BTreeMap<String, String> {
+        let e = &f.extended;
+        match self {
+            KvMap::Docker => &e.docker_args,
+            KvMap::Kubelet => &e.kubelet_args,
+            KvMap::ControllerManager => &e.controller_manager_args,
+            KvMap::Scheduler => &e.scheduler_args,
+            KvMap::ApiServer => &e.apiserver_args,
+            KvMap::Annotations => &e.annotations,
+        }
+    }
+
+    fn get_mut(self, f: &mut ClusterForm) -> &mut std::collections::BTreeMap<String, String> {
+        let e = &mut f.extended;
+        match self {
+            KvMap::Docker => &mut e.docker_args,
+            KvMap::Kubelet => &mut e.kubelet_args,
+            KvMap::ControllerManager => &mut e.controller_manager_args,
+            KvMap::Scheduler => &mut e.scheduler_args,
+            KvMap::ApiServer => &mut e.apiserver_args,
+            KvMap::Annotations => &mut e.annotations,
+        }
+    }
+}
+
+/// One row of a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldId {
+    Name,
+    DisplayName,
+    Version,
+    Runtime,
+    RuntimeVersion,
+    IpStack,
+    Endpoint,
+    SelfBuiltVip,
+    Vrid,
+    ExternalAccess,
+    PlatformUrl,
+    Cni,
+    ClusterCidr,
+    Transmit,
+    Gateway,
+    VlanId,
+    ReservedIps,
+    ServiceCidr,
+    JoinCidr,
+    NodeIpCount,
+    Nic,
+    NodeNaming,
+    Node(usize),
+    AddNode,
+    RestoreDraft,
+    Monitoring,
+    VmDeploy,
+    VmInstance,
+    MonitoringNode(String),
+    /// An entry of a map (`Some(key)`) or its "add" row (`None`).
+    Kv(KvMap, Option<String>),
+    /// An APIServer URL (`Some(index)`) or the "add" row.
+    ApiUrl(Option<usize>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Select(Vec<&'static str>, usize),
+    Toggle(bool),
+    Button,
+    Node,
+    Heading,
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    id: FieldId,
+    label: String,
+    kind: Kind,
+    required: bool,
+    /// Where findings for this row are reported (`ClusterForm` field path).
+    path: String,
+    placeholder: &'static str,
+}
+
+impl Spec {
+    fn new(id: FieldId, label: impl Into<String>, kind: Kind, path: impl Into<String>) -> Self {
+        Spec {
+            id,
+            label: label.into(),
+            kind,
+            required: false,
+            path: path.into(),
+            placeholder: "",
+        }
+    }
+    fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    fn hint(mut self, p: &'static str) -> Self {
+        self.placeholder = p;
+        self
+    }
+}
+
+/// One finding, in the form the pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub path: String,
+    pub level: Level,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Runs the creation rules over the form.
+pub fn issues_of(form: &ClusterForm) -> Vec<Issue> {
+    let ctx = rules::RuleContext::default();
+    let mut out: Vec<Issue> = rules::check(form, &ctx)
+        .into_iter()
+        .map(|f| Issue {
+            path: f.field,
+            level: match f.severity {
+                rules::Severity::Error => Level::Error,
+                rules::Severity::Warning => Level::Warning,
+                rules::Severity::Info => Level::Info,
+            },
+            message: f.message,
+            hint: (!f.hint.is_empty()).then_some(f.hint),
+        })
+        .collect();
+    out.sort_by_key(|i| i.level);
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Submit {
+    Idle,
+    DryRunning(u64),
+    DryRunOk(u64),
+    DryRunFailed(String),
+    Creating(String),
+    Created(String),
+    CreateFailed(String),
+}
+
+struct Editing {
+    buffer: String,
+    cursor: usize,
+}
+
+pub struct WizardPane {
+    form: ClusterForm,
+    section: Section,
+    focus: usize,
+    editing: Option<Editing>,
+    dialog: Option<NodeDialog>,
+    issues: Vec<Issue>,
+    /// Where each issue is shown: its section and row (`None`: only in the summary).
+    placed: Vec<(Section, Option<usize>)>,
+    review_scroll: u16,
+    notice: Option<(Role, String)>,
+    submit: Submit,
+    editor_file: Option<PathBuf>,
+    /// Platform name for the confirmation text.
+    platform: String,
+}
+
+impl Default for WizardPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WizardPane {
+    pub fn new() -> Self {
+        let mut p = WizardPane {
+            form: ClusterForm::new(),
+            section: Section::Basic,
+            focus: 0,
+            editing: None,
+            dialog: None,
+            issues: Vec::new(),
+            placed: Vec::new(),
+            review_scroll: 0,
+            notice: None,
+            submit: Submit::Idle,
+            editor_file: None,
+            platform: "the platform".into(),
+        };
+        p.recheck();
+        p
+    }
+
+    /// A wizard on an existing form (an imported manifest).
+    pub fn with_form(form: ClusterForm) -> Self {
+        let mut p = Self::new();
+        p.form = form;
+        p.recheck();
+        p
+    }
+
+    /// Fixed demo data with findings, for screenshots and snapshot tests.
+    pub fn demo() -> Self {
+        let mut f = ClusterForm::new();
+        f.basic.name = "prod-east".into();
+        f.basic.display_name = "Production East".into();
+        f.basic.kubernetes_version = "1.30.4".into();
+        f.basic.runtime_version = "1.6.28-4".into();
+        f.basic.endpoint.address = "192.168.10.10".into();
+        f.basic.endpoint.self_built_vip = true;
+        f.network.service_cidr = "10.3.128.0/17".into();
+        f.node_settings.nic = "eth0".into();
+        f.node_settings.nodes = vec![
+            NodeForm {
+                ip: "192.168.10.11".into(),
+                display_name: "master-1".into(),
+                password: Secret::new("demo-password"),
+                ..NodeForm::default()
+            },
+            NodeForm {
+                ip: "192.168.10.11".into(),
+                display_name: "master-2".into(),
+                app_deployable: true,
+                password: Secret::new("demo-password"),
+                ..NodeForm::default()
+            },
+            NodeForm {
+                role: NodeType::Worker,
+                ip: "192.168.10.21".into(),
+                auth: SshAuth::Key,
+                key_path: "~/.ssh/acp_ed25519".into(),
+                ..NodeForm::default()
+            },
+        ];
+        f.extended
+            .kubelet_args
+            .insert("max-pods".into(), "300".into());
+        f.extended.annotations.insert(
+            "cpaas.io/platform-url".into(),
+            "https://acp.example.com".into(),
+        );
+        let mut p = Self::with_form(f);
+        p.platform = "demo".into();
+        p
+    }
+
+    pub fn form(&self) -> &ClusterForm {
+        &self.form
+    }
+
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    pub fn section(&self) -> Section {
+        self.section
+    }
+
+    pub fn set_section(&mut self, s: Section) {
+        self.section = s;
+        self.focus = 0;
+        self.skip_headings(1);
+        self.editing = None;
+        self.review_scroll = 0;
+    }
+
+    pub fn set_platform(&mut self, name: impl Into<String>) {
+        self.platform = name.into();
+    }
+
+    pub fn errors(&self) -> usize {
+        self.issues
+            .iter()
+            .filter(|i| i.level == Level::Error)
+            .count()
+    }
+
+    fn recheck(&mut self) {
+        self.issues = issues_of(&self.form);
+        self.placed = place(&self.form, &self.issues);
+        let rows = self.rows().len();
+        if self.focus >= rows {
+            self.focus = rows.saturating_sub(1);
+        }
+    }
+
+    fn changed(&mut self) {
+        self.recheck();
+        if matches!(
+            self.submit,
+            Submit::DryRunOk(_) | Submit::DryRunFailed(_) | Submit::CreateFailed(_)
+        ) {
+            self.submit = Submit::Idle;
+        }
+    }
+
+    fn section_errors(&self, s: Section) -> usize {
+        self.issues
+            .iter()
+            .zip(&self.placed)
+            .filter(|(i, p)| i.level == Level::Error && p.0 == s)
+            .count()
+    }
+
+    /// The rows of the current section.
+    fn rows(&self) -> Vec<Spec> {
+        rows_of(&self.form, self.section)
+    }
+
+    fn skip_headings(&mut self, dir: isize) {
+        let rows = self.rows();
+        let n = rows.len();
+        if n == 0 {
+            return;
+        }
+        for _ in 0..n {
+            if rows[self.focus.min(n - 1)].kind != Kind::Heading {
+                return;
+            }
+            self.focus = ((self.focus as isize + dir).rem_euclid(n as isize)) as usize;
+        }
+    }
+
+    fn move_focus(&mut self, dir: isize) {
+        let n = self.rows().len();
+        if n == 0 {
+            return;
+        }
+        self.focus = ((self.focus as isize + dir).rem_euclid(n as isize)) as usize;
+        self.skip_headings(dir);
+    }
+
+    fn focused(&self) -> Option<Spec> {
+        self.rows().into_iter().nth(self.focus)
+    }
+
+    fn focus_issue(&mut self, index: usize) {
+        let Some((section, row)) = self.placed.get(index).copied() else {
+            return;
+        };
+        self.set_section(section);
+        if let Some(r) = row {
+            self.focus = r;
+        }
+    }
+
+    fn issue_for(&self, row: usize) -> Option<&Issue> {
+        self.issues
+            .iter()
+            .zip(&self.placed)
+            .filter(|(_, p)| p.0 == self.section && p.1 == Some(row))
+            .map(|(i, _)| i)
+            .min_by_key(|i| i.level)
+    }
+
+    fn text_of(&self, id: &FieldId) -> String {
+        let f = &self.form;
+        match id {
+            FieldId::Name => f.basic.name.clone(),
+            FieldId::DisplayName => f.basic.display_name.clone(),
+            FieldId::Version => f.basic.kubernetes_version.clone(),
+            FieldId::RuntimeVersion => f.basic.runtime_version.clone(),
+            FieldId::Endpoint => f.basic.endpoint.address.clone(),
+            FieldId::Vrid => f.basic.endpoint.vrid.to_string(),
+            FieldId::ExternalAccess => f.basic.external_access.clone(),
+            FieldId::PlatformUrl => f.basic.platform_url.clone(),
+            FieldId::ClusterCidr => f.network.cluster_cidr.clone(),
+            FieldId::Gateway => f.network.kube_ovn.gateway.clone(),
+            FieldId::VlanId => f.network.kube_ovn.vlan_id.to_string(),
+            FieldId::ReservedIps => f.network.kube_ovn.reserved_ips.clone(),
+            FieldId::ServiceCidr => f.network.service_cidr.clone(),
+            FieldId::JoinCidr => f.network.kube_ovn.join_cidr.clone(),
+            FieldId::NodeIpCount => f.network.node_ip_count.to_string(),
+            FieldId::Nic => f.node_settings.nic.clone(),
+            FieldId::VmInstance => f.node_settings.monitoring.vm_instance.clone(),
+            FieldId::Kv(m, Some(k)) => {
+                format!("{k}={}", m.get(f).get(k).cloned().unwrap_or_default())
+            }
+            FieldId::ApiUrl(Some(i)) => f
+                .extended
+                .apiserver_urls
+                .get(*i)
+                .cloned()
+                .unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// Stores an edited text; returns a message when the text is not acceptable.
+    fn set_text(&mut self, id: &FieldId, v: String) -> Result<(), String> {
+        let num = |v: &str, what: &str, max: u32| -> Result<u32, String> {
+            match v.trim().parse::<u32>() {
+                Ok(n) if n <= max => Ok(n),
+                _ => Err(format!("{what} takes a whole number from 0 to {max}")),
+            }
+        };
+        let f = &mut self.form;
+        match id {
+            FieldId::Name => f.basic.name = v.trim().to_string(),
+            FieldId::DisplayName => f.basic.display_name = v,
+            FieldId::Version => f.basic.kubernetes_version = v.trim().to_string(),
+            FieldId::RuntimeVersion => f.basic.runtime_version = v.trim().to_string(),
+            FieldId::Endpoint => f.basic.endpoint.address = v.trim().to_string(),
+            FieldId::Vrid => f.basic.endpoint.vrid = num(&v, "VRID", 255)?,
+            FieldId::ExternalAccess => f.basic.external_access = v.trim().to_string(),
+            FieldId::PlatformUrl => f.basic.platform_url = v.trim().to_string(),
+            FieldId::ClusterCidr => f.network.cluster_cidr = v.replace(' ', ""),
+            FieldId::Gateway => f.network.kube_ovn.gateway = v.trim().to_string(),
+            FieldId::VlanId => f.network.kube_ovn.vlan_id = num(&v, "VLAN ID", 4095)?,
+            FieldId::ReservedIps => f.network.kube_ovn.reserved_ips = v.replace(' ', ""),
+            FieldId::ServiceCidr => f.network.service_cidr = v.replace(' ', ""),
+            FieldId::JoinCidr => f.network.kube_ovn.join_cidr = v.replace(' ', ""),
+            FieldId::NodeIpCount => {
+                f.network.node_ip_count = num(&v, "Node IP Count", i32::MAX as u32)?
+            }
+            FieldId::Nic => f.node_settings.nic = v.trim().to_string(),
+            FieldId::VmInstance => f.node_settings.monitoring.vm_instance = v.trim().to_string(),
+            FieldId::Kv(m, old) => {
+                let v = v.trim();
+                let map = m.get_mut(f);
+                if let Some(k) = old {
+                    map.remove(k);
+                }
+                if !v.is_empty() {
+                    let Some((k, val)) = v.split_once('=') else {
+                        return Err(
+                            "write the entry as key=value (flag names without --), e.g. max-pods=110; \
+                             an empty entry removes it"
+                        .to_string());
+                    };
+                    let k = k.trim().trim_start_matches("--").to_string();
+                    if k.is_empty() {
+                        return Err("the key before '=' cannot be empty".into());
+                    }
+                    map.insert(k, val.trim().to_string());
+                }
+            }
+            FieldId::ApiUrl(i) => {
+                let v = v.trim().to_string();
+                let urls = &mut f.extended.apiserver_urls;
+                match (i, v.is_empty()) {
+                    (Some(i), true) if *i < urls.len() => {
+                        urls.remove(*i);
+                    }
+                    (Some(i), false) if *i < urls.len() => urls[*i] = v,
+                    (_, false) => urls.push(v),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn cycle(&mut self, id: &FieldId, forward: bool) {
+        let f = &mut self.form;
+        match id {
+            FieldId::Runtime => {
+                f.basic.container_runtime = match f.basic.container_runtime {
+                    ContainerRuntime::Containerd => ContainerRuntime::Docker,
+                    ContainerRuntime::Docker => ContainerRuntime::Containerd,
+                }
+            }
+            FieldId::IpStack => {
+                let order = [IpStack::Ipv4, IpStack::Ipv6, IpStack::DualStack];
+                let i = order
+                    .iter()
+                    .position(|s| *s == f.basic.ip_stack)
+                    .unwrap_or(0);
+                let next = order[step(i, order.len(), forward)];
+                f.basic.ip_stack = next;
+                // The protocol decides the CIDR families; ACP's page resets them too.
+                f.network.reset_cidrs(next);
+                self.notice = Some((
+                    Role::Info,
+                    "Network protocol changed: the CIDRs were reset to ACP's defaults for it"
+                        .into(),
+                ));
+            }
+            FieldId::SelfBuiltVip => {
+                f.basic.endpoint.self_built_vip = !f.basic.endpoint.self_built_vip
+            }
+            FieldId::Cni => {
+                let order = [Cni::KubeOvn, Cni::Calico, Cni::Flannel, Cni::Custom];
+                let i = order.iter().position(|c| *c == f.network.cni).unwrap_or(0);
+                f.network.cni = order[step(i, order.len(), forward)];
+            }
+            FieldId::Transmit => {
+                f.network.kube_ovn.transmit = match f.network.kube_ovn.transmit {
+                    TransmitMode::Overlay => TransmitMode::Underlay,
+                    TransmitMode::Underlay => TransmitMode::Overlay,
+                }
+            }
+            FieldId::NodeNaming => {
+                f.node_settings.node_naming = match f.node_settings.node_naming {
+                    NodeNaming::Ip => NodeNaming::Hostname,
+                    NodeNaming::Hostname => NodeNaming::Ip,
+                }
+            }
+            FieldId::Monitoring => {
+                let m = &mut f.node_settings.monitoring;
+                m.kind = match m.kind {
+                    MonitoringKind::Prometheus => MonitoringKind::VictoriaMetrics,
+                    MonitoringKind::VictoriaMetrics => MonitoringKind::Prometheus,
+                }
+            }
+            FieldId::VmDeploy => {
+                let m = &mut f.node_settings.monitoring;
+                m.vm_deploy = match m.vm_deploy {
+                    VmDeploy::Full => VmDeploy::AgentOnly,
+                    VmDeploy::AgentOnly => VmDeploy::Full,
+                }
+            }
+            FieldId::MonitoringNode(ip) => {
+                let nodes = &mut f.node_settings.monitoring.nodes;
+                if let Some(i) = nodes.iter().position(|n| n == ip) {
+                    nodes.remove(i);
+                } else {
+                    nodes.push(ip.clone());
+                }
+            }
+            _ => return,
+        }
+        self.changed();
+    }
+
+    fn open_dialog(&mut self, dialog: NodeDialog) {
+        let mut d = dialog;
+        self.refresh_dialog_findings(&mut d);
+        self.dialog = Some(d);
+    }
+
+    /// Runs the rules with the dialog's node in place, so the dialog shows the same findings
+    /// the node would get in the form.
+    fn refresh_dialog_findings(&self, d: &mut NodeDialog) {
+        let mut trial = self.form.clone();
+        let idx = match d.editing {
+            Some(i) if i < trial.node_settings.nodes.len() => {
+                trial.node_settings.nodes[i] = entry_to_form_lenient(&d.entry);
+                i
+            }
+            _ => {
+                trial
+                    .node_settings
+                    .nodes
+                    .push(entry_to_form_lenient(&d.entry));
+                trial.node_settings.nodes.len() - 1
+            }
+        };
+        let prefix = format!("spec.machines[{idx}].");
+        let form_prefix = format!("form.nodes[{idx}].");
+        d.findings = issues_of(&trial)
+            .into_iter()
+            .filter_map(|i| {
+                i.path
+                    .strip_prefix(&prefix)
+                    .or_else(|| i.path.strip_prefix(&form_prefix))
+                    .map(|rest| (dialog_key(rest).to_string(), i.level, i.message.clone()))
+            })
+            .collect();
+    }
+
+    fn dialog_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let mut d = self.dialog.take()?;
+        let out = d.on_key(key);
+        let Some(out) = out else {
+            self.dialog = Some(d);
+            return None;
+        };
+        let effects = match out {
+            Outcome::Nothing => {
+                self.refresh_dialog_findings(&mut d);
+                self.dialog = Some(d);
+                Vec::new()
+            }
+            Outcome::Cancel => Vec::new(),
+            Outcome::SaveDraft { node, existing } => {
+                self.notice = Some((Role::Info, "Saving the node as a draft...".into()));
+                vec![Effect::Engine(Command::Drafts(DraftCommand::Save {
+                    node,
+                    existing,
+                }))]
+            }
+            Outcome::Add(entry) => match entry_to_form(&entry) {
+                Ok(node) => {
+                    let nodes = &mut self.form.node_settings.nodes;
+                    let msg = match d.editing {
+                        Some(i) if i < nodes.len() => {
+                            nodes[i] = node;
+                            format!("Node {} updated", i + 1)
+                        }
+                        _ => {
+                            nodes.push(node);
+                            format!("Node {} added", nodes.len())
+                        }
+                    };
+                    self.notice = Some((Role::Ok, msg));
+                    self.changed();
+                    Vec::new()
+                }
+                Err(msg) => {
+                    d.notice = Some(msg);
+                    self.dialog = Some(d);
+                    Vec::new()
+                }
+            },
+        };
+        Some(effects)
+    }
+
+    fn activate(&mut self) -> Vec<Effect> {
+        let Some(spec) = self.focused() else {
+            return Vec::new();
+        };
+        match (&spec.id, &spec.kind) {
+            (_, Kind::Text) => {
+                let buffer = self.text_of(&spec.id);
+                let buffer = if matches!(spec.id, FieldId::Kv(_, None) | FieldId::ApiUrl(None)) {
+                    String::new()
+                } else {
+                    buffer
+                };
+                self.editing = Some(Editing {
+                    cursor: buffer.chars().count(),
+                    buffer,
+                });
+                Vec::new()
+            }
+            (FieldId::Node(i), _) => {
+                let i = *i;
+                if let Some(n) = self.form.nodes().get(i) {
+                    let entry = form_to_entry(n);
+                    let d = NodeDialog::edit(entry, i, self.form.is_dual_stack());
+                    self.open_dialog(d);
+                }
+                Vec::new()
+            }
+            (FieldId::AddNode, _) => self.on_action("add_node"),
+            (FieldId::RestoreDraft, _) => self.on_action("restore_draft"),
+            (_, Kind::Select(..)) | (_, Kind::Toggle(_)) => {
+                self.cycle(&spec.id, true);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn commit_edit(&mut self) -> bool {
+        let Some(ed) = self.editing.take() else {
+            return true;
+        };
+        let Some(spec) = self.focused() else {
+            return true;
+        };
+        match self.set_text(&spec.id, ed.buffer.clone()) {
+            Ok(()) => {
+                self.notice = None;
+                self.changed();
+                true
+            }
+            Err(msg) => {
+                self.notice = Some((Role::Fail, msg));
+                self.editing = Some(ed);
+                false
+            }
+        }
+    }
+
+    fn cluster_name(&self) -> String {
+        self.form.basic.name.clone()
+    }
+
+    fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // The masked YAML covers every field but the secrets; secrets do not change what the
+        // dry run checks.
+        form::to_yaml(&self.form.to_cluster(), true)
+            .unwrap_or_default()
+            .hash(&mut h);
+        h.finish()
+    }
+
+    fn submit(&mut self) -> Vec<Effect> {
+        let errors = self.errors();
+        if errors > 0 {
+            let first = self.issues.iter().position(|i| i.level == Level::Error);
+            self.notice = Some((
+                Role::Fail,
+                format!("Create is disabled: {errors} error(s) remain; the first is selected"),
+            ));
+            if let Some(i) = first {
+                self.focus_issue(i);
+            }
+            return Vec::new();
+        }
+        let fp = self.fingerprint();
+        match &self.submit {
+            Submit::DryRunning(_) | Submit::Creating(_) => {
+                self.notice = Some((Role::Info, "Waiting for the platform's answer...".into()));
+                Vec::new()
+            }
+            Submit::DryRunOk(f) if *f == fp => {
+                let name = self.cluster_name();
+                let nodes = self.form.nodes().len();
+                let masters = self
+                    .form
+                    .nodes()
+                    .iter()
+                    .filter(|n| n.is_control_plane())
+                    .count();
+                self.submit = Submit::Creating(name.clone());
+                vec![Effect::Guarded(Guarded {
+                    title: format!("Create cluster {name} on {}", self.platform),
+                    detail: format!(
+                        "Kubernetes {}, {nodes} node(s) ({masters} control plane). The platform \
+                         installs it over SSH; the network settings cannot be changed later.",
+                        self.form.basic.kubernetes_version
+                    ),
+                    access: Some(Access {
+                        verb: "create".into(),
+                        group: crate::domain::cluster::GROUP.into(),
+                        resource: "clusters".into(),
+                        namespace: None,
+                        name: None,
+                    }),
+                    command: Command::Kube(KubeCommand::CreateCluster {
+                        cluster: Box::new(self.form.to_cluster()),
+                        dry_run: false,
+                    }),
+                })]
+            }
+            _ => {
+                self.submit = Submit::DryRunning(fp);
+                self.notice = Some((Role::Info, "Server-side dry run...".into()));
+                vec![Effect::Engine(Command::Kube(KubeCommand::CreateCluster {
+                    cluster: Box::new(self.form.to_cluster()),
+                    dry_run: true,
+                }))]
+            }
+        }
+    }
+
+    /// Writes the masked YAML to a private temporary file and hands it to `$EDITOR`.
+    fn open_editor(&mut self) -> Vec<Effect> {
+        let yaml = match form::to_yaml(&self.form.to_cluster(), true) {
+            Ok(y) => y,
+            Err(e) => {
+                self.notice = Some((Role::Fail, e.to_string()));
+                return Vec::new();
+            }
+        };
+        let path = std::env::temp_dir().join(format!(
+            "acp-cockpit-{}-{}.yaml",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        if let Err(e) = write_private(&path, yaml.as_bytes()) {
+            self.notice = Some((
+                Role::Fail,
+                format!(
+                    "cannot write {}: {e}; set TMPDIR to a writable directory",
+                    path.display()
+                ),
+            ));
+            return Vec::new();
+        }
+        let editor = std::env::var("VISUAL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| {
+                std::env::var("EDITOR")
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
+            .unwrap_or_else(|| "vi".to_string());
+        let mut parts = editor.split_whitespace().map(str::to_string);
+        let program = parts.next().unwrap_or_else(|| "vi".into());
+        let mut args: Vec<String> = parts.collect();
+        args.push(path.display().to_string());
+        self.editor_file = Some(path);
+        vec![Effect::Suspend(SuspendJob {
+            program,
+            args,
+            tag: EDITOR_TAG.into(),
+        })]
+    }
+
+    /// Reads the edited YAML back. Masked secrets are filled from the form in memory, matched
+    /// by node IP, then by position.
+    pub fn reimport_yaml(&mut self, text: &str) -> Result<(), String> {
+        let mut c = form::from_yaml(text).map_err(|e| e.to_string())?;
+        let mut old = self.form.to_cluster();
+        refill_masked(&mut c, &old);
+        wipe_secrets(&mut old);
+        let key_paths: Vec<(String, String)> = self
+            .form
+            .nodes()
+            .iter()
+            .map(|n| (n.ip.clone(), n.key_path.clone()))
+            .collect();
+        let mut f = ClusterForm::from_cluster(&c);
+        wipe_secrets(&mut c);
+        for n in &mut f.node_settings.nodes {
+            if let Some((_, p)) = key_paths.iter().find(|(ip, _)| *ip == n.ip) {
+                n.key_path = p.clone();
+            }
+        }
+        self.form = f;
+        self.changed();
+        Ok(())
+    }
+
+    fn render_tabs(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let mut spans = Vec::new();
+        let short = area.width < 110;
+        for (i, s) in Section::ALL.iter().enumerate() {
+            let errs = self.section_errors(*s);
+            let title = if short { s.short_title() } else { s.title() };
+            let label = if errs > 0 && *s != Section::Review {
+                format!(" {} {title} ({errs}x) ", i + 1)
+            } else {
+                format!(" {} {title} ", i + 1)
+            };
+            let st = if *s == self.section {
+                theme.style(Role::Selection)
+            } else if errs > 0 && *s != Section::Review {
+                theme.style(Role::Fail)
+            } else {
+                theme.style(Role::Muted)
+            };
+            spans.push(Span::styled(label, st));
+            spans.push(Span::raw(" "));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    fn render_rows(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let rows = self.rows();
+        let label_w = field::label_width(area);
+        let h = area.height as usize;
+        let top = if self.focus >= h {
+            self.focus + 1 - h
+        } else {
+            0
+        };
+        let stack_labels = [
+            "IPv4 single stack",
+            "IPv6 single stack",
+            "IPv4/IPv6 dual stack",
+        ];
+        let _ = stack_labels;
+        for (i, spec) in rows.iter().enumerate().skip(top).take(h) {
+            let y = area.y + (i - top) as u16;
+            let r = Rect {
+                x: area.x,
+                y,
+                width: area.width,
+                height: 1,
+            };
+            if spec.kind == Kind::Heading {
+                let mut spans = vec![Span::styled(spec.label.clone(), theme.style(Role::Title))];
+                if let Some(issue) = self.issue_for(i) {
+                    spans.push(Span::styled(
+                        format!("  {} {}", issue.level.marker(), issue.message),
+                        theme.style(issue.level.role()),
+                    ));
+                }
+                frame.render_widget(Paragraph::new(Line::from(spans)), r);
+                continue;
+            }
+            let focused = i == self.focus && self.dialog.is_none();
+            let editing = focused && self.editing.is_some();
+            let text_value = match &self.editing {
+                Some(ed) if editing => ed.buffer.clone(),
+                _ => self.text_of(&spec.id),
+            };
+            let node_text;
+            let value = match &spec.kind {
+                Kind::Text => Value::Text {
+                    value: &text_value,
+                    placeholder: spec.placeholder,
+                },
+                Kind::Select(opts, sel) => Value::Select {
+                    options: opts,
+                    selected: *sel,
+                },
+                Kind::Toggle(on) => Value::Toggle(*on),
+                Kind::Button => Value::Button,
+                Kind::Node => {
+                    node_text = match &spec.id {
+                        FieldId::Node(n) => self
+                            .form
+                            .nodes()
+                            .get(*n)
+                            .map(node_summary)
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    Value::ReadOnly(&node_text)
+                }
+                Kind::Heading => Value::ReadOnly(""),
+            };
+            let issue = self.issue_for(i);
+            let row = Row {
+                label: &spec.label,
+                value,
+                required: spec.required,
+                finding: issue.map(|i| (i.level, i.message.as_str())),
+            };
+            let (line, cur) = field::line(
+                &row,
+                area.width,
+                label_w,
+                focused,
+                self.editing.as_ref().filter(|_| editing).map(|e| e.cursor),
+                theme,
+            );
+            frame.render_widget(Paragraph::new(line), r);
+            if let Some(c) = cur
+                && c < area.width
+            {
+                frame.set_cursor_position((area.x + c, y));
+            }
+        }
+    }
+
+    fn render_summary(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let block = Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(
+                format!(
+                    " Findings: {} error(s), {} warning(s) ",
+                    self.errors(),
+                    self.issues
+                        .iter()
+                        .filter(|i| i.level == Level::Warning)
+                        .count()
+                ),
+                theme.style(Role::Title),
+            ));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let mut lines = Vec::new();
+        if self.issues.is_empty() {
+            lines.push(Line::from(Span::styled(
+                "No findings: every creation rule passes.",
+                theme.style(Role::Ok),
+            )));
+        }
+        for i in self.issues.iter().take(inner.height as usize) {
+            let mut spans = vec![
+                Span::styled(
+                    format!("{} ", i.level.marker()),
+                    theme.style(i.level.role()),
+                ),
+                Span::styled(format!("{}: ", i.path), theme.style(Role::Muted)),
+                Span::styled(i.message.clone(), theme.style(Role::Text)),
+            ];
+            if let Some(h) = &i.hint {
+                spans.push(Span::styled(format!(" ({h})"), theme.style(Role::Muted)));
+            }
+            lines.push(Line::from(spans));
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    }
+
+    fn render_review(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let yaml =
+            form::to_yaml(&self.form.to_cluster(), true).unwrap_or_else(|e| format!("# {e}"));
+        let wide = area.width >= 110;
+        let parts = Layout::default()
+            .direction(if wide {
+                Direction::Horizontal
+            } else {
+                Direction::Vertical
+            })
+            .constraints([Constraint::Percentage(60), Constraint::Percentage(40)])
+            .split(area);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(
+                " Cluster YAML (secrets masked) ",
+                theme.style(Role::Title),
+            ));
+        let lines: Vec<Line> = yaml
+            .lines()
+            .map(|l| {
+                let st = if l.contains(MASK) {
+                    theme.style(Role::Warn)
+                } else {
+                    theme.style(Role::Text)
+                };
+                Line::from(Span::styled(l.to_string(), st))
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block)
+                .scroll((self.review_scroll, 0)),
+            parts[0],
+        );
+        let right = parts[1];
+        let status_h = 4.min(right.height);
+        let status = Rect {
+            height: status_h,
+            ..right
+        };
+        let summary = Rect {
+            y: right.y + status_h,
+            height: right.height.saturating_sub(status_h),
+            ..right
+        };
+        let errors = self.errors();
+        let (role, state) = match &self.submit {
+            _ if errors > 0 => (
+                Role::Fail,
+                format!("Create disabled: fix {errors} error(s) first"),
+            ),
+            Submit::Idle => (
+                Role::Info,
+                "Ready: submit runs a server-side dry run".into(),
+            ),
+            Submit::DryRunning(_) => (Role::Info, "Dry run in progress...".into()),
+            Submit::DryRunOk(_) => (
+                Role::Ok,
+                "Dry run passed: submit again to create (asks for confirmation)".into(),
+            ),
+            Submit::DryRunFailed(m) => (Role::Fail, format!("Dry run refused: {m}")),
+            Submit::Creating(n) => (Role::Info, format!("Creating {n}...")),
+            Submit::Created(n) => (
+                Role::Ok,
+                format!("Cluster {n} is being created; Enter opens its timeline"),
+            ),
+            Submit::CreateFailed(m) => (Role::Fail, format!("Create failed: {m}")),
+        };
+        let create_style = if errors > 0 {
+            theme.style(Role::Muted)
+        } else {
+            theme.style(Role::Key)
+        };
+        let status_lines = vec![
+            Line::from(vec![
+                Span::styled("[ Create ]", create_style),
+                Span::raw("  "),
+                Span::styled("[ Open in $EDITOR ]", theme.style(Role::Key)),
+            ]),
+            Line::from(Span::styled(state, theme.style(role))),
+        ];
+        frame.render_widget(
+            Paragraph::new(status_lines).wrap(Wrap { trim: true }),
+            Rect {
+                x: status.x + 1,
+                width: status.width.saturating_sub(1),
+                ..status
+            },
+        );
+        self.render_summary(frame, summary, theme);
+    }
+}
+
+fn step(i: usize, n: usize, forward: bool) -> usize {
+    if forward {
+        (i + 1) % n
+    } else {
+        (i + n - 1) % n
+    }
+}
+
+/// Maps a rule's node-relative field name onto the dialog's field keys.
+fn dialog_key(rest: &str) -> &str {
+    match rest {
+        "ip" => "ipv4",
+        "username" => "sshUser",
+        "port" => "sshPort",
+        "publicIP" => "sshIp",
+        "networkDevice" => "nic",
+        "privateKey" => "keyPath",
+        "passPhrase" => "passphrase",
+        "role" => "type",
+        "proxy.type" => "proxy",
+        other => other,
+    }
+}
+
+/// Rules name a node's form-only fields `form.nodes[i]`; rows use the resource path.
+fn normalize(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("form.nodes[") {
+        Some(rest) => format!("spec.machines[{rest}").into(),
+        None => path.into(),
+    }
+}
+
+fn path_matches(issue: &str, row: &str) -> bool {
+    !row.is_empty()
+        && (issue == row
+            || (issue.starts_with(row)
+                && matches!(issue.as_bytes().get(row.len()), Some(b'.') | Some(b'['))))
+}
+
+/// Puts each issue on the row whose path matches it most closely, in any section.
+fn place(form: &ClusterForm, issues: &[Issue]) -> Vec<(Section, Option<usize>)> {
+    let sections: Vec<(Section, Vec<Spec>)> = Section::ALL
+        .iter()
+        .filter(|s| **s != Section::Review)
+        .map(|s| (*s, rows_of(form, *s)))
+        .collect();
+    issues
+        .iter()
+        .map(|i| {
+            let p = normalize(&i.path);
+            let mut best: Option<(usize, Section, usize)> = None;
+            for (s, rows) in &sections {
+                for (r, spec) in rows.iter().enumerate() {
+                    if path_matches(&p, &spec.path)
+                        && best.is_none_or(|(len, _, _)| spec.path.len() > len)
+                    {
+                        best = Some((spec.path.len(), *s, r));
+                    }
+                }
+            }
+            match best {
+                Some((_, s, r)) => (s, Some(r)),
+                None => (Section::Review, None),
+            }
+        })
+        .collect()
+}
+
+fn node_summary(n: &NodeForm) -> String {
+    let role = if n.is_control_plane() {
+        if n.app_deployable {
+            "control plane + apps"
+        } else {
+            "control plane"
+        }
+    } else {
+        "worker"
+    };
+    let name = if n.display_name.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", n.display_name)
+    };
+    let auth = match n.auth {
+        SshAuth::Password => "password".to_string(),
+        SshAuth::Key => "key".to_string(),
+    };
+    let proxy = if n.proxy.enabled { " via proxy" } else { "" };
+    let ssh_host = if n.ssh_ip.is_empty() {
+        &n.ip
+    } else {
+        &n.ssh_ip
+    };
+    format!(
+        "{}{name}  {role}  ssh {}@{}:{} {auth}{proxy}",
+        if n.ip.is_empty() { "(no IP)" } else { &n.ip },
+        n.ssh_username,
+        ssh_host,
+        n.ssh_port
+    )
+}
+
+fn secret_of(s: &str) -> Secret {
+    Secret::new(s)
+}
+
+/// The dialog's node as a form node, reading the private key file for key logins.
+fn entry_to_form(e: &NodeEntry) -> Result<NodeForm, String> {
+    let mut n = entry_to_form_lenient(e);
+    if e.node.auth == SshAuth::Key {
+        n.private_key = read_key(&e.node.key_path)?;
+    }
+    Ok(n)
+}
+
+/// The dialog's node as a form node without touching the disk (for live findings).
+fn entry_to_form_lenient(e: &NodeEntry) -> NodeForm {
+    let mut n = NodeForm::from_draft(&e.node);
+    n.password = secret_of(&e.ssh_password);
+    n.passphrase = secret_of(&e.key_passphrase);
+    n.proxy.password = secret_of(&e.proxy_password);
+    if e.node.auth == SshAuth::Key && !e.node.key_path.trim().is_empty() {
+        // A placeholder so that "a key is required" does not fire before the file is read.
+        n.private_key = secret_of("key file");
+    }
+    n
+}
+
+fn form_to_entry(n: &NodeForm) -> NodeEntry {
+    let mut e = NodeEntry::new(n.to_draft());
+    e.ssh_password.push_str(n.password.expose());
+    e.key_passphrase.push_str(n.passphrase.expose());
+    e.proxy_password.push_str(n.proxy.password.expose());
+    e
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return PathBuf::from(home).join(rest);
+    }
+    PathBuf::from(p)
+}
+
+fn read_key(path: &str) -> Result<Secret, String> {
+    let p = expand_home(path.trim());
+    let meta = std::fs::metadata(&p).map_err(|e| {
+        format!(
+            "cannot read the private key file {}: {e}; check the path",
+            p.display()
+        )
+    })?;
+    if meta.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "{} is {} bytes, too large for a private key; choose the key file itself",
+            p.display(),
+            meta.len()
+        ));
+    }
+    let bytes = zeroize::Zeroizing::new(std::fs::read(&p).map_err(|e| {
+        format!(
+            "cannot read the private key file {}: {e}; check its permissions",
+            p.display()
+        )
+    })?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        format!(
+            "{} is not a text (PEM/OpenSSH) private key file",
+            p.display()
+        )
+    })?;
+    if !text.contains("PRIVATE KEY") {
+        return Err(format!(
+            "{} does not look like a private key (no PRIVATE KEY block); choose the private, \
+             not the .pub, file",
+            p.display()
+        ));
+    }
+    Ok(Secret::new(text))
+}
+
+/// Creates a file only this user can read, failing if it exists.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Puts the in-memory secrets back where the edited YAML still has the mask.
+fn refill_masked(new: &mut Cluster, old: &Cluster) {
+    let n_old = old.spec.machines.len();
+    for (i, m) in new.spec.machines.iter_mut().enumerate() {
+        let src = old
+            .spec
+            .machines
+            .iter()
+            .find(|o| o.ip == m.ip)
+            .or_else(|| (i < n_old).then(|| &old.spec.machines[i]));
+        let Some(src) = src else { continue };
+        let fill = |dst: &mut Option<String>, from: &Option<String>| {
+            if dst.as_deref() == Some(MASK) {
+                dst.clone_from(from);
+            }
+        };
+        fill(&mut m.password, &src.password);
+        fill(&mut m.private_key, &src.private_key);
+        fill(&mut m.pass_phrase, &src.pass_phrase);
+        if let (Some(p), Some(sp)) = (m.proxy.as_mut(), src.proxy.as_ref()) {
+            fill(&mut p.password, &sp.password);
+        }
+    }
+}
+
+/// Overwrites the base64 secrets of a temporary resource before it is dropped.
+fn wipe_secrets(c: &mut Cluster) {
+    use zeroize::Zeroize;
+    for m in &mut c.spec.machines {
+        for s in [&mut m.password, &mut m.private_key, &mut m.pass_phrase]
+            .into_iter()
+            .flatten()
+        {
+            s.zeroize();
+        }
+        if let Some(p) = m.proxy.as_mut()
+            && let Some(s) = p.password.as_mut()
+        {
+            s.zeroize();
+        }
+    }
+}
+
+fn rows_of(f: &ClusterForm, section: Section) -> Vec<Spec> {
+    use crate::domain::cluster::annotations as ann;
+    use FieldId as F;
+    use Kind as K;
+    let a = |k: &str| format!("metadata.annotations[\"{k}\"]");
+    let (a_runtime, a_platform, a_network, a_transmit) = (
+        a(ann::CONTAINER_RUNTIME),
+        a(ann::PLATFORM_URL),
+        a(ann::NETWORK_TYPE),
+        a(ann::TRANSMIT_TYPE),
+    );
+    let (a_gateway, a_vlan, a_exclude, a_join) = (
+        a(ann::GATEWAY),
+        a(ann::VLAN_ID),
+        a(ann::EXCLUDE_IPS),
+        a(ann::JOIN_CIDR),
+    );
+    let mut v = Vec::new();
+    match section {
+        Section::Basic => {
+            v.push(
+                Spec::new(F::Name, "Cluster Name", K::Text, "metadata.name")
+                    .required()
+                    .hint("1-32 chars, e.g. prod-east"),
+            );
+            v.push(
+                Spec::new(F::DisplayName, "Display Name", K::Text, "spec.displayName")
+                    .hint("optional"),
+            );
+            v.push(
+                Spec::new(F::Version, "Kubernetes Version", K::Text, "spec.version")
+                    .required()
+                    .hint("e.g. 1.31.2 (latest recommended)"),
+            );
+            let rt = (f.basic.container_runtime == ContainerRuntime::Docker) as usize;
+            v.push(Spec::new(
+                F::Runtime,
+                "Container Runtime",
+                K::Select(vec!["Containerd", "Docker"], rt),
+                a_runtime.clone(),
+            ));
+            v.push(
+                Spec::new(
+                    F::RuntimeVersion,
+                    "Runtime Version",
+                    K::Text,
+                    a_runtime.clone(),
+                )
+                .hint("e.g. 1.6.28-4; empty: platform default"),
+            );
+            let st = match f.basic.ip_stack {
+                IpStack::Ipv4 => 0,
+                IpStack::Ipv6 => 1,
+                IpStack::DualStack => 2,
+            };
+            v.push(Spec::new(
+                F::IpStack,
+                "Cluster Network Protocol",
+                K::Select(
+                    vec![
+                        "IPv4 single stack",
+                        "IPv6 single stack",
+                        "IPv4/IPv6 dual stack",
+                    ],
+                    st,
+                ),
+                "spec.features.ipv6DualStack",
+            ));
+            v.push(
+                Spec::new(
+                    F::Endpoint,
+                    "IP Address / Domain",
+                    K::Text,
+                    "spec.features.ha",
+                )
+                .required()
+                .hint("load balancer VIP or domain"),
+            );
+            v.push(Spec::new(
+                F::SelfBuiltVip,
+                "Self-Built VIP",
+                K::Toggle(f.basic.endpoint.self_built_vip),
+                "",
+            ));
+            if f.basic.endpoint.self_built_vip {
+                v.push(
+                    Spec::new(F::Vrid, "VRID", K::Text, "spec.features.ha.tke.vrid")
+                        .required()
+                        .hint("1-255, unique in the subnet"),
+                );
+            }
+            v.push(
+                Spec::new(
+                    F::ExternalAccess,
+                    "External Access",
+                    K::Text,
+                    "form.externalAccess",
+                )
+                .hint("when not on global's network"),
+            );
+            v.push(
+                Spec::new(
+                    F::PlatformUrl,
+                    "Platform URL (global)",
+                    K::Text,
+                    a_platform.clone(),
+                )
+                .hint("global's address seen from the cluster"),
+            );
+        }
+        Section::Network => {
+            let cni = match f.network.cni {
+                Cni::KubeOvn => 0,
+                Cni::Calico => 1,
+                Cni::Flannel => 2,
+                Cni::Custom => 3,
+            };
+            v.push(Spec::new(
+                F::Cni,
+                "Network Plugin",
+                K::Select(vec!["Kube-OVN", "Calico", "Flannel", "Custom"], cni),
+                a_network.clone(),
+            ));
+            let cidr_label = match f.network.cni {
+                Cni::KubeOvn => "Subnet (Cluster CIDR)",
+                Cni::Calico => "Default Subnet",
+                Cni::Flannel | Cni::Custom => "Cluster CIDR",
+            };
+            if f.network.cni == Cni::KubeOvn {
+                let tm = (f.network.kube_ovn.transmit == TransmitMode::Underlay) as usize;
+                v.push(Spec::new(
+                    F::Transmit,
+                    "Transmit Mode",
+                    K::Select(vec!["Overlay", "Underlay"], tm),
+                    a_transmit.clone(),
+                ));
+            }
+            v.push(
+                Spec::new(F::ClusterCidr, cidr_label, K::Text, "spec.clusterCIDR")
+                    .required()
+                    .hint("e.g. 10.3.0.0/16"),
+            );
+            if f.is_kube_ovn_underlay() {
+                v.push(
+                    Spec::new(F::Gateway, "Default Gateway", K::Text, a_gateway.clone())
+                        .required()
+                        .hint("inside the cluster CIDR"),
+                );
+                v.push(Spec::new(F::VlanId, "VLAN ID", K::Text, a_vlan.clone()).hint("0-4095"));
+                v.push(
+                    Spec::new(F::ReservedIps, "Reserved IPs", K::Text, a_exclude.clone())
+                        .hint("e.g. 10.3.0.1,10.3.0.10..10.3.0.20"),
+                );
+            }
+            v.push(
+                Spec::new(F::ServiceCidr, "Service CIDR", K::Text, "spec.serviceCIDR")
+                    .required()
+                    .hint("e.g. 10.4.0.0/16"),
+            );
+            if f.is_kube_ovn_overlay() {
+                v.push(
+                    Spec::new(F::JoinCidr, "Join CIDR", K::Text, a_join.clone())
+                        .required()
+                        .hint("e.g. 100.64.0.0/16"),
+                );
+            }
+            v.push(
+                Spec::new(
+                    F::NodeIpCount,
+                    "Node IP Count",
+                    K::Text,
+                    "spec.properties.maxNodePodNum",
+                )
+                .hint("pod IPs per node; kubelet max-pods"),
+            );
+        }
+        Section::Nodes => {
+            v.push(
+                Spec::new(
+                    F::Nic,
+                    "Network Interface Card",
+                    K::Text,
+                    "spec.networkDevice",
+                )
+                .hint("e.g. eth0; required for underlay"),
+            );
+            let nn = (f.node_settings.node_naming == NodeNaming::Hostname) as usize;
+            v.push(Spec::new(
+                F::NodeNaming,
+                "Node Name",
+                K::Select(vec!["Node IP", "Hostname"], nn),
+                "spec.hostnameAsNodename",
+            ));
+            v.push(Spec::new(
+                F::AddNode,
+                format!("Nodes ({})", f.nodes().len()),
+                K::Heading,
+                "spec.machines",
+            ));
+            for i in 0..f.nodes().len() {
+                v.push(Spec::new(
+                    F::Node(i),
+                    format!("  Node {}", i + 1),
+                    K::Node,
+                    format!("spec.machines[{i}]"),
+                ));
+            }
+            v.push(Spec::new(F::AddNode, "Add Node", K::Button, ""));
+            v.push(Spec::new(
+                F::RestoreDraft,
+                "Restore from draft",
+                K::Button,
+                "",
+            ));
+            let mk = (f.node_settings.monitoring.kind == MonitoringKind::VictoriaMetrics) as usize;
+            v.push(Spec::new(
+                F::Monitoring,
+                "Monitoring Type",
+                K::Select(vec!["Prometheus", "VictoriaMetrics"], mk),
+                "form.monitoring.kind",
+            ));
+            if f.node_settings.monitoring.kind == MonitoringKind::VictoriaMetrics {
+                let d = (f.node_settings.monitoring.vm_deploy == VmDeploy::AgentOnly) as usize;
+                v.push(Spec::new(
+                    F::VmDeploy,
+                    "Deploy Type",
+                    K::Select(
+                        vec!["Deploy VictoriaMetrics", "Deploy VictoriaMetrics Agent"],
+                        d,
+                    ),
+                    "form.monitoring.vmDeploy",
+                ));
+                if f.node_settings.monitoring.vm_deploy == VmDeploy::AgentOnly {
+                    v.push(
+                        Spec::new(
+                            F::VmInstance,
+                            "VictoriaMetrics Instance",
+                            K::Text,
+                            "form.monitoring.vmInstance",
+                        )
+                        .required()
+                        .hint("instance on another cluster"),
+                    );
+                }
+            }
+            v.push(Spec::new(
+                F::AddNode,
+                "Monitoring Nodes (compute nodes preferred)",
+                K::Heading,
+                "form.monitoring.nodes",
+            ));
+            for n in f
+                .nodes()
+                .iter()
+                .filter(|n| n.allows_applications() && !n.ip.is_empty())
+            {
+                let on = f.node_settings.monitoring.nodes.contains(&n.ip);
+                v.push(Spec::new(
+                    F::MonitoringNode(n.ip.clone()),
+                    format!("  {}", n.ip),
+                    K::Toggle(on),
+                    "",
+                ));
+            }
+        }
+        Section::Extended => {
+            v.push(Spec::new(F::AddNode, "Not recommended unless required: wrong values can make the cluster unusable and cannot be changed later", K::Heading, ""));
+            let mut maps = vec![];
+            if f.basic.container_runtime == ContainerRuntime::Docker
+                || !f.extended.docker_args.is_empty()
+            {
+                maps.push(KvMap::Docker);
+            }
+            maps.extend([
+                KvMap::Kubelet,
+                KvMap::ControllerManager,
+                KvMap::Scheduler,
+                KvMap::ApiServer,
+            ]);
+            for m in maps {
+                push_kv(&mut v, f, m);
+            }
+            v.push(Spec::new(
+                F::AddNode,
+                "APIServer URL (certificate SANs)",
+                K::Heading,
+                "spec.publicAlternativeNames",
+            ));
+            for (i, _) in f.extended.apiserver_urls.iter().enumerate() {
+                v.push(Spec::new(
+                    F::ApiUrl(Some(i)),
+                    format!("  URL {}", i + 1),
+                    K::Text,
+                    format!("spec.publicAlternativeNames[{i}]"),
+                ));
+            }
+            v.push(
+                Spec::new(F::ApiUrl(None), "  + add URL", K::Text, "")
+                    .hint("IP or domain, Enter to add"),
+            );
+            push_kv(&mut v, f, KvMap::Annotations);
+        }
+        Section::Review => {}
+    }
+    v
+}
+
+fn push_kv(v: &mut Vec<Spec>, f: &ClusterForm, m: KvMap) {
+    v.push(Spec::new(
+        FieldId::AddNode,
+        m.label(),
+        Kind::Heading,
+        m.path(),
+    ));
+    for k in m.get(f).keys() {
+        v.push(Spec::new(
+            FieldId::Kv(m, Some(k.clone())),
+            format!("  {k}"),
+            Kind::Text,
+            if m == KvMap::Annotations {
+                format!("metadata.annotations[\"{k}\"]")
+            } else {
+                format!("{}[\"{k}\"]", m.path())
+            },
+        ));
+    }
+    v.push(
+        Spec::new(FieldId::Kv(m, None), "  + add", Kind::Text, "").hint("key=value, Enter to add"),
+    );
+}
+
+impl Pane for WizardPane {
+    fn id(&self) -> PaneId {
+        PaneId::Create
+    }
+
+    fn wants_text_input(&self) -> bool {
+        self.editing.is_some() || self.dialog.is_some()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        if self.dialog.is_some() {
+            return self.dialog_key(key);
+        }
+        let ed = self.editing.as_mut()?;
+        if key.kind == KeyEventKind::Release {
+            return Some(Vec::new());
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.editing = None;
+                self.notice = None;
+            }
+            KeyCode::Enter => {
+                self.commit_edit();
+            }
+            KeyCode::Tab | KeyCode::Down => {
+                if self.commit_edit() {
+                    self.move_focus(1);
+                }
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                if self.commit_edit() {
+                    self.move_focus(-1);
+                }
+            }
+            _ => {
+                let ev = crossterm::event::Event::Key(key);
+                let req = tui_input::backend::crossterm::to_input_request(&ev)?;
+                ed.cursor = field::edit_text(&mut ed.buffer, ed.cursor, req);
+            }
+        }
+        Some(Vec::new())
+    }
+
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if let Some(d) = self.dialog.as_mut() {
+            d.on_paste(text);
+        } else if let Some(ed) = self.editing.as_mut() {
+            for c in text.chars().filter(|c| !c.is_control()) {
+                ed.cursor =
+                    field::edit_text(&mut ed.buffer, ed.cursor, InputRequest::InsertChar(c));
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        match action {
+            "next_field" if self.section == Section::Review => {
+                self.review_scroll = self.review_scroll.saturating_add(1);
+            }
+            "prev_field" if self.section == Section::Review => {
+                self.review_scroll = self.review_scroll.saturating_sub(1);
+            }
+            "next_field" => self.move_focus(1),
+            "prev_field" => self.move_focus(-1),
+            "next_section" => {
+                let i = self.section.index();
+                self.set_section(Section::ALL[(i + 1) % Section::ALL.len()]);
+            }
+            "prev_section" => {
+                let i = self.section.index();
+                self.set_section(Section::ALL[(i + Section::ALL.len() - 1) % Section::ALL.len()]);
+            }
+            "edit" => {
+                if let Submit::Created(name) = &self.submit
+                    && self.section == Section::Review
+                {
+                    return vec![Effect::Open(PaneId::Timeline, Some(name.clone()))];
+                }
+                return self.activate();
+            }
+            "toggle" => {
+                if let Some(spec) = self.focused() {
+                    self.cycle(&spec.id, true);
+                }
+            }
+            "add_node" => {
+                let d = NodeDialog::new(self.form.is_dual_stack());
+                self.open_dialog(d);
+            }
+            "remove_node" => {
+                if let Some(Spec {
+                    id: FieldId::Node(i),
+                    ..
+                }) = self.focused()
+                    && i < self.form.node_settings.nodes.len()
+                {
+                    let n = self.form.node_settings.nodes.remove(i);
+                    self.form
+                        .node_settings
+                        .monitoring
+                        .nodes
+                        .retain(|ip| *ip != n.ip);
+                    self.notice = Some((Role::Info, format!("Node {} removed", n.ip)));
+                    self.changed();
+                }
+            }
+            "review" => self.set_section(Section::Review),
+            "submit" => return self.submit(),
+            "save_draft" => {
+                if let Some(Spec {
+                    id: FieldId::Node(i),
+                    ..
+                }) = self.focused()
+                    && let Some(n) = self.form.nodes().get(i)
+                {
+                    return vec![Effect::Engine(Command::Drafts(DraftCommand::Save {
+                        node: Box::new(n.to_draft()),
+                        existing: None,
+                    }))];
+                }
+                self.notice = Some((
+                    Role::Info,
+                    "Select a node (or open Add Node) to save it as a draft".into(),
+                ));
+            }
+            "restore_draft" => {
+                return vec![Effect::Engine(Command::Drafts(DraftCommand::RestoreLatest))];
+            }
+            "open_editor" => return self.open_editor(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_event(&mut self, event: &Event) -> bool {
+        match event {
+            Event::Drafts(DraftEvent::Loaded {
+                draft,
+                restore: true,
+            }) => {
+                let d = NodeDialog::restored(
+                    draft.node.clone(),
+                    draft.name.clone(),
+                    draft.revision,
+                    self.form.is_dual_stack(),
+                );
+                self.set_section(Section::Nodes);
+                self.open_dialog(d);
+                true
+            }
+            Event::Drafts(DraftEvent::NothingToRestore) => {
+                self.notice = Some((
+                    Role::Info,
+                    "No draft to restore: in Add Node, choose Save Draft first".into(),
+                ));
+                true
+            }
+            Event::Drafts(DraftEvent::Saved(d)) => {
+                self.notice = Some((
+                    Role::Ok,
+                    format!(
+                        "Saved draft '{}' (no secrets). Restore from draft brings it back.",
+                        d.name
+                    ),
+                ));
+                true
+            }
+            Event::Drafts(DraftEvent::Failed { action, error }) => {
+                let hint = error.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+                self.notice = Some((Role::Fail, format!("Could not {action}: {error}{hint}")));
+                true
+            }
+            Event::Kube(KubeEvent::ClusterCreated {
+                name,
+                dry_run,
+                result,
+                ..
+            }) if *name == self.form.basic.name => {
+                match (dry_run, result) {
+                    (true, Ok(())) => {
+                        if let Submit::DryRunning(fp) = self.submit {
+                            self.submit = Submit::DryRunOk(fp);
+                            self.notice = Some((
+                                Role::Ok,
+                                "Dry run passed. Submit again to create the cluster.".into(),
+                            ));
+                        }
+                    }
+                    (true, Err(e)) => {
+                        self.submit = Submit::DryRunFailed(e.to_string());
+                        self.notice = Some((Role::Fail, format!("Dry run refused: {e}")));
+                    }
+                    (false, Ok(())) => {
+                        self.submit = Submit::Created(name.clone());
+                        self.notice = Some((
+                            Role::Ok,
+                            format!("Cluster {name} is being created. Enter opens its timeline."),
+                        ));
+                        self.section = Section::Review;
+                    }
+                    (false, Err(e)) => {
+                        self.submit = Submit::CreateFailed(e.to_string());
+                        self.notice = Some((Role::Fail, format!("Create failed: {e}")));
+                    }
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
+        if let Some(t) = target
+            && let Some(name) = t.strip_prefix("draft:")
+        {
+            return vec![Effect::Engine(Command::Drafts(DraftCommand::Load {
+                name: name.to_string(),
+                restore: true,
+            }))];
+        }
+        Vec::new()
+    }
+
+    fn on_resumed(&mut self, tag: &str, ok: bool) -> Vec<Effect> {
+        if tag != EDITOR_TAG {
+            return Vec::new();
+        }
+        let Some(path) = self.editor_file.take() else {
+            return Vec::new();
+        };
+        let text = std::fs::read_to_string(&path);
+        let _ = std::fs::remove_file(&path);
+        match (ok, text) {
+            (false, _) => {
+                self.notice = Some((
+                    Role::Warn,
+                    "The editor exited with an error; the form is unchanged".into(),
+                ));
+            }
+            (true, Err(e)) => {
+                self.notice = Some((Role::Fail, format!("cannot read the edited YAML: {e}")));
+            }
+            (true, Ok(text)) => match self.reimport_yaml(&text) {
+                Ok(()) => {
+                    self.notice = Some((Role::Ok, "Edited YAML imported".into()));
+                }
+                Err(e) => {
+                    self.notice = Some((
+                        Role::Fail,
+                        format!(
+                            "The edited YAML was not imported: {e}. Open the editor again to fix it."
+                        ),
+                    ));
+                }
+            },
+        }
+        Vec::new()
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        let title = if self.form.basic.name.is_empty() {
+            " Create Cluster ".to_string()
+        } else {
+            format!(" Create Cluster: {} ", self.form.basic.name)
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(title, theme.style(Role::Title)));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height < 4 || inner.width < 20 {
+            return;
+        }
+        let chunks = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([
+                Constraint::Length(1),
+                Constraint::Min(1),
+                Constraint::Length(1),
+            ])
+            .split(inner);
+        self.render_tabs(frame, chunks[0], theme);
+        let body = chunks[1];
+        if self.section == Section::Review {
+            self.render_review(frame, body, theme);
+        } else {
+            let wide = body.width >= 140;
+            let (rows_area, summary_area) = if wide {
+                let p = Layout::default()
+                    .direction(Direction::Horizontal)
+                    .constraints([Constraint::Percentage(62), Constraint::Percentage(38)])
+                    .split(body);
+                (p[0], p[1])
+            } else {
+                let sh = (body.height / 4).clamp(2, 6);
+                let p = Layout::default()
+                    .direction(Direction::Vertical)
+                    .constraints([Constraint::Min(1), Constraint::Length(sh)])
+                    .split(body);
+                (p[0], p[1])
+            };
+            self.render_rows(frame, rows_area, theme);
+            self.render_summary(frame, summary_area, theme);
+        }
+        let footer = match &self.notice {
+            Some((role, msg)) => Line::from(Span::styled(msg.clone(), theme.style(*role))),
+            None => {
+                let errs = self.errors();
+                let create = if errs > 0 {
+                    Span::styled(
+                        format!("Create disabled ({errs} error(s))"),
+                        theme.style(Role::Fail),
+                    )
+                } else {
+                    Span::styled("Create enabled", theme.style(Role::Ok))
+                };
+                Line::from(vec![
+                    create,
+                    Span::styled(
+                        "  Enter edit  Space toggle  ]/[ section  a add node  R restore draft  r review  S submit",
+                        theme.style(Role::Muted),
+                    ),
+                ])
+            }
+        };
+        frame.render_widget(Paragraph::new(footer), chunks[2]);
+        if let Some(d) = &self.dialog {
+            d.render(frame, area, theme);
+        }
+    }
+}

@@ -71,7 +71,7 @@ pub fn label_width(area: Rect) -> u16 {
     if area.width >= 120 {
         28
     } else if area.width >= 70 {
-        24
+        26
     } else {
         area.width / 3
     }

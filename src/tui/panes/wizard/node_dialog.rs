@@ -174,7 +174,7 @@ pub enum Outcome {
     Add(Box<NodeEntry>),
     /// Save the dialog as a draft and close it, as ACP does.
     SaveDraft {
-        node: NodeDraft,
+        node: Box<NodeDraft>,
         existing: Option<(String, u64)>,
     },
     Cancel,
@@ -472,7 +472,7 @@ impl NodeDialog {
             return Outcome::Nothing;
         }
         Outcome::SaveDraft {
-            node: self.entry.node.clone(),
+            node: Box::new(self.entry.node.clone()),
             existing: self.from_draft.clone(),
         }
     }
@@ -533,7 +533,8 @@ impl NodeDialog {
 
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let fields = self.fields();
-        let want_h = fields.len() as u16 + 6;
+        // Rows (the buttons sit in the reserved lines), four reserved lines, two borders.
+        let want_h = fields.len() as u16 + 3;
         let w = area.width.saturating_sub(4).min(100);
         let h = area.height.saturating_sub(2).min(want_h);
         let popup = Rect {
@@ -561,7 +562,7 @@ impl NodeDialog {
         let label_w = field::label_width(inner);
         let missing = self.missing();
         // Rows above the buttons scroll so the focused row stays visible on small terminals.
-        let reserved = 3u16;
+        let reserved = 4u16;
         let rows_h = inner.height.saturating_sub(reserved).max(1) as usize;
         let button_start = fields.len() - 3;
         let top = if self.focus >= rows_h && self.focus < button_start {
@@ -572,11 +573,10 @@ impl NodeDialog {
         let type_opts: [&str; 2] = [NodeType::ControlPlane.label(), NodeType::Worker.label()];
         let auth_opts: [&str; 2] = [SshAuth::Password.label(), SshAuth::Key.label()];
         let port = self.port_text();
-        let mut y = inner.y;
-        for (i, f) in fields.iter().enumerate().take(button_start).skip(top) {
-            if y >= inner.y + rows_h as u16 {
-                break;
-            }
+        let rows_end = inner.y + rows_h as u16;
+        for (y, (i, f)) in
+            (inner.y..rows_end).zip(fields.iter().enumerate().take(button_start).skip(top))
+        {
             let value = match f {
                 DField::Type => Value::Select {
                     options: &type_opts,
@@ -659,9 +659,8 @@ impl NodeDialog {
             {
                 frame.set_cursor_position((inner.x + c, y));
             }
-            y += 1;
         }
-        let notice_y = inner.y + inner.height.saturating_sub(2);
+        let notice_y = inner.y + inner.height.saturating_sub(3);
         if let Some(msg) = &self.notice {
             frame.render_widget(
                 Paragraph::new(Line::from(Span::styled(
@@ -673,7 +672,7 @@ impl NodeDialog {
                     x: inner.x + 1,
                     y: notice_y,
                     width: inner.width.saturating_sub(2),
-                    height: 1,
+                    height: 2,
                 },
             );
         }
@@ -783,7 +782,7 @@ mod tests {
         assert!(existing.is_none());
         let json = serde_json::to_string(&node).unwrap();
         assert!(!json.contains("hunter2"));
-        let r = NodeDialog::restored(node, "n1".into(), 1, false);
+        let r = NodeDialog::restored(*node, "n1".into(), 1, false);
         assert!(r.entry.ssh_password.is_empty());
         assert_eq!(r.focused(), DField::Password);
         assert!(r.notice.as_deref().unwrap_or("").contains("SSH password"));
