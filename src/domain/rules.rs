@@ -1819,4 +1819,101 @@ mod tests {
             assert!(!x.field.is_empty());
         }
     }
+
+    const EXAMPLE: &str = r#"
+apiVersion: platform.tkestack.io/v1
+kind: Cluster
+metadata:
+  name: demo
+  annotations:
+    cpaas.io/container-runtime: "containerd://1.6.28-4"
+    cpaas.io/network-type: "kube-ovn"
+    kube-ovn.cpaas.io/join-cidr: "100.64.0.0/16"
+    kube-ovn.cpaas.io/transmit-type: "overlay"
+spec:
+  type: Baremetal
+  version: "1.28.13"
+  displayName: "demo"
+  clusterCIDR: "10.3.0.0/16"
+  serviceCIDR: "10.4.0.0/16"
+  networkDevice: "eth0"
+  properties: {maxNodePodNum: 256}
+  features:
+    ipvs: true
+    ipv6DualStack: false
+    enableMasterSchedule: false
+    ha: {tke: {vip: "192.168.0.10", vrid: 137}}
+  publicAlternativeNames: ["k8s.example.com"]
+  machines:
+  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "c2VjcmV0"}
+  - {ip: "192.168.0.21", port: 22, role: node, username: root, privateKey: "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K", passPhrase: "cHA="}
+"#;
+
+    #[test]
+    fn documented_example_validates() {
+        let c = crate::domain::form::from_yaml(EXAMPLE).expect("example imports");
+        let found = check_cluster(&c, &RuleContext::default());
+        assert!(!has_errors(&found), "{found:#?}");
+        // Its single control-plane node is the only warning-worthy thing besides monitoring.
+        let warnings: Vec<_> = found
+            .iter()
+            .filter(|x| x.severity == Severity::Warning)
+            .map(|x| x.field.as_str())
+            .collect();
+        assert_eq!(warnings, vec!["form.monitoring.nodes"]);
+
+        let broken = EXAMPLE
+            .replace("vrid: 137", "vrid: 0")
+            .replace("192.168.0.21", "192.168.0.11");
+        let c = crate::domain::form::from_yaml(&broken).expect("still YAML");
+        let found = check_cluster(&c, &RuleContext::default());
+        for field in ["spec.features.ha.tke.vrid", "spec.machines[1].ip"] {
+            assert!(
+                found
+                    .iter()
+                    .any(|x| x.field == field && x.severity == Severity::Error),
+                "no error at {field}: {found:#?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rules_never_panic(
+            strings in proptest::collection::vec(".{0,40}", 12),
+            nums in proptest::collection::vec(proptest::prelude::any::<u32>(), 3),
+            flags in proptest::collection::vec(proptest::prelude::any::<bool>(), 6),
+        ) {
+            let mut f = good();
+            f.basic.name = strings[0].clone();
+            f.basic.kubernetes_version = strings[1].clone();
+            f.basic.endpoint.address = strings[2].clone();
+            f.basic.endpoint.self_built_vip = flags[0];
+            f.basic.endpoint.vrid = nums[0];
+            f.basic.external_access = strings[3].clone();
+            f.basic.platform_url = strings[4].clone();
+            f.basic.ip_stack = if flags[1] { IpStack::DualStack } else { IpStack::Ipv4 };
+            f.network.cni = if flags[2] { Cni::Flannel } else { Cni::KubeOvn };
+            f.network.kube_ovn.transmit = if flags[3] { TransmitMode::Underlay } else { TransmitMode::Overlay };
+            f.network.cluster_cidr = strings[5].clone();
+            f.network.service_cidr = strings[6].clone();
+            f.network.kube_ovn.join_cidr = strings[7].clone();
+            f.network.kube_ovn.gateway = strings[8].clone();
+            f.network.kube_ovn.reserved_ips = strings[9].clone();
+            f.network.kube_ovn.vlan_id = nums[1];
+            f.network.node_ip_count = nums[2];
+            f.node_settings.nic = strings[10].clone();
+            f.node_settings.nodes[0].ip = strings[11].clone();
+            f.node_settings.nodes[1].ipv6 = strings[2].clone();
+            f.node_settings.nodes[2].proxy.enabled = flags[4];
+            f.node_settings.nodes[2].proxy.address = strings[3].clone();
+            f.node_settings.node_naming = if flags[5] { NodeNaming::Hostname } else { NodeNaming::Ip };
+            f.extended.apiserver_urls = vec![strings[4].clone()];
+            f.extended.annotations.insert(strings[0].clone(), strings[1].clone());
+            f.extended.kubelet_args.insert("max-pods".into(), strings[6].clone());
+            let found = check(&f, &RuleContext::default());
+            proptest::prop_assert!(found.iter().all(|x| !x.message.is_empty() && !x.hint.is_empty()));
+            let _ = check_cluster(&f.to_cluster(), &RuleContext::default());
+        }
+    }
 }
