@@ -1358,6 +1358,19 @@ status: {phase: Running}
     }
 
     #[test]
+    fn hostile_yaml_is_refused_quickly() {
+        let mut bomb = String::from("apiVersion: platform.tkestack.io/v1\nkind: Cluster\nspec:\n");
+        bomb.push_str("  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            bomb.push_str(&format!("  a{i}: &a{i} [{refs}]\n"));
+        }
+        assert!(matches!(from_yaml(&bomb), Err(ImportError::Yaml(_))));
+        let deep = format!("spec: {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(from_yaml(&deep), Err(ImportError::Yaml(_))));
+    }
+
+    #[test]
     fn secrets_never_reach_debug_or_drafts() {
         let f = sample();
         let dbg = format!("{f:?}");
