@@ -278,7 +278,7 @@ async fn kubectl_auth_can_i_as_a_service_account() {
     let as_sa = format!("--as={SA}");
     let cases: &[(&[&str], bool)] = &[
         (&["list", "clusters.platform.tkestack.io"], true),
-        (&["get", "cls", "demo"], true),
+        (&["get", "cls/demo"], true),
         (&["delete", "clusters.platform.tkestack.io"], false),
         (&["create", "clusters.platform.tkestack.io"], false),
         (&["list", "configmaps", "-n", "my-ns"], true),

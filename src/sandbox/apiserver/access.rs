@@ -656,7 +656,7 @@ mod tests {
 
     fn pb_len(field: u64, bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut push_varint = |mut v: u64, out: &mut Vec<u8>| loop {
+        let push_varint = |mut v: u64, out: &mut Vec<u8>| loop {
             let b = (v & 0x7f) as u8;
             v >>= 7;
             if v == 0 {

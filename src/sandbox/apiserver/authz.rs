@@ -63,6 +63,14 @@ pub enum ReviewKind {
     LocalSubjectAccessReview,
 }
 
+/// Decodes the body of an access-review request from JSON, YAML or Kubernetes protobuf
+/// into what [`review`] takes. kubectl's typed clients (`kubectl auth can-i`) send reviews
+/// as `application/vnd.kubernetes.protobuf` and do not retry with JSON after a 415, so the
+/// review endpoints must read their bodies with this rather than as JSON only.
+pub fn review_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+    super::access::review_body(content_type, body)
+}
+
 /// Handles `POST` of an access review. `namespace` is the URL namespace (local reviews
 /// only); `body` is the decoded request object. Returns the review with `status` filled in
 /// (the HTTP layer answers 201), or a Status error.

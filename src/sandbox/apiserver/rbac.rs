@@ -206,7 +206,7 @@ pub fn service_account_groups(namespace: &str) -> Vec<String> {
 fn applies_to<'a>(req: &Request, subjects: &'a [Subject], binding_ns: &str) -> Option<&'a Subject> {
     subjects.iter().find(|s| match s.kind.as_str() {
         "User" => req.user == s.name,
-        "Group" => req.groups.iter().any(|g| *g == s.name),
+        "Group" => req.groups.contains(&s.name),
         "ServiceAccount" => {
             let ns = s
                 .namespace
@@ -273,7 +273,7 @@ pub fn rule_allows(req: &Request, rule: &PolicyRule) -> bool {
     }
     match rule.resource_names.as_deref() {
         None | Some([]) => true,
-        Some(names) => names.iter().any(|n| *n == req.name),
+        Some(names) => names.contains(&req.name),
     }
 }
 
