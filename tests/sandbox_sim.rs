@@ -481,3 +481,83 @@ async fn the_restricted_user_reads_clusters_but_cannot_create_them() {
     assert!(matches!(first, Some(Ok(_))));
     p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_added_machine_becomes_a_node_and_the_stuck_one_reports_why() {
+    let p = start(FAST, 8).await;
+    let client = admin(&p).await;
+    let machines: Api<Machine> = Api::all(client.clone());
+    let stuck = p
+        .scenario()
+        .clusters
+        .iter()
+        .flat_map(|c| c.adding.iter().map(move |a| (c, a)))
+        .find(|(_, a)| matches!(a.state, PlanState::Stuck { .. }))
+        .map(|(c, a)| acp_cockpit::sandbox::controllers::machine_name(&c.name, &a.ip))
+        .expect("a stuck node in the scenario");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let m = machines.get(&stuck).await.expect("stuck machine");
+    let st = m.status.expect("status");
+    let last = st.conditions.last().expect("conditions");
+    assert_eq!(last.type_, "EnsureNodeReady");
+    assert_eq!(last.reason.as_deref(), Some("FailedInit"));
+    assert!(
+        st.message
+            .as_deref()
+            .is_some_and(|m| m.contains("cni plugin not initialized")),
+        "{:?}",
+        st.message
+    );
+
+    let ip = "192.168.250.7";
+    let machine: Machine = serde_json::from_value(json!({
+        "apiVersion": "platform.tkestack.io/v1",
+        "kind": "Machine",
+        "metadata": {"name": "staging-added"},
+        "spec": {"clusterName": "staging", "type": "Baremetal", "ip": ip, "port": 22,
+                 "username": "root", "password": "cHc=", "role": "node"},
+    }))
+    .expect("machine literal");
+    machines
+        .create(&PostParams::default(), &machine)
+        .await
+        .expect("create machine");
+    let done = eventually("the machine to run", || {
+        let machines = machines.clone();
+        async move {
+            let m = machines.get("staging-added").await.ok()?;
+            (m.phase() == "Running").then_some(m)
+        }
+    })
+    .await;
+    let steps: Vec<&str> = done
+        .status
+        .as_ref()
+        .map(|s| s.conditions.iter().map(|c| c.type_.as_str()).collect())
+        .unwrap_or_default();
+    let expected: Vec<&str> = acp_cockpit::sandbox::controllers::MACHINE_STEPS
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(steps, expected);
+    let nodes: Api<Node> = Api::all(p.client("staging").await.expect("client"));
+    eventually("the new node", || {
+        let nodes = nodes.clone();
+        async move { nodes.get_opt(ip).await.ok().flatten() }
+    })
+    .await;
+    machines
+        .delete("staging-added", &Default::default())
+        .await
+        .expect("delete machine");
+    eventually("the node to go with its machine", || {
+        let (nodes, machines) = (nodes.clone(), machines.clone());
+        async move {
+            let node_gone = matches!(nodes.get_opt(ip).await, Ok(None));
+            let machine_gone = matches!(machines.get_opt("staging-added").await, Ok(None));
+            (node_gone && machine_gone).then_some(())
+        }
+    })
+    .await;
+    p.shutdown().await;
+}

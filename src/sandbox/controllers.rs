@@ -153,6 +153,12 @@ pub fn failure_message(step: &str, masters: &[String], version: &str) -> String 
                 "kubeadm join phase control-plane-join etcd on {other}: error creating local etcd static pod manifest file: timeout waiting for etcd cluster to be available: context deadline exceeded"
             )
         }
+        "EnsureNodeReady" => format!(
+            "node {ip} is not ready: container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized"
+        ),
+        "EnsureJoinPhaseKubeletStart" => format!(
+            "kubeadm join phase kubelet-start on {ip}: error execution phase kubelet-start: timed out waiting for the condition"
+        ),
         "EnsureWaitClusterModuleReady" => {
             "cluster module kube-ovn is not ready: 2/3 pods of daemonset kube-system/ovs-ovn are running".to_string()
         }
@@ -355,6 +361,37 @@ fn probe_hash(c: &Value) -> u64 {
 /// The outcome of running step `index` now: the new `status` (conditions and reason/message).
 /// `None` when the object no longer has that step pending.
 pub fn run_step(cluster: &Value, index: usize, now: &str) -> Option<Value> {
+    let (masters, _) = masters_and_workers(cluster);
+    let version = cluster["spec"]["version"].as_str().unwrap_or("1.30.0");
+    let skip: Vec<&str> = cluster["spec"]["features"]["skipConditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    execute_step(
+        cluster,
+        index,
+        now,
+        &step_plan(cluster),
+        &masters,
+        version,
+        &skip,
+    )
+}
+
+/// Runs step `index` of `obj` (a Cluster or a Machine) against `plan`: fails it if the
+/// broken-step annotation names it, else marks it done and queues the next one.
+fn execute_step(
+    obj: &Value,
+    index: usize,
+    now: &str,
+    plan: &[Step],
+    nodes: &[String],
+    version: &str,
+    skip: &[&str],
+) -> Option<Value> {
+    let cluster = obj;
     let mut status = cluster["status"].clone();
     let conditions = status["conditions"].as_array_mut()?;
     let cond = conditions.get_mut(index)?;
@@ -363,21 +400,12 @@ pub fn run_step(cluster: &Value, index: usize, now: &str) -> Option<Value> {
     }
     let type_ = cond["type"].as_str().unwrap_or_default().to_string();
     let broken = cluster["metadata"]["annotations"][BROKEN_STEP].as_str() == Some(type_.as_str());
-    let skip = cluster["spec"]["features"]["skipConditions"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(type_.as_str())));
+    let skip = skip.contains(&type_.as_str());
     if broken {
-        let (masters, _) = masters_and_workers(cluster);
         let message = cluster["metadata"]["annotations"][BROKEN_MESSAGE]
             .as_str()
             .map(str::to_string)
-            .unwrap_or_else(|| {
-                failure_message(
-                    &type_,
-                    &masters,
-                    cluster["spec"]["version"].as_str().unwrap_or("1.30.0"),
-                )
-            });
+            .unwrap_or_else(|| failure_message(&type_, nodes, version));
         if cond["status"] != "False" {
             cond["lastTransitionTime"] = json!(now);
         }
@@ -399,7 +427,6 @@ pub fn run_step(cluster: &Value, index: usize, now: &str) -> Option<Value> {
         m.remove("reason");
         m.remove("message");
     }
-    let plan = step_plan(cluster);
     let next = plan
         .iter()
         .position(|s| s.type_ == type_)
@@ -480,11 +507,166 @@ pub fn health_check(cluster: &Value, now: &str) -> Value {
     status
 }
 
+/// Node-add steps of a Machine, in order, with their base duration in seconds (TKE's
+/// baremetal machine provider).
+pub const MACHINE_STEPS: &[(&str, u64)] = &[
+    ("EnsureCopyFiles", 3),
+    ("EnsurePreInstallHook", 1),
+    ("EnsureClean", 2),
+    ("EnsureRegistryHosts", 1),
+    ("EnsureInitAPIServerHost", 1),
+    ("EnsureKernelModule", 1),
+    ("EnsureSysctl", 1),
+    ("EnsureDisableSwap", 1),
+    ("EnsureManifestDir", 1),
+    ("EnsurePreflight", 6),
+    ("EnsureNvidiaDriver", 1),
+    ("EnsureNvidiaContainerRuntime", 1),
+    ("EnsureContainerRuntime", 30),
+    ("EnsureKubernetesImages", 60),
+    ("EnsureKubelet", 12),
+    ("EnsureCNIPlugins", 8),
+    ("EnsureConntrackTools", 3),
+    ("EnsureKubeadm", 6),
+    ("EnsureJoinPhasePreflight", 4),
+    ("EnsureJoinPhaseKubeletStart", 20),
+    ("EnsureKubeconfig", 2),
+    ("EnsureMarkNode", 2),
+    ("EnsureNodeReady", 30),
+    ("EnsurePostInstallHook", 2),
+];
+/// The finalizer that holds a deleted Machine until its node is removed.
+pub const MACHINE_FINALIZER: &str = "machine";
+/// How long a deleted Machine stays `Terminating`, before the speed factor.
+pub const MACHINE_TERMINATE_BASE: Duration = Duration::from_secs(10);
+
+/// Which kind of object a controller task drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    Cluster,
+    Machine,
+}
+
+impl Target {
+    pub fn resource(self) -> &'static str {
+        match self {
+            Target::Cluster => names::CLUSTERS,
+            Target::Machine => names::MACHINES,
+        }
+    }
+}
+
+pub fn machine_step_plan() -> Vec<Step> {
+    MACHINE_STEPS
+        .iter()
+        .map(|(t, secs)| Step {
+            type_: (*t).to_string(),
+            base: Duration::from_secs(*secs),
+        })
+        .collect()
+}
+
+/// Whether a Machine is one of its cluster's own nodes (listed in `spec.machines`), which the
+/// cluster controller installs, rather than a node being added.
+fn is_cluster_node(machine: &Value, cluster: &Value) -> bool {
+    let ip = machine["spec"]["ip"].as_str().unwrap_or_default();
+    cluster["spec"]["machines"]
+        .as_array()
+        .is_some_and(|ms| ms.iter().any(|m| m["ip"].as_str() == Some(ip)))
+}
+
+/// The machine controller's next move: a Machine added to a running cluster goes through
+/// the node-add steps, then its Node appears in the cluster.
+pub fn plan_machine(machine: &Value, cluster: Option<&Value>, seed: u64, clock: SimClock) -> Next {
+    let meta = &machine["metadata"];
+    let name = meta["name"].as_str().unwrap_or_default();
+    let has_finalizer = meta["finalizers"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|x| x == MACHINE_FINALIZER));
+    let phase = machine["status"]["phase"].as_str().unwrap_or("");
+    if !meta["deletionTimestamp"].is_null() {
+        return match (has_finalizer, phase) {
+            (false, _) => Next::Idle,
+            (true, "Terminating") => Next::Finalize {
+                after: clock.scale(MACHINE_TERMINATE_BASE),
+            },
+            (true, _) => Next::StartTerminating,
+        };
+    }
+    let Some(cluster) = cluster else {
+        return Next::Idle;
+    };
+    if is_cluster_node(machine, cluster) || cluster["status"]["phase"] != "Running" {
+        return Next::Idle;
+    }
+    let conditions: Vec<Value> = machine["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !has_finalizer || conditions.is_empty() {
+        return if phase == "Running" && has_finalizer {
+            Next::Idle
+        } else {
+            Next::Adopt
+        };
+    }
+    if phase == "Running" {
+        return Next::Idle;
+    }
+    match current_condition(&conditions) {
+        Some(i) => {
+            let c = &conditions[i];
+            let type_ = c["type"].as_str().unwrap_or_default().to_string();
+            let failed = c["status"] == "False";
+            let attempt = if failed { probe_hash(c) } else { 0 };
+            let base = if failed {
+                RETRY_BASE
+            } else {
+                MACHINE_STEPS
+                    .iter()
+                    .find(|(t, _)| *t == type_)
+                    .map(|(_, s)| Duration::from_secs(*s))
+                    .unwrap_or(Duration::from_secs(2))
+            };
+            let mut r = SimRng::derive(seed, &format!("machine/{name}/{type_}/{attempt}"));
+            let jitter = 0.75 + r.unit() * 0.5;
+            Next::RunStep {
+                index: i,
+                type_,
+                attempt,
+                after: clock.scale(base.mul_f64(jitter)),
+            }
+        }
+        None => Next::Finish,
+    }
+}
+
+/// The outcome of running node-add step `index` of a Machine now.
+pub fn run_machine_step(machine: &Value, index: usize, now: &str) -> Option<Value> {
+    let ip = machine["spec"]["ip"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    execute_step(
+        machine,
+        index,
+        now,
+        &machine_step_plan(),
+        &[ip],
+        "1.30.0",
+        &[],
+    )
+}
+
 /// The first condition of a new cluster.
 pub fn first_condition(cluster: &Value, now: &str) -> Value {
-    let plan = step_plan(cluster);
+    waiting_condition(&step_plan(cluster)[0].type_, now)
+}
+
+/// A step queued next: `Unknown`, reason `Waiting`, message `waiting execute`.
+pub fn waiting_condition(type_: &str, now: &str) -> Value {
     json!({
-        "type": plan[0].type_,
+        "type": type_,
         "status": "Unknown",
         "lastProbeTime": now,
         "lastTransitionTime": now,
@@ -633,6 +815,64 @@ mod tests {
     }
 
     #[test]
+    fn an_added_machine_runs_the_node_steps_once_its_cluster_runs() {
+        let mut c = cluster();
+        let mut m = json!({
+            "metadata": {"name": "c1-10-0-0-9"},
+            "spec": {"clusterName": "c1", "ip": "10.0.0.9", "role": "node"},
+        });
+        let clock = SimClock::new(1000.0);
+        assert_eq!(
+            plan_machine(&m, Some(&c), 1, clock),
+            Next::Idle,
+            "cluster not running"
+        );
+        assert_eq!(plan_machine(&m, None, 1, clock), Next::Idle, "no cluster");
+        c["status"]["phase"] = json!("Running");
+        assert_eq!(plan_machine(&m, Some(&c), 1, clock), Next::Adopt);
+        let own =
+            json!({"metadata": {"name": "own"}, "spec": {"clusterName": "c1", "ip": "10.0.0.1"}});
+        assert_eq!(
+            plan_machine(&own, Some(&c), 1, clock),
+            Next::Idle,
+            "the cluster's own node"
+        );
+        m["metadata"]["finalizers"] = json!([MACHINE_FINALIZER]);
+        m["status"] = json!({"phase": "Initializing", "conditions": [waiting_condition(MACHINE_STEPS[0].0, "t0")]});
+        let mut seen = Vec::new();
+        loop {
+            match plan_machine(&m, Some(&c), 1, clock) {
+                Next::RunStep { index, type_, .. } => {
+                    seen.push(type_);
+                    m["status"] = run_machine_step(&m, index, "t1").expect("pending");
+                }
+                Next::Finish => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let expected: Vec<String> = MACHINE_STEPS.iter().map(|(t, _)| t.to_string()).collect();
+        assert_eq!(seen, expected);
+        m["metadata"]["annotations"] = json!({BROKEN_STEP: "EnsureNodeReady"});
+        let last = MACHINE_STEPS.len() - 2;
+        m["status"]["conditions"][last]["status"] = json!("Unknown");
+        let st = run_machine_step(&m, last, "t2").expect("pending");
+        assert_eq!(st["conditions"][last]["reason"], REASON_FAILED_INIT);
+        assert!(
+            st["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("node 10.0.0.9 is not ready")
+        );
+        m["metadata"]["deletionTimestamp"] = json!("t3");
+        assert_eq!(plan_machine(&m, Some(&c), 1, clock), Next::StartTerminating);
+        m["status"]["phase"] = json!("Terminating");
+        assert!(matches!(
+            plan_machine(&m, Some(&c), 1, clock),
+            Next::Finalize { .. }
+        ));
+    }
+
+    #[test]
     fn timings_are_deterministic_and_scaled() {
         let mut c = cluster();
         c["status"]["conditions"] = json!([first_condition(&c, "t0")]);
@@ -747,38 +987,53 @@ impl Controllers {
         })
     }
 
-    /// Starts the cluster controller.
+    /// Starts the cluster and machine controllers.
     pub fn start(self: &Arc<Self>) {
         let me = self.clone();
-        self.tasks.spawn(async move { me.watch_clusters().await });
+        self.tasks.spawn(async move { me.watch_global().await });
     }
 
-    async fn watch_clusters(self: Arc<Self>) {
-        let mut wakers: HashMap<String, watch::Sender<u64>> = HashMap::new();
+    /// Wakes one task per Cluster and per Machine on every change to it; a change to a
+    /// Cluster also wakes the Machines, which wait for their cluster to run.
+    async fn watch_global(self: Arc<Self>) {
+        let mut wakers: HashMap<(Target, String), watch::Sender<u64>> = HashMap::new();
         'resync: loop {
             // Subscribe before listing so that nothing written in between is missed.
             let mut sub = self.global.subscribe();
-            match self.global.list(names::CLUSTERS, None) {
-                Ok(all) => {
-                    for c in all {
-                        let name = c["metadata"]["name"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_string();
-                        self.wake(&mut wakers, &name);
+            for target in [Target::Cluster, Target::Machine] {
+                match self.global.list(target.resource(), None) {
+                    Ok(all) => {
+                        for o in all {
+                            let name = o["metadata"]["name"].as_str().unwrap_or_default();
+                            self.wake(&mut wakers, target, name);
+                        }
                     }
+                    Err(e) => tracing::warn!(
+                        "sandbox controllers cannot list {}: {}",
+                        target.resource(),
+                        e.message
+                    ),
                 }
-                Err(e) => tracing::warn!("sandbox controllers cannot list clusters: {}", e.message),
             }
             loop {
                 tokio::select! {
                     _ = self.stop.cancelled() => return,
                     ev = sub.recv() => match ev {
-                        Ok(ev) if ev.kind().resource == "clusters" => {
-                            let name = ev.name().to_string();
-                            self.wake(&mut wakers, &name);
-                        }
-                        Ok(_) => {}
+                        Ok(ev) => match ev.kind().resource {
+                            "clusters" => {
+                                self.wake(&mut wakers, Target::Cluster, ev.name());
+                                let machines: Vec<String> = wakers
+                                    .keys()
+                                    .filter(|(t, _)| *t == Target::Machine)
+                                    .map(|(_, n)| n.clone())
+                                    .collect();
+                                for m in machines {
+                                    self.wake(&mut wakers, Target::Machine, &m);
+                                }
+                            }
+                            "machines" => self.wake(&mut wakers, Target::Machine, ev.name()),
+                            _ => {}
+                        },
                         Err(_) => continue 'resync,
                     }
                 }
@@ -786,38 +1041,62 @@ impl Controllers {
         }
     }
 
-    fn wake(self: &Arc<Self>, wakers: &mut HashMap<String, watch::Sender<u64>>, name: &str) {
+    fn wake(
+        self: &Arc<Self>,
+        wakers: &mut HashMap<(Target, String), watch::Sender<u64>>,
+        target: Target,
+        name: &str,
+    ) {
         if name.is_empty() {
             return;
         }
-        if let Some(tx) = wakers.get(name)
-            && !tx.is_closed()
-        {
-            tx.send_modify(|n| *n += 1);
-            return;
+        let key = (target, name.to_string());
+        if let Some(tx) = wakers.get(&key) {
+            if !tx.is_closed() {
+                tx.send_modify(|n| *n += 1);
+                return;
+            }
         }
         let (tx, rx) = watch::channel(0u64);
-        wakers.insert(name.to_string(), tx);
+        wakers.insert(key, tx);
         let me = self.clone();
         let name = name.to_string();
         self.tasks
-            .spawn(async move { me.cluster_task(name, rx).await });
+            .spawn(async move { me.object_task(target, name, rx).await });
     }
 
-    /// Drives one cluster until it is gone.
-    async fn cluster_task(self: Arc<Self>, name: String, mut wake: watch::Receiver<u64>) {
+    fn plan(&self, target: Target, obj: &Value) -> Next {
+        match target {
+            Target::Cluster => plan_next(obj, self.seed, self.clock),
+            Target::Machine => {
+                let cluster = obj["spec"]["clusterName"]
+                    .as_str()
+                    .and_then(|c| self.global.get(names::CLUSTERS, None, c).ok());
+                plan_machine(obj, cluster.as_ref(), self.seed, self.clock)
+            }
+        }
+    }
+
+    /// Drives one Cluster or Machine until it is gone.
+    async fn object_task(
+        self: Arc<Self>,
+        target: Target,
+        name: String,
+        mut wake: watch::Receiver<u64>,
+    ) {
+        let resource = target.resource();
         let mut timer: Option<(String, tokio::time::Instant)> = None;
         loop {
             wake.borrow_and_update();
-            let obj = match self.global.get(names::CLUSTERS, None, &name) {
+            let obj = match self.global.get(resource, None, &name) {
                 Ok(o) => o,
                 Err(e) if e.is_not_found() => return,
                 Err(e) => {
-                    tracing::warn!(cluster = %name, "sandbox controller cannot read the cluster: {}", e.message);
+                    tracing::warn!(object = %name, "sandbox controller cannot read {resource}: {}", e.message);
                     return;
                 }
             };
-            let next = plan_next(&obj, self.seed, self.clock);
+            let next = self.plan(target, &obj);
             let result = match &next {
                 Next::Idle => {
                     timer = None;
@@ -827,17 +1106,6 @@ impl Controllers {
                     }
                     continue;
                 }
-                Next::Adopt => self.adopt(&obj),
-                Next::StartTerminating => self.start_terminating(&obj),
-                Next::HealthCheck => {
-                    let mut o = obj.clone();
-                    o["status"] = health_check(&obj, &now_rfc3339());
-                    self.global
-                        .update_status(names::CLUSTERS, None, &name, o)
-                        .map(|_| ())
-                        .map_err(Box::new)
-                }
-                Next::Finish => self.finish(&obj),
                 Next::RunStep { after, .. } | Next::Finalize { after } => {
                     let key = next.timer_key();
                     let deadline = match &timer {
@@ -855,27 +1123,64 @@ impl Controllers {
                     }
                     timer = None;
                     // Act on the object as it is now, not as it was when the timer started.
-                    let fresh = match self.global.get(names::CLUSTERS, None, &name) {
+                    let fresh = match self.global.get(resource, None, &name) {
                         Ok(o) => o,
                         Err(_) => continue,
                     };
-                    if plan_next(&fresh, self.seed, self.clock).timer_key() != next.timer_key() {
+                    if self.plan(target, &fresh).timer_key() != next.timer_key() {
                         continue;
                     }
-                    match next {
-                        Next::RunStep { index, .. } => self.run_step(&fresh, index),
-                        _ => self.finalize(&fresh),
-                    }
+                    self.apply(target, &fresh, &next)
                 }
+                _ => self.apply(target, &obj, &next),
             };
             if let Err(e) = result {
                 // Usually a conflict with a concurrent edit: re-read and try again shortly.
-                tracing::debug!(cluster = %name, "sandbox controller write failed: {}", e.message);
+                tracing::debug!(object = %name, "sandbox controller write to {resource} failed: {}", e.message);
                 tokio::select! {
                     _ = self.stop.cancelled() => return,
                     _ = tokio::time::sleep(Duration::from_millis(50)) => {}
                 }
             }
+        }
+    }
+
+    fn apply(&self, target: Target, obj: &Value, next: &Next) -> WriteResult<()> {
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        match (target, next) {
+            (_, Next::Idle) => Ok(()),
+            (Target::Cluster, Next::Adopt) => self.adopt(obj),
+            (Target::Cluster, Next::StartTerminating) => self.start_terminating(obj),
+            (Target::Cluster, Next::HealthCheck) => {
+                let mut o = obj.clone();
+                o["status"] = health_check(obj, &now_rfc3339());
+                self.global
+                    .update_status(names::CLUSTERS, None, name, o)
+                    .map(|_| ())
+                    .map_err(Box::new)
+            }
+            (Target::Cluster, Next::Finish) => self.finish(obj),
+            (Target::Cluster, Next::RunStep { index, .. }) => self.run_step(obj, *index),
+            (Target::Cluster, Next::Finalize { .. }) => self.finalize(obj),
+            (Target::Machine, Next::Adopt) => self.adopt_machine(obj),
+            (Target::Machine, Next::RunStep { index, .. }) => {
+                let Some(status) = run_machine_step(obj, *index, &now_rfc3339()) else {
+                    return Ok(());
+                };
+                let mut o = obj.clone();
+                o["status"] = status;
+                self.global.update_status(names::MACHINES, None, name, o)?;
+                Ok(())
+            }
+            (Target::Machine, Next::Finish) => self.finish_machine(obj),
+            (Target::Machine, Next::StartTerminating) => {
+                let mut o = obj.clone();
+                o["status"]["phase"] = json!("Terminating");
+                self.global.update_status(names::MACHINES, None, name, o)?;
+                Ok(())
+            }
+            (Target::Machine, Next::Finalize { .. }) => self.finalize_machine(obj),
+            (Target::Machine, Next::HealthCheck) => Ok(()),
         }
     }
 
@@ -1039,10 +1344,7 @@ impl Controllers {
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         self.stop_serving(name);
         let selector = format!("{CLUSTER_NAME_LABEL}={name}");
-        for m in self
-            .global
-            .list_selected(names::MACHINES, None, &selector)?
-        {
+        for m in self.machines_of(name)? {
             let mname = m["metadata"]["name"].as_str().unwrap_or_default();
             ignore_not_found(self.global.delete(names::MACHINES, None, mname))?;
         }
@@ -1067,11 +1369,10 @@ impl Controllers {
     }
 
     fn set_machines_phase(&self, cluster: &str, obj: &Value, phase: &str) -> WriteResult<()> {
-        let selector = format!("{CLUSTER_NAME_LABEL}={cluster}");
-        for mut m in self
-            .global
-            .list_selected(names::MACHINES, None, &selector)?
-        {
+        for mut m in self.machines_of(cluster)? {
+            if !is_cluster_node(&m, obj) {
+                continue;
+            }
             let ip = m["spec"]["ip"].as_str().unwrap_or_default().to_string();
             let mname = m["metadata"]["name"]
                 .as_str()
@@ -1087,6 +1388,86 @@ impl Controllers {
                 .update_status(names::MACHINES, None, &mname, m)?;
         }
         Ok(())
+    }
+
+    /// Every Machine of a cluster, whoever created it.
+    fn machines_of(&self, cluster: &str) -> WriteResult<Vec<Value>> {
+        Ok(self
+            .global
+            .list(names::MACHINES, None)?
+            .into_iter()
+            .filter(|m| m["spec"]["clusterName"].as_str() == Some(cluster))
+            .collect())
+    }
+
+    fn adopt_machine(&self, m: &Value) -> WriteResult<()> {
+        let name = m["metadata"]["name"].as_str().unwrap_or_default();
+        let mut o = m.clone();
+        let mut finalizers = o["metadata"]["finalizers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !finalizers.iter().any(|f| f == MACHINE_FINALIZER) {
+            finalizers.push(json!(MACHINE_FINALIZER));
+            o["metadata"]["finalizers"] = json!(finalizers);
+            o = self.global.replace(names::MACHINES, None, name, o)?;
+        }
+        if o["status"]["conditions"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+        {
+            let now = now_rfc3339();
+            let ip = o["spec"]["ip"].clone();
+            o["status"] = json!({
+                "phase": "Initializing",
+                "addresses": [{"type": "InternalIP", "address": ip}],
+                "conditions": [waiting_condition(MACHINE_STEPS[0].0, &now)],
+            });
+            self.global.update_status(names::MACHINES, None, name, o)?;
+        }
+        Ok(())
+    }
+
+    fn finish_machine(&self, m: &Value) -> WriteResult<()> {
+        let name = m["metadata"]["name"].as_str().unwrap_or_default();
+        let cluster_name = m["spec"]["clusterName"].as_str().unwrap_or_default();
+        let cluster = self.global.get(names::CLUSTERS, None, cluster_name)?;
+        let ip = m["spec"]["ip"].as_str().unwrap_or_default();
+        let mut st = machine_status(&cluster, ip, true);
+        st["conditions"] = m["status"]["conditions"].clone();
+        let mut o = m.clone();
+        o["status"] = st;
+        self.global.update_status(names::MACHINES, None, name, o)?;
+        if let Some(store) = self.host.store(cluster_name) {
+            let plan = ClusterPlan::from_cluster(&cluster);
+            let master = m["spec"]["role"].as_str() == Some("master");
+            let node = plan.node_object(ip, master, chrono::Utc::now());
+            match store.create(names::NODES, None, node) {
+                Ok(_) => {}
+                Err(e) if e.is_already_exists() => {}
+                Err(e) => return Err(Box::new(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn finalize_machine(&self, m: &Value) -> WriteResult<()> {
+        let name = m["metadata"]["name"].as_str().unwrap_or_default();
+        let cluster_name = m["spec"]["clusterName"].as_str().unwrap_or_default();
+        let ip = m["spec"]["ip"].as_str().unwrap_or_default();
+        if let Some(store) = self.host.store(cluster_name) {
+            ignore_not_found(store.delete(names::NODES, None, ip))?;
+        }
+        let remaining: Vec<Value> = m["metadata"]["finalizers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| *f != MACHINE_FINALIZER)
+            .cloned()
+            .collect();
+        let mut o = m.clone();
+        o["metadata"]["finalizers"] = json!(remaining);
+        ignore_not_found(self.global.replace(names::MACHINES, None, name, o))
     }
 
     /// Serves the cluster's own API under `/kubernetes/<name>` and fills it.

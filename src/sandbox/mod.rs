@@ -296,6 +296,21 @@ fn seed(ctl: &Controllers, global: &Store, scenario: &Scenario) -> anyhow::Resul
         ) {
             ctl.serve_cluster(&obj);
         }
+        for (machine, status) in plan.adding_machines(scenario.seed, now) {
+            let name = machine["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let mut created = global
+                .create(names::MACHINES, None, machine)
+                .map_err(|e| anyhow::anyhow!("creating machine {name}: {}", e.message))?;
+            created["status"] = status;
+            global
+                .update_status(names::MACHINES, None, &name, created)
+                .map_err(|e| {
+                    anyhow::anyhow!("seeding the status of machine {name}: {}", e.message)
+                })?;
+        }
         if matches!(plan.state, PlanState::Terminating { .. }) {
             global
                 .delete(names::CLUSTERS, None, &plan.name)

@@ -147,6 +147,16 @@ pub struct ClusterPlan {
     pub etcd: EtcdPlan,
     /// How long ago creation finished (Running) or started (others), in seconds.
     pub age_secs: i64,
+    /// Nodes being added to the running cluster (Machines), with where they start.
+    pub adding: Vec<AddingNode>,
+}
+
+/// A worker being added to a running cluster through a `Machine`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddingNode {
+    pub ip: String,
+    /// `Creating` or `Stuck`.
+    pub state: PlanState,
 }
 
 /// The whole seeded platform.
@@ -219,6 +229,7 @@ impl Scenario {
                 service_cidr: format!("10.{}.0.0/16", pod_octet + 1),
                 state,
                 age_secs: r.range(3 * 86_400, 120 * 86_400) as i64,
+                adding: Vec::new(),
             });
         };
         let mut pick = SimRng::derive(seed, "versions");
@@ -316,9 +327,37 @@ impl Scenario {
             PlanState::Terminating { seconds: 300 },
             |_| EtcdPlan::Healthy { revision: 30 },
         );
+        let mut adding = SimRng::derive(seed, "adding");
         for p in &mut plans {
             if let PlanState::Stuck { step, message } = &mut p.state {
                 *message = controllers::failure_message(step, &p.masters, &p.version);
+            }
+            let next_ip = |p: &ClusterPlan| {
+                let last = p
+                    .workers
+                    .last()
+                    .or(p.masters.last())
+                    .cloned()
+                    .unwrap_or_default();
+                let (net, host) = last.rsplit_once('.').unwrap_or(("192.168.0", "60"));
+                format!("{net}.{}", host.parse::<u32>().unwrap_or(60) + 1)
+            };
+            if p.name == "prod-east" {
+                p.adding.push(AddingNode {
+                    ip: next_ip(p),
+                    state: PlanState::Creating {
+                        done_steps: adding.range(3, 8) as usize,
+                    },
+                });
+            }
+            if p.name == "edge-lab" {
+                let ip = next_ip(p);
+                let step = "EnsureNodeReady".to_string();
+                let message = controllers::failure_message(&step, &[ip.clone()], &p.version);
+                p.adding.push(AddingNode {
+                    ip,
+                    state: PlanState::Stuck { step, message },
+                });
             }
         }
         Scenario {
@@ -390,6 +429,7 @@ impl ClusterPlan {
             state: PlanState::Running,
             etcd: EtcdPlan::Healthy { revision: 1 },
             age_secs: 0,
+            adding: Vec::new(),
         }
     }
 
@@ -522,6 +562,76 @@ impl ClusterPlan {
         obj
     }
 
+    /// The Machines of the nodes being added, with their seeded status, as
+    /// `(object without status, status)`.
+    pub fn adding_machines(&self, seed: u64, now: DateTime<Utc>) -> Vec<(Value, Value)> {
+        let steps = controllers::machine_step_plan();
+        self.adding
+            .iter()
+            .map(|a| {
+                let name = controllers::machine_name(&self.name, &a.ip);
+                let obj = json!({
+                    "apiVersion": "platform.tkestack.io/v1",
+                    "kind": "Machine",
+                    "metadata": {
+                        "name": name,
+                        "labels": {controllers::CLUSTER_NAME_LABEL: self.name, SEEDED_LABEL: "true"},
+                        "finalizers": [controllers::MACHINE_FINALIZER],
+                    },
+                    "spec": {
+                        "clusterName": self.name,
+                        "type": "Baremetal",
+                        "ip": a.ip,
+                        "port": 22,
+                        "username": "root",
+                        "role": "node",
+                    },
+                });
+                let mut obj = obj;
+                if let PlanState::Stuck { step, .. } = &a.state {
+                    obj["metadata"]["annotations"] = json!({BROKEN_STEP: step});
+                }
+                let mut timing = SimRng::derive(seed, &format!("history/{name}"));
+                let (done, open) = match &a.state {
+                    PlanState::Creating { done_steps } => {
+                        let d = (*done_steps).min(steps.len() - 1);
+                        (d, condition(&steps[d].type_, "Unknown", now, controllers::REASON_WAITING, controllers::MESSAGE_WAITING))
+                    }
+                    PlanState::Stuck { step, message } => {
+                        let d = steps.iter().position(|s| &s.type_ == step).unwrap_or(0);
+                        (d, condition(step, "False", now, controllers::REASON_FAILED_INIT, message))
+                    }
+                    _ => (0, condition(&steps[0].type_, "Unknown", now, controllers::REASON_WAITING, controllers::MESSAGE_WAITING)),
+                };
+                let total: i64 = steps.iter().take(done).map(|s| s.base.as_secs() as i64).sum();
+                let mut at = now - chrono::Duration::seconds(total);
+                let mut conditions: Vec<Value> = steps
+                    .iter()
+                    .take(done)
+                    .map(|s| {
+                        at += chrono::Duration::milliseconds(
+                            (s.base.as_millis() as f64 * (0.75 + timing.unit() * 0.5)) as i64,
+                        );
+                        condition(&s.type_, "True", at, "", "")
+                    })
+                    .collect();
+                let failed = open["status"] == "False";
+                let message = open["message"].clone();
+                conditions.push(open);
+                let mut status = json!({
+                    "phase": "Initializing",
+                    "conditions": conditions,
+                    "addresses": [{"type": "InternalIP", "address": a.ip}],
+                });
+                if failed {
+                    status["reason"] = json!(controllers::REASON_FAILED_INIT);
+                    status["message"] = message;
+                }
+                (obj, status)
+            })
+            .collect()
+    }
+
     /// The `EtcdEncryptionConfig` `default` as seeded in this cluster.
     pub fn etcd_object(&self, now: DateTime<Utc>) -> Value {
         let (revision, interval, lagging, failing) = match &self.etcd {
@@ -652,7 +762,8 @@ impl ClusterPlan {
         out
     }
 
-    fn node_object(&self, ip: &str, master: bool, now: DateTime<Utc>) -> Value {
+    /// The Node of one of the cluster's machines.
+    pub fn node_object(&self, ip: &str, master: bool, now: DateTime<Utc>) -> Value {
         let mut labels = json!({
             "kubernetes.io/hostname": ip,
             "kubernetes.io/os": "linux",
