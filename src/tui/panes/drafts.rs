@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
-use super::wizard::field;
+use crate::tui::widgets::form_field as field;
 use super::{Effect, Pane, PaneId, RenderCtx};
 use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
 use crate::engine::store::{CorruptDraft, DraftCommand, DraftEvent};

@@ -6,7 +6,6 @@
 //! disabled while any error remains. Submitting runs a server-side dry run first, then asks
 //! the safety gate to create.
 
-pub mod field;
 pub mod node_dialog;
 
 use std::path::PathBuf;
@@ -18,7 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
-use self::field::{Level, Row, Value};
+use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 use self::node_dialog::{NodeDialog, NodeEntry, Outcome};
 use super::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
 use crate::domain::cluster::{Cluster, MASK};

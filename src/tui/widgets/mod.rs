@@ -1,5 +1,7 @@
 //! Small drawing helpers shared by the shell and the panes.
 
+pub mod form_field;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;

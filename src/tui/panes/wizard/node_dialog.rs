@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use tui_input::InputRequest;
 use zeroize::Zeroizing;
 
-use super::field::{self, Level, Row, Value};
+use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 use crate::domain::draft::{NodeDraft, NodeType, SshAuth};
 use crate::tui::theme::{Role, Theme};
 
