@@ -46,6 +46,10 @@ pub const ANN_MONITORING_DEPLOY: &str = "acp-cockpit.io/monitoring-deploy";
 pub const ANN_MONITORING_INSTANCE: &str = "acp-cockpit.io/monitoring-instance";
 /// Comma-separated node IPs for the monitoring components.
 pub const ANN_MONITORING_NODES: &str = "acp-cockpit.io/monitoring-nodes";
+/// Where cluster images come from: `builtin`, `private` or `public`.
+pub const ANN_IMAGE_REGISTRY: &str = "acp-cockpit.io/image-registry";
+/// The private registry's address.
+pub const ANN_IMAGE_REGISTRY_ADDRESS: &str = "acp-cockpit.io/image-registry-address";
 
 /// Taint ACP's installer puts on control-plane nodes that must not run applications.
 pub const MASTER_TAINT_KEY: &str = "node-role.kubernetes.io/master";
@@ -184,6 +188,33 @@ pub struct BasicInfo {
     pub external_access: String,
     /// `cpaas.io/platform-url`: `global`'s address as seen from this cluster.
     pub platform_url: String,
+    /// Where the cluster's images come from.
+    pub image_registry: ImageRegistry,
+    /// Private registry only: `host[:port]`.
+    pub private_registry: String,
+}
+
+/// The cluster's image registry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ImageRegistry {
+    /// The registry of the `global` cluster.
+    #[default]
+    PlatformBuiltIn,
+    /// The user's own registry, holding the platform's images.
+    Private,
+    /// The platform's registry on the internet (needs its credentials updated first).
+    Public,
+}
+
+impl ImageRegistry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlatformBuiltIn => "builtin",
+            Self::Private => "private",
+            Self::Public => "public",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -726,6 +757,10 @@ impl ClusterForm {
         if !b.external_access.is_empty() {
             put(ANN_EXTERNAL_ACCESS, b.external_access.clone());
         }
+        put(ANN_IMAGE_REGISTRY, b.image_registry.as_str().into());
+        if b.image_registry == ImageRegistry::Private && !b.private_registry.is_empty() {
+            put(ANN_IMAGE_REGISTRY_ADDRESS, b.private_registry.clone());
+        }
         let m = &self.node_settings.monitoring;
         match m.kind {
             MonitoringKind::Prometheus => put(ANN_MONITORING_TYPE, "prometheus".into()),
@@ -881,6 +916,15 @@ impl ClusterForm {
             }
         }
 
+        let (image_registry, private_registry) = match get(ANN_IMAGE_REGISTRY).as_deref() {
+            Some("private") => (
+                ImageRegistry::Private,
+                get(ANN_IMAGE_REGISTRY_ADDRESS).unwrap_or_default(),
+            ),
+            Some("public") => (ImageRegistry::Public, String::new()),
+            _ => (ImageRegistry::PlatformBuiltIn, String::new()),
+        };
+
         let mut monitoring = MonitoringForm::default();
         if get(ANN_MONITORING_TYPE).as_deref() == Some("victoriametrics") {
             monitoring.kind = MonitoringKind::VictoriaMetrics;
@@ -913,6 +957,8 @@ impl ClusterForm {
                 endpoint,
                 external_access: get(ANN_EXTERNAL_ACCESS).unwrap_or_default(),
                 platform_url: get(ann::PLATFORM_URL).unwrap_or_default(),
+                image_registry,
+                private_registry,
             },
             network: NetworkForm {
                 cni,
@@ -984,6 +1030,9 @@ impl ClusterForm {
         let b = &mut f.basic;
         if b.ip_stack != IpStack::DualStack {
             b.ip_stack = stack_of_cidr(&f.network.cluster_cidr);
+        }
+        if b.image_registry != ImageRegistry::Private {
+            b.private_registry.clear();
         }
         let e = &mut b.endpoint;
         if e.self_built_vip {
@@ -1480,6 +1529,7 @@ status: {phase: Running}
     prop_compose! {
         fn form()(
             basic in (text(), text(), text(), any::<bool>(), text(), 0u8..3, text(), any::<bool>(), any::<u32>(), any::<u16>(), text(), text()),
+            registry in (0u8..3, text()),
             net in (0u8..4, text(), text(), any::<u32>(), any::<bool>(), text(), text(), any::<u32>(), text()),
             ns in (text(), any::<bool>(), vec(node(), 0..4), any::<bool>(), any::<bool>(), text(), vec("[0-9.]{1,8}", 0..3)),
             ext in (args(), args(), args(), args(), args(), vec(text(), 0..3), btree_map("example\\.com/[a-z]{1,6}", text(), 0..3)),
@@ -1495,6 +1545,8 @@ status: {phase: Running}
                     endpoint: EndpointForm { address: basic.6, self_built_vip: basic.7, vrid: basic.8, lb_port: basic.9 },
                     external_access: basic.10,
                     platform_url: basic.11,
+                    image_registry: [ImageRegistry::PlatformBuiltIn, ImageRegistry::Private, ImageRegistry::Public][usize::from(registry.0)],
+                    private_registry: registry.1,
                 },
                 network: NetworkForm {
                     cni: [Cni::KubeOvn, Cni::Calico, Cni::Flannel, Cni::Custom][usize::from(net.0)],

@@ -19,8 +19,8 @@ use crate::domain::cluster::{
     CLUSTER_TYPE_BAREMETAL, Cluster, PROXY_SOCKS5, ROLE_MASTER, ROLE_NODE, annotations as ann,
 };
 use crate::domain::form::{
-    ClusterForm, Cni, ContainerRuntime, DEFAULT_LB_PORT, IpStack, KUBELET_MAX_PODS, MonitoringKind,
-    NodeNaming, SshAuth, VmDeploy,
+    ClusterForm, Cni, ContainerRuntime, DEFAULT_LB_PORT, ImageRegistry, IpStack, KUBELET_MAX_PODS,
+    MonitoringKind, NodeNaming, SshAuth, VmDeploy,
 };
 use crate::domain::network::{
     CidrError, Cidrs, IpFamily, MIN_SERVICE_ADDRESSES, assumed_host_prefix, flannel_max_nodes,
@@ -160,6 +160,7 @@ pub fn check(form: &ClusterForm, ctx: &RuleContext) -> Vec<Finding> {
     check_stack(form, &ips, &mut o);
     check_endpoint(form, ctx, &ips, &mut o);
     check_access(form, &mut o);
+    check_registry(form, &mut o);
     check_network(form, &ips, &mut o);
     check_nics(form, &mut o);
     check_node_naming(form, ctx, &mut o);
@@ -515,7 +516,9 @@ fn check_ssh(i: usize, n: &crate::domain::form::NodeForm, o: &mut Out) {
             "Choose the private key file (with root privileges), or switch to password login",
         ),
         SshAuth::Key
-            if !n.private_key.is_empty() && !n.private_key.expose().contains("PRIVATE KEY") =>
+            if n.key_path.trim().is_empty()
+                && !n.private_key.is_empty()
+                && !n.private_key.expose().contains("PRIVATE KEY") =>
         {
             o.warn(
                 machine(i, "privateKey"),
@@ -815,6 +818,45 @@ fn check_access(form: &ClusterForm, o: &mut Out) {
                 "Enter global's public access address, e.g. https://acp.example.com",
             );
         }
+    }
+}
+
+fn check_registry(form: &ClusterForm, o: &mut Out) {
+    let b = &form.basic;
+    match b.image_registry {
+        ImageRegistry::Private => {
+            let addr = b.private_registry.trim();
+            if addr.is_empty() {
+                o.err(
+                    "form.privateRegistry",
+                    "a private registry is chosen but its address is empty",
+                    "Enter the registry as host or host:port, e.g. registry.example.com:5000",
+                );
+            } else if !is_host(host_of(addr)) || addr.contains("://") {
+                o.err(
+                    "form.privateRegistry",
+                    format!("`{addr}` is not a registry address"),
+                    "Enter the registry as host or host:port, without a scheme or path",
+                );
+            } else {
+                o.info(
+                    "form.privateRegistry",
+                    "the private registry must already hold every image the cluster needs",
+                    "Contact technical support for pushing the platform's images to your registry",
+                );
+            }
+        }
+        ImageRegistry::Public => o.info(
+            "form.imageRegistry",
+            "the public repository needs the platform's public-registry-credential to be up to date",
+            "Complete \"Updating Public Repository Credentials\" (Clusters > Cloud Credential) before creating",
+        ),
+        ImageRegistry::PlatformBuiltIn if !b.external_access.trim().is_empty() => o.info(
+            "form.imageRegistry",
+            "the cluster is on another network than global, so its nodes may not reach the built-in registry",
+            "If they cannot, follow \"Add External Address for Built-in Registry\"",
+        ),
+        ImageRegistry::PlatformBuiltIn => {}
     }
 }
 
@@ -1553,6 +1595,8 @@ mod tests {
         Case { name: "external access garbage", edit: |f| f.basic.external_access = "not a host".into(), field: "form.externalAccess", severity: Severity::Error, contains: "not an IP" },
         Case { name: "external access not in SANs", edit: |f| f.basic.external_access = "203.0.113.10".into(), field: "spec.publicAlternativeNames", severity: Severity::Warning, contains: "certificate" },
         Case { name: "platform url", edit: |f| f.basic.platform_url = "ftp://x y".into(), field: "metadata.annotations[\"cpaas.io/platform-url\"]", severity: Severity::Error, contains: "not an address" },
+        Case { name: "private registry empty", edit: |f| f.basic.image_registry = ImageRegistry::Private, field: "form.privateRegistry", severity: Severity::Error, contains: "address is empty" },
+        Case { name: "private registry garbage", edit: |f| { f.basic.image_registry = ImageRegistry::Private; f.basic.private_registry = "https://reg/x".into(); }, field: "form.privateRegistry", severity: Severity::Error, contains: "not a registry address" },
         Case { name: "cluster cidr empty", edit: |f| f.network.cluster_cidr.clear(), field: "spec.clusterCIDR", severity: Severity::Error, contains: "empty" },
         Case { name: "cluster cidr host bits", edit: |f| f.network.cluster_cidr = "10.3.1.0/16".into(), field: "spec.clusterCIDR", severity: Severity::Error, contains: "host bits" },
         Case { name: "service cidr pair without dual", edit: |f| f.network.service_cidr = "10.4.0.0/16,fd00::/112".into(), field: "spec.serviceCIDR", severity: Severity::Error, contains: "dual stack" },
@@ -1738,6 +1782,8 @@ mod tests {
         f.extended
             .kubelet_args
             .insert("max-pods".into(), "256".into());
+        f.basic.image_registry = ImageRegistry::Private;
+        f.basic.private_registry = "registry.example.com:5000".into();
         assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
         // Monitoring on an application-deployable control-plane node.
         let mut f = good();
