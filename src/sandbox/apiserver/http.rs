@@ -583,7 +583,9 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
         "list" => ctx.list().await,
         "get" => ctx.get(name.as_deref().unwrap_or_default()),
         "create" if kind.create_only => {
-            let body = read_json(req, &content_type).await?;
+            // kubectl's typed clients send reviews as protobuf; authz decodes every form.
+            let bytes = read_body(req).await?;
+            let body = authz::review_body(&content_type, &bytes)?;
             let review_kind = match kind.resource {
                 "selfsubjectaccessreviews" => ReviewKind::SelfSubjectAccessReview,
                 "subjectaccessreviews" => ReviewKind::SubjectAccessReview,
@@ -652,7 +654,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                 "delete" => {
                     let name = name.unwrap_or_default();
                     let bytes = read_body(req).await?;
-                    let (pre, dry) = delete_options(&bytes)?;
+                    let (pre, dry) = delete_options(&content_type, &bytes)?;
                     let opts = WriteOptions {
                         dry_run: opts.dry_run || dry,
                         ..opts
@@ -676,7 +678,7 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                 }
                 _ => {
                     let bytes = read_body(req).await?;
-                    let (_, dry) = delete_options(&bytes)?;
+                    let (_, dry) = delete_options(&content_type, &bytes)?;
                     let opts = WriteOptions {
                         dry_run: opts.dry_run || dry,
                         ..opts
@@ -790,6 +792,7 @@ async fn read_json(req: Request<Incoming>, content_type: &str) -> Result<Value, 
     match base.as_str() {
         "" | "application/json" | "*/*" => parse_json(&bytes),
         "application/yaml" => parse_yaml_or_json(&bytes),
+        "application/vnd.kubernetes.protobuf" => super::protobuf::decode(&bytes),
         other => Err(ApiError::unsupported_media_type(
             other,
             &[
@@ -802,11 +805,15 @@ async fn read_json(req: Request<Incoming>, content_type: &str) -> Result<Value, 
 }
 
 /// `DeleteOptions` from a DELETE body (`{}` or empty when defaulted).
-fn delete_options(bytes: &[u8]) -> Result<(Preconditions, bool), ApiError> {
+fn delete_options(content_type: &str, bytes: &[u8]) -> Result<(Preconditions, bool), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok((Preconditions::default(), false));
     }
-    let v = parse_json(bytes)?;
+    let v = if content_type.starts_with("application/vnd.kubernetes.protobuf") {
+        super::protobuf::decode(bytes)?
+    } else {
+        parse_json(bytes)?
+    };
     let dry = match v.get("dryRun") {
         None | Some(Value::Null) => false,
         Some(Value::Array(a)) if a.is_empty() => false,

@@ -60,6 +60,7 @@ pub mod managed;
 pub mod openapi;
 pub mod openapi_docs;
 pub mod patch;
+mod protobuf;
 pub mod rbac;
 mod render;
 pub mod selectors;
