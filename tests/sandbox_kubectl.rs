@@ -373,8 +373,28 @@ async fn kubectl_explain_cluster_spec() {
     assert!(out.contains("KIND:") && out.contains("Cluster"), "{out}");
     assert!(out.contains("platform.tkestack.io"), "{out}");
     assert!(out.contains("clusterCIDR"), "{out}");
+    // Every field of the schema must render, free-form ones included.
+    let out = ok(&env, &["explain", "cls", "--recursive"]).await;
+    assert!(out.contains("machines"), "{out}");
     let out = ok(&env, &["explain", "configmaps.data"]).await;
     assert!(out.contains("ConfigMap"), "{out}");
+    // Every served kind's schema renders completely.
+    for (resource, api_version) in [
+        ("machines", "platform.tkestack.io/v1"),
+        ("clustercredentials", "platform.tkestack.io/v1"),
+        ("etcdencryptionconfigs", "cluster.alauda.io/v1alpha1"),
+        ("namespaces", "v1"),
+        ("nodes", "v1"),
+        ("services", "v1"),
+        ("secrets", "v1"),
+        ("serviceaccounts", "v1"),
+        ("clusterrolebindings", "rbac.authorization.k8s.io/v1"),
+        ("ingresses", "networking.k8s.io/v1"),
+    ] {
+        let flag = format!("--api-version={api_version}");
+        let out = ok(&env, &["explain", resource, &flag, "--recursive"]).await;
+        assert!(out.contains("FIELDS:"), "{resource}: {out}");
+    }
     env.server.shutdown().await;
 }
 

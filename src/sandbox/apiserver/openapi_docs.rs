@@ -103,23 +103,76 @@ fn custom_schema(crd_schema: Option<Value>, description: &str, f: Flavour) -> Va
     s
 }
 
+/// Calls `f` on every sub-schema of `v` (properties, items, additionalProperties,
+/// allOf/anyOf/oneOf), depth first, following the schema structure only: a field that
+/// happens to be named `properties` or `items` is not mistaken for a keyword.
+fn for_each_subschema(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    let Some(m) = v.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Object(props)) = m.get_mut("properties") {
+        for p in props.values_mut() {
+            f(p);
+            for_each_subschema(p, f);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(s) = m.get_mut(key).filter(|s| s.is_object()) {
+            f(s);
+            for_each_subschema(s, f);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(list)) = m.get_mut(key) {
+            for s in list {
+                f(s);
+                for_each_subschema(s, f);
+            }
+        }
+    }
+}
+
 /// Drops `additionalProperties` (which kube's schema rewriter turns into
 /// `x-kubernetes-preserve-unknown-fields`) next to `properties`: the domain types keep
 /// unmodelled fields in flattened `extra` maps so YAML round-trips, but the published
 /// schema (and strict field validation) lists only the modelled fields, like ACP's own
 /// OpenAPI.
 fn make_structural(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            if m.contains_key("properties") {
-                m.remove("additionalProperties");
-                m.remove("x-kubernetes-preserve-unknown-fields");
-            }
-            m.values_mut().for_each(make_structural);
+    let mut fix = |s: &mut Value| {
+        if let Some(o) = s.as_object_mut()
+            && o.contains_key("properties")
+        {
+            o.remove("additionalProperties");
+            o.remove("x-kubernetes-preserve-unknown-fields");
         }
-        Value::Array(a) => a.iter_mut().for_each(make_structural),
-        _ => {}
-    }
+    };
+    fix(v);
+    for_each_subschema(v, &mut fix);
+}
+
+/// Marks schemas that say nothing about their type (free-form `serde_json::Value` fields
+/// come out as `{}`) as `x-kubernetes-preserve-unknown-fields`, as the apiserver publishes
+/// them: kubectl explain's templates fail on an empty schema.
+fn mark_untyped(v: &mut Value) {
+    const TYPED: &[&str] = &[
+        "type",
+        "$ref",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "items",
+        "properties",
+        "additionalProperties",
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-int-or-string",
+    ];
+    for_each_subschema(v, &mut |s: &mut Value| {
+        if let Some(o) = s.as_object_mut()
+            && !TYPED.iter().any(|k| o.contains_key(*k))
+        {
+            o.insert("x-kubernetes-preserve-unknown-fields".into(), true.into());
+        }
+    });
 }
 
 fn crd_schema<K: CustomResourceExt>() -> Option<Value> {
@@ -609,6 +662,7 @@ fn build(kinds: &[&ResourceKind], f: Flavour) -> (BTreeMap<String, Value>, Map<S
     }
     let mut defs = generator.take_definitions(true);
     defs.extend(extra);
+    defs.values_mut().for_each(mark_untyped);
     for (def, k) in tagged {
         if let Some(s) = defs.get_mut(&def).and_then(Value::as_object_mut) {
             s.insert("x-kubernetes-group-version-kind".into(), json!([gvk(k)]));
@@ -903,6 +957,9 @@ mod tests {
         );
         let spec = &cls["properties"]["spec"];
         assert!(spec["properties"]["clusterCIDR"].is_object());
+        // Free-form fields must not be published as `{}` (kubectl explain fails on those).
+        let free = &spec["properties"]["features"]["properties"]["authzWebhookAddr"];
+        assert_eq!(free["x-kubernetes-preserve-unknown-fields"], true, "{free}");
         assert!(spec.get("x-kubernetes-preserve-unknown-fields").is_none());
         let meta_ref = cls["properties"]["metadata"]["allOf"][0]["$ref"]
             .as_str()
