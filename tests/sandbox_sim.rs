@@ -248,7 +248,8 @@ async fn the_stuck_cluster_fails_with_its_message_and_recovers_when_fixed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_terminating_cluster_disappears_with_its_machines_and_api() {
-    let p = start(FAST, 5).await;
+    // Slow enough that the seeded deletion (300 s) is still pending when the test looks.
+    let p = start(60.0, 5).await;
     let client = admin(&p).await;
     let clusters: Api<Cluster> = Api::all(client.clone());
     let c = clusters

@@ -1051,11 +1051,11 @@ impl Controllers {
             return;
         }
         let key = (target, name.to_string());
-        if let Some(tx) = wakers.get(&key) {
-            if !tx.is_closed() {
-                tx.send_modify(|n| *n += 1);
-                return;
-            }
+        if let Some(tx) = wakers.get(&key)
+            && !tx.is_closed()
+        {
+            tx.send_modify(|n| *n += 1);
+            return;
         }
         let (tx, rx) = watch::channel(0u64);
         wakers.insert(key, tx);

@@ -353,7 +353,8 @@ impl Scenario {
             if p.name == "edge-lab" {
                 let ip = next_ip(p);
                 let step = "EnsureNodeReady".to_string();
-                let message = controllers::failure_message(&step, &[ip.clone()], &p.version);
+                let message =
+                    controllers::failure_message(&step, std::slice::from_ref(&ip), &p.version);
                 p.adding.push(AddingNode {
                     ip,
                     state: PlanState::Stuck { step, message },
