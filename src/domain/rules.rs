@@ -19,8 +19,8 @@ use crate::domain::cluster::{
     CLUSTER_TYPE_BAREMETAL, Cluster, PROXY_SOCKS5, ROLE_MASTER, ROLE_NODE, annotations as ann,
 };
 use crate::domain::form::{
-    ClusterForm, Cni, ContainerRuntime, DEFAULT_LB_PORT, ImageRegistry, IpStack, KUBELET_MAX_PODS,
-    MonitoringKind, NodeNaming, SshAuth, VmDeploy,
+    ANN_IMAGE_REGISTRY, ANN_MONITORING_TYPE, ClusterForm, Cni, ContainerRuntime, DEFAULT_LB_PORT,
+    ImageRegistry, IpStack, KUBELET_MAX_PODS, MonitoringKind, NodeNaming, SshAuth, VmDeploy,
 };
 use crate::domain::network::{
     CidrError, Cidrs, IpFamily, MIN_SERVICE_ADDRESSES, assumed_host_prefix, flannel_max_nodes,
@@ -172,7 +172,17 @@ pub fn check(form: &ClusterForm, ctx: &RuleContext) -> Vec<Finding> {
 /// Checks a `Cluster` resource: the form's rules through the import mapping, plus what only
 /// a resource can get wrong.
 pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
-    let mut o = Out(check(&ClusterForm::from_cluster(c), ctx));
+    let mut found = check(&ClusterForm::from_cluster(c), ctx);
+    // A resource written elsewhere says nothing about the page's monitoring and registry
+    // choices; the defaults the import fills in are not the user's, so rules on them would
+    // only be noise.
+    let has = |k: &str| c.annotation(k).is_some();
+    found.retain(|f| {
+        let monitoring = f.field.starts_with("form.monitoring");
+        let registry = f.field == "form.imageRegistry" || f.field == "form.privateRegistry";
+        !(monitoring && !has(ANN_MONITORING_TYPE) || registry && !has(ANN_IMAGE_REGISTRY))
+    });
+    let mut o = Out(found);
     let s = &c.spec;
     if s.type_ != CLUSTER_TYPE_BAREMETAL {
         o.err(
@@ -1900,13 +1910,23 @@ spec:
         let c = crate::domain::form::from_yaml(EXAMPLE).expect("example imports");
         let found = check_cluster(&c, &RuleContext::default());
         assert!(!has_errors(&found), "{found:#?}");
-        // Its single control-plane node is the only warning-worthy thing besides monitoring.
+        // Nothing is said about monitoring, so nothing is reported about it.
         let warnings: Vec<_> = found
             .iter()
             .filter(|x| x.severity == Severity::Warning)
-            .map(|x| x.field.as_str())
             .collect();
-        assert_eq!(warnings, vec!["form.monitoring.nodes"]);
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let mut with_monitoring = c.clone();
+        with_monitoring
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(ANN_MONITORING_TYPE.into(), "prometheus".into());
+        assert!(
+            check_cluster(&with_monitoring, &RuleContext::default())
+                .iter()
+                .any(|x| x.field == "form.monitoring.nodes")
+        );
 
         let broken = EXAMPLE
             .replace("vrid: 137", "vrid: 0")
