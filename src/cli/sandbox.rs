@@ -17,8 +17,23 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the sandbox ACP platform on 127.0.0.1 until Ctrl-C.
+    #[command(after_help = FAULTS_HELP)]
     Serve(ServeArgs),
 }
+
+/// How to steer the simulation, shown by `serve --help`.
+const FAULTS_HELP: &str = "\
+Steering the simulation (kubectl annotate / --overwrite / KEY- to remove):
+  Cluster  sandbox.acp-cockpit.io/broken-step=<StepType>    that creation step fails (FailedInit) until removed
+  Cluster  sandbox.acp-cockpit.io/broken-message=<text>     the failure message to report instead
+  Cluster  sandbox.acp-cockpit.io/unhealthy=[<text>]        a Running cluster turns Failed (FailedHealthCheck)
+  Cluster  sandbox.acp-cockpit.io/terminate-seconds=<n>     how long deletion stays Terminating
+  Machine  sandbox.acp-cockpit.io/broken-step=<StepType>    that node-add step fails until removed
+  eec      sandbox.acp-cockpit.io/lagging-node=<ip>         that node stays on the previous key revision
+  eec      sandbox.acp-cockpit.io/failing-node=<ip>         that node's kube-apiserver fails to reload (RestartFailed)
+
+Seeded clusters: global, prod-east, staging, edge-lab (Running), dev-new (creating),
+ops-stuck (failing at EnsureKubeadmInitPhaseETCD), old-test (Terminating).";
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct ServeArgs {
@@ -79,6 +94,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
                 kubeconfig::VIEWER_CONTEXT
             );
             println!("  KUBECONFIG={shown} acp-cockpit");
+            println!(
+                "  KUBECONFIG={shown} kubectl annotate cls ops-stuck {}-   # fix the stuck cluster",
+                crate::sandbox::scenario::BROKEN_STEP
+            );
+            println!("See `acp-cockpit sandbox serve --help` for every fault you can inject.");
         }
         None => {
             println!();
@@ -118,6 +138,29 @@ async fn wait_for_stop() -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_lists_every_fault_annotation() {
+        use crate::sandbox::scenario as sc;
+        for key in [
+            sc::BROKEN_STEP,
+            sc::BROKEN_MESSAGE,
+            sc::UNHEALTHY,
+            sc::TERMINATE_SECONDS,
+            sc::LAGGING_NODE,
+            sc::FAILING_NODE,
+        ] {
+            assert!(FAULTS_HELP.contains(key), "{key}");
+        }
+        let names: Vec<String> = sc::Scenario::generate(1)
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        for n in names {
+            assert!(FAULTS_HELP.contains(&n), "{n}");
+        }
+    }
 
     #[test]
     fn speed_must_be_positive_and_finite() {
