@@ -14,6 +14,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const ADMIN_TOKEN: &str = "sandbox-kubectl-test-admin";
+const VIEWER_TOKEN: &str = "sandbox-kubectl-test-viewer";
 const SA: &str = "system:serviceaccount:my-ns:default";
 /// Bounded wait for any single kubectl step.
 const STEP: Duration = Duration::from_secs(60);
@@ -43,7 +44,10 @@ fn kubeconfig_yaml(server: &str, ca_pem: &str, token: &str) -> String {
 
 async fn setup() -> Env {
     let server = apiserver::start(ApiServerConfig {
-        users: vec![TokenUser::new(ADMIN_TOKEN, "admin", &["system:masters"])],
+        users: vec![
+            TokenUser::new(ADMIN_TOKEN, "admin", &["system:masters"]),
+            TokenUser::new(VIEWER_TOKEN, "viewer", &[]),
+        ],
         ..ApiServerConfig::default()
     })
     .await
@@ -422,6 +426,74 @@ async fn kube_client(env: &Env, user: Option<&str>) -> kube::Client {
     cfg.proxy_url = None;
     cfg.auth_info.impersonate = user.map(str::to_string);
     kube::Client::try_from(cfg).expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impersonation_requires_the_impersonate_verb() {
+    use kube::api::{Api, DynamicObject, ListParams};
+    use kube::discovery::ApiResource;
+
+    let env = setup().await;
+    let admin_as_sa = kube_client(&env, Some(SA)).await;
+    let yaml = std::fs::read_to_string(&env.kubeconfig).expect("read kubeconfig");
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("parse kubeconfig");
+    let mut cfg =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .expect("client config");
+    cfg.proxy_url = None;
+    cfg.auth_info.token = Some(VIEWER_TOKEN.to_string().into());
+    cfg.auth_info.impersonate = Some(SA.to_string());
+    let viewer_as_sa = kube::Client::try_from(cfg).expect("client");
+    let res = ApiResource {
+        group: "platform.tkestack.io".into(),
+        version: "v1".into(),
+        api_version: "platform.tkestack.io/v1".into(),
+        kind: "Cluster".into(),
+        plural: "clusters".into(),
+    };
+    let list = |c: &kube::Client| {
+        let api: Api<DynamicObject> = Api::all_with(c.clone(), &res);
+        async move { api.list(&ListParams::default()).await }
+    };
+    match list(&viewer_as_sa).await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 403);
+            assert_eq!(
+                s.message,
+                "serviceaccounts \"default\" is forbidden: User \"viewer\" cannot impersonate \
+                 resource \"serviceaccounts\" in API group \"\" in the namespace \"my-ns\""
+            );
+        }
+        other => panic!("impersonation without the verb must be refused, got {other:?}"),
+    }
+    // The admin (system:masters) may impersonate; the service account may list clusters.
+    assert!(list(&admin_as_sa).await.is_ok());
+
+    let g = env.server.store("global").expect("global store");
+    g.create(
+        names::CLUSTER_ROLES,
+        None,
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+               "metadata": {"name": "sa-impersonator"},
+               "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"],
+                          "resourceNames": ["default"], "verbs": ["impersonate"]}]}),
+    )
+    .expect("create clusterrole");
+    g.create(
+        names::ROLE_BINDINGS,
+        Some("my-ns"),
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "viewer-impersonates", "namespace": "my-ns"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "sa-impersonator"},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "viewer"}]}),
+    )
+    .expect("create rolebinding");
+    let listed = list(&viewer_as_sa)
+        .await
+        .expect("viewer may now act as the SA");
+    assert_eq!(listed.items.len(), 1);
+    env.server.shutdown().await;
 }
 
 /// What a SelfSubjectAccessReview answers for `attrs` as the client's user.
