@@ -180,7 +180,9 @@ pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
     found.retain(|f| {
         let monitoring = f.field.starts_with("form.monitoring");
         let registry = f.field == "form.imageRegistry" || f.field == "form.privateRegistry";
-        !(monitoring && !has(ANN_MONITORING_TYPE) || registry && !has(ANN_IMAGE_REGISTRY))
+        let unspoken =
+            (monitoring && !has(ANN_MONITORING_TYPE)) || (registry && !has(ANN_IMAGE_REGISTRY));
+        !unspoken
     });
     let mut o = Out(found);
     let s = &c.spec;
