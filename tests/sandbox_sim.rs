@@ -562,3 +562,63 @@ async fn an_added_machine_becomes_a_node_and_the_stuck_one_reports_why() {
     .await;
     p.shutdown().await;
 }
+
+fn global_args(args: &[&str]) -> acp_cockpit::cli::GlobalArgs {
+    use clap::Parser as _;
+    let argv = std::iter::once("acp-cockpit").chain(args.iter().copied());
+    acp_cockpit::cli::Cli::try_parse_from(argv)
+        .expect("arguments parse")
+        .global
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_starts_the_embedded_sandbox_in_memory() {
+    use acp_cockpit::cli::platform::resolve;
+    use acp_cockpit::engine::kube::KubeSource;
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let resolved = resolve(&global_args(&["--sandbox"]))
+        .await
+        .expect("resolve");
+    assert!(resolved.labels.sandbox);
+    assert_eq!(resolved.labels.platform, "sandbox");
+    assert_eq!(resolved.labels.context, kubeconfig::CONTEXT);
+    let KubeSource::InMemory {
+        kubeconfig: kc,
+        context,
+    } = resolved.source.clone()
+    else {
+        panic!("the sandbox is not in memory")
+    };
+    let cfg = kube::Config::from_custom_kubeconfig(
+        *kc,
+        &kube::config::KubeConfigOptions {
+            context,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("config");
+    let clusters: Api<Cluster> = Api::all(Client::try_from(cfg).expect("client"));
+    let list = clusters.list(&ListParams::default()).await.expect("list");
+    assert!(
+        list.items
+            .iter()
+            .any(|c| c.metadata.name.as_deref() == Some("global"))
+    );
+    resolved.shutdown().await;
+
+    let other = resolve(&global_args(&["--sandbox", "--context", "prod-east"]))
+        .await
+        .expect("resolve a workload context");
+    assert_eq!(other.labels.context, "prod-east");
+    other.shutdown().await;
+
+    let err = resolve(&global_args(&["--sandbox", "--context", "nope"]))
+        .await
+        .expect_err("unknown context");
+    assert!(format!("{err:#}").contains("use one of"), "{err:#}");
+    let err = resolve(&global_args(&["--kubeconfig", "/nonexistent/kubeconfig"]))
+        .await
+        .expect_err("missing file");
+    assert!(format!("{err:#}").contains("--sandbox"), "{err:#}");
+}

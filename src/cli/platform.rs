@@ -81,6 +81,36 @@ pub fn locate(flag: Option<&Path>, env: Option<&str>, home: Option<&Path>) -> Ku
     KubeconfigLocation::Missing
 }
 
+/// Speed factor of the embedded sandbox (default 1: real time).
+pub const SPEED_ENV: &str = "ACP_COCKPIT_SANDBOX_SPEED";
+/// Seed of the embedded sandbox's scenario (default 1).
+pub const SEED_ENV: &str = "ACP_COCKPIT_SANDBOX_SEED";
+
+/// The embedded sandbox's options from [`SPEED_ENV`] and [`SEED_ENV`], for demos and for
+/// end-to-end tests that cannot wait minutes for a cluster to be created.
+pub fn sandbox_options_from_env(
+    speed: Option<&str>,
+    seed: Option<&str>,
+) -> anyhow::Result<SandboxOptions> {
+    let mut opts = SandboxOptions::default();
+    if let Some(s) = speed.filter(|s| !s.trim().is_empty()) {
+        opts.speed = match s.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() && v > 0.0 && v <= 100_000.0 => v,
+            _ => anyhow::bail!(
+                "{SPEED_ENV}={s:?} is not a speed factor; set a number above 0 and at most 100000 (e.g. 20), or unset it"
+            ),
+        };
+    }
+    if let Some(s) = seed.filter(|s| !s.trim().is_empty()) {
+        opts.seed = s.trim().parse::<u64>().map_err(|_| {
+            anyhow::anyhow!(
+                "{SEED_ENV}={s:?} is not a seed; set a whole number such as 7, or unset it"
+            )
+        })?;
+    }
+    Ok(opts)
+}
+
 fn home_dir() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf())
 }
@@ -96,7 +126,11 @@ pub async fn resolve(global: &GlobalArgs) -> anyhow::Result<Resolved> {
         home.as_deref(),
     );
     if global.sandbox || location == KubeconfigLocation::Missing {
-        return start_sandbox(global, SandboxOptions::default()).await;
+        let opts = sandbox_options_from_env(
+            std::env::var(SPEED_ENV).ok().as_deref(),
+            std::env::var(SEED_ENV).ok().as_deref(),
+        )?;
+        return start_sandbox(global, opts).await;
     }
     let kc = match &location {
         KubeconfigLocation::Flag(p) => {
@@ -142,7 +176,8 @@ pub async fn start_sandbox(global: &GlobalArgs, opts: SandboxOptions) -> anyhow:
         .clone()
         .unwrap_or_else(|| kubeconfig::CONTEXT.to_string());
     if !kc.contexts.iter().any(|c| c.name == context) {
-        let known: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+        let known: Vec<String> = kc.contexts.iter().map(|c| c.name.clone()).collect();
+        sandbox.shutdown().await;
         anyhow::bail!(
             "the sandbox has no context {context:?}; use one of: {}",
             known.join(", ")
@@ -230,6 +265,20 @@ mod tests {
             locate(None, None, Some(dir.path())),
             KubeconfigLocation::Home(dir.path().join(".kube/config"))
         );
+    }
+
+    #[test]
+    fn sandbox_options_come_from_the_environment() {
+        let d = sandbox_options_from_env(None, Some("")).expect("defaults");
+        assert_eq!(d, SandboxOptions::default());
+        let o = sandbox_options_from_env(Some("20"), Some("7")).expect("set");
+        assert_eq!((o.speed, o.seed), (20.0, 7));
+        let e = sandbox_options_from_env(Some("fast"), None).expect_err("bad speed");
+        assert!(e.to_string().contains(SPEED_ENV), "{e}");
+        let e = sandbox_options_from_env(Some("0"), None).expect_err("zero speed");
+        assert!(e.to_string().contains("above 0"), "{e}");
+        let e = sandbox_options_from_env(None, Some("-1")).expect_err("bad seed");
+        assert!(e.to_string().contains(SEED_ENV), "{e}");
     }
 
     #[test]

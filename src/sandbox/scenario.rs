@@ -760,6 +760,9 @@ impl ClusterPlan {
         }
         out.extend(rbac_objects());
         out.push((names::ETCD_ENCRYPTION_CONFIGS, self.etcd_object(now)));
+        if self.name == GLOBAL {
+            out.extend(global_only_objects());
+        }
         out
     }
 
@@ -827,6 +830,40 @@ fn registry_dockerconfig(cluster: &str) -> String {
     let auth = b64.encode(format!("sandbox-{cluster}:sandbox"));
     let cfg = json!({"auths": {"internal-docker-registry.cpaas-system.svc": {"auth": auth}}});
     b64.encode(cfg.to_string())
+}
+
+/// Objects only the platform's own cluster has: the list of Kubernetes versions new clusters
+/// may use (`kube-public/cluster-info`, key `k8sValidVersions`) and the root secret of
+/// etcd's deterministic key derivation, which a global cluster uses for disaster recovery.
+pub fn global_only_objects() -> Vec<(&'static str, Value)> {
+    use super::apiserver::kinds::names;
+    use base64::Engine as _;
+    let seeded = json!({SEEDED_LABEL: "true"});
+    let versions = serde_json::to_string(&VERSIONS).unwrap_or_else(|_| "[]".to_string());
+    let mut root = SimRng::derive(0, "etcd-derivation-root");
+    let root_key: Vec<u8> = (0..4).flat_map(|_| root.next_u64().to_le_bytes()).collect();
+    vec![
+        (
+            names::CONFIG_MAPS,
+            json!({
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "cluster-info", "namespace": "kube-public", "labels": seeded},
+                "data": {"k8sValidVersions": versions},
+            }),
+        ),
+        (
+            names::SECRETS,
+            json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "etcd-derivation-root", "namespace": "kube-system", "labels": seeded},
+                "type": "Opaque",
+                // A sandbox-only placeholder derived from a fixed seed, never a real key.
+                "data": {"root-key": base64::engine::general_purpose::STANDARD.encode(root_key)},
+            }),
+        ),
+    ]
 }
 
 /// The roles and bindings every cluster serves: `system:image-puller`, the restricted user's
@@ -1005,6 +1042,13 @@ mod tests {
             }
             let objs = plan.workload_objects(now);
             let nodes = objs.iter().filter(|(r, _)| *r == "nodes").count();
+            let has_versions = objs.iter().any(|(r, o)| {
+                *r == "configmaps"
+                    && o["data"]["k8sValidVersions"]
+                        .as_str()
+                        .is_some_and(|v| v.contains(VERSIONS[0]))
+            });
+            assert_eq!(has_versions, plan.name == GLOBAL, "{}", plan.name);
             assert_eq!(nodes, plan.masters.len() + plan.workers.len());
             let sas: Vec<_> = objs
                 .iter()
