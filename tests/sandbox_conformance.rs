@@ -300,6 +300,21 @@ async fn status_subresource_is_isolated() {
     assert_eq!(main.metadata.generation, Some(1));
     let got = cls.get_status("s1").await.expect("get_status");
     assert_eq!(got.data["status"]["phase"], "Running");
+    // The kube-rs controller idiom: apply status without metadata.
+    let applied = cls
+        .patch_status(
+            "s1",
+            &PatchParams::apply("ctl").force(),
+            &Patch::Apply(
+                json!({"apiVersion": "platform.tkestack.io/v1", "kind": "Cluster",
+                "status": {"phase": "Upgrading"}}),
+            ),
+        )
+        .await
+        .expect("apply status");
+    assert_eq!(applied.data["status"]["phase"], "Upgrading");
+    assert_eq!(applied.data["spec"]["version"], "1.28.13");
+    assert_eq!(applied.metadata.generation, Some(1));
     h.shutdown().await;
 }
 
@@ -1113,5 +1128,67 @@ async fn metadata_and_table_representations() {
             .as_array()
             .is_some_and(Vec::is_empty)
     );
+    h.shutdown().await;
+}
+
+#[tokio::test]
+async fn bookmarks_carry_type_meta_and_mark_the_end_of_initial_events() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let h = apiserver::start(ApiServerConfig {
+        users: vec![TokenUser::new(TOKEN, "admin", &["system:masters"])],
+        bookmark_interval: Duration::from_millis(200),
+        ..ApiServerConfig::default()
+    })
+    .await
+    .expect("start");
+    let c = client_for(&h, "global", TOKEN).await;
+    three_configmaps(&c).await;
+    let (code, ct, text) = raw(
+        &c,
+        "GET",
+        "/api/v1/namespaces/default/configmaps?&watch=true&timeoutSeconds=1&allowWatchBookmarks=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=0",
+        None,
+        b"",
+    )
+    .await;
+    assert_eq!((code, ct.as_str()), (200, "application/json"));
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one compact JSON object per line"))
+        .collect();
+    let types: Vec<&str> = lines.iter().filter_map(|l| l["type"].as_str()).collect();
+    assert_eq!(
+        &types[..4],
+        ["ADDED", "ADDED", "ADDED", "BOOKMARK"],
+        "{text}"
+    );
+    assert!(types.len() >= 5, "periodic bookmarks follow: {text}");
+    let end = &lines[3]["object"];
+    assert_eq!(end["kind"], "ConfigMap");
+    assert_eq!(end["apiVersion"], "v1");
+    assert_eq!(
+        end["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    let snapshot_rv: u64 = end["metadata"]["resourceVersion"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("rv");
+    for l in &lines[..3] {
+        assert_eq!(
+            l["object"]["kind"], "ConfigMap",
+            "watch objects carry type meta"
+        );
+        let rv: u64 = l["object"]["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("rv");
+        assert!(rv <= snapshot_rv);
+    }
+    for l in &lines[4..] {
+        assert_eq!(l["type"], "BOOKMARK");
+        assert_eq!(l["object"]["kind"], "ConfigMap");
+        assert!(l["object"]["metadata"].get("annotations").is_none());
+    }
     h.shutdown().await;
 }

@@ -141,7 +141,7 @@ pub struct ApiServerHandle {
     clusters: Clusters,
     faults: Faults,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for ApiServerHandle {
@@ -202,7 +202,7 @@ pub async fn start(cfg: ApiServerConfig) -> anyhow::Result<ApiServerHandle> {
         clusters,
         faults,
         shutdown,
-        task,
+        task: Some(task),
     })
 }
 
@@ -250,9 +250,18 @@ impl ApiServerHandle {
         self.faults.clone()
     }
 
-    /// Stops accepting, ends every watch and closes every connection.
-    pub async fn shutdown(self) {
+    /// Stops accepting, ends every watch and closes every connection, and waits for that.
+    /// Dropping the handle stops the server too, without waiting.
+    pub async fn shutdown(mut self) {
         self.shutdown.cancel();
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for ApiServerHandle {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
     }
 }

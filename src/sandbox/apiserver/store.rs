@@ -649,10 +649,12 @@ impl Store {
             ));
         }
         Self::fix_type(kind, &mut applied)?;
-        let body_name = meta_str(&applied, "name");
-        if body_name.is_empty() {
-            return Err(ApiError::bad_request("metadata.name must be set"));
+        // kube-rs controllers apply status as `{apiVersion, kind, status}` without metadata;
+        // the real server takes the name from the URL then.
+        if meta_str(&applied, "name").is_empty() {
+            meta_mut(&mut applied).insert("name".into(), name.into());
         }
+        let body_name = meta_str(&applied, "name");
         if body_name != name {
             return Err(ApiError::bad_request(format!(
                 "the name of the object ({body_name}) does not match the name on the URL ({name})"
