@@ -666,8 +666,9 @@ pub struct ClusterForm {
     pub network: NetworkForm,
     pub node_settings: NodeSettings,
     pub extended: ExtendedParams,
-    /// What an imported resource holds beyond the form (server fields removed, machines and
-    /// secrets dropped); [`ClusterForm::to_cluster`] starts from it.
+    /// What an imported resource holds beyond the form, without what the server fills in
+    /// (uid, resourceVersion, status, clusterCredentialRef, ...) and without machines, hence
+    /// without secrets; [`ClusterForm::to_cluster`] starts from it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<Box<Cluster>>,
 }
@@ -1015,6 +1016,8 @@ impl ClusterForm {
         m.self_link = None;
         m.annotations = None;
         base.status = None;
+        // Filled in by the controller for that one cluster; a new cluster must not inherit it.
+        base.spec.cluster_credential_ref = None;
         base.spec.machines.clear();
         base.spec.scaling_machines.clear();
         form.base = Some(Box::new(base));
@@ -1341,6 +1344,7 @@ spec:
   dnsDomain: corp.local
   features: {ipvs: true, gpuType: Physical}
   etcd: {local: {dataDir: /data/etcd}}
+  clusterCredentialRef: {name: cc-abcde}
   machines:
   - {ip: 10.0.0.1, port: 22, username: root, password: cHc=, futureField: 1}
 status: {phase: Running}
@@ -1367,6 +1371,7 @@ status: {phase: Running}
             Some("cri-o://1.29")
         );
         assert_eq!(out.metadata.resource_version, None);
+        assert_eq!(out.spec.cluster_credential_ref, None);
         assert!(out.status.is_none());
         assert_eq!(
             out.metadata.labels.as_ref().map(|l| l["team"].as_str()),

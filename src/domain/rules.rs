@@ -27,6 +27,7 @@ use crate::domain::network::{
     is_domain, parse_host_port, parse_ip, parse_ip_ranges, same_subnet, service_capacity,
 };
 
+/// How serious a finding is; ordered most serious first, so sorting puts errors on top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Severity {
