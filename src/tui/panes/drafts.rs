@@ -10,12 +10,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
-use crate::tui::widgets::form_field as field;
 use super::{Effect, Pane, PaneId, RenderCtx};
 use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
 use crate::engine::store::{CorruptDraft, DraftCommand, DraftEvent};
 use crate::engine::{Command, Event};
 use crate::tui::theme::Role;
+use crate::tui::widgets::form_field as field;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Prompt {
@@ -276,14 +276,9 @@ impl Pane for DraftsPane {
                 self.selected = self.selected.saturating_sub(1);
                 Vec::new()
             }
-            "open" => match self.current() {
-                Some(d) => vec![Self::engine(DraftCommand::Load {
-                    name: d.name.clone(),
-                    restore: false,
-                })],
-                None => Vec::new(),
-            },
-            "restore" => match self.current() {
+            // The preview always shows the selected draft, so opening means restoring it
+            // into the Create wizard's add-node dialog.
+            "open" | "restore" => match self.current() {
                 Some(d) => vec![
                     Self::engine(DraftCommand::Load {
                         name: d.name.clone(),
@@ -448,7 +443,7 @@ impl Pane for DraftsPane {
             Line::from(Span::styled(msg.clone(), theme.style(*role)))
         } else {
             Line::from(Span::styled(
-                "Enter preview  u restore into Create  r rename  D delete  i import  x export",
+                "Enter/u restore into Create  r rename  D delete  i import  x export",
                 theme.style(Role::Muted),
             ))
         };

@@ -141,6 +141,12 @@ pub trait Pane {
         false
     }
 
+    /// Effects a pane asks for as a result of engine events (e.g. open the Timeline once a
+    /// create succeeded); the shell drains them after [`Pane::on_event`].
+    fn take_effects(&mut self) -> Vec<Effect> {
+        Vec::new()
+    }
+
     /// The pane becomes visible, optionally on a target (`:timeline demo`).
     fn on_open(&mut self, _target: Option<&str>) -> Vec<Effect> {
         Vec::new()

@@ -17,20 +17,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
-use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 use self::node_dialog::{NodeDialog, NodeEntry, Outcome};
 use super::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
 use crate::domain::cluster::{Cluster, MASK};
 use crate::domain::draft::{NodeType, SshAuth};
 use crate::domain::form::{
-    self, ClusterForm, Cni, ContainerRuntime, IpStack, MonitoringKind, NodeForm, NodeNaming,
-    Secret, TransmitMode, VmDeploy,
+    self, ClusterForm, Cni, ContainerRuntime, ImageRegistry, IpStack, MonitoringKind, NodeForm,
+    NodeNaming, Secret, TransmitMode, VmDeploy,
 };
 use crate::domain::rules;
 use crate::engine::kube::{KubeCommand, KubeEvent};
-use crate::engine::store::{DraftCommand, DraftEvent};
+use crate::engine::store::{DraftCommand, DraftEvent, StoreError};
 use crate::engine::{Command, Event};
 use crate::tui::theme::{Role, Theme};
+use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 
 /// Tag of the `$EDITOR` job, so the resumed pane knows what to re-import.
 pub const EDITOR_TAG: &str = "wizard-yaml";
@@ -154,6 +154,8 @@ pub enum FieldId {
     Vrid,
     ExternalAccess,
     PlatformUrl,
+    ImageRegistry,
+    PrivateRegistry,
     Cni,
     ClusterCidr,
     Transmit,
@@ -280,6 +282,11 @@ pub struct WizardPane {
     editor_file: Option<PathBuf>,
     /// Platform name for the confirmation text.
     platform: String,
+    /// The dialog closed by "Save draft", kept (with its secrets, in memory only) until the
+    /// store answers, so that a failed save loses nothing.
+    saving: Option<NodeDialog>,
+    /// Effects produced by engine events, drained by the shell.
+    pending: Vec<Effect>,
 }
 
 impl Default for WizardPane {
@@ -303,6 +310,8 @@ impl WizardPane {
             submit: Submit::Idle,
             editor_file: None,
             platform: "the platform".into(),
+            saving: None,
+            pending: Vec::new(),
         };
         p.recheck();
         p
@@ -481,6 +490,7 @@ impl WizardPane {
             FieldId::Vrid => f.basic.endpoint.vrid.to_string(),
             FieldId::ExternalAccess => f.basic.external_access.clone(),
             FieldId::PlatformUrl => f.basic.platform_url.clone(),
+            FieldId::PrivateRegistry => f.basic.private_registry.clone(),
             FieldId::ClusterCidr => f.network.cluster_cidr.clone(),
             FieldId::Gateway => f.network.kube_ovn.gateway.clone(),
             FieldId::VlanId => f.network.kube_ovn.vlan_id.to_string(),
@@ -521,6 +531,7 @@ impl WizardPane {
             FieldId::Vrid => f.basic.endpoint.vrid = num(&v, "VRID", 255)?,
             FieldId::ExternalAccess => f.basic.external_access = v.trim().to_string(),
             FieldId::PlatformUrl => f.basic.platform_url = v.trim().to_string(),
+            FieldId::PrivateRegistry => f.basic.private_registry = v.trim().to_string(),
             FieldId::ClusterCidr => f.network.cluster_cidr = v.replace(' ', ""),
             FieldId::Gateway => f.network.kube_ovn.gateway = v.trim().to_string(),
             FieldId::VlanId => f.network.kube_ovn.vlan_id = num(&v, "VLAN ID", 4095)?,
@@ -596,6 +607,18 @@ impl WizardPane {
             }
             FieldId::SelfBuiltVip => {
                 f.basic.endpoint.self_built_vip = !f.basic.endpoint.self_built_vip
+            }
+            FieldId::ImageRegistry => {
+                let order = [
+                    ImageRegistry::PlatformBuiltIn,
+                    ImageRegistry::Private,
+                    ImageRegistry::Public,
+                ];
+                let i = order
+                    .iter()
+                    .position(|r| *r == f.basic.image_registry)
+                    .unwrap_or(0);
+                f.basic.image_registry = order[step(i, order.len(), forward)];
             }
             FieldId::Cni => {
                 let order = [Cni::KubeOvn, Cni::Calico, Cni::Flannel, Cni::Custom];
@@ -679,6 +702,8 @@ impl WizardPane {
 
     fn dialog_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         let mut d = self.dialog.take()?;
+        // Fresh findings, so that Add judges exactly what the dialog holds now.
+        self.refresh_dialog_findings(&mut d);
         let out = d.on_key(key);
         let Some(out) = out else {
             self.dialog = Some(d);
@@ -693,6 +718,7 @@ impl WizardPane {
             Outcome::Cancel => Vec::new(),
             Outcome::SaveDraft { node, existing } => {
                 self.notice = Some((Role::Info, "Saving the node as a draft...".into()));
+                self.saving = Some(d);
                 vec![Effect::Engine(Command::Drafts(DraftCommand::Save {
                     node,
                     existing,
@@ -1083,7 +1109,7 @@ impl WizardPane {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
     }
 
-    fn render_review(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    fn render_review(&self, frame: &mut Frame, area: Rect, theme: &Theme, readonly: bool) {
         let yaml =
             form::to_yaml(&self.form.to_cluster(), true).unwrap_or_else(|e| format!("# {e}"));
         let wide = area.width >= 110;
@@ -1135,6 +1161,10 @@ impl WizardPane {
             _ if errors > 0 => (
                 Role::Fail,
                 format!("Create disabled: fix {errors} error(s) first"),
+            ),
+            Submit::Idle | Submit::DryRunOk(_) if readonly => (
+                Role::Warn,
+                "Read-only (--readonly): the dry run checks the manifest, Create is refused".into(),
             ),
             Submit::Idle => (
                 Role::Info,
@@ -1527,6 +1557,36 @@ fn rows_of(f: &ClusterForm, section: Section) -> Vec<Spec> {
                 )
                 .hint("global's address seen from the cluster"),
             );
+            let reg = match f.basic.image_registry {
+                ImageRegistry::PlatformBuiltIn => 0,
+                ImageRegistry::Private => 1,
+                ImageRegistry::Public => 2,
+            };
+            v.push(Spec::new(
+                F::ImageRegistry,
+                "Image Registry",
+                K::Select(
+                    vec![
+                        "Platform Built-in",
+                        "Private Repository",
+                        "Public Repository",
+                    ],
+                    reg,
+                ),
+                "form.imageRegistry",
+            ));
+            if f.basic.image_registry == ImageRegistry::Private {
+                v.push(
+                    Spec::new(
+                        F::PrivateRegistry,
+                        "Registry Address",
+                        K::Text,
+                        "form.privateRegistry",
+                    )
+                    .required()
+                    .hint("host[:port], e.g. registry.example.com:5000"),
+                );
+            }
         }
         Section::Network => {
             let cni = match f.network.cni {
@@ -1909,6 +1969,7 @@ impl Pane for WizardPane {
                 true
             }
             Event::Drafts(DraftEvent::Saved(d)) => {
+                self.saving = None;
                 self.notice = Some((
                     Role::Ok,
                     format!(
@@ -1920,7 +1981,25 @@ impl Pane for WizardPane {
             }
             Event::Drafts(DraftEvent::Failed { action, error }) => {
                 let hint = error.hint().map(|h| format!(" ({h})")).unwrap_or_default();
-                self.notice = Some((Role::Fail, format!("Could not {action}: {error}{hint}")));
+                let msg = format!("Could not {action}: {error}{hint}");
+                match (action.as_str(), self.saving.take()) {
+                    ("save draft", Some(mut d)) => {
+                        if matches!(error, StoreError::Conflict { .. } | StoreError::NotFound(_)) {
+                            // Someone else changed or removed the draft: never overwrite it;
+                            // the next save makes a new one.
+                            d.from_draft = None;
+                            d.notice = Some(format!(
+                                "{error}. Save Draft again to keep this node as a new draft."
+                            ));
+                        } else {
+                            d.notice = Some(msg.clone());
+                        }
+                        self.dialog = Some(d);
+                    }
+                    ("save draft" | "restore draft" | "load draft", _) => {}
+                    _ => return false,
+                }
+                self.notice = Some((Role::Fail, msg));
                 true
             }
             Event::Kube(KubeEvent::ClusterCreated {
@@ -1945,6 +2024,8 @@ impl Pane for WizardPane {
                     }
                     (false, Ok(())) => {
                         self.submit = Submit::Created(name.clone());
+                        self.pending
+                            .push(Effect::Open(PaneId::Timeline, Some(name.clone())));
                         self.notice = Some((
                             Role::Ok,
                             format!("Cluster {name} is being created. Enter opens its timeline."),
@@ -1960,6 +2041,10 @@ impl Pane for WizardPane {
             }
             _ => false,
         }
+    }
+
+    fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.pending)
     }
 
     fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
@@ -2037,7 +2122,7 @@ impl Pane for WizardPane {
         self.render_tabs(frame, chunks[0], theme);
         let body = chunks[1];
         if self.section == Section::Review {
-            self.render_review(frame, body, theme);
+            self.render_review(frame, body, theme, ctx.readonly);
         } else {
             let wide = body.width >= 140;
             let (rows_area, summary_area) = if wide {
@@ -2082,5 +2167,253 @@ impl Pane for WizardPane {
         if let Some(d) = &self.dialog {
             d.render(frame, area, theme);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::kube::{FailureKind, KubeFailure};
+    use crossterm::event::KeyModifiers;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn type_str(p: &mut WizardPane, s: &str) {
+        for c in s.chars() {
+            p.on_key(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn valid() -> WizardPane {
+        let mut f = ClusterForm::new();
+        f.basic.name = "unit".into();
+        f.basic.kubernetes_version = "1.30.4".into();
+        f.basic.endpoint.address = "192.168.0.10".into();
+        f.node_settings.nic = "eth0".into();
+        f.node_settings.nodes = vec![
+            NodeForm {
+                ip: "192.168.0.11".into(),
+                password: Secret::new("pw-one"),
+                ..NodeForm::default()
+            },
+            NodeForm {
+                role: NodeType::Worker,
+                ip: "192.168.0.21".into(),
+                password: Secret::new("pw-two"),
+                ..NodeForm::default()
+            },
+        ];
+        f.node_settings.monitoring.nodes = vec!["192.168.0.21".into()];
+        WizardPane::with_form(f)
+    }
+
+    fn created(name: &str, dry_run: bool, ok: bool) -> Event {
+        Event::Kube(KubeEvent::ClusterCreated {
+            context: "ctx".into(),
+            name: name.into(),
+            dry_run,
+            result: if ok {
+                Ok(())
+            } else {
+                Err(KubeFailure::new(
+                    FailureKind::Other,
+                    "denied by webhook",
+                    None,
+                ))
+            },
+        })
+    }
+
+    #[test]
+    fn submit_runs_a_dry_run_then_the_gate_then_opens_the_timeline() {
+        let mut p = valid();
+        assert_eq!(p.errors(), 0, "{:?}", p.issues());
+        let fx = p.on_action("submit");
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::CreateCluster {
+                dry_run: true,
+                ..
+            }))]
+        ));
+        // Waiting: another submit sends nothing.
+        assert!(p.on_action("submit").is_empty());
+        p.on_event(&created("unit", true, true));
+        let fx = p.on_action("submit");
+        let [Effect::Guarded(g)] = fx.as_slice() else {
+            panic!("expected the safety gate, got {fx:?}");
+        };
+        assert!(g.title.contains("unit"));
+        assert!(matches!(
+            &g.command,
+            Command::Kube(KubeCommand::CreateCluster { dry_run: false, cluster })
+                if cluster.spec.machines.len() == 2
+        ));
+        assert!(p.take_effects().is_empty());
+        p.on_event(&created("unit", false, true));
+        assert!(matches!(
+            p.take_effects().as_slice(),
+            [Effect::Open(PaneId::Timeline, Some(n))] if n == "unit"
+        ));
+    }
+
+    #[test]
+    fn a_change_after_the_dry_run_needs_a_new_dry_run() {
+        let mut p = valid();
+        p.on_action("submit");
+        p.on_event(&created("unit", true, true));
+        p.form.basic.display_name = "changed".into();
+        p.changed();
+        assert!(matches!(
+            p.on_action("submit").as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::CreateCluster {
+                dry_run: true,
+                ..
+            }))]
+        ));
+        p.on_event(&created("unit", true, false));
+        assert!(matches!(p.submit, Submit::DryRunFailed(ref m) if m.contains("webhook")));
+    }
+
+    #[test]
+    fn errors_disable_create_and_select_the_first_error() {
+        let mut p = WizardPane::new();
+        assert!(p.errors() > 0);
+        assert!(p.on_action("submit").is_empty());
+        let first = p
+            .issues
+            .iter()
+            .position(|i| i.level == Level::Error)
+            .unwrap();
+        assert_eq!(p.placed[first].0, p.section);
+    }
+
+    #[test]
+    fn editor_file_is_masked_and_secrets_come_back_on_reimport() {
+        let mut p = valid();
+        let fx = p.open_editor();
+        let [Effect::Suspend(job)] = fx.as_slice() else {
+            panic!("expected a suspend job, got {fx:?}");
+        };
+        assert_eq!(job.tag, EDITOR_TAG);
+        let path = PathBuf::from(job.args.last().unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for secret in ["pw-one", "pw-two"] {
+            assert!(!text.contains(secret) && !text.contains(&b64.encode(secret)));
+        }
+        assert!(text.contains(MASK));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "the temp file is private");
+        }
+        let edited = text.replace("name: unit", "name: unit-renamed");
+        std::fs::write(&path, edited).unwrap();
+        p.on_resumed(EDITOR_TAG, true);
+        assert!(!path.exists(), "the temp file is removed");
+        assert_eq!(p.form.basic.name, "unit-renamed");
+        assert_eq!(p.form.nodes()[0].password.expose(), "pw-one");
+        assert_eq!(p.form.nodes()[1].password.expose(), "pw-two");
+    }
+
+    #[test]
+    fn a_broken_edit_leaves_the_form_alone() {
+        let mut p = valid();
+        assert!(p.reimport_yaml("kind: [").is_err());
+        assert_eq!(p.form.basic.name, "unit");
+    }
+
+    #[test]
+    fn protocol_change_resets_cidrs() {
+        let mut p = valid();
+        p.cycle(&FieldId::IpStack, true);
+        p.cycle(&FieldId::IpStack, true);
+        assert_eq!(p.form.basic.ip_stack, IpStack::DualStack);
+        assert!(p.form.network.cluster_cidr.contains(','));
+    }
+
+    #[test]
+    fn key_value_rows_add_edit_and_refuse_bad_entries() {
+        let mut p = valid();
+        p.set_section(Section::Extended);
+        let add = p
+            .rows()
+            .iter()
+            .position(|r| r.id == FieldId::Kv(KvMap::Scheduler, None))
+            .unwrap();
+        p.focus = add;
+        p.on_action("edit");
+        type_str(&mut p, "v=4");
+        p.on_key(key(KeyCode::Enter));
+        assert_eq!(p.form.extended.scheduler_args["v"], "4");
+        let add = p
+            .rows()
+            .iter()
+            .position(|r| r.id == FieldId::Kv(KvMap::Scheduler, None))
+            .unwrap();
+        p.focus = add;
+        p.on_action("edit");
+        type_str(&mut p, "novalue");
+        p.on_key(key(KeyCode::Enter));
+        assert!(p.editing.is_some(), "a bad entry stays in the editor");
+        assert!(matches!(&p.notice, Some((Role::Fail, m)) if m.contains("key=value")));
+        p.on_key(key(KeyCode::Esc));
+        assert_eq!(p.form.extended.scheduler_args.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_draft_save_reopens_the_dialog_with_its_secrets() {
+        let mut p = valid();
+        p.on_action("add_node");
+        type_str(&mut p, "192.168.0.31");
+        let d = p.dialog.as_mut().unwrap();
+        d.entry.ssh_password.push_str("kept");
+        d.from_draft = Some(("old".into(), 3));
+        d.focus_field(node_dialog::DField::SaveDraft);
+        let fx = p.on_key(key(KeyCode::Enter)).unwrap();
+        assert!(p.dialog.is_none());
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Drafts(DraftCommand::Save {
+                existing: Some(_),
+                ..
+            }))]
+        ));
+        p.on_event(&Event::Drafts(DraftEvent::Failed {
+            action: "save draft".into(),
+            error: StoreError::Conflict {
+                name: "old".into(),
+                expected: 3,
+                found: 4,
+            },
+        }));
+        let d = p.dialog.as_ref().expect("the dialog is back");
+        assert_eq!(d.entry.node.ipv4, "192.168.0.31");
+        assert_eq!(d.entry.ssh_password.as_str(), "kept");
+        assert!(d.from_draft.is_none(), "the next save makes a new draft");
+    }
+
+    #[test]
+    fn adding_a_node_through_the_dialog_updates_the_form() {
+        let mut p = valid();
+        p.on_action("add_node");
+        type_str(&mut p, "192.168.0.41");
+        let d = p.dialog.as_mut().unwrap();
+        d.entry.node.node_type = NodeType::Worker;
+        d.entry.ssh_password.push_str("pw-three");
+        d.focus_field(node_dialog::DField::Add);
+        p.on_key(key(KeyCode::Enter));
+        assert!(
+            p.dialog.is_none(),
+            "{:?}",
+            p.dialog.as_ref().map(|d| &d.notice)
+        );
+        assert_eq!(p.form.nodes().len(), 3);
+        assert_eq!(p.form.nodes()[2].password.expose(), "pw-three");
     }
 }
