@@ -44,39 +44,46 @@ fn to_rbac_request(user: &UserInfo, attrs: &RequestAttributes) -> Request {
     }
 }
 
-/// The RBAC objects of a cluster, with the bootstrap policy filling in what is not stored.
-pub fn policy(view: &StoreView<'_>) -> Policy {
-    let stored = |resource: &str| -> Vec<Value> {
-        view.list(resource, None)
+/// The bootstrap objects, built once.
+fn bootstrap() -> &'static [Value] {
+    static OBJECTS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    OBJECTS.get_or_init(rbac::bootstrap_objects)
+}
+
+/// The RBAC objects that can matter for a request in `namespace` (`None`: cluster scope,
+/// where RoleBindings never apply), with the bootstrap policy filling in what is not
+/// stored.
+pub fn policy(view: &StoreView<'_>, namespace: Option<&str>) -> Policy {
+    let stored = |resource: &str, ns: Option<&str>| -> Vec<Value> {
+        view.list(resource, ns)
             .into_iter()
             .map(|v| (*v).clone())
             .collect()
     };
-    let mut cluster_roles = stored(names::CLUSTER_ROLES);
-    let mut cluster_role_bindings = stored(names::CLUSTER_ROLE_BINDINGS);
+    let mut cluster_roles = stored(names::CLUSTER_ROLES, None);
+    let mut cluster_role_bindings = stored(names::CLUSTER_ROLE_BINDINGS, None);
     let has = |list: &[Value], name: &str| {
         list.iter()
             .any(|o| o["metadata"]["name"].as_str() == Some(name))
     };
-    for obj in rbac::bootstrap_objects() {
-        let name = obj["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+    for obj in bootstrap() {
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
         match obj["kind"].as_str() {
-            Some("ClusterRole") if !has(&cluster_roles, &name) => cluster_roles.push(obj),
-            Some("ClusterRoleBinding") if !has(&cluster_role_bindings, &name) => {
-                cluster_role_bindings.push(obj)
+            Some("ClusterRole") if !has(&cluster_roles, name) => cluster_roles.push(obj.clone()),
+            Some("ClusterRoleBinding") if !has(&cluster_role_bindings, name) => {
+                cluster_role_bindings.push(obj.clone())
             }
             _ => {}
         }
     }
-    Policy::from_json(
-        stored(names::ROLES),
-        cluster_roles,
-        stored(names::ROLE_BINDINGS),
-        cluster_role_bindings,
-    )
+    let (roles, role_bindings) = match namespace.filter(|ns| !ns.is_empty()) {
+        Some(ns) => (
+            stored(names::ROLES, Some(ns)),
+            stored(names::ROLE_BINDINGS, Some(ns)),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    Policy::from_json(roles, cluster_roles, role_bindings, cluster_role_bindings)
 }
 
 /// The single decision function behind real requests and access reviews.
@@ -88,7 +95,7 @@ pub fn decide(view: &StoreView<'_>, user: &UserInfo, attrs: &RequestAttributes) 
             reason: String::new(),
         };
     }
-    let v = policy(view).authorize(&to_rbac_request(user, attrs));
+    let v = policy(view, attrs.namespace.as_deref()).authorize(&to_rbac_request(user, attrs));
     Verdict {
         allowed: v.allowed,
         reason: v.reason,

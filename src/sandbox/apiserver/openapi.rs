@@ -6,6 +6,12 @@ use serde_json::Value;
 
 use super::kinds::ResourceKind;
 
+/// Server-side field validation for create/update/patch/apply bodies: the HTTP layer calls
+/// `field_validation(kind, &served, query.get("fieldValidation"), &body)` before storing;
+/// `Err` is the 400 (Strict) or 422 (bad directive) to return, `Ok(texts)` are warnings to
+/// send as `Warning: 299 - "<text>"` headers (Warn, the default). The published schemas
+/// advertise the `fieldValidation` parameter, so kubectl leaves validation to the server
+/// and does not validate client-side.
 pub use super::openapi_docs::{field_validation, unknown_fields};
 
 /// The document for `path` (the part of the URL after the cluster prefix, starting with
