@@ -6,7 +6,7 @@
 //! matches them in order. The clock is always passed in, so the same input gives the same
 //! timeline in tests, the CLI and the TUI.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -498,7 +498,7 @@ pub fn build(
 /// How long each step type takes on this platform, from every finished step seen.
 #[derive(Debug, Clone, Default)]
 pub struct StepStats {
-    samples: HashMap<String, Vec<i64>>,
+    samples: HashMap<String, VecDeque<i64>>,
 }
 
 impl StepStats {
@@ -518,9 +518,9 @@ impl StepStats {
             if !skipped && let Some(d) = secs_between(prev_end, t) {
                 let v = self.samples.entry(c.type_.clone()).or_default();
                 if v.len() >= MAX_SAMPLES_PER_STEP {
-                    v.remove(0);
+                    v.pop_front();
                 }
-                v.push(d);
+                v.push_back(d);
             }
             if let Some(t) = t {
                 prev_end = Some(prev_end.map_or(t, |p| p.max(t)));
@@ -560,13 +560,13 @@ impl StepStats {
         if v.is_empty() {
             return None;
         }
-        let mut sorted = v.clone();
-        sorted.sort_unstable();
-        Some(sorted[(sorted.len() - 1) / 2])
+        let mut v: Vec<i64> = v.iter().copied().collect();
+        let mid = (v.len() - 1) / 2;
+        Some(*v.select_nth_unstable(mid).1)
     }
 
     pub fn sample_count(&self, step_type: &str) -> usize {
-        self.samples.get(step_type).map_or(0, Vec::len)
+        self.samples.get(step_type).map_or(0, VecDeque::len)
     }
 }
 

@@ -222,6 +222,13 @@ pub fn initial_context(source: &KubeSource, kc: &Kubeconfig) -> Option<String> {
     asked.or_else(|| kc.current_context.clone())
 }
 
+/// The contexts of a source's kubeconfig; empty when it cannot be read (the engine reports why).
+pub fn contexts_of(source: &KubeSource) -> Vec<String> {
+    load_kubeconfig(source)
+        .map(|kc| context_names(&kc))
+        .unwrap_or_default()
+}
+
 pub fn context_names(kc: &Kubeconfig) -> Vec<String> {
     kc.contexts.iter().map(|c| c.name.clone()).collect()
 }

@@ -23,10 +23,30 @@ use crate::engine::kube::{
     ClusterModel, ClusterRow, ConnState, Delta, KubeCommand, KubeEvent, ObjectKind,
 };
 use crate::engine::{Command, Event, Toast};
+use crate::tui::app::{ShellCommand, ShellHook};
 use crate::tui::theme::{Role, Theme};
 
 /// Tag of the suspend job that runs a login plugin; the context follows it.
 const RELOGIN_TAG: &str = "relogin:";
+
+/// The shell's `:ctx <name>` hook: makes the engine switch platforms. `known` are the
+/// kubeconfig's contexts ([`crate::engine::kube::client::contexts_of`]); when empty, the engine
+/// checks the name itself.
+pub fn context_hook(known: Vec<String>) -> ShellHook {
+    Box::new(move |cmd: &ShellCommand| match cmd {
+        ShellCommand::SwitchContext(name) => {
+            if !known.is_empty() && !known.contains(name) {
+                return Err(Toast::error(
+                    format!("no context named {name:?} in the kubeconfig"),
+                    Some(format!("known contexts: {}", known.join(", "))),
+                ));
+            }
+            Ok(vec![Command::Kube(KubeCommand::SwitchContext {
+                context: name.clone(),
+            })])
+        }
+    })
+}
 
 /// The role a phase is shown in.
 pub fn phase_role(phase: &str) -> Role {
@@ -1347,6 +1367,36 @@ pub(crate) mod tests {
             result: Ok("a: 1\nb: 2\n".into()),
         });
         assert!(matches!(&p.yaml, Some(YamlView { text: Some(Ok(l)), .. }) if l.len() == 2));
+    }
+
+    #[test]
+    fn ctx_hook_switches_known_contexts_only() {
+        let mut hook = context_hook(vec!["a".into(), "b".into()]);
+        match hook(&ShellCommand::SwitchContext("b".into())).as_deref() {
+            Ok([Command::Kube(KubeCommand::SwitchContext { context })]) => assert_eq!(context, "b"),
+            other => panic!("unexpected {other:?}"),
+        }
+        let err = hook(&ShellCommand::SwitchContext("c".into())).expect_err("unknown");
+        assert!(err.hint.as_deref().is_some_and(|h| h.contains("a, b")));
+        let mut open = context_hook(Vec::new());
+        assert!(open(&ShellCommand::SwitchContext("x".into())).is_ok());
+    }
+
+    #[test]
+    fn switching_context_shows_the_other_platform() {
+        let mut p = ClustersPane::demo();
+        p.apply(&KubeEvent::Contexts {
+            current: Some("acp-dr".into()),
+            available: vec![demo::CONTEXT.into(), "acp-dr".into()],
+        });
+        assert_eq!(p.current_context(), Some("acp-dr"));
+        assert!(p.visible_names().is_empty());
+        assert_eq!(p.connection(), None);
+        p.apply(&KubeEvent::Contexts {
+            current: Some(demo::CONTEXT.into()),
+            available: vec![demo::CONTEXT.into(), "acp-dr".into()],
+        });
+        assert_eq!(p.visible_names().len(), 8);
     }
 
     #[test]

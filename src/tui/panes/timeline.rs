@@ -21,6 +21,27 @@ struct Platform {
     state: Option<ConnState>,
     /// Rebuilt lazily: step medians over every cluster and machine of the platform.
     stats: Option<StepStats>,
+    /// When `stats` was built, and whether the model changed since.
+    stats_at: Option<DateTime<Utc>>,
+    stats_stale: bool,
+}
+
+/// Step medians move slowly; rebuilding them over a whole platform on every watch batch would
+/// cost more than it tells.
+const STATS_REFRESH_SECS: i64 = 15;
+
+impl Platform {
+    fn stats(&mut self, now: DateTime<Utc>) -> &StepStats {
+        let due = self
+            .stats_at
+            .is_none_or(|t| (now - t).num_seconds().abs() >= STATS_REFRESH_SECS);
+        if self.stats.is_none() || (self.stats_stale && due) {
+            self.stats = Some(self.model.step_stats());
+            self.stats_at = Some(now);
+            self.stats_stale = false;
+        }
+        self.stats.get_or_insert_with(StepStats::new)
+    }
 }
 
 pub struct TimelinePane {
@@ -114,8 +135,7 @@ impl TimelinePane {
         let target = self.target.clone()?;
         let p = self.platforms.get_mut(self.current.as_ref()?)?;
         let c = p.model.cluster(&target)?.clone();
-        let stats = p.stats.get_or_insert_with(|| p.model.step_stats());
-        Some(Timeline::for_cluster(&c, now, stats))
+        Some(Timeline::for_cluster(&c, now, p.stats(now)))
     }
 
     fn machine_timelines(&mut self, now: DateTime<Utc>) -> Vec<(String, String, Timeline)> {
@@ -125,7 +145,10 @@ impl TimelinePane {
         let Some(p) = self.platforms.get_mut(&cur) else {
             return Vec::new();
         };
-        let stats = p.stats.get_or_insert_with(|| p.model.step_stats());
+        p.stats(now);
+        let Some(stats) = p.stats.as_ref() else {
+            return Vec::new();
+        };
         p.model
             .machines_of(&target)
             .into_iter()
@@ -486,13 +509,13 @@ impl Pane for TimelinePane {
             KubeEvent::ClustersChanged(d) => {
                 let p = self.platforms.entry(d.platform.clone()).or_default();
                 p.model.apply_clusters(d);
-                p.stats = None;
+                p.stats_stale = true;
                 self.current.as_deref() == Some(d.platform.as_str())
             }
             KubeEvent::MachinesChanged(d) => {
                 let p = self.platforms.entry(d.platform.clone()).or_default();
                 p.model.apply_machines(d);
-                p.stats = None;
+                p.stats_stale = true;
                 self.current.as_deref() == Some(d.platform.as_str())
             }
             _ => false,
