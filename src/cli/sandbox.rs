@@ -88,6 +88,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
             println!();
             println!("Try:");
             println!("  KUBECONFIG={shown} kubectl get clusters.platform.tkestack.io -w");
+            println!(
+                "  KUBECONFIG={shown} kubectl get cls -w -o custom-columns='NAME:.metadata.name,PHASE:.status.phase,STEP:.status.conditions[-1:].type,REASON:.status.conditions[-1:].reason'"
+            );
             println!("  KUBECONFIG={shown} kubectl --context prod-east get nodes");
             println!(
                 "  KUBECONFIG={shown} kubectl --context {} get clusters.platform.tkestack.io   # read-only user",
