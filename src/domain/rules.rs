@@ -434,7 +434,10 @@ fn check_nodes(form: &ClusterForm, ips: &NodeIps, o: &mut Out) {
     } else if cp % 2 == 0 {
         o.warn(
             "spec.machines",
-            format!("{cp} control-plane nodes: etcd needs a majority, so an even count tolerates no more failures than {} nodes", cp - 1),
+            format!(
+                "{cp} control-plane nodes tolerate no more failures than {}: etcd needs a majority, so an even count adds no safety",
+                cp - 1
+            ),
             "Use an odd number of control-plane nodes: 1, 3 or 5",
         );
     }
@@ -520,8 +523,8 @@ fn check_ssh(i: usize, n: &crate::domain::form::NodeForm, o: &mut Out) {
     match n.auth {
         SshAuth::Password if n.password.is_empty() => o.err(
             machine(i, "password"),
-            "password login is chosen but no password is entered",
-            "Enter the SSH password, or switch to key login",
+            "no SSH password or private key is given",
+            "Enter the SSH password, or switch to key login and give the private key",
         ),
         SshAuth::Key if n.private_key.is_empty() && n.key_path.trim().is_empty() => o.err(
             machine(i, "privateKey"),
@@ -1583,7 +1586,7 @@ mod tests {
         Case { name: "bridge network at creation", edit: |f| f.node_settings.nodes[0].bridge_network = "br1".into(), field: "form.nodes[0].bridgeNetwork", severity: Severity::Error, contains: "bridge network" },
         Case { name: "ssh port 0", edit: |f| f.node_settings.nodes[0].ssh_port = 0, field: "spec.machines[0].port", severity: Severity::Error, contains: "port is 0" },
         Case { name: "no username", edit: |f| f.node_settings.nodes[0].ssh_username.clear(), field: "spec.machines[0].username", severity: Severity::Error, contains: "username" },
-        Case { name: "no password", edit: |f| f.node_settings.nodes[0].password = Secret::default(), field: "spec.machines[0].password", severity: Severity::Error, contains: "no password" },
+        Case { name: "no password", edit: |f| f.node_settings.nodes[0].password = Secret::default(), field: "spec.machines[0].password", severity: Severity::Error, contains: "no SSH password" },
         Case { name: "no key", edit: |f| f.node_settings.nodes[0].auth = SshAuth::Key, field: "spec.machines[0].privateKey", severity: Severity::Error, contains: "no private key" },
         Case { name: "not a key", edit: |f| { f.node_settings.nodes[0].auth = SshAuth::Key; f.node_settings.nodes[0].private_key = Secret::new("hunter2"); }, field: "spec.machines[0].privateKey", severity: Severity::Warning, contains: "does not look like" },
         Case { name: "proxy address", edit: |f| { f.node_settings.nodes[0].proxy = ProxyForm { enabled: true, address: "192.168.1.1".into(), ..ProxyForm::default() } }, field: "spec.machines[0].proxy.address", severity: Severity::Error, contains: "no port" },
