@@ -1391,6 +1391,12 @@ status: {phase: Running}
     }
 
     #[test]
+    fn exported_yaml_snapshot() {
+        let text = to_yaml(&sample().to_cluster(), true).expect("yaml");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
     fn import_errors() {
         assert_eq!(from_yaml("  \n"), Err(ImportError::Empty));
         assert!(matches!(from_yaml("a: [b"), Err(ImportError::Yaml(_))));
