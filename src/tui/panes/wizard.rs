@@ -1045,11 +1045,18 @@ impl WizardPane {
                 Kind::Heading => Value::ReadOnly(""),
             };
             let issue = self.issue_for(i);
+            // ACP shows Flannel's node capacity under the field; here it sits beside it.
+            let capacity = match spec.id {
+                FieldId::ClusterCidr | FieldId::NodeIpCount => rules::flannel_hint(&self.form),
+                _ => None,
+            };
             let row = Row {
                 label: &spec.label,
                 value,
                 required: spec.required,
-                finding: issue.map(|i| (i.level, i.message.as_str())),
+                finding: issue
+                    .map(|i| (i.level, i.message.as_str()))
+                    .or(capacity.as_deref().map(|c| (Level::Info, c))),
             };
             let (line, cur) = field::line(
                 &row,
@@ -2157,7 +2164,7 @@ impl Pane for WizardPane {
                 Line::from(vec![
                     create,
                     Span::styled(
-                        "  Enter edit  Space toggle  ]/[ section  a add node  R restore draft  r review  S submit",
+                        "  Enter edit  Space toggle  ]/[ section  a add node  R restore draft  r review  S submit  E YAML in $EDITOR",
                         theme.style(Role::Muted),
                     ),
                 ])
@@ -2326,6 +2333,36 @@ mod tests {
         let mut p = valid();
         assert!(p.reimport_yaml("kind: [").is_err());
         assert_eq!(p.form.basic.name, "unit");
+    }
+
+    #[test]
+    fn flannel_shows_the_node_capacity_beside_the_cidr() {
+        let mut p = valid();
+        p.form.network.cni = Cni::Flannel;
+        p.changed();
+        p.set_section(Section::Network);
+        let theme = Theme::default();
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
+        t.draw(|f| {
+            let ctx = RenderCtx {
+                theme: &theme,
+                now: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+                readonly: false,
+                sandbox: false,
+            };
+            p.render(f, f.area(), &ctx);
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        let text: String = (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(text.contains("holds at most 256 nodes"), "{text}");
     }
 
     #[test]
