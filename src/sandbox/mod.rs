@@ -319,3 +319,21 @@ fn seed(ctl: &Controllers, global: &Store, scenario: &Scenario) -> anyhow::Resul
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_can_move_between_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<SandboxPlatform>();
+        send_sync::<crate::cli::platform::Resolved>();
+    }
+
+    #[test]
+    fn defaults_are_real_time_on_any_port() {
+        let d = SandboxOptions::default();
+        assert_eq!((d.port, d.speed, d.seed), (0, 1.0, 1));
+    }
+}
