@@ -10,7 +10,7 @@
 //! | layer      | actions |
 //! |------------|---------|
 //! | `global`   | `quit`, `help`, `command`, `pane_1`..`pane_6`, `next_pane`, `prev_pane`, `suspend` (handled by the shell, never sent to panes) |
-//! | `clusters` | `select_next`, `select_prev`, `page_down`, `page_up`, `top`, `bottom`, `open`, `yaml`, `filter`, `sort_next`, `sort_reverse` |
+//! | `clusters` | `select_next`, `select_prev`, `page_down`, `page_up`, `top`, `bottom`, `open`, `yaml`, `filter`, `sort_next`, `sort_reverse`, `relogin`, `back` |
 //! | `create`   | `next_field`, `prev_field`, `next_section`, `prev_section`, `edit`, `toggle`, `add_node`, `review`, `submit`, `save_draft`, `restore_draft`, `open_editor` |
 //! | `drafts`   | `select_next`, `select_prev`, `open`, `rename`, `delete`, `restore`, `import`, `export` |
 //! | `timeline` | `scroll_down`, `scroll_up`, `page_down`, `page_up`, `top`, `bottom`, `back` |

@@ -17,11 +17,12 @@ pub mod terminal;
 pub mod theme;
 pub mod widgets;
 
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use chrono::{Timelike, Utc};
 use crossterm::event::{Event as TermEvent, EventStream};
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
@@ -164,7 +165,10 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
     let code = loop {
         let now = Instant::now();
         if app.is_dirty() && last_draw.is_none_or(|t| now >= t + FRAME_BUDGET) {
-            tui.draw(|f| app.render(f, Utc::now()))?;
+            let wrote = tui.draw(|f| app.render(f, Utc::now()))?;
+            if !wrote {
+                tracing::trace!("frame unchanged; nothing written");
+            }
             app.mark_drawn();
             if last_draw.is_none() {
                 tracing::info!(
@@ -265,11 +269,13 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
                 match ev {
                     Some(Ok(ev)) => {
                         handle_input(&mut app, ev);
-                        // Fold in everything else already typed or pasted before drawing.
+                        // Fold in everything else already typed or pasted before drawing. The
+                        // stream is polled with this task's waker (not a no-op one): a Pending
+                        // here must still wake the loop when the next key arrives.
                         if let Some(s) = input.as_mut() {
                             for _ in 0..DRAIN_LIMIT {
-                                match s.next().now_or_never() {
-                                    Some(Some(Ok(ev))) => handle_input(&mut app, ev),
+                                match futures::poll!(s.next()) {
+                                    Poll::Ready(Some(Ok(ev))) => handle_input(&mut app, ev),
                                     _ => break,
                                 }
                             }

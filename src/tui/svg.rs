@@ -110,7 +110,7 @@ pub fn buffer_to_svg(buf: &Buffer, palette: Palette, title: &str) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" xml:space="preserve" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">"#
     );
     let _ = writeln!(s, "<title>{}</title>", escape(title));
     let _ = writeln!(

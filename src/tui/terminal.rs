@@ -15,6 +15,7 @@ use crossterm::terminal::{
 };
 use crossterm::{execute, queue};
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
 use ratatui::{Frame, Terminal};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
@@ -55,6 +56,8 @@ pub struct Tui {
     terminal: Terminal<Backend>,
     mouse: bool,
     active: bool,
+    /// The last frame written, to skip frames that change nothing.
+    last: Option<Buffer>,
 }
 
 impl Tui {
@@ -66,6 +69,7 @@ impl Tui {
             terminal,
             mouse,
             active: false,
+            last: None,
         };
         tui.setup()?;
         Ok(tui)
@@ -93,16 +97,29 @@ impl Tui {
         out.flush()?;
         // The screen was just cleared: make the next draw write every cell.
         self.terminal.swap_buffers();
+        self.last = None;
         Ok(())
     }
 
     /// Draws one frame inside a synchronized update, so terminals that support it show the frame
-    /// at once and never a half-drawn one.
-    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
+    /// at once and never a half-drawn one. A frame identical to the last one writes nothing at
+    /// all (ratatui's own `draw` would still send cursor and color resets). Returns whether
+    /// anything was written.
+    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<bool> {
+        self.terminal.autoresize()?;
+        let mut frame = self.terminal.get_frame();
+        render(&mut frame);
+        let current = self.terminal.current_buffer_mut();
+        if self.last.as_ref() == Some(&*current) {
+            current.reset();
+            return Ok(false);
+        }
+        self.last = Some(current.clone());
         queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-        self.terminal.draw(render)?;
+        self.terminal.flush()?;
+        self.terminal.swap_buffers();
         execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
-        Ok(())
+        Ok(true)
     }
 
     /// Hands the terminal back (before Ctrl-Z or a foreground program).
