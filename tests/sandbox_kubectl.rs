@@ -3,7 +3,7 @@
 //! against a server started in-process. These tests fail, rather than skip, when kubectl is
 //! missing: proving that the sandbox speaks Kubernetes is their whole point.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -124,13 +124,28 @@ fn seed(server: &ApiServerHandle) {
     .expect("create rolebinding");
 }
 
-fn kubectl(env: &Env) -> Command {
+/// Where kubectl finds its kubeconfig and keeps its discovery cache.
+trait KubectlFiles {
+    fn kubeconfig(&self) -> &Path;
+    fn dir(&self) -> &Path;
+}
+
+impl KubectlFiles for Env {
+    fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+fn kubectl(env: &dyn KubectlFiles) -> Command {
     let mut c = Command::new(kubectl_path());
     c.arg("--kubeconfig")
-        .arg(&env.kubeconfig)
+        .arg(env.kubeconfig())
         .arg("--cache-dir")
-        .arg(env.dir.path().join("cache"))
-        .env("KUBECONFIG", &env.kubeconfig)
+        .arg(env.dir().join("cache"))
+        .env("KUBECONFIG", env.kubeconfig())
         // A proxy inherited from the environment must not capture loopback traffic.
         .env("NO_PROXY", "127.0.0.1")
         .env_remove("HTTPS_PROXY")
@@ -140,7 +155,7 @@ fn kubectl(env: &Env) -> Command {
     c
 }
 
-async fn run(env: &Env, args: &[&str]) -> Output {
+async fn run(env: &dyn KubectlFiles, args: &[&str]) -> Output {
     let mut c = kubectl(env);
     c.args(args);
     match tokio::time::timeout(STEP, c.output()).await {
@@ -158,7 +173,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-async fn ok(env: &Env, args: &[&str]) -> String {
+async fn ok(env: &dyn KubectlFiles, args: &[&str]) -> String {
     let out = run(env, args).await;
     assert!(
         out.status.success(),
@@ -494,6 +509,94 @@ async fn impersonation_requires_the_impersonate_verb() {
         .expect("viewer may now act as the SA");
     assert_eq!(listed.items.len(), 1);
     env.server.shutdown().await;
+}
+
+struct PlatformFiles {
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+}
+
+impl KubectlFiles for PlatformFiles {
+    fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The whole sandbox platform (scenario, controllers, restricted user) through kubectl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_against_the_sandbox_platform() {
+    use acp_cockpit::sandbox::{Platform, SandboxOptions, kubeconfig};
+
+    let platform = Platform::start(SandboxOptions::default())
+        .await
+        .expect("start the sandbox platform");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("kubeconfig");
+    kubeconfig::write(platform.kubeconfig(), &path).expect("write kubeconfig");
+    let files = PlatformFiles {
+        dir,
+        kubeconfig: path,
+    };
+
+    let listed = ok(&files, &["get", "cls", "-o", "name"]).await;
+    let mut want: Vec<String> = platform
+        .scenario()
+        .clusters
+        .iter()
+        .map(|c| format!("cluster.platform.tkestack.io/{}", c.name))
+        .collect();
+    want.sort();
+    let mut got: Vec<String> = listed.lines().map(str::to_string).collect();
+    got.sort();
+    assert_eq!(got, want);
+
+    // The restricted user reads clusters but may not change them, and both kubectl and the
+    // server say so.
+    let viewer = format!("--context={}", kubeconfig::VIEWER_CONTEXT);
+    assert_eq!(
+        ok(&files, &[&viewer, "auth", "can-i", "list", "cls"])
+            .await
+            .trim(),
+        "yes"
+    );
+    let no = run(&files, &[&viewer, "auth", "can-i", "create", "cls"]).await;
+    assert_eq!(text(&no.stdout).trim(), "no");
+    assert!(!no.status.success());
+    let name = want[0].rsplit('/').next().unwrap_or_default().to_string();
+    let denied = run(&files, &[&viewer, "delete", "cls", &name]).await;
+    assert!(
+        text(&denied.stderr).contains("is forbidden: User \"viewer\" cannot delete resource"),
+        "{}",
+        text(&denied.stderr)
+    );
+
+    // Pull rights through the seeded cross-namespace binding (what ACP's registry guide
+    // checks with `kubectl auth can-i get images.registry.alauda.io --as=...`). kubectl can
+    // only send that review with the right API group when the server lists the resource in
+    // discovery, so the review is sent with the kube client here.
+    let mut cfg = kube::Config::from_custom_kubeconfig(
+        platform.kubeconfig().clone(),
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await
+    .expect("client config");
+    cfg.proxy_url = None;
+    cfg.auth_info.impersonate = Some(SA.to_string());
+    let as_sa = kube::Client::try_from(cfg).expect("client");
+    let pull = |ns: &str| json!({"verb": "get", "group": "registry.alauda.io", "resource": "images", "namespace": ns});
+    let (allowed, reason) = ssar(&as_sa, pull("shared-ns")).await;
+    assert!(allowed, "{reason}");
+    assert_eq!(
+        reason,
+        "RBAC: allowed by RoleBinding \"cross-ns-pull/shared-ns\" of ClusterRole \
+         \"system:image-puller\" to ServiceAccount \"default/my-ns\""
+    );
+    let (allowed, reason) = ssar(&as_sa, pull("legacy-ns")).await;
+    assert!(!allowed, "{reason}");
+    platform.shutdown().await;
 }
 
 /// What a SelfSubjectAccessReview answers for `attrs` as the client's user.
