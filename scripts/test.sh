@@ -15,4 +15,4 @@ export KUBECTL
 echo "== cargo test (kubectl: $KUBECTL)"
 # One test thread per core would starve the end-to-end tests' pseudo-terminals and watches on
 # a 2-core machine; the suite's timing-free assertions make more threads safe, just slower.
-cargo test --locked "$@"
+cargo test --locked --no-fail-fast "$@"
