@@ -93,6 +93,25 @@ impl Default for RuleContext {
     }
 }
 
+impl RuleContext {
+    /// The context with the platform's own version list, read from the `k8sValidVersions`
+    /// value (a JSON array of strings) of ConfigMap `kube-public/cluster-info` on `global`.
+    pub fn with_platform_versions(mut self, k8s_valid_versions: &str) -> Result<Self, String> {
+        let list: Vec<String> = serde_json::from_str(k8s_valid_versions)
+            .map_err(|e| format!("k8sValidVersions is not a JSON list of strings: {e}"))?;
+        let list: Vec<String> = list
+            .into_iter()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if list.is_empty() {
+            return Err("k8sValidVersions lists no version".into());
+        }
+        self.supported_versions = list;
+        Ok(self)
+    }
+}
+
 /// Ports ACP needs on every control-plane node behind the endpoint.
 pub const CONTROL_PLANE_PORTS: [u16; 3] = [6443, 11780, 11781];
 /// Most pods per node the docs recommend.
@@ -1852,6 +1871,23 @@ mod tests {
         c.spec.features.ipvs = Some(true);
         let found = check_cluster(&c, &RuleContext::default());
         assert!(found.iter().any(|x| x.field == "spec.features.ipvs"));
+    }
+
+    #[test]
+    fn platform_version_list() {
+        let ctx = RuleContext::default()
+            .with_platform_versions(r#"["1.30.4", " 1.31.2 ", ""]"#)
+            .expect("list parses");
+        assert_eq!(ctx.supported_versions, vec!["1.30.4", "1.31.2"]);
+        assert!(RuleContext::default().with_platform_versions("[]").is_err());
+        assert!(
+            RuleContext::default()
+                .with_platform_versions("1.30")
+                .is_err()
+        );
+        let mut f = good();
+        f.basic.kubernetes_version = "1.30.5".into();
+        assert!(check(&f, &ctx).iter().any(|x| x.field == "spec.version"));
     }
 
     #[test]
