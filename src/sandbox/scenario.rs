@@ -126,6 +126,8 @@ pub enum EtcdPlan {
     Lagging { revision: i64, node: String },
     /// One node's kube-apiserver fails to reload the new keys.
     Failing { revision: i64, node: String },
+    /// The etcd encryption plugin is not installed: there is no `EtcdEncryptionConfig`.
+    NotInstalled,
 }
 
 /// One cluster of the scenario.
@@ -300,7 +302,7 @@ impl Scenario {
             PlanState::Creating {
                 done_steps: creating_done,
             },
-            |_| EtcdPlan::Healthy { revision: 1 },
+            |_| EtcdPlan::NotInstalled,
         );
         add(
             "ops-stuck",
@@ -633,9 +635,11 @@ impl ClusterPlan {
             .collect()
     }
 
-    /// The `EtcdEncryptionConfig` `default` as seeded in this cluster.
-    pub fn etcd_object(&self, now: DateTime<Utc>) -> Value {
+    /// The `EtcdEncryptionConfig` `default` as seeded in this cluster, if the plugin is
+    /// installed.
+    pub fn etcd_object(&self, now: DateTime<Utc>) -> Option<Value> {
         let (revision, interval, lagging, failing) = match &self.etcd {
+            EtcdPlan::NotInstalled => return None,
             EtcdPlan::Healthy { revision } => (*revision, None, None, None),
             EtcdPlan::Rotating { revision, interval } => (*revision, Some(*interval), None, None),
             EtcdPlan::Lagging { revision, node } => (*revision, None, Some(node), None),
@@ -679,7 +683,7 @@ impl ClusterPlan {
                 "completeTimestamp": rfc3339(now - chrono::Duration::hours(6)),
             })
         };
-        json!({
+        Some(json!({
             "apiVersion": "cluster.alauda.io/v1alpha1",
             "kind": "EtcdEncryptionConfig",
             "metadata": {
@@ -689,7 +693,7 @@ impl ClusterPlan {
             },
             "spec": {"resources": resources, "rotationInterval": interval, "type": etcd::TYPE_AESGCM},
             "status": {"revision": revision, "deployStatus": deploy, "migration": migration},
-        })
+        }))
     }
 
     /// The ClusterIP of the registry Service inside this cluster's service CIDR.
@@ -759,7 +763,9 @@ impl ClusterPlan {
             out.push((names::SERVICE_ACCOUNTS, sa));
         }
         out.extend(rbac_objects());
-        out.push((names::ETCD_ENCRYPTION_CONFIGS, self.etcd_object(now)));
+        if let Some(eec) = self.etcd_object(now) {
+            out.push((names::ETCD_ENCRYPTION_CONFIGS, eec));
+        }
         if self.name == GLOBAL {
             out.extend(global_only_objects());
         }
@@ -1061,13 +1067,16 @@ mod tests {
                 .map(|o| o["metadata"]["namespace"].as_str().unwrap_or_default())
                 .collect();
             assert_eq!(without, vec![NAMESPACE_WITHOUT_PULL_SECRET]);
-            let eec: etcd::EtcdEncryptionConfig = serde_json::from_value(
-                objs.iter()
-                    .find(|(r, _)| r.starts_with("etcdencryptionconfigs"))
-                    .map(|(_, o)| o.clone())
-                    .expect("eec"),
-            )
-            .expect("eec parses");
+            let eec = objs
+                .iter()
+                .find(|(r, _)| r.starts_with("etcdencryptionconfigs"))
+                .map(|(_, o)| o.clone());
+            if plan.etcd == EtcdPlan::NotInstalled {
+                assert!(eec.is_none(), "{}", plan.name);
+                continue;
+            }
+            let eec: etcd::EtcdEncryptionConfig =
+                serde_json::from_value(eec.expect("eec")).expect("eec parses");
             let verdict = eec.status.as_ref().map(|s| s.verdict());
             match plan.etcd {
                 EtcdPlan::Lagging { .. } => {
