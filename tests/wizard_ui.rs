@@ -597,3 +597,33 @@ fn create_refuses_a_manifest_with_errors_and_honours_readonly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--readonly"));
 }
+
+#[test]
+fn create_on_the_embedded_sandbox() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.yaml");
+    std::fs::write(&good, GOOD).unwrap();
+    let out = bin(tmp.path())
+        .args(["create", "--sandbox", "--dry-run", "-o", "json", "-f"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["dry_run"], true);
+    assert_eq!(v["created"], false);
+    let out = bin(tmp.path())
+        .args(["create", "--sandbox", "-f"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("cluster demo is being created"), "{stdout}");
+}

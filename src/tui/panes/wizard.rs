@@ -2054,14 +2054,40 @@ impl Pane for WizardPane {
         std::mem::take(&mut self.pending)
     }
 
+    /// `:create draft:<name>` restores a draft into the add-node dialog; `:create <file>`
+    /// (`.yaml`, `.yml` or `.json`) loads a Cluster manifest into the form.
     fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
-        if let Some(t) = target
-            && let Some(name) = t.strip_prefix("draft:")
-        {
+        let Some(t) = target else {
+            return Vec::new();
+        };
+        if let Some(name) = t.strip_prefix("draft:") {
             return vec![Effect::Engine(Command::Drafts(DraftCommand::Load {
                 name: name.to_string(),
                 restore: true,
             }))];
+        }
+        if [".yaml", ".yml", ".json"].iter().any(|e| t.ends_with(e)) {
+            let path = expand_home(t);
+            let result = std::fs::metadata(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                .and_then(|m| {
+                    if m.len() > form::MAX_YAML_BYTES as u64 {
+                        Err(format!("{} is too large for a manifest", path.display()))
+                    } else {
+                        std::fs::read_to_string(&path)
+                            .map_err(|e| format!("cannot read {}: {e}", path.display()))
+                    }
+                })
+                .and_then(|text| {
+                    let c = form::from_yaml(&text).map_err(|e| e.to_string())?;
+                    self.form = ClusterForm::from_cluster(&c);
+                    self.changed();
+                    Ok(())
+                });
+            self.notice = Some(match result {
+                Ok(()) => (Role::Ok, format!("Loaded {}", path.display())),
+                Err(e) => (Role::Fail, format!("{e}; check the path and the manifest")),
+            });
         }
         Vec::new()
     }
@@ -2363,6 +2389,23 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         assert!(text.contains("holds at most 256 nodes"), "{text}");
+    }
+
+    #[test]
+    fn a_manifest_opens_into_the_form() {
+        let dir = std::env::temp_dir().join(format!("wizard-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("c.yaml");
+        let yaml = form::to_yaml(&valid().form.to_cluster(), false).unwrap();
+        std::fs::write(&path, yaml).unwrap();
+        let mut p = WizardPane::new();
+        assert!(p.on_open(path.to_str()).is_empty());
+        assert_eq!(p.form.basic.name, "unit");
+        assert_eq!(p.form.nodes()[1].password.expose(), "pw-two");
+        p.on_open(dir.join("missing.yaml").to_str());
+        assert!(matches!(&p.notice, Some((Role::Fail, m)) if m.contains("cannot read")));
+        assert_eq!(p.form.basic.name, "unit");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
