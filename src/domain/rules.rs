@@ -1780,6 +1780,16 @@ mod tests {
             n.ipv6 = format!("fd00:192::{}", i + 1);
         }
         assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
+        // IPv6 single stack with an IPv6 load balancer.
+        let mut f = good();
+        f.basic.ip_stack = IpStack::Ipv6;
+        f.network.reset_cidrs(IpStack::Ipv6);
+        f.basic.endpoint.address = "fd00:192::100".into();
+        for (i, n) in f.node_settings.nodes.iter_mut().enumerate() {
+            n.ip = format!("fd00:192::{}", i + 1);
+        }
+        f.node_settings.monitoring.nodes = vec!["fd00:192::4".into()];
+        assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
         // Underlay with gateway, VLAN and reserved IPs inside the CIDR.
         let mut f = good();
         f.network.kube_ovn.transmit = TransmitMode::Underlay;
