@@ -991,7 +991,7 @@ impl App {
                 lines.push(entry(keys, desc));
             }
         }
-        lines.push(entry("Ctrl-C".into(), "quit (always)".into()));
+        lines.push(entry("Ctrl-c".into(), "quit (always)".into()));
         section(&mut lines, "Commands (press : first)".to_string());
         for (name, arg, desc) in COMMANDS {
             lines.push(entry(format!(":{name} {arg}"), desc.to_string()));
