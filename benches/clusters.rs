@@ -9,7 +9,8 @@ use acp_cockpit::domain::cluster::{
     Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition,
 };
 use acp_cockpit::domain::timeline::CLUSTER_CREATE_STEPS;
-use acp_cockpit::engine::kube::{ConnState, Delta, KubeEvent};
+use acp_cockpit::engine::kube::model::Interner;
+use acp_cockpit::engine::kube::{ClusterSummary, ConnState, Delta, KubeEvent};
 use acp_cockpit::tui::panes::clusters::{ClustersPane, demo};
 use acp_cockpit::tui::panes::timeline::TimelinePane;
 use acp_cockpit::tui::panes::{Pane, RenderCtx};
@@ -84,7 +85,15 @@ fn clusters(n: usize) -> Vec<Arc<Cluster>> {
         .collect()
 }
 
-fn reset(applied: Vec<Arc<Cluster>>) -> KubeEvent {
+/// What the engine's watch task sends: summaries of the objects.
+fn summaries(v: &[Arc<Cluster>]) -> Vec<Arc<ClusterSummary>> {
+    let mut i = Interner::default();
+    v.iter()
+        .map(|c| Arc::new(ClusterSummary::from_cluster(c, &mut i)))
+        .collect()
+}
+
+fn reset(applied: Vec<Arc<ClusterSummary>>) -> KubeEvent {
     KubeEvent::ClustersChanged(Delta {
         platform: PLATFORM.into(),
         reset: true,
@@ -93,7 +102,7 @@ fn reset(applied: Vec<Arc<Cluster>>) -> KubeEvent {
     })
 }
 
-fn ready_pane(applied: Vec<Arc<Cluster>>) -> ClustersPane {
+fn ready_pane(applied: Vec<Arc<ClusterSummary>>) -> ClustersPane {
     let mut p = ClustersPane::new();
     p.apply(&KubeEvent::Contexts {
         current: Some(PLATFORM.into()),
@@ -136,7 +145,17 @@ fn report(name: &str, value: String, goal: &str) {
 
 fn bench_memory() {
     let before = rss_kib();
-    let data = clusters(10_000);
+    // Built the way the watch task does: one object at a time, kept only as a summary.
+    let mut interner = Interner::default();
+    let data: Vec<Arc<ClusterSummary>> = (0..10_000)
+        .map(|i| {
+            let steps = if i % 4 == 0 { 10 + i % 40 } else { 56 };
+            Arc::new(ClusterSummary::from_cluster(
+                &make_cluster(i, steps),
+                &mut interner,
+            ))
+        })
+        .collect();
     let mut pane = ready_pane(data.clone());
     let mut tl = TimelinePane::new();
     tl.apply(&KubeEvent::Contexts {
@@ -166,7 +185,7 @@ fn bench_memory() {
 }
 
 fn bench_render() {
-    let mut pane = ready_pane(clusters(10_000));
+    let mut pane = ready_pane(summaries(&clusters(10_000)));
     let d = render_avg(&mut pane, 200, 50, 300);
     report(
         "render clusters pane, 10k clusters, 200x50",
@@ -215,7 +234,7 @@ fn bench_render() {
         current: Some(PLATFORM.into()),
         available: vec![PLATFORM.into()],
     });
-    tl.apply(&reset(others));
+    tl.apply(&reset(summaries(&others)));
     tl.on_open(Some("cls-00001"));
     let d = render_avg(&mut tl, 200, 50, 300);
     report(
@@ -227,22 +246,20 @@ fn bench_render() {
 
 fn bench_watch_throughput() {
     let base = clusters(10_000);
-    let mut pane = ready_pane(base.clone());
+    let mut pane = ready_pane(summaries(&base));
     let n = 200_000;
-    // Updates as the watcher delivers them: one object per event, then batched like the engine.
-    let updates: Vec<KubeEvent> = (0..n)
-        .map(|k| {
-            KubeEvent::ClustersChanged(Delta {
-                platform: PLATFORM.into(),
-                reset: false,
-                applied: vec![base[k % base.len()].clone()],
-                deleted: Vec::new(),
-            })
-        })
-        .collect();
+    let mut interner = Interner::default();
+    // Each event as the watcher delivers it: summarized by the watch task, then folded into
+    // the pane's model and rows, one object per batch.
     let t = Instant::now();
-    for u in &updates {
-        pane.apply(u);
+    for k in 0..n {
+        let s = ClusterSummary::from_cluster(&base[k % base.len()], &mut interner);
+        pane.apply(&KubeEvent::ClustersChanged(Delta {
+            platform: PLATFORM.into(),
+            reset: false,
+            applied: vec![Arc::new(s)],
+            deleted: Vec::new(),
+        }));
     }
     pane.visible_names();
     let secs = t.elapsed().as_secs_f64();
@@ -252,21 +269,22 @@ fn bench_watch_throughput() {
         ">= 100k/s",
     );
     let batch = 256;
-    let batches: Vec<KubeEvent> = (0..n / batch)
-        .map(|b| {
-            KubeEvent::ClustersChanged(Delta {
-                platform: PLATFORM.into(),
-                reset: false,
-                applied: (0..batch)
-                    .map(|k| base[(b * batch + k) % base.len()].clone())
-                    .collect(),
-                deleted: Vec::new(),
-            })
-        })
-        .collect();
     let t = Instant::now();
-    for u in &batches {
-        pane.apply(u);
+    for b in 0..n / batch {
+        let applied = (0..batch)
+            .map(|k| {
+                Arc::new(ClusterSummary::from_cluster(
+                    &base[(b * batch + k) % base.len()],
+                    &mut interner,
+                ))
+            })
+            .collect();
+        pane.apply(&KubeEvent::ClustersChanged(Delta {
+            platform: PLATFORM.into(),
+            reset: false,
+            applied,
+            deleted: Vec::new(),
+        }));
         pane.visible_names();
     }
     let secs = t.elapsed().as_secs_f64();

@@ -131,14 +131,8 @@ async fn run_on(
 ) -> anyhow::Result<i32> {
     let conn = ops::connect(source).await?;
     if !args.watch {
-        let mut model = ClusterModel::new();
         let clusters = ops::list_clusters(&conn.client).await?;
-        model.apply_clusters(&crate::engine::kube::Delta {
-            platform: conn.context.clone(),
-            reset: true,
-            applied: clusters.into_iter().map(std::sync::Arc::new).collect(),
-            deleted: Vec::new(),
-        });
+        let model = ClusterModel::from_objects(&clusters, &[]);
         let rows = sorted_rows(&model, filter);
         match args.output {
             Format::Table => {
@@ -213,7 +207,7 @@ async fn watch_and_print(
                     let mut v: Vec<ClusterRow> = d
                         .applied
                         .iter()
-                        .map(|c| ClusterRow::from_cluster(c))
+                        .map(|c| ClusterRow::from_summary(c))
                         .filter(|r| filter.matches(r))
                         .collect();
                     v.sort_by(|a, b| a.name.cmp(&b.name));

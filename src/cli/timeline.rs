@@ -2,8 +2,6 @@
 //!
 //! Exit code 2 when the current step has failed, so scripts can wait on a creation.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -13,10 +11,9 @@ use tokio_util::sync::CancellationToken;
 use super::GlobalArgs;
 use super::clusters::{out, out_structured};
 use super::output::Format;
-use crate::domain::cluster::Machine;
 use crate::domain::timeline::{StepState, Timeline, format_secs};
 use crate::engine::kube::{
-    ClusterModel, ConnState, Delta, FailureKind, KubeEvent, KubeFailure, ops, watch,
+    ClusterModel, ConnState, FailureKind, KubeEvent, KubeFailure, ops, watch,
 };
 use crate::engine::{CHANNEL_CAPACITY, Event};
 use crate::tui::panes::timeline::{eta_text, gauge, step_mark};
@@ -62,14 +59,14 @@ pub fn report(model: &ClusterModel, cluster: &str, now: DateTime<Utc>) -> Option
     let machines = model
         .machines_of(cluster)
         .into_iter()
-        .map(|m: &Arc<Machine>| MachineProgress {
-            name: m.metadata.name.clone().unwrap_or_default(),
-            ip: m.spec.machine.ip.clone(),
-            timeline: Timeline::for_machine(m, now, &stats),
+        .map(|m| MachineProgress {
+            name: m.name.clone(),
+            ip: m.ip.clone(),
+            timeline: m.timeline(now, &stats),
         })
         .collect();
     Some(Report {
-        timeline: Timeline::for_cluster(c, now, &stats),
+        timeline: c.timeline(now, &stats),
         machines,
     })
 }
@@ -209,19 +206,7 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
         // Other clusters' step durations feed the ETA.
         let clusters = ops::list_clusters(&conn.client).await?;
         let machines = ops::list_machines(&conn.client).await?;
-        let mut model = ClusterModel::new();
-        model.apply_clusters(&Delta {
-            platform: conn.context.clone(),
-            reset: true,
-            applied: clusters.into_iter().map(Arc::new).collect(),
-            deleted: Vec::new(),
-        });
-        model.apply_machines(&Delta {
-            platform: conn.context.clone(),
-            reset: true,
-            applied: machines.into_iter().map(Arc::new).collect(),
-            deleted: Vec::new(),
-        });
+        let model = ClusterModel::from_objects(&clusters, &machines);
         let r = report(&model, &args.cluster, Utc::now())
             .ok_or_else(|| not_found(&args.cluster, &conn.context))?;
         print(&r, args.output, false)?;

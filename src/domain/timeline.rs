@@ -117,6 +117,40 @@ pub fn to_utc(t: &Time) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, u32::try_from(t.0.subsec_nanosecond()).unwrap_or(0))
 }
 
+/// A condition as the timeline reads it: the API type, or a compact copy kept by a model.
+pub trait CondLike {
+    fn kind(&self) -> &str;
+    /// `True`, `False` or `Unknown`.
+    fn status(&self) -> &str;
+    fn transition(&self) -> Option<DateTime<Utc>>;
+    fn reason(&self) -> Option<&str>;
+    fn message(&self) -> Option<&str>;
+    fn is_true(&self) -> bool {
+        self.status() == "True"
+    }
+    fn is_false(&self) -> bool {
+        self.status() == "False"
+    }
+}
+
+impl CondLike for Condition {
+    fn kind(&self) -> &str {
+        &self.type_
+    }
+    fn status(&self) -> &str {
+        &self.status
+    }
+    fn transition(&self) -> Option<DateTime<Utc>> {
+        self.last_transition_time.as_ref().and_then(to_utc)
+    }
+    fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+}
+
 /// What a step is doing, derived from its condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -307,11 +341,11 @@ fn secs_between(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> Opt
 }
 
 /// Where the seen types sit in `known`, if they are a subsequence of it in the same order.
-fn position_in_known(types: &[&str], known: &[&str]) -> Option<usize> {
+fn position_in_known<'a>(types: impl Iterator<Item = &'a str>, known: &[&str]) -> Option<usize> {
     let mut pos = 0usize;
     let mut last = None;
     for t in types {
-        let idx = known[pos..].iter().position(|k| k == t)? + pos;
+        let idx = known[pos..].iter().position(|k| *k == t)? + pos;
         last = Some(idx);
         pos = idx + 1;
     }
@@ -320,14 +354,11 @@ fn position_in_known(types: &[&str], known: &[&str]) -> Option<usize> {
 
 /// The creation time, unless a condition changed before it: then the object was re-created
 /// (restored from a backup, say) and its creation time says nothing about the first step.
-fn effective_created(
+fn effective_created<C: CondLike>(
     created: Option<DateTime<Utc>>,
-    conditions: &[Condition],
+    conditions: &[C],
 ) -> Option<DateTime<Utc>> {
-    let first = conditions
-        .iter()
-        .filter_map(|c| c.last_transition_time.as_ref().and_then(to_utc))
-        .min();
+    let first = conditions.iter().filter_map(|c| c.transition()).min();
     created.filter(|c| first.is_none_or(|f| *c <= f))
 }
 
@@ -336,23 +367,72 @@ fn creating(phase: &str) -> bool {
     matches!(phase, "" | "Initializing" | "Waiting")
 }
 
+/// Progress without building the steps: cheap enough for every row of a large table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub progress: Progress,
+    /// Index of the current (first not `True`) condition.
+    pub current: Option<usize>,
+    /// The current step has failed.
+    pub failed: bool,
+    pub finished: bool,
+    /// Index in `known` of the last condition seen, when the types follow `known`.
+    last_known: Option<usize>,
+}
+
+/// The current step, failure, progress and whether creation is over.
+pub fn summarize<C: CondLike>(phase: &str, conditions: &[C], known: &[&str]) -> Summary {
+    let current = conditions.iter().position(|c| !c.is_true());
+    let failed = current
+        .is_some_and(|i| conditions[i].is_false() && is_failure_reason(conditions[i].reason()));
+    let done = conditions.iter().filter(|c| c.is_true()).count();
+    let n = conditions.len();
+    let finished = current.is_none() && (!creating(phase) && n > 0 || phase == "Running");
+    let mut last_known = None;
+    let (total, unknown_remaining) = if finished {
+        (n, false)
+    } else if n == 0 {
+        (known.len(), known.is_empty())
+    } else {
+        match position_in_known(conditions.iter().map(|c| c.kind()), known) {
+            Some(last) => {
+                last_known = Some(last);
+                (n + known.len() - (last + 1), false)
+            }
+            None => (n, true),
+        }
+    };
+    Summary {
+        progress: Progress {
+            done,
+            total,
+            unknown_remaining,
+        },
+        current,
+        failed,
+        finished,
+        last_known,
+    }
+}
+
 /// Builds a timeline from conditions in array order.
-pub fn build(
+pub fn build<C: CondLike>(
     name: String,
     phase: &str,
     created: Option<DateTime<Utc>>,
-    conditions: &[Condition],
+    conditions: &[C],
     known: &[&str],
     now: DateTime<Utc>,
     stats: &StepStats,
 ) -> Timeline {
-    let current = conditions.iter().position(|c| !c.is_true());
+    let sum = summarize(phase, conditions, known);
+    let current = sum.current;
     let mut steps = Vec::with_capacity(conditions.len());
     // The latest time seen so far: a step whose predecessor has no timestamp starts there.
     let mut prev_end = effective_created(created, conditions);
     for (i, c) in conditions.iter().enumerate() {
-        let transition = c.last_transition_time.as_ref().and_then(to_utc);
-        let reason = c.reason.clone().filter(|r| !r.is_empty());
+        let transition = c.transition();
+        let reason = c.reason().filter(|r| !r.is_empty()).map(str::to_string);
         let state = if c.is_true() {
             if reason.as_deref() == Some("Skip") {
                 StepState::Skipped
@@ -385,11 +465,11 @@ pub fn build(
             prev_end = Some(prev_end.map_or(t, |p| p.max(t)));
         }
         steps.push(Step {
-            type_: c.type_.clone(),
+            type_: c.kind().to_string(),
             state,
-            status: c.status.clone(),
+            status: c.status().to_string(),
             reason,
-            message: c.message.clone().filter(|m| !m.is_empty()),
+            message: c.message().filter(|m| !m.is_empty()).map(str::to_string),
             start,
             end,
             duration_secs,
@@ -400,9 +480,7 @@ pub fn build(
         let s = &steps[i];
         (s.state == StepState::Failed).then(|| {
             let since = conditions[i]
-                .last_transition_time
-                .as_ref()
-                .and_then(to_utc)
+                .transition()
                 .filter(|t| s.start.is_none_or(|st| *t >= st))
                 .or(s.start);
             Failure {
@@ -415,26 +493,16 @@ pub fn build(
         })
     });
 
-    let done = steps.iter().filter(|s| s.state.is_finished()).count();
-    let finished =
-        current.is_none() && (!creating(phase) && !steps.is_empty() || phase == "Running");
-    let types: Vec<&str> = conditions.iter().map(|c| c.type_.as_str()).collect();
-    let (total, unknown_remaining, upcoming): (usize, bool, Vec<String>) = if finished {
-        (steps.len(), false, Vec::new())
-    } else if types.is_empty() {
-        (
-            known.len(),
-            known.is_empty(),
-            known.iter().map(|s| s.to_string()).collect(),
-        )
+    let finished = sum.finished;
+    let unknown_remaining = sum.progress.unknown_remaining;
+    let upcoming: Vec<String> = if finished {
+        Vec::new()
+    } else if conditions.is_empty() {
+        known.iter().map(|s| s.to_string()).collect()
     } else {
-        match position_in_known(&types, known) {
-            Some(last) => {
-                let rest: Vec<String> = known[last + 1..].iter().map(|s| s.to_string()).collect();
-                (steps.len() + rest.len(), false, rest)
-            }
-            None => (steps.len(), true, Vec::new()),
-        }
+        sum.last_known
+            .map(|last| known[last + 1..].iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default()
     };
 
     let eta = if finished {
@@ -484,11 +552,7 @@ pub fn build(
         steps,
         current,
         failure,
-        progress: Progress {
-            done,
-            total,
-            unknown_remaining,
-        },
+        progress: sum.progress,
         eta,
         finished,
         upcoming,
@@ -507,16 +571,23 @@ impl StepStats {
     }
 
     /// Records the finished (not skipped) steps of one resource.
-    pub fn add_conditions(&mut self, created: Option<DateTime<Utc>>, conditions: &[Condition]) {
+    pub fn add_conditions<C: CondLike>(
+        &mut self,
+        created: Option<DateTime<Utc>>,
+        conditions: &[C],
+    ) {
         let mut prev_end = effective_created(created, conditions);
         for c in conditions {
             if !c.is_true() {
                 break;
             }
-            let t = c.last_transition_time.as_ref().and_then(to_utc);
-            let skipped = c.reason.as_deref() == Some("Skip");
+            let t = c.transition();
+            let skipped = c.reason() == Some("Skip");
             if !skipped && let Some(d) = secs_between(prev_end, t) {
-                let v = self.samples.entry(c.type_.clone()).or_default();
+                let v = match self.samples.get_mut(c.kind()) {
+                    Some(v) => v,
+                    None => self.samples.entry(c.kind().to_string()).or_default(),
+                };
                 if v.len() >= MAX_SAMPLES_PER_STEP {
                     v.pop_front();
                 }

@@ -15,10 +15,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Event, Toast};
-use crate::domain::cluster::{Cluster, Machine};
+use crate::domain::cluster::Cluster;
 use crate::tui::panes::Access;
 pub use client::{ClientPool, FailureKind, KubeFailure};
-pub use model::{ClusterModel, ClusterRow, Delta};
+pub use model::{ClusterModel, ClusterRow, ClusterSummary, Delta, MachineSummary};
 pub use ops::AccessDecision;
 
 /// Where the kube configuration comes from.
@@ -119,8 +119,8 @@ pub enum KubeEvent {
         context: String,
         state: ConnState,
     },
-    ClustersChanged(Delta<Cluster>),
-    MachinesChanged(Delta<Machine>),
+    ClustersChanged(Delta<ClusterSummary>),
+    MachinesChanged(Delta<MachineSummary>),
     Yaml {
         context: String,
         kind: ObjectKind,

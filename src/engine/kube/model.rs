@@ -1,15 +1,15 @@
 //! The clusters model the panes and the CLI share: objects by name, table rows, filter, sort.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde::Serialize;
 
-use crate::domain::cluster::{Cluster, Machine};
-use crate::domain::timeline::{self, Progress, StepState, StepStats, Timeline, to_utc};
+use crate::domain::cluster::{Cluster, Condition, Machine};
+use crate::domain::timeline::{self, CondLike, Progress, StepStats, Timeline, to_utc};
 
 /// A batch of changes to one kind on one platform, coalesced by the watcher.
 #[derive(Debug, Clone)]
@@ -21,11 +21,177 @@ pub struct Delta<K> {
     pub deleted: Vec<String>,
 }
 
+/// Shares the few distinct condition types, statuses and reasons among all objects.
+#[derive(Debug, Default)]
+pub struct Interner {
+    set: HashSet<Arc<str>>,
+}
+
+/// Distinct strings kept; past this, strings are simply not shared (memory stays bounded).
+const MAX_INTERNED: usize = 4096;
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.set.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        if self.set.len() < MAX_INTERNED {
+            self.set.insert(a.clone());
+        }
+        a
+    }
+}
+
+/// A condition as the model keeps it: shared strings and a parsed time, no probe time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlimCondition {
+    pub type_: Arc<str>,
+    pub status: Arc<str>,
+    pub transition: Option<DateTime<Utc>>,
+    pub reason: Option<Arc<str>>,
+    pub message: Option<Box<str>>,
+}
+
+impl SlimCondition {
+    fn from_condition(c: &Condition, i: &mut Interner) -> Self {
+        SlimCondition {
+            type_: i.intern(&c.type_),
+            status: i.intern(&c.status),
+            transition: c.transition(),
+            reason: c.reason.as_deref().map(|r| i.intern(r)),
+            message: c.message.as_deref().map(Box::from),
+        }
+    }
+}
+
+impl CondLike for SlimCondition {
+    fn kind(&self) -> &str {
+        &self.type_
+    }
+    fn status(&self) -> &str {
+        &self.status
+    }
+    fn transition(&self) -> Option<DateTime<Utc>> {
+        self.transition
+    }
+    fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+}
+
+/// What the cockpit keeps of a cluster: what the table and the timeline show. The full object
+/// is fetched on demand (YAML), so a platform with thousands of clusters stays small.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSummary {
+    pub name: String,
+    pub display_name: String,
+    pub phase: String,
+    /// The running version (`status.version`), else the requested one.
+    pub version: String,
+    pub type_: String,
+    pub control_plane: usize,
+    pub workers: usize,
+    pub created: Option<DateTime<Utc>>,
+    pub resource_version: String,
+    pub conditions: Vec<SlimCondition>,
+}
+
+impl ClusterSummary {
+    pub fn from_cluster(c: &Cluster, i: &mut Interner) -> Self {
+        let status = c.status.as_ref();
+        ClusterSummary {
+            name: name_of(&c.metadata),
+            display_name: c.spec.display_name.clone().unwrap_or_default(),
+            phase: c.phase().as_str().to_string(),
+            version: status
+                .and_then(|s| s.version.clone())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| c.spec.version.clone()),
+            type_: c.spec.type_.clone(),
+            control_plane: c.control_plane_count(),
+            workers: c.worker_count(),
+            created: c.metadata.creation_timestamp.as_ref().and_then(to_utc),
+            resource_version: c.metadata.resource_version.clone().unwrap_or_default(),
+            conditions: status
+                .map(|s| {
+                    s.conditions
+                        .iter()
+                        .map(|c| SlimCondition::from_condition(c, i))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn timeline(&self, now: DateTime<Utc>, stats: &StepStats) -> Timeline {
+        timeline::build(
+            self.name.clone(),
+            &self.phase,
+            self.created,
+            &self.conditions,
+            timeline::CLUSTER_CREATE_STEPS,
+            now,
+            stats,
+        )
+    }
+}
+
+/// What the cockpit keeps of a machine (a node added to a cluster).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachineSummary {
+    pub name: String,
+    pub cluster_name: String,
+    pub ip: String,
+    pub phase: String,
+    pub created: Option<DateTime<Utc>>,
+    pub resource_version: String,
+    pub conditions: Vec<SlimCondition>,
+}
+
+impl MachineSummary {
+    pub fn from_machine(m: &Machine, i: &mut Interner) -> Self {
+        MachineSummary {
+            name: name_of(&m.metadata),
+            cluster_name: m.spec.cluster_name.clone(),
+            ip: m.spec.machine.ip.clone(),
+            phase: m.phase().to_string(),
+            created: m.metadata.creation_timestamp.as_ref().and_then(to_utc),
+            resource_version: m.metadata.resource_version.clone().unwrap_or_default(),
+            conditions: m
+                .status
+                .as_ref()
+                .map(|s| {
+                    s.conditions
+                        .iter()
+                        .map(|c| SlimCondition::from_condition(c, i))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn timeline(&self, now: DateTime<Utc>, stats: &StepStats) -> Timeline {
+        timeline::build(
+            self.name.clone(),
+            &self.phase,
+            self.created,
+            &self.conditions,
+            timeline::MACHINE_CREATE_STEPS,
+            now,
+            stats,
+        )
+    }
+}
+
 /// One platform's clusters and machines, by name.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterModel {
-    clusters: HashMap<String, Arc<Cluster>>,
-    machines: HashMap<String, Arc<Machine>>,
+    clusters: HashMap<String, Arc<ClusterSummary>>,
+    machines: HashMap<String, Arc<MachineSummary>>,
     /// A first full list has arrived.
     pub synced: bool,
 }
@@ -39,36 +205,61 @@ impl ClusterModel {
         Self::default()
     }
 
-    pub fn apply_clusters(&mut self, d: &Delta<Cluster>) {
+    /// A model of full objects, e.g. from a list call.
+    pub fn from_objects(clusters: &[Cluster], machines: &[Machine]) -> Self {
+        let mut i = Interner::default();
+        let mut m = ClusterModel::new();
+        m.apply_clusters(&Delta {
+            platform: String::new(),
+            reset: true,
+            applied: clusters
+                .iter()
+                .map(|c| Arc::new(ClusterSummary::from_cluster(c, &mut i)))
+                .collect(),
+            deleted: Vec::new(),
+        });
+        m.apply_machines(&Delta {
+            platform: String::new(),
+            reset: true,
+            applied: machines
+                .iter()
+                .map(|c| Arc::new(MachineSummary::from_machine(c, &mut i)))
+                .collect(),
+            deleted: Vec::new(),
+        });
+        m
+    }
+
+    pub fn apply_clusters(&mut self, d: &Delta<ClusterSummary>) {
         if d.reset {
             self.clusters.clear();
             self.synced = true;
         }
         for c in &d.applied {
-            self.clusters.insert(name_of(&c.metadata), c.clone());
+            self.clusters.insert(c.name.clone(), c.clone());
         }
         for n in &d.deleted {
             self.clusters.remove(n);
         }
     }
 
-    pub fn apply_machines(&mut self, d: &Delta<Machine>) {
+    pub fn apply_machines(&mut self, d: &Delta<MachineSummary>) {
         if d.reset {
             self.machines.clear();
         }
         for m in &d.applied {
-            self.machines.insert(name_of(&m.metadata), m.clone());
+            self.machines.insert(m.name.clone(), m.clone());
         }
         for n in &d.deleted {
             self.machines.remove(n);
         }
     }
 
-    pub fn cluster(&self, name: &str) -> Option<&Arc<Cluster>> {
+    pub fn cluster(&self, name: &str) -> Option<&Arc<ClusterSummary>> {
         self.clusters.get(name)
     }
 
-    pub fn clusters(&self) -> impl Iterator<Item = &Arc<Cluster>> {
+    pub fn clusters(&self) -> impl Iterator<Item = &Arc<ClusterSummary>> {
         self.clusters.values()
     }
 
@@ -81,21 +272,24 @@ impl ClusterModel {
     }
 
     /// Machines (nodes being added or added) of a cluster, by name.
-    pub fn machines_of(&self, cluster: &str) -> Vec<&Arc<Machine>> {
+    pub fn machines_of(&self, cluster: &str) -> Vec<&Arc<MachineSummary>> {
         let mut v: Vec<_> = self
             .machines
             .values()
-            .filter(|m| m.spec.cluster_name == cluster)
+            .filter(|m| m.cluster_name == cluster)
             .collect();
-        v.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }
 
     /// Step durations of every cluster and machine of this platform, for ETAs.
     pub fn step_stats(&self) -> StepStats {
-        let mut s = StepStats::from_clusters(self.clusters.values().map(|c| c.as_ref()));
+        let mut s = StepStats::new();
+        for c in self.clusters.values() {
+            s.add_conditions(c.created, &c.conditions);
+        }
         for m in self.machines.values() {
-            s.add_machine(m);
+            s.add_conditions(m.created, &m.conditions);
         }
         s
     }
@@ -105,7 +299,7 @@ impl ClusterModel {
         let mut rows: Vec<ClusterRow> = self
             .clusters
             .values()
-            .map(|c| ClusterRow::from_cluster(c))
+            .map(|c| ClusterRow::from_summary(c))
             .collect();
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         rows
@@ -133,51 +327,31 @@ pub struct ClusterRow {
 }
 
 impl ClusterRow {
-    pub fn from_cluster(c: &Cluster) -> Self {
-        let conditions = c
-            .status
-            .as_ref()
-            .map(|s| s.conditions.as_slice())
-            .unwrap_or(&[]);
-        let phase = c.phase();
-        let created = c.metadata.creation_timestamp.as_ref().and_then(to_utc);
-        // Progress does not depend on the clock; any fixed instant will do.
-        let tl: Timeline = timeline::build(
-            String::new(),
-            phase.as_str(),
-            created,
-            conditions,
-            timeline::CLUSTER_CREATE_STEPS,
-            DateTime::<Utc>::UNIX_EPOCH,
-            &EMPTY_STATS,
-        );
-        let current = tl.current_step();
+    pub fn from_summary(c: &ClusterSummary) -> Self {
+        let sum = timeline::summarize(&c.phase, &c.conditions, timeline::CLUSTER_CREATE_STEPS);
         ClusterRow {
-            name: name_of(&c.metadata),
-            display_name: c.spec.display_name.clone().unwrap_or_default(),
-            phase: phase.as_str().to_string(),
-            version: c
-                .status
-                .as_ref()
-                .and_then(|s| s.version.clone())
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| c.spec.version.clone()),
-            type_: c.spec.type_.clone(),
-            control_plane: c.control_plane_count(),
-            workers: c.worker_count(),
-            progress: tl.progress,
-            current_step: current.map(|s| s.type_.clone()),
-            failed: current.is_some_and(|s| s.state == StepState::Failed),
-            created,
+            name: c.name.clone(),
+            display_name: c.display_name.clone(),
+            phase: c.phase.clone(),
+            version: c.version.clone(),
+            type_: c.type_.clone(),
+            control_plane: c.control_plane,
+            workers: c.workers,
+            progress: sum.progress,
+            current_step: sum.current.map(|i| c.conditions[i].type_.to_string()),
+            failed: sum.failed,
+            created: c.created,
         }
+    }
+
+    pub fn from_cluster(c: &Cluster) -> Self {
+        Self::from_summary(&ClusterSummary::from_cluster(c, &mut Interner::default()))
     }
 
     pub fn age_secs(&self, now: DateTime<Utc>) -> Option<i64> {
         self.created.map(|c| (now - c).num_seconds().max(0))
     }
 }
-
-static EMPTY_STATS: std::sync::LazyLock<StepStats> = std::sync::LazyLock::new(StepStats::new);
 
 /// Table columns, in display order; also the sort keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -490,7 +664,7 @@ mod tests {
         assert_eq!(Column::Age.next(), Column::Name);
     }
 
-    fn cluster(name: &str) -> Arc<Cluster> {
+    fn cluster(name: &str) -> Arc<ClusterSummary> {
         let mut c = Cluster::new(name, ClusterSpec::default());
         c.spec.version = "1.28.13".into();
         c.status = Some(ClusterStatus {
@@ -503,13 +677,26 @@ mod tests {
             }],
             ..Default::default()
         });
-        Arc::new(c)
+        Arc::new(ClusterSummary::from_cluster(&c, &mut Interner::default()))
+    }
+
+    #[test]
+    fn interner_shares_and_stays_bounded() {
+        let mut i = Interner::default();
+        let a = i.intern("EnsureCopyFiles");
+        let b = i.intern("EnsureCopyFiles");
+        assert!(Arc::ptr_eq(&a, &b));
+        for k in 0..(MAX_INTERNED + 10) {
+            i.intern(&format!("t{k}"));
+        }
+        assert_eq!(i.set.len(), MAX_INTERNED);
+        assert_eq!(&*i.intern("t999999"), "t999999");
     }
 
     #[test]
     fn model_applies_deltas_and_resets() {
         let mut m = ClusterModel::new();
-        let d = |reset, applied: Vec<Arc<Cluster>>, deleted: Vec<&str>| Delta {
+        let d = |reset, applied: Vec<Arc<ClusterSummary>>, deleted: Vec<&str>| Delta {
             platform: "p".into(),
             reset,
             applied,

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{ClientPool, FailureKind, KubeFailure};
-use super::model::Delta;
+use super::model::{ClusterSummary, Delta, Interner, MachineSummary};
 use super::{ConnState, KubeEvent};
 use crate::domain::cluster::{Cluster, Machine};
 use crate::engine::Event;
@@ -31,8 +31,12 @@ pub trait Watched:
 {
     /// The resource as the user sees it in RBAC messages.
     const RESOURCE: &'static str;
+    /// What the front ends keep of an object.
+    type Summary: Debug + Send + Sync + 'static;
+    /// Strips what must not be stored or shown: managedFields, secrets.
     fn sanitize(&mut self);
-    fn wrap(d: Delta<Self>) -> KubeEvent;
+    fn summarize(&self, i: &mut Interner) -> Self::Summary;
+    fn wrap(d: Delta<Self::Summary>) -> KubeEvent;
 }
 
 impl Watched for Cluster {
@@ -48,7 +52,11 @@ impl Watched for Cluster {
             m.mask_secrets();
         }
     }
-    fn wrap(d: Delta<Self>) -> KubeEvent {
+    type Summary = ClusterSummary;
+    fn summarize(&self, i: &mut Interner) -> ClusterSummary {
+        ClusterSummary::from_cluster(self, i)
+    }
+    fn wrap(d: Delta<ClusterSummary>) -> KubeEvent {
         KubeEvent::ClustersChanged(d)
     }
 }
@@ -59,7 +67,11 @@ impl Watched for Machine {
         self.metadata.managed_fields = None;
         self.spec.machine.mask_secrets();
     }
-    fn wrap(d: Delta<Self>) -> KubeEvent {
+    type Summary = MachineSummary;
+    fn summarize(&self, i: &mut Interner) -> MachineSummary {
+        MachineSummary::from_machine(self, i)
+    }
+    fn wrap(d: Delta<MachineSummary>) -> KubeEvent {
         KubeEvent::MachinesChanged(d)
     }
 }
@@ -107,8 +119,9 @@ pub async fn watch_kind<K: Watched>(
     let api: Api<K> = Api::all(client);
     let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
     let mut stream = std::pin::pin!(stream);
-    let mut init: Option<Vec<Arc<K>>> = None;
-    let mut pending: HashMap<String, Option<Arc<K>>> = HashMap::new();
+    let mut interner = Interner::default();
+    let mut init: Option<Vec<Arc<K::Summary>>> = None;
+    let mut pending: HashMap<String, Option<Arc<K::Summary>>> = HashMap::new();
     let mut flush_at: Option<Instant> = None;
     let mut last_state: Option<&'static str> = None;
     loop {
@@ -128,9 +141,9 @@ pub async fn watch_kind<K: Watched>(
         };
         match item {
             Ok(WatchEvent::Init) => init = Some(Vec::new()),
-            Ok(WatchEvent::InitApply(mut o)) => {
-                o.sanitize();
-                init.get_or_insert_with(Vec::new).push(Arc::new(o));
+            Ok(WatchEvent::InitApply(o)) => {
+                init.get_or_insert_with(Vec::new)
+                    .push(Arc::new(o.summarize(&mut interner)));
             }
             Ok(WatchEvent::InitDone) => {
                 // The relist supersedes anything queued before it.
@@ -150,10 +163,9 @@ pub async fn watch_kind<K: Watched>(
                     set_state(ConnState::Ready, &mut last_state, &mut report);
                 }
             }
-            Ok(WatchEvent::Apply(mut o)) => {
-                o.sanitize();
+            Ok(WatchEvent::Apply(o)) => {
                 let name = o.meta().name.clone().unwrap_or_default();
-                pending.insert(name, Some(Arc::new(o)));
+                pending.insert(name, Some(Arc::new(o.summarize(&mut interner))));
             }
             Ok(WatchEvent::Delete(o)) => {
                 let name = o.meta().name.clone().unwrap_or_default();
@@ -188,7 +200,7 @@ pub async fn watch_kind<K: Watched>(
 async fn send_batch<K: Watched>(
     sink: &mpsc::Sender<Event>,
     platform: &str,
-    pending: &mut HashMap<String, Option<Arc<K>>>,
+    pending: &mut HashMap<String, Option<Arc<K::Summary>>>,
 ) -> bool {
     if pending.is_empty() {
         return true;

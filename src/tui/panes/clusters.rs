@@ -18,9 +18,11 @@ use crate::domain::cluster::{
     Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition, Machine, MachineSpec,
     MachineStatus,
 };
+use crate::engine::kube::model::Interner;
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{
-    ClusterModel, ClusterRow, ConnState, Delta, KubeCommand, KubeEvent, ObjectKind,
+    ClusterModel, ClusterRow, ClusterSummary, ConnState, Delta, KubeCommand, KubeEvent,
+    MachineSummary, ObjectKind,
 };
 use crate::engine::{Command, Event, Toast};
 use crate::tui::app::{ShellCommand, ShellHook};
@@ -111,14 +113,14 @@ struct PlatformView {
 }
 
 impl PlatformView {
-    fn apply(&mut self, d: &Delta<Cluster>) {
+    fn apply(&mut self, d: &Delta<ClusterSummary>) {
         self.model.apply_clusters(d);
         if d.reset {
             self.rows.clear();
             self.index.clear();
         }
         for c in &d.applied {
-            let row = ClusterRow::from_cluster(c);
+            let row = ClusterRow::from_summary(c);
             match self.index.get(&row.name) {
                 Some(&i) => self.rows[i] = row,
                 None => {
@@ -1181,14 +1183,15 @@ pub mod demo {
 
     /// The engine events that produce the demo state.
     pub fn events() -> Vec<Event> {
-        let arc = |v: Vec<Cluster>| -> Vec<Arc<Cluster>> {
-            v.into_iter()
-                .map(|mut c| {
-                    crate::engine::kube::watch::Watched::sanitize(&mut c);
-                    Arc::new(c)
-                })
-                .collect()
-        };
+        let mut interner = Interner::default();
+        let clusters: Vec<Arc<ClusterSummary>> = clusters()
+            .iter()
+            .map(|c| Arc::new(ClusterSummary::from_cluster(c, &mut interner)))
+            .collect();
+        let machines: Vec<Arc<MachineSummary>> = machines()
+            .iter()
+            .map(|m| Arc::new(MachineSummary::from_machine(m, &mut interner)))
+            .collect();
         vec![
             Event::Kube(KubeEvent::Contexts {
                 current: Some(CONTEXT.into()),
@@ -1201,13 +1204,13 @@ pub mod demo {
             Event::Kube(KubeEvent::ClustersChanged(Delta {
                 platform: CONTEXT.into(),
                 reset: true,
-                applied: arc(clusters()),
+                applied: clusters,
                 deleted: Vec::new(),
             })),
             Event::Kube(KubeEvent::MachinesChanged(Delta {
                 platform: CONTEXT.into(),
                 reset: true,
-                applied: machines().into_iter().map(Arc::new).collect(),
+                applied: machines,
                 deleted: Vec::new(),
             })),
         ]

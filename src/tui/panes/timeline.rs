@@ -135,7 +135,7 @@ impl TimelinePane {
         let target = self.target.clone()?;
         let p = self.platforms.get_mut(self.current.as_ref()?)?;
         let c = p.model.cluster(&target)?.clone();
-        Some(Timeline::for_cluster(&c, now, p.stats(now)))
+        Some(c.timeline(now, p.stats(now)))
     }
 
     fn machine_timelines(&mut self, now: DateTime<Utc>) -> Vec<(String, String, Timeline)> {
@@ -152,13 +152,7 @@ impl TimelinePane {
         p.model
             .machines_of(&target)
             .into_iter()
-            .map(|m| {
-                (
-                    m.metadata.name.clone().unwrap_or_default(),
-                    m.spec.machine.ip.clone(),
-                    Timeline::for_machine(m, now, stats),
-                )
-            })
+            .map(|m| (m.name.clone(), m.ip.clone(), m.timeline(now, stats)))
             .filter(|(_, _, t)| !t.finished)
             .collect()
     }
