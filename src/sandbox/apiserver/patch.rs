@@ -70,17 +70,134 @@ pub fn merge(target: &Value, patch: &Value) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-/// Strategic merge without per-field merge keys: lists are replaced like in a merge patch,
-/// `$patch` directives are refused. Enough for the built-in kinds the sandbox serves, whose
-/// commonly patched lists (`rules`, `subjects`) are atomic or replaced by kubectl anyway.
+/// Merge keys of the lists with `patchStrategy: merge` among the built-in kinds served
+/// (ServiceSpec.ports, ObjectMeta.ownerReferences, ServiceAccount secrets and pull secrets,
+/// NodeSpec.taints). Other lists are atomic and replaced, as in the upstream schemas.
+fn merge_key(field: &str) -> Option<&'static str> {
+    match field {
+        "ports" => Some("port"),
+        "ownerReferences" => Some("uid"),
+        "secrets" | "imagePullSecrets" => Some("name"),
+        "taints" => Some("key"),
+        _ => None,
+    }
+}
+
+/// Primitive lists merged as sets (`finalizers`).
+fn is_set_list(field: &str) -> bool {
+    field == "finalizers"
+}
+
+/// Strategic merge patch for the built-in kinds: a merge patch whose lists with merge keys
+/// are merged element by element, with the directives kubectl's client-side apply emits
+/// (`$patch: replace|delete`, `$setElementOrder/<list>`, `$deleteFromPrimitiveList/<list>`,
+/// `$retainKeys`). Element order hints are accepted and ignored.
 pub fn strategic(target: &Value, patch: &Value) -> Result<Value, ApiError> {
-    if patch.to_string().contains("\"$patch\"") || patch.to_string().contains("\"$setElementOrder")
-    {
+    if !patch.is_object() {
         return Err(ApiError::bad_request(
-            "strategic merge patch directives are not supported by this server",
+            "json: cannot unmarshal non-object strategic merge patch into the object",
         ));
     }
-    merge(target, patch)
+    Ok(smp_object(target, patch).unwrap_or(Value::Null))
+}
+
+/// Merges one object; `None` means "delete this object" (`$patch: delete`).
+fn smp_object(target: &Value, patch: &Value) -> Option<Value> {
+    let Some(p) = patch.as_object() else {
+        return Some(patch.clone());
+    };
+    match p.get("$patch").and_then(Value::as_str) {
+        Some("delete") => return None,
+        Some("replace") => {
+            let mut out = p.clone();
+            out.remove("$patch");
+            return Some(Value::Object(out));
+        }
+        _ => {}
+    }
+    let mut out = target.as_object().cloned().unwrap_or_default();
+    if let Some(keep) = p.get("$retainKeys").and_then(Value::as_array) {
+        out.retain(|k, _| keep.iter().any(|x| x.as_str() == Some(k)) || p.contains_key(k));
+    }
+    for (k, v) in p {
+        if k == "$patch" || k == "$retainKeys" || k.starts_with("$setElementOrder/") {
+            continue;
+        }
+        if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
+            if let (Some(Value::Array(list)), Some(gone)) = (out.get_mut(field), v.as_array()) {
+                list.retain(|x| !gone.contains(x));
+            }
+            continue;
+        }
+        match v {
+            Value::Null => {
+                out.remove(k);
+            }
+            Value::Object(_) => match smp_object(out.get(k).unwrap_or(&Value::Null), v) {
+                Some(m) => {
+                    out.insert(k.clone(), m);
+                }
+                None => {
+                    out.remove(k);
+                }
+            },
+            Value::Array(items) => {
+                let merged = match (merge_key(k), out.get(k)) {
+                    (Some(key), Some(Value::Array(cur))) => merge_list(cur, items, key),
+                    _ if is_set_list(k) => {
+                        let mut cur = out
+                            .get(k)
+                            .and_then(Value::as_array)
+                            .cloned()
+                            .unwrap_or_default();
+                        for x in items {
+                            if !cur.contains(x) {
+                                cur.push(x.clone());
+                            }
+                        }
+                        cur
+                    }
+                    _ => items
+                        .iter()
+                        .filter(|x| x.get("$patch").and_then(Value::as_str) != Some("delete"))
+                        .cloned()
+                        .collect(),
+                };
+                out.insert(k.clone(), Value::Array(merged));
+            }
+            other => {
+                out.insert(k.clone(), other.clone());
+            }
+        }
+    }
+    Some(Value::Object(out))
+}
+
+fn merge_list(cur: &[Value], patch: &[Value], key: &str) -> Vec<Value> {
+    let mut out = cur.to_vec();
+    for item in patch {
+        let id = item.get(key);
+        let pos = id.and_then(|id| out.iter().position(|x| x.get(key) == Some(id)));
+        let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
+        match (pos, delete) {
+            (Some(i), true) => {
+                out.remove(i);
+            }
+            (None, true) => {}
+            (Some(i), false) => match smp_object(&out[i], item) {
+                Some(v) => out[i] = v,
+                None => {
+                    out.remove(i);
+                }
+            },
+            (None, false) => {
+                if let Some(v) = smp_object(&Value::Null, item) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Applies a JSON patch (a list of operations) to a copy of `target`.
@@ -272,6 +389,30 @@ mod tests {
         // m2 drops y: nobody owns it any more, so it goes.
         let o = apply_as(&o, json!({"data": {"x": "2"}}), "m2", false).expect("m2 shrinks");
         assert_eq!(o["data"], json!({"x": "2"}));
+    }
+
+    #[test]
+    fn strategic_merge_as_kubectl_apply_sends_it() {
+        let live = json!({"metadata": {"finalizers": ["a"]},
+            "spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443}],
+            "selector": {"app": "x", "tier": "fe"}}});
+        let p = json!({"metadata": {"finalizers": ["b"]},
+            "spec": {"$setElementOrder/ports": [{"port": 80}, {"port": 8443}],
+            "ports": [{"port": 80, "targetPort": 9090}, {"port": 8443}, {"port": 443, "$patch": "delete"}],
+            "selector": {"tier": null}}});
+        let out = strategic(&live, &p).expect("patch");
+        assert_eq!(
+            out,
+            json!({"metadata": {"finalizers": ["a", "b"]},
+                "spec": {"ports": [{"port": 80, "targetPort": 9090}, {"port": 8443}],
+                "selector": {"app": "x"}}})
+        );
+        let replaced = strategic(
+            &live,
+            &json!({"spec": {"$patch": "replace", "selector": {}}}),
+        )
+        .expect("replace");
+        assert_eq!(replaced["spec"], json!({"selector": {}}));
     }
 
     #[test]

@@ -287,7 +287,11 @@ impl Store {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
             // The namespaces are valid by construction; a failure here would be a bug in
             // create_at, which the unit tests cover.
-            let _ = store.create_at(ns_kind, None, obj, &WriteOptions::default());
+            let opts = WriteOptions {
+                field_manager: Some("kube-apiserver".into()),
+                ..WriteOptions::default()
+            };
+            let _ = store.create_at(ns_kind, None, obj, &opts);
         }
         store
     }
