@@ -179,6 +179,7 @@ impl Pty {
         cmd.env("ACP_COCKPIT_CONFIG_DIR", dir.join("config"));
         cmd.env("ACP_COCKPIT_DATA_DIR", dir.join("data"));
         cmd.env("ACP_COCKPIT_STATE_DIR", dir.join("state"));
+        cmd.env("EDITOR", dir.join("editor.sh"));
         cmd.cwd(dir);
         let child = pair.slave.spawn_command(cmd).expect("spawn acp-cockpit");
         drop(pair.slave);
@@ -272,6 +273,21 @@ fn grep_tree(dir: &std::path::Path, needle: &[u8], hits: &mut Vec<std::path::Pat
 fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
     use base64::Engine as _;
     let dir = tempfile::tempdir().unwrap();
+    // The "editor" keeps a copy of what it was given and renames the cluster.
+    let script = dir.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncp \"$1\" '{}'\nsed -i 's/name: pty-demo/name: pty-edited/' \"$1\"\n",
+            dir.path().join("seen.yaml").display()
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let mut t = Pty::start(dir.path());
     t.wait_for("SANDBOX", WAIT);
     t.keys(&["2"]);
@@ -309,8 +325,16 @@ fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
     t.keys(&[TAB, ENTER]);
     t.wait_for("Node 1 added", WAIT);
 
-    // Review, dry run, then create through the confirmation (which defaults to Cancel).
-    t.keys(&["r", "S"]);
+    // The YAML in $EDITOR: masked secrets go out, the edit comes back, secrets are refilled.
+    t.keys(&["r", "E"]);
+    t.wait_for("Edited YAML imported", WAIT);
+    t.wait_for("Create Cluster: pty-edited", WAIT);
+    let seen = std::fs::read_to_string(dir.path().join("seen.yaml")).expect("the editor ran");
+    assert!(seen.contains("password: <redacted>"), "{seen}");
+    assert!(!seen.contains("pty-S3cret-pw"));
+
+    // Dry run, then create through the confirmation (which defaults to Cancel).
+    t.keys(&["S"]);
     t.wait_for("Dry run passed", WAIT);
     t.keys(&["S"]);
     t.wait_for("Confirm", WAIT);
@@ -319,7 +343,7 @@ fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
 
     // The clusters pane lists it.
     t.keys(&["1"]);
-    t.wait_for("pty-demo", WAIT);
+    t.wait_for("pty-edited", WAIT);
 
     let b64 = base64::engine::general_purpose::STANDARD.encode("pty-S3cret-pw");
     for needle in ["pty-S3cret-pw", b64.as_str()] {
