@@ -17,6 +17,9 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 const SYNC_END: &[u8] = b"\x1b[?2026l";
 
+/// Output of the pseudo-terminal as read, with when it was read.
+type Chunks = Vec<(Instant, Vec<u8>)>;
+
 fn render_bench() {
     let mut a = app(Scene {
         theme: Theme::load("dark", None, ColorDepth::TrueColor).0,
@@ -124,7 +127,7 @@ fn run_binary(idle: Duration) -> Option<Run> {
     let pid = child.process_id()?;
     let mut reader = pair.master.try_clone_reader().ok()?;
     let mut writer = pair.master.take_writer().ok()?;
-    let log: Arc<Mutex<Vec<(Instant, Vec<u8>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let log: Arc<Mutex<Chunks>> = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
     std::thread::spawn(move || {
         let mut buf = [0u8; 65536];

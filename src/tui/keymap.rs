@@ -179,11 +179,8 @@ impl Key {
         }
         let mut mods = KeyModifiers::NONE;
         let mut rest = text;
-        loop {
+        while let Some((head, tail)) = rest.split_once('-') {
             // A lone "-" is the minus key, not a modifier separator.
-            let Some((head, tail)) = rest.split_once('-') else {
-                break;
-            };
             if tail.is_empty() {
                 break;
             }
