@@ -44,6 +44,17 @@
 //!   empties `metadata.finalizers`. `propagationPolicy` is accepted but there is no
 //!   garbage collector: dependents are never deleted (as with `Orphan`).
 //! * Deleting a namespace deletes its contents synchronously.
+//! * Custom kinds with a status subresource (Cluster, Machine, EtcdEncryptionConfig) drop
+//!   `status` on create, like a real server: write it afterwards with
+//!   [`Store::update_status`].
+//! * Bodies may be JSON, YAML, or Kubernetes protobuf for the built-in kinds (kubectl's typed
+//!   `create` subcommands send protobuf); responses are always JSON, as a `Table` or
+//!   `PartialObjectMetadata(List)` when the Accept header asks for one.
+//! * Strategic merge patches merge the lists that have merge keys upstream (service ports,
+//!   owner references, service-account secrets, taints, finalizers); other lists are atomic.
+//! * `resourceVersionMatch=Exact` lists are served only at the current RV (410 otherwise);
+//!   continue tokens report the first page's RV and read newer data, which is safe because
+//!   the RV is never newer than the data.
 //! * Every request is authorized by [`authz::authorize`]; impersonation headers are honoured
 //!   after an `impersonate` check.
 //! * Fault hooks ([`Faults`]) fail requests with 500 (never 429/503/504, which kube-rs
