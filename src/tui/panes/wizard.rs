@@ -809,6 +809,14 @@ impl WizardPane {
         }
     }
 
+    /// The resource as YAML with secrets masked; the temporary resource's secrets are wiped.
+    fn masked_yaml(&self) -> Result<String, form::ExportError> {
+        let mut c = self.form.to_cluster();
+        let out = form::to_yaml(&c, true);
+        wipe_secrets(&mut c);
+        out
+    }
+
     fn cluster_name(&self) -> String {
         self.form.basic.name.clone()
     }
@@ -818,9 +826,7 @@ impl WizardPane {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         // The masked YAML covers every field but the secrets; secrets do not change what the
         // dry run checks.
-        form::to_yaml(&self.form.to_cluster(), true)
-            .unwrap_or_default()
-            .hash(&mut h);
+        self.masked_yaml().unwrap_or_default().hash(&mut h);
         h.finish()
     }
 
@@ -886,7 +892,7 @@ impl WizardPane {
 
     /// Writes the masked YAML to a private temporary file and hands it to `$EDITOR`.
     fn open_editor(&mut self) -> Vec<Effect> {
-        let yaml = match form::to_yaml(&self.form.to_cluster(), true) {
+        let yaml = match self.masked_yaml() {
             Ok(y) => y,
             Err(e) => {
                 self.notice = Some((Role::Fail, e.to_string()));
@@ -1117,8 +1123,7 @@ impl WizardPane {
     }
 
     fn render_review(&self, frame: &mut Frame, area: Rect, theme: &Theme, readonly: bool) {
-        let yaml =
-            form::to_yaml(&self.form.to_cluster(), true).unwrap_or_else(|e| format!("# {e}"));
+        let yaml = self.masked_yaml().unwrap_or_else(|e| format!("# {e}"));
         let wide = area.width >= 110;
         let parts = Layout::default()
             .direction(if wide {
