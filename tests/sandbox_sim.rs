@@ -622,3 +622,74 @@ async fn resolve_starts_the_embedded_sandbox_in_memory() {
         .expect_err("missing file");
     assert!(format!("{err:#}").contains("--sandbox"), "{err:#}");
 }
+
+/// `acp-cockpit sandbox serve --kubeconfig-out`: the real binary writes a private kubeconfig
+/// that a client can use, and stops cleanly on SIGTERM.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_serve_writes_a_private_kubeconfig_and_stops_on_sigterm() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sandbox.kubeconfig");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_acp-cockpit"))
+        .args([
+            "sandbox",
+            "serve",
+            "--speed",
+            "50",
+            "--seed",
+            "9",
+            "--kubeconfig-out",
+        ])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts");
+    let kc = eventually("the kubeconfig file", || {
+        let path = path.clone();
+        async move { kube::config::Kubeconfig::read_from(&path).ok() }
+    })
+    .await;
+    let mode = std::fs::metadata(&path)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("config");
+    let clusters: Api<Cluster> = Api::all(Client::try_from(cfg).expect("client"));
+    let list = clusters.list(&ListParams::default()).await.expect("list");
+    assert!(
+        list.items
+            .iter()
+            .any(|c| c.metadata.name.as_deref() == Some("dev-new"))
+    );
+    let pid = child.id().expect("pid").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("the sandbox stops")
+        .expect("exit status");
+    assert_eq!(exit.code(), Some(0));
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        use tokio::io::AsyncReadExt as _;
+        stdout.read_to_string(&mut out).await.expect("stdout");
+    }
+    assert!(
+        out.contains("kubectl get clusters.platform.tkestack.io -w"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&"token"),
+        "the output must not show tokens: {out}"
+    );
+}
