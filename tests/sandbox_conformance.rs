@@ -1192,3 +1192,42 @@ async fn bookmarks_carry_type_meta_and_mark_the_end_of_initial_events() {
     }
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn delete_collection_honours_selectors_and_finalizers() {
+    let (h, c) = setup().await;
+    let api: Api<ConfigMap> = Api::namespaced(c.clone(), "default");
+    for (n, app) in [("d1", "a"), ("d2", "a"), ("d3", "b")] {
+        let mut o = cm(n, &[]);
+        o.metadata.labels = Some([("app".to_string(), app.to_string())].into());
+        if n == "d2" {
+            o.metadata.finalizers = Some(vec!["example.com/hold".into()]);
+        }
+        api.create(&PostParams::default(), &o)
+            .await
+            .expect("create");
+    }
+    let out = api
+        .delete_collection(
+            &DeleteParams::default(),
+            &ListParams::default().labels("app=a"),
+        )
+        .await
+        .expect("deletecollection");
+    let list = out.left().expect("a list of what was deleted");
+    let mut names: Vec<String> = list
+        .items
+        .iter()
+        .filter_map(|o| o.metadata.name.clone())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["d1", "d2"]);
+    assert!(api.get_opt("d1").await.expect("get").is_none());
+    let held = api.get("d2").await.expect("finalizer keeps d2");
+    assert!(held.metadata.deletion_timestamp.is_some());
+    assert!(
+        api.get_opt("d3").await.expect("get").is_some(),
+        "selector spares d3"
+    );
+    h.shutdown().await;
+}
