@@ -9,9 +9,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use tui_input::InputRequest;
 use zeroize::Zeroizing;
 
-use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 use crate::domain::draft::{NodeDraft, NodeType, SshAuth};
 use crate::tui::theme::{Role, Theme};
+use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 
 /// Capacity reserved for a secret up front: pushing within it never reallocates, so no copy of
 /// the secret is left behind in freed memory.
