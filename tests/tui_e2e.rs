@@ -227,3 +227,81 @@ fn tui_e2e_exits_at_once_on_sighup() {
     assert_eq!(status.exit_code(), 129, "{status:?}");
     s.assert_restored();
 }
+
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+#[test]
+fn tui_e2e_suspends_on_ctrl_z_and_redraws_on_resize() {
+    let mut s = Session::start(&["--sandbox"], &[]);
+    s.wait_for("SANDBOX", STARTUP);
+    let pid = s.child.process_id().expect("pid");
+    s.send("\x1a");
+    let start = Instant::now();
+    while process_state(pid) != Some('T') && start.elapsed() < STEP {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        process_state(pid),
+        Some('T'),
+        "Ctrl-Z did not stop the process"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    s.assert_restored();
+
+    s.screen.lock().unwrap().process(b"\x1b[2J");
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGCONT) }, 0);
+    s.wait_for("SANDBOX", STEP);
+    assert!(
+        s.screen.lock().unwrap().screen().alternate_screen(),
+        "not back on the alternate screen"
+    );
+
+    // A narrower terminal: the header is drawn again at the new width, badge still visible.
+    s.master
+        .resize(PtySize {
+            rows: 30,
+            cols: 90,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("resize pty");
+    s.screen.lock().unwrap().screen_mut().set_size(
+        std::num::NonZeroU16::new(30).expect("rows"),
+        std::num::NonZeroU16::new(90).expect("cols"),
+    );
+    let start = Instant::now();
+    // The old bottom row (36) is gone; the footer must be drawn again on row 30.
+    while !s
+        .text()
+        .lines()
+        .nth(29)
+        .unwrap_or_default()
+        .contains("q quit")
+    {
+        assert!(
+            start.elapsed() < STEP,
+            "no redraw after resize:\n{}",
+            s.text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.send(":q\r");
+    assert!(s.wait_exit(STEP).success());
+    s.assert_restored();
+}
+
+#[test]
+fn tui_e2e_restores_the_terminal_on_sigterm() {
+    let mut s = Session::start(&["--sandbox"], &[]);
+    s.wait_for("SANDBOX", STARTUP);
+    let pid = s.child.process_id().expect("pid") as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = s.wait_exit(STEP);
+    assert_eq!(status.exit_code(), 143, "{status:?}");
+    s.assert_restored();
+}
