@@ -194,6 +194,8 @@ fn main() {
         memory().await;
         let h = apiserver::start(ApiServerConfig {
             users: vec![TokenUser::new(TOKEN, "admin", &["system:masters"])],
+            // Every watcher must be able to replay the whole burst.
+            event_retention: 100_000,
             ..ApiServerConfig::default()
         })
         .await

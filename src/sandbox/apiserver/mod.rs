@@ -124,7 +124,9 @@ pub struct ApiServerConfig {
     /// Accepted bearer tokens. Requests without a known token get 401 (except `/healthz`,
     /// `/livez`, `/readyz`, `/version`, which real clusters also serve anonymously).
     pub users: Vec<TokenUser>,
-    /// Events kept per store for watch resumption (older RVs get 410 Expired).
+    /// Events kept per store for watch resumption (older RVs get 410 Expired). The log
+    /// holds superseded object versions, so this bounds memory too: at 10 000 (the default)
+    /// a busy store keeps at most that many old versions.
     pub event_retention: usize,
     /// Interval of BOOKMARK events on watches that ask for them.
     pub bookmark_interval: Duration,
@@ -138,7 +140,7 @@ impl Default for ApiServerConfig {
         ApiServerConfig {
             port: 0,
             users: Vec::new(),
-            event_retention: 100_000,
+            event_retention: 10_000,
             bookmark_interval: Duration::from_secs(60),
             workload_clusters: Vec::new(),
         }
