@@ -982,6 +982,12 @@ impl Ctx<'_> {
                         "Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan",
                     ));
                 }
+                if !self.query.flag("allowWatchBookmarks") {
+                    return Err(self.list_options_invalid(
+                        "allowWatchBookmarks",
+                        "Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true",
+                    ));
+                }
                 Start::InitialEvents
             }
             Some("false") | None | Some("") => {
