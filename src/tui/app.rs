@@ -1401,6 +1401,49 @@ mod tests {
     }
 
     #[test]
+    fn load_warnings_become_a_toast_and_stay_in_help() {
+        let km = Keymap::from_sources(
+            "default",
+            &[
+                ("d", keymap::DEFAULT_KEYMAP),
+                ("keymap.toml", "[clusters]\nyaml = \"j\"\n"),
+            ],
+        );
+        let warnings = km.warnings.clone();
+        assert_eq!(warnings.len(), 1);
+        let a = App::new(
+            AppOptions {
+                theme: Theme::default(),
+                keymap: km,
+                header: HeaderInfo::default(),
+                readonly: false,
+                sandbox: false,
+                panes: Vec::new(),
+                warnings,
+                shell_hook: None,
+            },
+            Instant::now(),
+        );
+        let t: Vec<_> = a.toasts().collect();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].level, ToastLevel::Warn);
+        assert!(t[0].message.contains("bound to both"), "{t:?}");
+        let help: String = a
+            .help_lines()
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .map(|s| s.content.as_ref())
+                    .collect::<String>()
+                    + "\n"
+            })
+            .collect();
+        assert!(help.contains("Warnings from loading your files"), "{help}");
+        assert!(help.contains("bound to both"), "{help}");
+    }
+
+    #[test]
     fn unbound_keys_do_not_redraw() {
         let now = Instant::now();
         let mut a = app(false);

@@ -3,7 +3,8 @@
 //! and around Ctrl-Z and programs run in the foreground.
 
 use std::io::{self, BufWriter, Stdout, Write};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
+use std::thread::ThreadId;
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{
@@ -39,13 +40,33 @@ pub fn restore() {
     let _ = out.flush();
 }
 
+/// The thread that owns the screen while the TUI runs.
+static TUI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
+
+fn tui_thread() -> Option<ThreadId> {
+    TUI_THREAD.lock().map(|g| *g).unwrap_or(None)
+}
+
+fn set_tui_thread(id: Option<ThreadId>) {
+    if let Ok(mut g) = TUI_THREAD.lock() {
+        *g = id;
+    }
+}
+
 /// Restores the terminal before the panic message prints, so the message is readable and the
-/// shell is usable afterwards.
+/// shell is usable afterwards. A panic on another thread (an engine task, which tokio contains)
+/// must not tear the screen down under a running TUI, nor print over it: it goes to the log,
+/// and the TUI learns of it when the engine's channel closes.
 fn install_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            let owner = tui_thread();
+            if owner.is_some() && owner != Some(std::thread::current().id()) {
+                tracing::error!(panic = %info, "a background task panicked");
+                return;
+            }
             restore();
             previous(info);
         }));
@@ -72,6 +93,7 @@ impl Tui {
             last: None,
         };
         tui.setup()?;
+        set_tui_thread(Some(std::thread::current().id()));
         Ok(tui)
     }
 
@@ -137,6 +159,7 @@ impl Tui {
 
 impl Drop for Tui {
     fn drop(&mut self) {
+        set_tui_thread(None);
         if self.active {
             let _ = self.terminal.backend_mut().flush();
             restore();
