@@ -433,8 +433,31 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> &str {
     h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
 }
 
+/// Percent-decodes a URL path (`system%3Acontroller%3Ax` names RBAC objects). Names never
+/// contain `/`, so decoding before splitting cannot change the route.
+fn decode_path(raw: &str) -> Result<String, ApiError> {
+    let b = raw.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ApiError::bad_request("the request path is not valid UTF-8"))
+}
+
 async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let path = req.uri().path().to_string();
+    let path = decode_path(req.uri().path())?;
     // Real clusters serve these to anyone (system:public-info-viewer).
     let inner_path = split_cluster(&path).map(|(_, p)| p);
     let probe = inner_path.as_deref().unwrap_or(&path);
@@ -1089,5 +1112,44 @@ impl Ctx<'_> {
         let rv = self.store.resource_version();
         let body = render::list(self.kind, &deleted, rv, None, self.repr);
         Ok(full(StatusCode::OK, "application/json", body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_percent_decoded() {
+        assert_eq!(
+            decode_path("/x/system%3Acontroller%3Aa").expect("ok"),
+            "/x/system:controller:a"
+        );
+        assert_eq!(decode_path("/a%2").expect("ok"), "/a%2");
+        assert!(decode_path("/%ff").is_err());
+    }
+
+    #[test]
+    fn targets() {
+        let t = parse_target("/api/v1/namespaces/default/configmaps/a", true).expect("cm");
+        assert!(
+            matches!(t, Target::Resource { namespace: Some(ns), name: Some(n), subresource: None, .. } if ns == "default" && n == "a")
+        );
+        let t = parse_target("/api/v1/namespaces/default/status", true).expect("ns status");
+        assert!(
+            matches!(t, Target::Resource { namespace: None, name: Some(n), subresource: Some(s), .. } if n == "default" && s == "status")
+        );
+        assert!(parse_target("/apis/platform.tkestack.io/v1/clusters", false).is_err());
+        assert!(
+            parse_target(
+                "/apis/rbac.authorization.k8s.io/v1/namespaces/x/clusterroles",
+                true
+            )
+            .is_err()
+        );
+        assert!(
+            parse_target("/api/v1/configmaps/a/status", true).is_err(),
+            "no status subresource"
+        );
     }
 }
