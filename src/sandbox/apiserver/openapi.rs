@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::kinds::ResourceKind;
+use super::status::ApiError;
 
 /// Server-side field validation for create/update/patch/apply bodies: the HTTP layer calls
 /// `field_validation(kind, &served, query.get("fieldValidation"), &body)` before storing;
@@ -22,6 +23,21 @@ pub use super::openapi_docs::{field_validation, unknown_fields};
 /// `OpenAPISchema`) should get 406 from the HTTP layer, see [`v2_acceptable`].
 pub fn document(path: &str, served: &[&'static ResourceKind]) -> Option<Value> {
     super::openapi_docs::document(path, served)
+}
+
+/// The HTTP layer's entry point for `/openapi/...`: `(content type, body)` negotiated from
+/// `Accept` — `/openapi/v2` as gnostic protobuf when the client asks for it (client-go's
+/// `OpenAPISchema()` only parses protobuf), JSON otherwise; `Ok(None)` is a 404 and `Err`
+/// a 406. Use it as
+/// `Target::OpenApi => match openapi::respond(path, &accept, &served)? {
+///     Some((ct, body)) => full(StatusCode::OK, ct, body),
+///     None => return Err(ApiError::page_not_found()) }`.
+pub fn respond(
+    path: &str,
+    accept: &str,
+    served: &[&'static ResourceKind],
+) -> Result<Option<(&'static str, Vec<u8>)>, ApiError> {
+    super::openapi_docs::respond(path, accept, served)
 }
 
 /// Whether a request's `Accept` header admits the JSON `/openapi/v2` document. `false`

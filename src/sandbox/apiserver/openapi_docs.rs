@@ -918,6 +918,222 @@ pub fn field_validation(
     Ok(unknown)
 }
 
+/// Protobuf encoding of the v2 document in gnostic's `openapi.v2.Document` message, which
+/// is what client-go's `OpenAPISchema()` asks for and parses (kubectl falls back to it for
+/// client-side validation and `explain --output plaintext-openapiv2`). Definitions are
+/// encoded in full; paths are left out (clients use the v3 documents for those).
+mod v2_protobuf {
+    use serde_json::Value;
+
+    #[derive(Default)]
+    pub struct Msg(Vec<u8>);
+
+    impl Msg {
+        fn varint(&mut self, mut v: u64) {
+            loop {
+                let b = (v & 0x7f) as u8;
+                v >>= 7;
+                if v == 0 {
+                    self.0.push(b);
+                    return;
+                }
+                self.0.push(b | 0x80);
+            }
+        }
+
+        pub fn bytes(&mut self, field: u64, b: &[u8]) -> &mut Self {
+            self.varint((field << 3) | 2);
+            self.varint(b.len() as u64);
+            self.0.extend_from_slice(b);
+            self
+        }
+
+        pub fn string(&mut self, field: u64, s: &str) -> &mut Self {
+            if !s.is_empty() {
+                self.bytes(field, s.as_bytes());
+            }
+            self
+        }
+
+        pub fn msg(&mut self, field: u64, m: &Msg) -> &mut Self {
+            self.bytes(field, &m.0)
+        }
+
+        pub fn boolean(&mut self, field: u64, v: bool) -> &mut Self {
+            if v {
+                self.varint(field << 3);
+                self.varint(1);
+            }
+            self
+        }
+
+        pub fn into_bytes(self) -> Vec<u8> {
+            self.0
+        }
+    }
+
+    /// `openapi.v2.Any` carrying a value as YAML text (JSON is valid YAML).
+    fn any(v: &Value) -> Msg {
+        let mut m = Msg::default();
+        m.string(2, &serde_json::to_string(v).unwrap_or_default());
+        m
+    }
+
+    fn named(name: &str, value: &Msg) -> Msg {
+        let mut m = Msg::default();
+        m.string(1, name).msg(2, value);
+        m
+    }
+
+    /// `openapi.v2.Schema` from a JSON schema object.
+    pub fn schema(v: &Value) -> Msg {
+        let mut m = Msg::default();
+        let Some(o) = v.as_object() else {
+            return m;
+        };
+        let s = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default();
+        m.string(1, s("$ref"))
+            .string(2, s("format"))
+            .string(3, s("title"))
+            .string(4, s("description"));
+        if let Some(req) = o.get("required").and_then(Value::as_array) {
+            for r in req.iter().filter_map(Value::as_str) {
+                m.string(19, r);
+            }
+        }
+        if let Some(vals) = o.get("enum").and_then(Value::as_array) {
+            for e in vals {
+                m.msg(20, &any(e));
+            }
+        }
+        match o.get("additionalProperties") {
+            Some(Value::Object(_)) => {
+                let mut item = Msg::default();
+                item.msg(1, &schema(&o["additionalProperties"]));
+                m.msg(21, &item);
+            }
+            Some(Value::Bool(b)) => {
+                let mut item = Msg::default();
+                // A oneof bool must be written even when false.
+                item.varint(2 << 3);
+                item.varint(u64::from(*b));
+                m.msg(21, &item);
+            }
+            _ => {}
+        }
+        let types: Vec<&str> = match o.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if !types.is_empty() {
+            let mut t = Msg::default();
+            for ty in types {
+                t.string(1, ty);
+            }
+            m.msg(22, &t);
+        }
+        if let Some(items) = o.get("items").filter(|i| i.is_object()) {
+            let mut it = Msg::default();
+            it.msg(1, &schema(items));
+            m.msg(23, &it);
+        }
+        if let Some(all) = o.get("allOf").and_then(Value::as_array) {
+            for a in all {
+                m.msg(24, &schema(a));
+            }
+        }
+        if let Some(props) = o.get("properties").and_then(Value::as_object) {
+            let mut p = Msg::default();
+            for (name, ps) in props {
+                p.msg(1, &named(name, &schema(ps)));
+            }
+            m.msg(25, &p);
+        }
+        m.boolean(27, o.get("readOnly") == Some(&Value::Bool(true)));
+        for (k, x) in o.iter().filter(|(k, _)| k.starts_with("x-")) {
+            m.msg(31, &named(k, &any(x)));
+        }
+        m
+    }
+
+    /// `openapi.v2.Document` from the JSON v2 document.
+    pub fn document(doc: &Value) -> Vec<u8> {
+        let mut info = Msg::default();
+        info.string(1, doc["info"]["title"].as_str().unwrap_or_default())
+            .string(2, doc["info"]["version"].as_str().unwrap_or_default());
+        let mut defs = Msg::default();
+        if let Some(d) = doc["definitions"].as_object() {
+            for (name, s) in d {
+                defs.msg(1, &named(name, &schema(s)));
+            }
+        }
+        let mut m = Msg::default();
+        m.string(1, doc["swagger"].as_str().unwrap_or("2.0"))
+            .msg(2, &info)
+            .msg(8, &Msg::default())
+            .msg(9, &defs);
+        m.into_bytes()
+    }
+}
+
+/// Media type clients ask for the protobuf v2 document with.
+pub const V2_PROTOBUF: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// Content type the apiserver answers it with: the `@` of the request form is not valid in
+/// a media type, and client-go's `mime.ParseMediaType` rejects it in responses.
+pub const V2_PROTOBUF_RESPONSE: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/// What the HTTP layer sends for an OpenAPI path: `(content type, body)`, chosen by the
+/// request's `Accept` (protobuf for `/openapi/v2` when the client prefers it, JSON
+/// otherwise); `Ok(None)` for an unknown path (404); `Err` 406 when the client accepts
+/// nothing this path can be served as.
+pub fn respond(
+    path: &str,
+    accept: &str,
+    served: &[&ResourceKind],
+) -> Result<Option<(&'static str, Vec<u8>)>, ApiError> {
+    let Some(doc) = document(path, served) else {
+        return Ok(None);
+    };
+    let medias: Vec<&str> = accept
+        .split(',')
+        .map(|p| p.split(';').next().unwrap_or_default().trim())
+        .filter(|m| !m.is_empty())
+        .collect();
+    let json_ok = medias.is_empty()
+        || medias
+            .iter()
+            .any(|m| matches!(*m, "application/json" | "application/*" | "*/*"));
+    let is_v2 = path.trim_end_matches('/') == "/openapi/v2";
+    let proto_first = medias.first().is_some_and(|m| {
+        *m == V2_PROTOBUF || *m == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    });
+    if is_v2
+        && (proto_first || !json_ok)
+        && medias.iter().any(|m| m.contains("proto-openapi.spec.v2"))
+    {
+        return Ok(Some((V2_PROTOBUF_RESPONSE, v2_protobuf::document(&doc))));
+    }
+    if !json_ok {
+        return Err(ApiError::new(
+            406,
+            "NotAcceptable",
+            format!(
+                "only the following media types are accepted: application/json{}",
+                if is_v2 {
+                    ", ".to_string() + V2_PROTOBUF
+                } else {
+                    String::new()
+                }
+            ),
+        ));
+    }
+    Ok(Some((
+        "application/json",
+        serde_json::to_vec(&doc).unwrap_or_default(),
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1054,5 +1270,88 @@ mod tests {
         assert!(unknown_fields(cm, &kinds, &good).is_empty());
         let bad = json!({"metadata": {"name": "x"}, "datta": {}});
         assert_eq!(unknown_fields(cm, &kinds, &bad), vec!["datta".to_string()]);
+    }
+
+    /// Reads (field, bytes) of the length-delimited fields of a protobuf message.
+    fn pb_fields(mut b: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        let varint = |b: &mut &[u8]| {
+            let mut v = 0u64;
+            let mut shift = 0;
+            while let Some((&x, rest)) = b.split_first() {
+                *b = rest;
+                v |= u64::from(x & 0x7f) << shift;
+                shift += 7;
+                if x & 0x80 == 0 {
+                    break;
+                }
+            }
+            v
+        };
+        while !b.is_empty() {
+            let key = varint(&mut b);
+            match key & 7 {
+                0 => {
+                    varint(&mut b);
+                }
+                2 => {
+                    let n = usize::try_from(varint(&mut b)).expect("length");
+                    out.push((key >> 3, b[..n].to_vec()));
+                    b = &b[n..];
+                }
+                other => panic!("unexpected wire type {other}"),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn v2_negotiates_protobuf_json_or_406() {
+        let kinds = global();
+        let (ct, body) = respond("/openapi/v2", V2_PROTOBUF, &kinds)
+            .expect("ok")
+            .expect("found");
+        assert_eq!(ct, V2_PROTOBUF_RESPONSE);
+        let doc = pb_fields(&body);
+        assert_eq!(doc[0], (1, b"2.0".to_vec()));
+        let defs = &doc.iter().find(|(f, _)| *f == 9).expect("definitions").1;
+        let cluster = pb_fields(defs)
+            .into_iter()
+            .map(|(_, named)| pb_fields(&named))
+            .find(|named| named[0].1 == b"io.tkestack.platform.v1.Cluster")
+            .expect("Cluster definition");
+        let schema = pb_fields(&cluster[1].1);
+        let gvk = schema
+            .iter()
+            .filter(|(f, _)| *f == 31)
+            .map(|(_, ext)| pb_fields(ext))
+            .find(|ext| ext[0].1 == b"x-kubernetes-group-version-kind")
+            .expect("gvk extension");
+        let yaml = pb_fields(&gvk[1].1);
+        assert_eq!(
+            String::from_utf8_lossy(&yaml[0].1),
+            r#"[{"group":"platform.tkestack.io","kind":"Cluster","version":"v1"}]"#
+        );
+
+        let (ct, _) = respond("/openapi/v2", "application/json", &kinds)
+            .expect("ok")
+            .expect("found");
+        assert_eq!(ct, "application/json");
+        let (ct, _) = respond("/openapi/v3/api/v1", "", &kinds)
+            .expect("ok")
+            .expect("found");
+        assert_eq!(ct, "application/json");
+        let err = respond(
+            "/openapi/v3/api/v1",
+            "application/vnd.kubernetes.protobuf",
+            &kinds,
+        )
+        .expect_err("406");
+        assert_eq!(err.code, 406);
+        assert!(
+            respond("/openapi/v3/apis/x.io/v1", "", &kinds)
+                .expect("ok")
+                .is_none()
+        );
     }
 }
