@@ -1231,3 +1231,40 @@ async fn delete_collection_honours_selectors_and_finalizers() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn exact_lists_at_older_versions() {
+    let (h, c) = setup().await;
+    let api = three_configmaps(&c).await;
+    let rv = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("rv");
+    let store = h.store("global").expect("global");
+    store
+        .create(
+            names::SECRETS,
+            Some("default"),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "other-kind"}}),
+        )
+        .expect("unrelated write");
+    let exact = ListParams::default()
+        .at(&rv)
+        .matching(kube::api::VersionMatch::Exact);
+    let l = api
+        .list(&exact)
+        .await
+        .expect("configmaps unchanged since rv");
+    assert_eq!(l.metadata.resource_version.as_deref(), Some(rv.as_str()));
+    assert_eq!(l.items.len(), 3);
+    api.create(&PostParams::default(), &cm("newer", &[]))
+        .await
+        .expect("create");
+    let e = api_err(api.list(&exact).await.expect_err("changed since"));
+    assert_eq!(e.code, 410);
+    assert_eq!(e.reason, "Expired");
+    h.shutdown().await;
+}

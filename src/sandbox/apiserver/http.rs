@@ -950,11 +950,16 @@ impl Ctx<'_> {
             }
         }
         let current = self.store.resource_version();
+        let mut exact_rv = None;
         if let Some(want) = rv.filter(|r| *r > 0) {
             if rv_match == "Exact" && want < current {
-                return Err(ApiError::expired(format!(
-                    "too old resource version: {want} ({current})"
-                )));
+                // Servable only if nothing of this kind changed since `want`.
+                if !self.store.unchanged_since(self.kind_id, self.ns, want) {
+                    return Err(ApiError::expired(format!(
+                        "too old resource version: {want} ({current})"
+                    )));
+                }
+                exact_rv = Some(want);
             }
             if want > current {
                 self.wait_for_rv(want).await?;
@@ -972,7 +977,7 @@ impl Ctx<'_> {
         let body = render::list(
             self.kind,
             &page.items,
-            page.resource_version,
+            exact_rv.unwrap_or(page.resource_version),
             page.continue_token.as_deref(),
             self.repr,
         );

@@ -52,7 +52,8 @@
 //!   `PartialObjectMetadata(List)` when the Accept header asks for one.
 //! * Strategic merge patches merge the lists that have merge keys upstream (service ports,
 //!   owner references, service-account secrets, taints, finalizers); other lists are atomic.
-//! * `resourceVersionMatch=Exact` lists are served only at the current RV (410 otherwise);
+//! * `resourceVersionMatch=Exact` lists at an older RV are served when nothing of the kind
+//!   changed since (410 otherwise);
 //!   continue tokens report the first page's RV and read newer data, which is safe because
 //!   the RV is never newer than the data.
 //! * Every request is authorized by [`authz::authorize`]; impersonation headers are honoured

@@ -1141,6 +1141,19 @@ impl Store {
         Ok((evs, cursor))
     }
 
+    /// `true` if no object of the kind (in `ns`, when given) changed after `rv` and the log
+    /// still covers `rv`: a list now is also the list at `rv`.
+    pub(crate) fn unchanged_since(&self, kid: KindId, ns: Option<&str>, rv: u64) -> bool {
+        let st = self.read();
+        if rv < st.floor {
+            return false;
+        }
+        let start = st.log.partition_point(|e| e.rv <= rv);
+        !st.log
+            .range(start..)
+            .any(|e| e.kind_id == kid && ns.is_none_or(|n| e.namespace == n))
+    }
+
     /// Oldest RV a watch may resume from.
     pub fn compaction_floor(&self) -> u64 {
         self.read().floor
