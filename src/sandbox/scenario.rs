@@ -216,6 +216,10 @@ impl Scenario {
                 .to_string()
             });
             let pod_octet = r.range(1, 9) * 2 + 1;
+            let state_kind = match state {
+                PlanState::Stuck { .. } => StateKind::Stuck,
+                _ => StateKind::Other,
+            };
             plans.push(ClusterPlan {
                 name: name.to_string(),
                 display_name: display.to_string(),
@@ -230,7 +234,12 @@ impl Scenario {
                 cluster_cidr: format!("10.{pod_octet}.0.0/16"),
                 service_cidr: format!("10.{}.0.0/16", pod_octet + 1),
                 state,
-                age_secs: r.range(3 * 86_400, 120 * 86_400) as i64,
+                // A stuck creation is an on-call matter of the last hour, not of last quarter;
+                // finished clusters are days to months old.
+                age_secs: match state_kind {
+                    StateKind::Stuck => r.range(20 * 60, 50 * 60) as i64,
+                    StateKind::Other => r.range(3 * 86_400, 120 * 86_400) as i64,
+                },
                 adding: Vec::new(),
             });
         };
@@ -372,6 +381,13 @@ impl Scenario {
     pub fn cluster(&self, name: &str) -> Option<&ClusterPlan> {
         self.clusters.iter().find(|c| c.name == name)
     }
+}
+
+/// How old a seeded cluster should look.
+#[derive(Clone, Copy)]
+enum StateKind {
+    Stuck,
+    Other,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
