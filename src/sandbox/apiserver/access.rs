@@ -275,6 +275,88 @@ pub fn review(
     Ok(out)
 }
 
+/// Answers a SelfSubjectRulesReview (`kubectl auth can-i --list`): the rules `user` holds
+/// cluster-wide and in `spec.namespace`, from the same policy [`decide`] uses. Members of
+/// `system:masters` get the all-allowing rules, as from upstream's privileged-group
+/// authorizer.
+pub fn rules_review(
+    view: &StoreView<'_>,
+    user: &UserInfo,
+    kind: &ResourceKind,
+    body: Value,
+) -> Result<Value, ApiError> {
+    let mut out = body;
+    if !out.is_object() {
+        return Err(ApiError::bad_request(format!(
+            "the body must be a {} object (JSON), with a spec",
+            kind.kind
+        )));
+    }
+    out["apiVersion"] = kind.api_version().into();
+    out["kind"] = kind.kind.into();
+    if !out.get("metadata").is_some_and(Value::is_object) {
+        out["metadata"] = json!({});
+    }
+    let namespace = out["spec"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if namespace.is_empty() {
+        return Err(ApiError::invalid_field(
+            kind,
+            "",
+            "spec.namespace",
+            "",
+            "may not be empty",
+        ));
+    }
+    let (rules, errors) = if user.groups.iter().any(|g| g == MASTERS) {
+        let all: k8s_openapi::api::rbac::v1::PolicyRule =
+            serde_json::from_value(json!({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}))
+                .unwrap_or_default();
+        let non: k8s_openapi::api::rbac::v1::PolicyRule =
+            serde_json::from_value(json!({"nonResourceURLs": ["*"], "verbs": ["*"]}))
+                .unwrap_or_default();
+        (vec![all, non], Vec::new())
+    } else {
+        let req = Request {
+            user: user.name.clone(),
+            groups: user.groups.clone(),
+            namespace: namespace.clone(),
+            ..Request::default()
+        };
+        policy(view, Some(&namespace)).rules_of(&req)
+    };
+    let mut resource_rules = Vec::new();
+    let mut non_resource_rules = Vec::new();
+    for r in rules {
+        if let Some(urls) = r.non_resource_urls.filter(|u| !u.is_empty()) {
+            non_resource_rules.push(json!({"verbs": r.verbs, "nonResourceURLs": urls}));
+        }
+        if let Some(resources) = r.resources.filter(|u| !u.is_empty()) {
+            let mut rule = json!({
+                "verbs": r.verbs,
+                "apiGroups": r.api_groups.unwrap_or_default(),
+                "resources": resources,
+            });
+            if let Some(names) = r.resource_names.filter(|n| !n.is_empty()) {
+                rule["resourceNames"] = json!(names);
+            }
+            resource_rules.push(rule);
+        }
+    }
+    let mut status = json!({
+        "resourceRules": resource_rules,
+        "nonResourceRules": non_resource_rules,
+        "incomplete": !errors.is_empty(),
+    });
+    if !errors.is_empty() {
+        status["evaluationError"] = errors.join(", ").into();
+    }
+    out["status"] = status;
+    Ok(out)
+}
+
 /// The media type of Kubernetes protobuf bodies.
 pub const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
@@ -427,6 +509,42 @@ pub fn decode_review_protobuf(body: &[u8]) -> Result<Value, ApiError> {
                 }
                 if !groups.is_empty() {
                     out["spec"]["groups"] = Value::Array(groups);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The body of a SelfSubjectRulesReview as JSON, from JSON, YAML or Kubernetes protobuf
+/// (`metadata = 1`, `spec = 2 { namespace = 1 }`), as `kubectl auth can-i --list` sends it.
+pub fn rules_review_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if media != PROTOBUF {
+        return review_body(content_type, body);
+    }
+    let inner = body.strip_prefix(b"k8s\x00").ok_or_else(|| {
+        ApiError::bad_request("the protobuf body does not start with the Kubernetes magic bytes")
+    })?;
+    let mut out = json!({"metadata": {}, "spec": {}});
+    for (n, b) in pb_fields(inner)? {
+        match n {
+            1 => {
+                let tm = pb_strings(b, &[(1, "apiVersion"), (2, "kind")])?;
+                for key in ["apiVersion", "kind"] {
+                    if let Some(v) = tm.get(key) {
+                        out[key] = v.clone();
+                    }
+                }
+            }
+            2 => {
+                for (f, v) in pb_fields(b)? {
+                    match f {
+                        1 => out["metadata"] = pb_strings(v, &[(1, "name"), (3, "namespace")])?,
+                        2 => out["spec"] = pb_strings(v, &[(1, "namespace")])?,
+                        _ => {}
+                    }
                 }
             }
             _ => {}
@@ -661,6 +779,48 @@ mod tests {
         assert_eq!(non["status"]["allowed"], true);
     }
 
+    #[test]
+    fn rules_review_lists_what_the_user_holds() {
+        let s = store();
+        let view = StoreView::new(&s);
+        let k = kind("selfsubjectaccessreviews.authorization.k8s.io");
+        let out =
+            rules_review(&view, &sa(), k, json!({"spec": {"namespace": "my-ns"}})).expect("review");
+        let rules = out["status"]["resourceRules"].as_array().expect("rules");
+        // `view` (through the RoleBinding) and `system:basic-user` (bootstrap).
+        assert!(rules.iter().any(|r| {
+            r["resources"]
+                .as_array()
+                .is_some_and(|l| l.contains(&json!("configmaps")))
+                && r["verbs"] == json!(["get", "list", "watch"])
+        }));
+        assert!(rules.iter().any(|r| {
+            r["resources"]
+                .as_array()
+                .is_some_and(|l| l.contains(&json!("selfsubjectaccessreviews")))
+        }));
+        assert!(
+            !out["status"]["nonResourceRules"]
+                .as_array()
+                .expect("non-resource rules")
+                .is_empty()
+        );
+        assert_eq!(out["status"]["incomplete"], false);
+        let elsewhere =
+            rules_review(&view, &sa(), k, json!({"spec": {"namespace": "other"}})).expect("review");
+        assert!(
+            !elsewhere["status"]["resourceRules"]
+                .as_array()
+                .expect("rules")
+                .iter()
+                .any(|r| r["resources"]
+                    .as_array()
+                    .is_some_and(|l| l.contains(&json!("configmaps"))))
+        );
+        let err = rules_review(&view, &sa(), k, json!({"spec": {}})).expect_err("namespace");
+        assert_eq!(err.code, 422);
+    }
+
     fn pb_len(field: u64, bytes: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         let push_varint = |mut v: u64, out: &mut Vec<u8>| loop {
@@ -728,6 +888,22 @@ mod tests {
         assert_eq!(
             review_body(PROTOBUF, b"{}").expect_err("no magic").code,
             400
+        );
+        let rr_raw = [pb_len(1, &pb_len(1, b"x")), pb_len(2, &pb_len(1, b"my-ns"))].concat();
+        let mut rr = b"k8s\x00".to_vec();
+        rr.extend(pb_len(
+            1,
+            &[
+                pb_len(1, b"authorization.k8s.io/v1"),
+                pb_len(2, b"SelfSubjectRulesReview"),
+            ]
+            .concat(),
+        ));
+        rr.extend(pb_len(2, &rr_raw));
+        assert_eq!(
+            rules_review_body(PROTOBUF, &rr).expect("rules review"),
+            json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
+                   "metadata": {"name": "x"}, "spec": {"namespace": "my-ns"}})
         );
         assert_eq!(
             review_body("application/json", br#"{"spec":{}}"#).expect("json")["spec"],

@@ -84,3 +84,22 @@ pub fn review(
 ) -> Result<Value, ApiError> {
     super::access::review(view, user, kind, review_kind, namespace, body)
 }
+
+/// `POST /apis/authorization.k8s.io/v1/selfsubjectrulesreviews` (`kubectl auth can-i
+/// --list`): the rules the requesting user holds cluster-wide and in `spec.namespace`.
+/// Serving it needs a `selfsubjectrulesreviews` row in the kinds table (create-only,
+/// cluster-scoped) and the HTTP layer calling
+/// `rules_review(&view, &user, kind, rules_review_body(&content_type, &bytes)?)`.
+pub fn rules_review(
+    view: &StoreView<'_>,
+    user: &UserInfo,
+    kind: &ResourceKind,
+    body: Value,
+) -> Result<Value, ApiError> {
+    super::access::rules_review(view, user, kind, body)
+}
+
+/// Decodes a SelfSubjectRulesReview body (JSON, YAML or Kubernetes protobuf).
+pub fn rules_review_body(content_type: &str, body: &[u8]) -> Result<Value, ApiError> {
+    super::access::rules_review_body(content_type, body)
+}

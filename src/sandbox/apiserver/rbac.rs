@@ -120,6 +120,37 @@ impl Policy {
         }
     }
 
+    /// Every rule granted to the request's user and groups, cluster-wide plus in
+    /// `req.namespace` (what a SelfSubjectRulesReview lists), and the errors of dangling
+    /// role references (which make the list incomplete).
+    pub fn rules_of(&self, req: &Request) -> (Vec<PolicyRule>, Vec<String>) {
+        let mut rules = Vec::new();
+        let mut errors = Vec::new();
+        for b in &self.cluster_role_bindings {
+            if applies_to(req, b.subjects.as_deref().unwrap_or_default(), "").is_none() {
+                continue;
+            }
+            match self.rules_for(&b.role_ref.kind, &b.role_ref.name, None) {
+                Ok(r) => rules.extend_from_slice(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        for b in &self.role_bindings {
+            let ns = b.metadata.namespace.as_deref().unwrap_or_default();
+            if req.namespace.is_empty()
+                || ns != req.namespace
+                || applies_to(req, b.subjects.as_deref().unwrap_or_default(), ns).is_none()
+            {
+                continue;
+            }
+            match self.rules_for(&b.role_ref.kind, &b.role_ref.name, Some(ns)) {
+                Ok(r) => rules.extend_from_slice(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        (rules, errors)
+    }
+
     /// Decides a request the way the upstream RBAC authorizer does.
     pub fn authorize(&self, req: &Request) -> Verdict {
         let mut errors: Vec<String> = Vec::new();
