@@ -1434,7 +1434,8 @@ pub struct Subscription {
 
 impl Subscription {
     /// The next event. `Err(410 Expired)` if the subscriber fell so far behind that the
-    /// events it missed were compacted away; resubscribe and relist then.
+    /// events it missed were compacted away; the subscription then continues with changes
+    /// made after the error, so relist to catch up on what was missed.
     pub async fn recv(&mut self) -> Result<Arc<StoreEvent>, ApiError> {
         loop {
             if let Some(e) = self.buf.pop_front() {
@@ -1443,10 +1444,13 @@ impl Subscription {
             self.changes.borrow_and_update();
             match self.store.events_after(self.cursor, 1024) {
                 Err(floor) => {
-                    return Err(ApiError::expired(format!(
+                    let e = ApiError::expired(format!(
                         "too old resource version: {} ({})",
                         self.cursor, floor
-                    )));
+                    ));
+                    // Skip to now so the next call waits instead of failing again at once.
+                    self.cursor = self.store.resource_version();
+                    return Err(e);
                 }
                 Ok((evs, cursor)) => {
                     self.cursor = cursor;
@@ -1549,6 +1553,10 @@ mod tests {
             .expect("create");
         s.compact();
         assert_eq!(late.recv().await.expect_err("expired").code, 410);
+        s.create(names::CONFIG_MAPS, Some("default"), cm("c"))
+            .expect("create");
+        let next = late.recv().await.expect("continues after the error");
+        assert_eq!(next.name(), "c");
     }
 
     #[test]
