@@ -317,8 +317,11 @@ fn client_from(cfg: Config, context: &str) -> Result<Client, KubeFailure> {
 pub struct ClientPool {
     kubeconfig: Arc<Kubeconfig>,
     in_memory: bool,
-    clients: Arc<Mutex<HashMap<(String, Option<String>), Client>>>,
+    clients: Arc<Mutex<HashMap<ClientKey, Client>>>,
 }
+
+/// A platform context, and a workload cluster on it (`None`: the platform's `global`).
+type ClientKey = (String, Option<String>);
 
 impl ClientPool {
     pub fn new(source: &KubeSource) -> Result<Self, KubeFailure> {

@@ -153,14 +153,9 @@ pub async fn check_access(client: &Client, access: &Access) -> Result<AccessDeci
     })
 }
 
-async fn post<K: Clone + DeserializeOwned + Serialize + std::fmt::Debug>(
-    api: &Api<K>,
-    obj: &K,
-    dry_run: bool,
-    what: &str,
-) -> Result<K, KubeFailure>
+async fn post<K>(api: &Api<K>, obj: &K, dry_run: bool, what: &str) -> Result<K, KubeFailure>
 where
-    K: kube::Resource,
+    K: kube::Resource + Clone + DeserializeOwned + Serialize + std::fmt::Debug,
 {
     let pp = PostParams {
         dry_run,

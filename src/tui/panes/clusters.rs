@@ -758,11 +758,7 @@ impl Pane for ClustersPane {
                 self.view_dirty = true;
             }
             "relogin" => return self.relogin(),
-            "back" => {
-                if !self.filter.is_empty() {
-                    self.set_filter("");
-                }
-            }
+            "back" if !self.filter.is_empty() => self.set_filter(""),
             _ => {}
         }
         Vec::new()
