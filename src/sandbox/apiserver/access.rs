@@ -15,19 +15,13 @@ use serde_json::{Value, json};
 
 use super::authz::{Decision, RequestAttributes, ReviewKind, UserInfo};
 use super::kinds::{ResourceKind, names};
+pub use super::rbac::Verdict;
 use super::rbac::{self, Policy, Request};
 use super::status::{ApiError, Cause};
 use super::store::StoreView;
 
 /// The group whose members every request is allowed for, as in Kubernetes.
 pub const MASTERS: &str = "system:masters";
-
-/// Allowed or not, with the reason a real server gives (`RBAC: allowed by ...`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub allowed: bool,
-    pub reason: String,
-}
 
 fn to_rbac_request(user: &UserInfo, attrs: &RequestAttributes) -> Request {
     Request {
@@ -95,11 +89,7 @@ pub fn decide(view: &StoreView<'_>, user: &UserInfo, attrs: &RequestAttributes) 
             reason: String::new(),
         };
     }
-    let v = policy(view, attrs.namespace.as_deref()).authorize(&to_rbac_request(user, attrs));
-    Verdict {
-        allowed: v.allowed,
-        reason: v.reason,
-    }
+    policy(view, attrs.namespace.as_deref()).authorize(&to_rbac_request(user, attrs))
 }
 
 /// [`decide`] as the request path wants it.
