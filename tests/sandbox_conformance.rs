@@ -1268,3 +1268,52 @@ async fn exact_lists_at_older_versions() {
     assert_eq!(e.reason, "Expired");
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn injected_watch_errors_reach_the_watcher() {
+    let (h, c) = setup().await;
+    let api = three_configmaps(&c).await;
+    let mut s = watcher(api.clone(), watcher::Config::default()).boxed();
+    initial_sync(&mut s).await;
+    // Make sure the watch request is open before injecting.
+    api.create(&PostParams::default(), &cm("open", &[]))
+        .await
+        .expect("create");
+    assert_eq!(next_apply(&mut s).await, "open");
+
+    h.faults().inject_watch_error(500);
+    let ev = tokio::time::timeout(WAIT, s.next())
+        .await
+        .expect("in time")
+        .expect("open");
+    match ev {
+        Err(watcher::Error::WatchError(st)) => assert_eq!(st.code, 500),
+        other => panic!("expected the injected error, got {other:?}"),
+    }
+    api.create(&PostParams::default(), &cm("still", &[]))
+        .await
+        .expect("create");
+    assert_eq!(
+        next_apply(&mut s).await,
+        "still",
+        "a non-410 error keeps the stream"
+    );
+
+    h.faults().inject_watch_error(410);
+    let ev = tokio::time::timeout(WAIT, s.next())
+        .await
+        .expect("in time")
+        .expect("open");
+    assert!(
+        matches!(ev, Err(watcher::Error::WatchError(ref st)) if st.code == 410),
+        "{ev:?}"
+    );
+    let mut names = initial_sync(&mut s).await;
+    names.sort();
+    assert_eq!(
+        names,
+        ["open", "still", "w1", "w2", "w3"],
+        "410 makes the watcher relist"
+    );
+    h.shutdown().await;
+}

@@ -9,11 +9,28 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::clusters::Clusters;
+use super::status::ApiError;
+
+fn reason_for(code: u16) -> &'static str {
+    match code {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        409 => "Conflict",
+        422 => "Invalid",
+        429 => "TooManyRequests",
+        503 => "ServiceUnavailable",
+        504 => "Timeout",
+        _ => "InternalError",
+    }
+}
 
 pub(crate) struct FaultState {
     latency_ms: AtomicU64,
     fail_next: AtomicU32,
     drop_epoch: tokio::sync::watch::Sender<u64>,
+    errors: tokio::sync::broadcast::Sender<ApiError>,
     clusters: Clusters,
 }
 
@@ -26,11 +43,13 @@ pub struct Faults {
 impl Faults {
     pub(crate) fn new(clusters: Clusters) -> Faults {
         let (drop_epoch, _) = tokio::sync::watch::channel(0);
+        let (errors, _) = tokio::sync::broadcast::channel(16);
         Faults {
             inner: Arc::new(FaultState {
                 latency_ms: AtomicU64::new(0),
                 fail_next: AtomicU32::new(0),
                 drop_epoch,
+                errors,
                 clusters,
             }),
         }
@@ -48,6 +67,21 @@ impl Faults {
     /// their last RV).
     pub fn drop_all_watches(&self) {
         self.inner.drop_epoch.send_modify(|e| *e += 1);
+    }
+
+    /// Sends one in-stream `ERROR` event with this code to every open watch. 410 ends the
+    /// stream, as a real server does after an expiry (kube-rs then relists); other codes
+    /// leave it open (kube-rs reports the error and keeps watching).
+    pub fn inject_watch_error(&self, code: u16) {
+        let e = match code {
+            410 => ApiError::expired("injected: too old resource version"),
+            _ => ApiError::new(code, reason_for(code), "injected watch error"),
+        };
+        let _ = self.inner.errors.send(e);
+    }
+
+    pub(crate) fn injected_errors(&self) -> tokio::sync::broadcast::Receiver<ApiError> {
+        self.inner.errors.subscribe()
     }
 
     /// Delays every request by `d` before it is handled (zero turns it off).

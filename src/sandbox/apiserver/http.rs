@@ -1062,7 +1062,7 @@ impl Ctx<'_> {
         let rx = watch::spawn(
             self.store.clone(),
             req,
-            self.shared.faults.drop_signal(),
+            &self.shared.faults,
             self.shared.shutdown.clone(),
         );
         let stream = futures::stream::unfold(rx, |mut rx| async move {

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::faults::Faults;
 use super::kinds::{KINDS, KindId};
 use super::render::{self, Repr};
 use super::selectors::Selectors;
@@ -77,16 +78,18 @@ fn with_rv(obj: &Value, rv: u64) -> Value {
     o
 }
 
-/// Starts a watch. Errors found before streaming (bad parameters) are returned; the stream
-/// itself only ends (timeout, client gone, drop fault, shutdown) or carries ERROR events.
+/// Starts a watch. The stream ends at the timeout, when the client goes, on the drop fault
+/// or at shutdown; it carries ERROR events for expired RVs and injected faults.
 pub fn spawn(
     store: Store,
     req: WatchRequest,
-    mut drop_signal: tokio::sync::watch::Receiver<u64>,
+    faults: &Faults,
     shutdown: CancellationToken,
 ) -> Frames {
     let (tx, rx) = mpsc::channel::<Bytes>(128);
+    let mut drop_signal = faults.drop_signal();
     drop_signal.borrow_and_update();
+    let errors = faults.injected_errors();
     tokio::spawn(async move {
         let w = Watcher {
             store,
@@ -95,7 +98,7 @@ pub fn spawn(
             columns_sent: std::sync::atomic::AtomicBool::new(false),
         };
         tokio::select! {
-            _ = w.run() => {}
+            _ = w.run(errors) => {}
             _ = drop_signal.changed() => {}
             _ = shutdown.cancelled() => {}
         }
@@ -197,7 +200,7 @@ impl Watcher {
         Some(line(ty.as_str(), &self.object_out(&obj)))
     }
 
-    async fn run(self) {
+    async fn run(self, mut errors: tokio::sync::broadcast::Receiver<ApiError>) {
         let deadline = Instant::now() + self.req.timeout;
         let mut next_bookmark = Instant::now() + self.req.bookmark_interval;
         let mut changes = self.store.changes();
@@ -276,6 +279,15 @@ impl Watcher {
                     next_bookmark = Instant::now() + self.req.bookmark_interval;
                 }
                 _ = self.tx.closed() => return,
+                e = errors.recv() => match e {
+                    Ok(e) => {
+                        if !self.send(line("ERROR", &e.to_json())).await || e.code == 410 {
+                            return;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
             }
         }
     }
