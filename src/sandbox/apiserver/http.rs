@@ -628,6 +628,16 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                 "update" => {
                     let name = name.unwrap_or_default();
                     let body = read_json(req, &content_type).await?;
+                    let body_name = body
+                        .get("metadata")
+                        .and_then(|m| m.get("name"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    if body_name != name {
+                        return Err(ApiError::bad_request(format!(
+                            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                        )));
+                    }
                     if kind.custom
                         && body
                             .get("metadata")
