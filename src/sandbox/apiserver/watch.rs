@@ -196,8 +196,11 @@ impl Watcher {
                 }
             }
         };
-        let obj = obj.unwrap_or_else(|| (*ev.object).clone());
-        Some(line(ty.as_str(), &self.object_out(&obj)))
+        Some(match (obj, self.req.repr) {
+            (Some(o), _) => line(ty.as_str(), &self.object_out(&o)),
+            (None, Repr::Full) => line(ty.as_str(), &ev.object),
+            (None, _) => line(ty.as_str(), &self.object_out(&ev.object)),
+        })
     }
 
     async fn run(self, mut errors: tokio::sync::broadcast::Receiver<ApiError>) {
@@ -212,7 +215,12 @@ impl Watcher {
                     .store
                     .snapshot(self.req.kind_id, ns, &self.req.selectors);
                 for item in items {
-                    if !self.send(line("ADDED", &self.object_out(&item))).await {
+                    let l = if self.req.repr == Repr::Full {
+                        line("ADDED", &item)
+                    } else {
+                        line("ADDED", &self.object_out(&item))
+                    };
+                    if !self.send(l).await {
                         return;
                     }
                 }
