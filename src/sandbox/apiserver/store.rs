@@ -877,9 +877,23 @@ impl Store {
     ) -> Result<Arc<Value>, ApiError> {
         let deleting = !meta_str(&new, "deletionTimestamp").is_empty();
         if same_content(&old, &new) && !(deleting && finalizers(&new).is_empty()) {
-            let managed_same = meta(&old).and_then(|m| m.get("managedFields"))
-                == meta(&new).and_then(|m| m.get("managedFields"));
-            if managed_same {
+            // Re-applying the same configuration only refreshes entry times: still a no-op.
+            let owners = |v: &Value| {
+                let mut e: Vec<_> = managed::read(v)
+                    .into_iter()
+                    .map(|e| {
+                        (
+                            e.manager,
+                            e.operation == managed::Operation::Apply,
+                            e.subresource,
+                            e.fields,
+                        )
+                    })
+                    .collect();
+                e.sort();
+                e
+            };
+            if owners(&old) == owners(&new) {
                 return Ok(old);
             }
         }
