@@ -390,3 +390,131 @@ async fn cli_json_matches_the_server_and_a_bad_context_is_explained() {
     assert!(err.contains("nope"), "{err}");
     p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_logins_are_visible_states_and_the_viewer_cannot_create() {
+    let p = start(1.0, 13).await;
+
+    // A revoked token: the platform answers 401.
+    let mut kc = p.kubeconfig().clone();
+    for u in kc.auth_infos.iter_mut() {
+        if let Some(a) = u.auth_info.as_mut() {
+            a.token = Some("not-a-valid-token".to_string().into());
+        }
+    }
+    let bad = tempfile::tempdir().expect("tempdir");
+    let (handle, mut rx) = engine::spawn(EngineConfig {
+        kube: KubeSource::InMemory {
+            kubeconfig: Box::new(kc.clone()),
+            context: Some(kubeconfig::CONTEXT.into()),
+        },
+        readonly: false,
+        data_dir: bad.path().to_path_buf(),
+    });
+    handle
+        .send(Command::Kube(KubeCommand::Watch { context: None }))
+        .expect("send");
+    let state = wait_for_state(&mut rx, |s| !matches!(s, ConnState::Connecting)).await;
+    match state {
+        ConnState::AuthExpired { message, relogin } => {
+            assert!(message.contains("401"), "{message}");
+            assert_eq!(relogin, None, "a token user has no login plugin");
+        }
+        other => panic!("expected AuthExpired, got {other:?}"),
+    }
+
+    // A login plugin that fails: also AuthExpired, with the plugin as the re-login action.
+    for u in kc.auth_infos.iter_mut() {
+        if let Some(a) = u.auth_info.as_mut() {
+            a.token = None;
+            // Asks for an interactive plugin: the engine must force it non-interactive.
+            a.exec = Some(
+                serde_json::from_value(json!({
+                    "apiVersion": "client.authentication.k8s.io/v1",
+                    "command": "false",
+                    "args": ["--login"],
+                    "interactiveMode": "Always",
+                }))
+                .expect("exec config"),
+            );
+        }
+    }
+    let (handle, mut rx) = engine::spawn(EngineConfig {
+        kube: KubeSource::InMemory {
+            kubeconfig: Box::new(kc),
+            context: Some(kubeconfig::CONTEXT.into()),
+        },
+        readonly: false,
+        data_dir: bad.path().to_path_buf(),
+    });
+    handle
+        .send(Command::Kube(KubeCommand::Watch { context: None }))
+        .expect("send");
+    match wait_for_state(&mut rx, |s| !matches!(s, ConnState::Connecting)).await {
+        ConnState::AuthExpired { relogin, .. } => {
+            let job = relogin.expect("the plugin is the re-login action");
+            assert_eq!(job.program, "false");
+            assert_eq!(job.args, vec!["--login"]);
+        }
+        other => panic!("expected AuthExpired, got {other:?}"),
+    }
+
+    // The viewer reads clusters but may not create them.
+    let mut f = Front::start(&p);
+    f.send(KubeCommand::SwitchContext {
+        context: kubeconfig::VIEWER_CONTEXT.into(),
+    });
+    f.until("viewer sync", |f| f.model.synced).await;
+    f.send(KubeCommand::CheckAccess(Access {
+        verb: "create".into(),
+        group: "platform.tkestack.io".into(),
+        resource: "clusters".into(),
+        namespace: None,
+        name: None,
+    }));
+    f.send(KubeCommand::CreateCluster {
+        cluster: Box::new(new_cluster("viewer-made")),
+        dry_run: true,
+    });
+    f.until("answers", |f| {
+        f.others
+            .iter()
+            .any(|e| matches!(e, KubeEvent::Access { .. }))
+            && f.others
+                .iter()
+                .any(|e| matches!(e, KubeEvent::ClusterCreated { .. }))
+    })
+    .await;
+    match f.take(|e| matches!(e, KubeEvent::Access { .. })) {
+        Some(KubeEvent::Access { result, .. }) => assert!(!result.expect("review").allowed),
+        other => panic!("unexpected {other:?}"),
+    }
+    match f.take(|e| matches!(e, KubeEvent::ClusterCreated { .. })) {
+        Some(KubeEvent::ClusterCreated { result, .. }) => {
+            let e = result.expect_err("forbidden");
+            assert_eq!(e.kind, acp_cockpit::engine::kube::FailureKind::Forbidden);
+            assert!(e.hint.is_some());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    p.shutdown().await;
+}
+
+/// The first connection state matching `pred`.
+async fn wait_for_state(
+    rx: &mut mpsc::Receiver<Event>,
+    pred: impl Fn(&ConnState) -> bool,
+) -> ConnState {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("a connection state in time")
+            .expect("engine running");
+        if let Event::Kube(KubeEvent::Connection { state, .. }) = ev
+            && pred(&state)
+        {
+            return state;
+        }
+    }
+}

@@ -301,6 +301,14 @@ async fn config_for(
 
 fn client_from(cfg: Config, context: &str) -> Result<Client, KubeFailure> {
     Client::try_from(cfg).map_err(|e| {
+        // Building the client runs the credential plugin: its failure is a login problem.
+        if is_auth_error(&e) {
+            return KubeFailure::new(
+                FailureKind::AuthExpired,
+                format!("cannot log in to context {context:?}: {}", chain_text(&e)),
+                Some("log in again (press r), or fix the user of this kubeconfig context"),
+            );
+        }
         KubeFailure::new(
             FailureKind::Config,
             format!(
