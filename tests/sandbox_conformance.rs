@@ -1020,7 +1020,24 @@ async fn workload_clusters_come_and_go() {
     )
     .await;
     assert_eq!(code, 200);
+    let mut w = ns
+        .watch(&WatchParams::default().timeout(290), "0")
+        .await
+        .expect("watch")
+        .boxed();
+    let first = tokio::time::timeout(WAIT, w.try_next())
+        .await
+        .expect("in time");
+    assert!(
+        matches!(first, Ok(Some(WatchEvent::Added(_)))),
+        "the watch is live"
+    );
     h.remove_cluster("c1");
+    let ended = tokio::time::timeout(WAIT, async {
+        while let Ok(Some(_)) = w.try_next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "removing the cluster ends its watches");
     let (code, _, text) = raw(&c1, "GET", "/api/v1/namespaces", None, b"").await;
     assert_eq!(code, 404);
     assert_eq!(status_of(&text)["reason"], "NotFound");

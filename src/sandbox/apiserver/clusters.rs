@@ -50,10 +50,14 @@ impl Clusters {
         if name == GLOBAL {
             return;
         }
-        self.map
+        let removed = self
+            .map
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
+        if let Some(store) = removed {
+            store.mark_removed();
+        }
     }
 
     pub(crate) fn all(&self) -> Vec<Store> {

@@ -142,6 +142,8 @@ struct Inner {
     retention: usize,
     state: RwLock<State>,
     notify: tokio::sync::watch::Sender<u64>,
+    /// Cancelled when the cluster is removed: its HTTP watches end.
+    removed: tokio_util::sync::CancellationToken,
 }
 
 /// The store of one cluster. Cheap to clone; all clones share the data.
@@ -280,6 +282,7 @@ impl Store {
                     floor,
                 }),
                 notify,
+                removed: tokio_util::sync::CancellationToken::new(),
             }),
         };
         let ns_kind = by_name("namespaces").unwrap_or(0);
@@ -1178,6 +1181,15 @@ impl Store {
         let mut st = self.write();
         st.log.clear();
         st.floor = st.rv;
+    }
+
+    /// Marks the store's cluster as removed (ends its HTTP watches).
+    pub(crate) fn mark_removed(&self) {
+        self.inner.removed.cancel();
+    }
+
+    pub(crate) fn removed(&self) -> tokio_util::sync::CancellationToken {
+        self.inner.removed.clone()
     }
 
     /// A receiver that wakes when the store's RV changes.

@@ -90,6 +90,7 @@ pub fn spawn(
     let mut drop_signal = faults.drop_signal();
     drop_signal.borrow_and_update();
     let errors = faults.injected_errors();
+    let removed = store.removed();
     tokio::spawn(async move {
         let w = Watcher {
             store,
@@ -101,6 +102,7 @@ pub fn spawn(
             _ = w.run(errors) => {}
             _ = drop_signal.changed() => {}
             _ = shutdown.cancelled() => {}
+            _ = removed.cancelled() => {}
         }
     });
     rx
