@@ -1052,7 +1052,12 @@ impl Ctx<'_> {
                 let secs: u64 = s.parse().map_err(|_| {
                     ApiError::bad_request(format!("timeoutSeconds: invalid value \"{s}\""))
                 })?;
-                Duration::from_secs(secs).min(MAX_WATCH)
+                // 0 means "server default", as upstream.
+                if secs == 0 {
+                    MAX_WATCH
+                } else {
+                    Duration::from_secs(secs).min(MAX_WATCH)
+                }
             }
         };
         let req = WatchRequest {
