@@ -53,13 +53,17 @@
 //! * Strategic merge patches merge the lists that have merge keys upstream (service ports,
 //!   owner references, service-account secrets, taints, finalizers); other lists are atomic.
 //! * `resourceVersionMatch=Exact` lists at an older RV are served when nothing of the kind
-//!   changed since (410 otherwise);
-//!   continue tokens report the first page's RV and read newer data, which is safe because
-//!   the RV is never newer than the data.
+//!   changed since (410 otherwise). Continue tokens report the first page's RV and read
+//!   newer data, which is safe because the RV is never newer than the data.
+//! * Removing a workload cluster ends its HTTP watches; in-process [`Subscription`]s of it
+//!   simply receive nothing more.
+//! * A [`Subscription`] that falls behind the event log gets one 410 error and then goes on
+//!   with newer changes; relist to catch up.
 //! * Every request is authorized by [`authz::authorize`]; impersonation headers are honoured
 //!   after an `impersonate` check.
-//! * Fault hooks ([`Faults`]) fail requests with 500 (never 429/503/504, which kube-rs
-//!   retries silently).
+//! * Fault hooks ([`Faults`]): compact now, drop all watches, inject an in-stream watch
+//!   error, add latency, fail the next N requests with 500 (never 429/503/504, which
+//!   kube-rs retries silently).
 
 pub mod access;
 pub mod authz;
