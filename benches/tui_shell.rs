@@ -94,7 +94,7 @@ fn count(hay: &[u8], needle: &[u8]) -> usize {
     hay.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
-fn run_binary(idle: Duration) -> Option<Run> {
+fn run_binary(settle: Duration, idle: Duration) -> Option<Run> {
     let dir = tempfile::tempdir().ok()?;
     let kubeconfig = dir.path().join("kubeconfig");
     std::fs::write(
@@ -160,6 +160,7 @@ fn run_binary(idle: Duration) -> Option<Run> {
         }
         std::thread::sleep(Duration::from_millis(1));
     };
+    std::thread::sleep(settle);
     let (t0, c0) = (cpu_ticks(pid), cpu_ns(pid));
     let idle_from = Instant::now();
     std::thread::sleep(idle);
@@ -202,7 +203,7 @@ fn main() {
     render_bench();
     let mut starts = Vec::new();
     for _ in 0..5 {
-        match run_binary(Duration::from_millis(300)) {
+        match run_binary(Duration::ZERO, Duration::from_millis(300)) {
             Some(r) => starts.push(r.first_frame),
             None => println!("start to first frame: the binary did not draw within 30 s"),
         }
@@ -216,18 +217,25 @@ fn main() {
             starts[starts.len() - 1]
         );
     }
-    match run_binary(Duration::from_secs(10)) {
-        Some(r) => {
-            let hz = 100; // USER_HZ on Linux
-            println!(
-                "idle 10 s after the first frame: {} bytes written, {} frames, CPU {} ms by /proc stat ({} ticks), {:.2} ms by schedstat",
-                r.idle_bytes,
-                r.idle_frames,
-                r.idle_cpu_ticks * 1000 / hz,
-                r.idle_cpu_ticks,
-                r.idle_cpu_ns as f64 / 1e6
-            );
+    // Right after the first frame the engine reports the unreachable API server once (a real
+    // change on screen); the second window starts after that settles, like the kdash baseline.
+    for (label, settle) in [
+        ("0-10 s", Duration::ZERO),
+        ("2-12 s", Duration::from_secs(2)),
+    ] {
+        match run_binary(settle, Duration::from_secs(10)) {
+            Some(r) => {
+                let hz = 100; // USER_HZ on Linux
+                println!(
+                    "idle {label} after the first frame: {} bytes written, {} frames, CPU {} ms by /proc stat ({} ticks), {:.2} ms by schedstat",
+                    r.idle_bytes,
+                    r.idle_frames,
+                    r.idle_cpu_ticks * 1000 / hz,
+                    r.idle_cpu_ticks,
+                    r.idle_cpu_ns as f64 / 1e6
+                );
+            }
+            None => println!("idle run: the binary did not draw within 30 s"),
         }
-        None => println!("idle run: the binary did not draw within 30 s"),
     }
 }
