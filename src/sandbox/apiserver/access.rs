@@ -11,6 +11,9 @@
 //! RBAC never denies explicitly, so reviews never carry `denied: true` (as upstream): a
 //! refusal is `allowed: false` with the RBAC reason, if any.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use serde_json::{Value, json};
 
 use super::authz::{Decision, RequestAttributes, ReviewKind, UserInfo};
@@ -38,46 +41,85 @@ fn to_rbac_request(user: &UserInfo, attrs: &RequestAttributes) -> Request {
     }
 }
 
-/// The bootstrap objects, built once.
-fn bootstrap() -> &'static [Value] {
-    static OBJECTS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
-    OBJECTS.get_or_init(rbac::bootstrap_objects)
-}
-
-/// The RBAC objects that can matter for a request in `namespace` (`None`: cluster scope,
-/// where RoleBindings never apply), with the bootstrap policy filling in what is not
-/// stored.
-pub fn policy(view: &StoreView<'_>, namespace: Option<&str>) -> Policy {
-    let stored = |resource: &str, ns: Option<&str>| -> Vec<Value> {
-        view.list(resource, ns)
+/// The RBAC objects of a cluster as stored, with the bootstrap policy filling in what is
+/// not stored.
+fn build_policy(view: &StoreView<'_>) -> Policy {
+    let stored = |resource: &str| -> Vec<Value> {
+        view.list(resource, None)
             .into_iter()
             .map(|v| (*v).clone())
             .collect()
     };
-    let mut cluster_roles = stored(names::CLUSTER_ROLES, None);
-    let mut cluster_role_bindings = stored(names::CLUSTER_ROLE_BINDINGS, None);
+    let mut cluster_roles = stored(names::CLUSTER_ROLES);
+    let mut cluster_role_bindings = stored(names::CLUSTER_ROLE_BINDINGS);
     let has = |list: &[Value], name: &str| {
         list.iter()
             .any(|o| o["metadata"]["name"].as_str() == Some(name))
     };
-    for obj in bootstrap() {
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    for obj in rbac::bootstrap_objects() {
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         match obj["kind"].as_str() {
-            Some("ClusterRole") if !has(&cluster_roles, name) => cluster_roles.push(obj.clone()),
-            Some("ClusterRoleBinding") if !has(&cluster_role_bindings, name) => {
-                cluster_role_bindings.push(obj.clone())
+            Some("ClusterRole") if !has(&cluster_roles, &name) => cluster_roles.push(obj),
+            Some("ClusterRoleBinding") if !has(&cluster_role_bindings, &name) => {
+                cluster_role_bindings.push(obj)
             }
             _ => {}
         }
     }
-    let (roles, role_bindings) = match namespace.filter(|ns| !ns.is_empty()) {
-        Some(ns) => (
-            stored(names::ROLES, Some(ns)),
-            stored(names::ROLE_BINDINGS, Some(ns)),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
-    Policy::from_json(roles, cluster_roles, role_bindings, cluster_role_bindings)
+    Policy::from_json(
+        stored(names::ROLES),
+        cluster_roles,
+        stored(names::ROLE_BINDINGS),
+        cluster_role_bindings,
+    )
+}
+
+/// Identifies the current set of RBAC objects (each write changes an object's
+/// resourceVersion; creates and deletes change the uids).
+fn fingerprint(view: &StoreView<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for resource in [
+        names::ROLES,
+        names::CLUSTER_ROLES,
+        names::ROLE_BINDINGS,
+        names::CLUSTER_ROLE_BINDINGS,
+    ] {
+        let list = view.list(resource, None);
+        list.len().hash(&mut h);
+        for o in list {
+            o["metadata"]["uid"].as_str().hash(&mut h);
+            o["metadata"]["resourceVersion"].as_str().hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// The parsed RBAC policy of a cluster. Every request needs it, so parsed policies are kept
+/// by the fingerprint of the objects they were built from (uids are random, so two stores
+/// never share one by accident) and rebuilt only when an RBAC object changed.
+pub fn policy(view: &StoreView<'_>) -> Arc<Policy> {
+    /// Enough for every cluster of a few sandboxes; older entries are simply dropped.
+    const KEEP: usize = 64;
+    static CACHE: OnceLock<Mutex<HashMap<u64, Arc<Policy>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let fp = fingerprint(view);
+    if let Ok(map) = cache.lock()
+        && let Some(p) = map.get(&fp)
+    {
+        return p.clone();
+    }
+    let policy = Arc::new(build_policy(view));
+    if let Ok(mut map) = cache.lock() {
+        if map.len() >= KEEP {
+            map.clear();
+        }
+        map.insert(fp, policy.clone());
+    }
+    policy
 }
 
 /// The single decision function behind real requests and access reviews.
@@ -89,7 +131,7 @@ pub fn decide(view: &StoreView<'_>, user: &UserInfo, attrs: &RequestAttributes) 
             reason: String::new(),
         };
     }
-    policy(view, attrs.namespace.as_deref()).authorize(&to_rbac_request(user, attrs))
+    policy(view).authorize(&to_rbac_request(user, attrs))
 }
 
 /// [`decide`] as the request path wants it.
@@ -315,7 +357,7 @@ pub fn rules_review(
             namespace: namespace.clone(),
             ..Request::default()
         };
-        policy(view, Some(&namespace)).rules_of(&req)
+        policy(view).rules_of(&req)
     };
     let mut resource_rules = Vec::new();
     let mut non_resource_rules = Vec::new();
@@ -673,6 +715,45 @@ mod tests {
             authorize(&view, &sa(), &attrs("delete", None, "nodes")),
             Decision::Deny(String::new())
         );
+    }
+
+    #[test]
+    fn policy_changes_take_effect_at_once() {
+        let s = store();
+        let view = StoreView::new(&s);
+        let create = attrs("create", Some("my-ns"), "configmaps");
+        assert!(matches!(
+            authorize(&view, &sa(), &create),
+            Decision::Deny(_)
+        ));
+        s.create(
+            names::ROLE_BINDINGS,
+            Some("my-ns"),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": "sa-edit", "namespace": "my-ns"},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+                   "subjects": [{"kind": "ServiceAccount", "name": "default"}]}),
+        )
+        .expect("rolebinding");
+        assert_eq!(authorize(&view, &sa(), &create), Decision::Allow);
+        s.delete(names::ROLE_BINDINGS, Some("my-ns"), "sa-edit")
+            .expect("delete");
+        assert!(matches!(
+            authorize(&view, &sa(), &create),
+            Decision::Deny(_)
+        ));
+        // A stored ClusterRole replaces the bootstrap one of the same name.
+        s.create(
+            names::CLUSTER_ROLES,
+            None,
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                   "metadata": {"name": "view"},
+                   "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["create"]}]}),
+        )
+        .expect("clusterrole");
+        assert_eq!(authorize(&view, &sa(), &create), Decision::Allow);
+        let list = attrs("list", Some("my-ns"), "configmaps");
+        assert!(matches!(authorize(&view, &sa(), &list), Decision::Deny(_)));
     }
 
     #[test]
