@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use acp_cockpit::domain::cluster::Cluster;
 use acp_cockpit::engine::kube::{
-    ClusterModel, ClusterRow, ConnState, KubeCommand, KubeEvent, KubeSource, ObjectKind,
+    ClientPool, ClusterModel, ClusterRow, ConnState, KubeCommand, KubeEvent, KubeSource, ObjectKind,
 };
 use acp_cockpit::engine::{self, Command, EngineConfig, EngineHandle, Event};
 use acp_cockpit::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig};
 use acp_cockpit::tui::panes::Access;
+use k8s_openapi::api::core::v1::Node;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
@@ -258,6 +259,16 @@ async fn created_cluster_appears_in_the_model_and_its_timeline_advances() {
     assert_eq!((row.control_plane, row.workers), (1, 1));
     // Coalescing: far fewer batches than the number of steps times their status writes.
     assert!(f.batches > 1);
+
+    // The running cluster is reached through the platform path with the platform's login.
+    let pool = ClientPool::new(&source(&p)).expect("pool");
+    let workload = pool
+        .workload(kubeconfig::CONTEXT, name)
+        .await
+        .expect("workload client");
+    let nodes: Api<Node> = Api::all(workload);
+    let listed = nodes.list(&ListParams::default()).await.expect("nodes");
+    assert_eq!(listed.items.len(), 2, "one node per machine");
 
     // The access review the safety gate uses.
     f.send(KubeCommand::CheckAccess(Access {
