@@ -19,8 +19,7 @@ pub use super::openapi_docs::{field_validation, unknown_fields};
 /// `/openapi/`; query string removed), or `None` for 404. `served` are the kinds of this
 /// cluster.
 ///
-/// `/openapi/v2` is JSON only: a client that accepts nothing but protobuf (client-go's
-/// `OpenAPISchema`) should get 406 from the HTTP layer, see [`v2_acceptable`].
+/// Always JSON: prefer [`respond`], which also serves the protobuf form client-go asks for.
 pub fn document(path: &str, served: &[&'static ResourceKind]) -> Option<Value> {
     super::openapi_docs::document(path, served)
 }
@@ -38,33 +37,4 @@ pub fn respond(
     served: &[&'static ResourceKind],
 ) -> Result<Option<(&'static str, Vec<u8>)>, ApiError> {
     super::openapi_docs::respond(path, accept, served)
-}
-
-/// Whether a request's `Accept` header admits the JSON `/openapi/v2` document. `false`
-/// means answer 406 Not Acceptable, which makes client-go fall back instead of failing to
-/// parse JSON as protobuf.
-pub fn v2_acceptable(accept: &str) -> bool {
-    accept.trim().is_empty()
-        || accept.split(',').any(|part| {
-            let media = part.split(';').next().unwrap_or_default().trim();
-            matches!(media, "application/json" | "application/*" | "*/*")
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn v2_negotiation() {
-        assert!(v2_acceptable(""));
-        assert!(v2_acceptable("application/json"));
-        assert!(v2_acceptable("application/json, */*"));
-        assert!(!v2_acceptable(
-            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
-        ));
-        assert!(v2_acceptable(
-            "application/com.github.proto-openapi.spec.v2.v1.0+protobuf;q=0.9, application/json"
-        ));
-    }
 }
