@@ -266,6 +266,17 @@ impl Drop for SandboxPlatform {
     }
 }
 
+/// When a seeded cluster was created: shortly before its first condition, so ages and the
+/// first step's duration agree with its history.
+fn creation_time(status: &serde_json::Value, now: chrono::DateTime<chrono::Utc>) -> String {
+    let first = status["conditions"][0]["lastTransitionTime"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    let created = first.map_or(now, |t| t - chrono::Duration::seconds(20));
+    created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Writes the scenario into the stores: every cluster with its credential, machines and
 /// seeded status; running clusters served with their contents; the terminating one deleted.
 fn seed(ctl: &Controllers, global: &Store, scenario: &Scenario) -> anyhow::Result<()> {
@@ -277,8 +288,9 @@ fn seed(ctl: &Controllers, global: &Store, scenario: &Scenario) -> anyhow::Resul
             .and_then(|m| m.remove("status"))
             .unwrap_or_else(|| json!({}));
         obj["metadata"]["finalizers"] = json!([controllers::FINALIZER]);
+        let created_at = creation_time(&status, now);
         let created = global
-            .create(names::CLUSTERS, None, obj)
+            .create_backdated(names::CLUSTERS, None, obj, &created_at)
             .map_err(|e| anyhow::anyhow!("creating cluster {}: {}", plan.name, e.message))?;
         let mut with_status = created;
         with_status["status"] = status;

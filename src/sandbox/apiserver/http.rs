@@ -772,6 +772,7 @@ fn write_options(q: &Query, user_agent: &str) -> Result<WriteOptions, ApiError> 
         dry_run,
         field_manager,
         force: q.flag("force"),
+        creation_timestamp: None,
     })
 }
 

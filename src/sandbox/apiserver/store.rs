@@ -80,6 +80,9 @@ pub struct WriteOptions {
     pub field_manager: Option<String>,
     /// `force=true` for server-side apply.
     pub force: bool,
+    /// In-process seeding only (never reachable over HTTP): the `creationTimestamp` to record
+    /// instead of now, so a seeded platform shows clusters of realistic ages.
+    pub creation_timestamp: Option<String>,
 }
 
 /// Manager name recorded for writes that name none.
@@ -491,7 +494,8 @@ impl Store {
                 m.remove(k);
             }
             m.insert("uid".into(), uuid::Uuid::new_v4().to_string().into());
-            m.insert("creationTimestamp".into(), now.clone().into());
+            let created = opts.creation_timestamp.clone().unwrap_or_else(|| now.clone());
+            m.insert("creationTimestamp".into(), created.into());
             if kind.uses_generation {
                 m.insert("generation".into(), 1.into());
             }
@@ -1226,6 +1230,23 @@ impl Store {
         let kid = kind_of(resource)?;
         self.create_at(kid, ns, obj, &WriteOptions::default())
             .map(|o| (*o).clone())
+    }
+
+    /// Creates an object as if it had been created at `created` (RFC 3339): for seeding a
+    /// scenario, never for requests.
+    pub fn create_backdated(
+        &self,
+        resource: &str,
+        ns: Option<&str>,
+        obj: Value,
+        created: &str,
+    ) -> Result<Value, ApiError> {
+        let kid = kind_of(resource)?;
+        let opts = WriteOptions {
+            creation_timestamp: Some(created.to_string()),
+            ..WriteOptions::default()
+        };
+        self.create_at(kid, ns, obj, &opts).map(|o| (*o).clone())
     }
 
     pub fn get(&self, resource: &str, ns: Option<&str>, name: &str) -> Result<Value, ApiError> {
