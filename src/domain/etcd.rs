@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -235,6 +236,250 @@ impl EtcdEncryptionStatus {
     }
 }
 
+/// How the whole rotation stands, in the words the pane and the CLI use: [`RotationVerdict`]
+/// with the lagging case told apart from an ordinary rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotationSummary {
+    /// No status yet: the manager has not reported.
+    NotReported,
+    /// Nodes or the migration are working; `done` of `total` nodes are on the new key.
+    InProgress { done: usize, total: usize },
+    /// Every node and the migration are done at the current revision.
+    Complete,
+    /// The manager moved on (the migration started) while these nodes still hold an older
+    /// revision: they did not load the new key, and the migration cannot finish without them.
+    Lagging { nodes: Vec<String> },
+    /// These nodes failed (`UpdateFailed`/`RestartFailed`), or the migration failed.
+    Failed {
+        nodes: Vec<String>,
+        migration_failed: bool,
+    },
+}
+
+impl RotationSummary {
+    /// A short tag for scripts: `not-reported`, `in-progress`, `complete`, `lagging`, `failed`.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            RotationSummary::NotReported => "not-reported",
+            RotationSummary::InProgress { .. } => "in-progress",
+            RotationSummary::Complete => "complete",
+            RotationSummary::Lagging { .. } => "lagging",
+            RotationSummary::Failed { .. } => "failed",
+        }
+    }
+
+    /// One line for a person.
+    pub fn headline(&self) -> String {
+        match self {
+            RotationSummary::NotReported => "no status reported yet".to_string(),
+            RotationSummary::InProgress { done, total } => {
+                format!("rotation in progress ({done}/{total} nodes on the new key)")
+            }
+            RotationSummary::Complete => "rotation complete".to_string(),
+            RotationSummary::Lagging { nodes } => match nodes.as_slice() {
+                [one] => format!("node {one} lagging"),
+                many => format!("{} nodes lagging", many.len()),
+            },
+            RotationSummary::Failed {
+                nodes,
+                migration_failed,
+            } => match (nodes.as_slice(), migration_failed) {
+                ([], _) => "migration failed".to_string(),
+                ([one], _) => format!("node {one} failed"),
+                (many, _) => format!("{} nodes failed", many.len()),
+            },
+        }
+    }
+}
+
+impl EtcdEncryptionStatus {
+    /// The rotation summary: failures first, then nodes left behind by a migration that has
+    /// already started, then progress.
+    pub fn summary(&self) -> RotationSummary {
+        if self.verdict() == RotationVerdict::NotReported {
+            return RotationSummary::NotReported;
+        }
+        let verdicts = self.node_verdicts();
+        let failed: Vec<String> = verdicts
+            .iter()
+            .filter(|(_, v)| matches!(v, NodeVerdict::Failed { .. }))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        let migration_failed = self
+            .migration
+            .as_ref()
+            .is_some_and(|m| m.state == migration_state::FAILED);
+        if !failed.is_empty() || migration_failed {
+            return RotationSummary::Failed {
+                nodes: failed,
+                migration_failed,
+            };
+        }
+        // The manager migrates only once it is done with the nodes, so a node still behind
+        // after the migration started is one it could not bring along, not one it has yet to reach.
+        let migrating = self
+            .migration
+            .as_ref()
+            .is_some_and(|m| m.revision >= self.revision && self.revision > 0);
+        let behind: Vec<String> = verdicts
+            .iter()
+            .filter(|(_, v)| matches!(v, NodeVerdict::Behind { .. }))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        if migrating && !behind.is_empty() {
+            return RotationSummary::Lagging { nodes: behind };
+        }
+        if self.verdict() == RotationVerdict::Healthy {
+            return RotationSummary::Complete;
+        }
+        RotationSummary::InProgress {
+            done: verdicts
+                .iter()
+                .filter(|(_, v)| *v == NodeVerdict::Done)
+                .count(),
+            total: verdicts.len(),
+        }
+    }
+
+    /// When the last rotation's migration finished, if the status says.
+    pub fn completed_at(&self) -> Option<DateTime<Utc>> {
+        let m = self.migration.as_ref()?;
+        if m.state != migration_state::SUCCESS {
+            return None;
+        }
+        parse_time(m.complete_timestamp.as_deref()?)
+    }
+}
+
+impl EtcdEncryptionConfig {
+    /// When the next rotation is due: the last completed migration plus the rotation interval.
+    /// `None` while a rotation is under way or when either is unknown.
+    pub fn next_rotation_due(&self) -> Option<DateTime<Utc>> {
+        let st = self.status.as_ref()?;
+        if st.summary() != RotationSummary::Complete {
+            return None;
+        }
+        let interval = self.spec.rotation_interval().ok()?;
+        let interval = chrono::Duration::from_std(interval).ok()?;
+        st.completed_at()?.checked_add_signed(interval)
+    }
+}
+
+/// An RFC 3339 time; `None` for anything else, so a malformed value never hides the rest.
+pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Where the manager keeps its files on each control-plane node.
+pub const PROVIDER_CONF: &str = "/etc/kubernetes/encryption-provider.conf";
+/// Historical key records, for recovery.
+pub const PROVIDER_HISTORY: &str = "/etc/kubernetes/encryption-provider-history.bak";
+
+/// What a node's verdict means and what to check on the node, for the pane and the CLI.
+/// `None` for a node that is fine or still working.
+pub fn node_advice(node: &str, verdict: &NodeVerdict, revision: i64) -> Option<NodeAdvice> {
+    match verdict {
+        NodeVerdict::Done | NodeVerdict::InProgress => None,
+        NodeVerdict::Behind { node_revision } => Some(NodeAdvice {
+            meaning: format!(
+                "{node} still serves key revision {node_revision}, not {revision}: the manager has not written the new {PROVIDER_CONF} there, or kube-apiserver has not reloaded it. Secrets written through this node's apiserver use the old key, and the migration waits for it."
+            ),
+            checks: vec![
+                format!("on {node}: ls -l {PROVIDER_CONF} (mtime of the last rotation; owner root, mode 0600)"),
+                format!("on {node}: is the kube-apiserver static pod running with --encryption-provider-config={PROVIDER_CONF}? (crictl ps --name kube-apiserver)"),
+                "the etcd-encryption-manager logs in kube-system: kubectl -n kube-system logs deploy/etcd-encryption-manager".to_string(),
+            ],
+        }),
+        NodeVerdict::Failed { state, message } => {
+            let meaning = if state == deploy_state::RESTART_FAILED {
+                format!(
+                    "{node} has the new {PROVIDER_CONF}, but kube-apiserver did not come back healthy after reloading it"
+                )
+            } else {
+                format!("the manager could not write the new {PROVIDER_CONF} on {node}")
+            };
+            let mut checks = vec![
+                format!("on {node}: crictl ps -a --name kube-apiserver; crictl logs <id> (look for encryption config errors)"),
+                format!("on {node}: the file parses and matches the other control-plane nodes: sha256sum {PROVIDER_CONF}"),
+                format!("the previous keys are in {PROVIDER_HISTORY} if the file must be restored"),
+            ];
+            if state == deploy_state::UPDATE_FAILED {
+                checks.insert(0, format!("on {node}: free space and permissions under /etc/kubernetes"));
+            }
+            Some(NodeAdvice {
+                meaning: if message.is_empty() {
+                    meaning
+                } else {
+                    format!("{meaning}: {message}")
+                },
+                checks,
+            })
+        }
+        NodeVerdict::Unknown(s) => Some(NodeAdvice {
+            meaning: format!("{node} reports state {s:?}, which this version does not know"),
+            checks: vec![
+                "the etcd-encryption-manager logs in kube-system: kubectl -n kube-system logs deploy/etcd-encryption-manager".to_string(),
+            ],
+        }),
+    }
+}
+
+/// A node that needs attention: what it means, and what to check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeAdvice {
+    pub meaning: String,
+    pub checks: Vec<String>,
+}
+
+/// Since when each node has held its current (revision, state), as seen by a watcher: the
+/// API has no per-node timestamps, so the time of the first observation is the best there is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeSince {
+    entries: BTreeMap<String, SinceEntry>,
+}
+
+/// One node's observation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinceEntry {
+    pub revision: i64,
+    pub state: String,
+    pub at: DateTime<Utc>,
+    /// False when the node already was in this state at the first observation: then `at` is
+    /// only a lower bound ("at least since").
+    pub exact: bool,
+}
+
+impl NodeSince {
+    /// Folds an observation of `status` made at `at` into the record.
+    pub fn observe(&mut self, status: &EtcdEncryptionStatus, at: DateTime<Utc>) {
+        let first = self.entries.is_empty();
+        let mut next = BTreeMap::new();
+        for (node, d) in &status.deploy_status {
+            let entry = match self.entries.remove(node) {
+                Some(e) if e.revision == d.revision && e.state == d.state => e,
+                old => SinceEntry {
+                    revision: d.revision,
+                    state: d.state.clone(),
+                    at,
+                    exact: !first && old.is_some(),
+                },
+            };
+            next.insert(node.clone(), entry);
+        }
+        self.entries = next;
+    }
+
+    pub fn get(&self, node: &str) -> Option<&SinceEntry> {
+        self.entries.get(node)
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
 /// Parses a Go `time.Duration` string such as `168h0m0s`, `90m`, `1.5h` or `500ms`.
 pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
     let s = text.trim();
@@ -373,6 +618,143 @@ mod tests {
         st.deploy_status.get_mut("192.168.100.2").expect("n2").state = "Updated".into();
         assert_eq!(st.verdict(), RotationVerdict::Rotating);
         assert!(st.lagging_nodes().is_empty());
+    }
+
+    #[test]
+    fn summary_tells_lagging_from_an_ordinary_rotation() {
+        let e = doc();
+        let st = e.status.clone().expect("status");
+        assert_eq!(st.summary(), RotationSummary::Complete);
+        assert_eq!(st.summary().tag(), "complete");
+        // A rotation just started: every node behind, no migration at the new revision yet.
+        let mut rotating = st.clone();
+        rotating.revision = 4;
+        rotating
+            .deploy_status
+            .get_mut("192.168.100.1")
+            .expect("n1")
+            .revision = 4;
+        rotating
+            .deploy_status
+            .get_mut("192.168.100.1")
+            .expect("n1")
+            .state = "Processing".into();
+        assert_eq!(
+            rotating.summary(),
+            RotationSummary::InProgress { done: 0, total: 3 }
+        );
+        assert!(rotating.summary().headline().contains("0/3"));
+        // The manager moved on to the migration while .2 stayed behind: lagging.
+        let mut lagging = st.clone();
+        lagging.revision = 4;
+        for n in ["192.168.100.1", "192.168.100.3"] {
+            lagging.deploy_status.get_mut(n).expect("n").revision = 4;
+        }
+        let m = lagging.migration.as_mut().expect("m");
+        m.revision = 4;
+        m.state = "Processing".into();
+        m.complete_timestamp = None;
+        assert_eq!(
+            lagging.summary(),
+            RotationSummary::Lagging {
+                nodes: vec!["192.168.100.2".into()]
+            }
+        );
+        assert_eq!(lagging.summary().headline(), "node 192.168.100.2 lagging");
+        // A failure outranks lagging.
+        let n3 = lagging.deploy_status.get_mut("192.168.100.3").expect("n3");
+        n3.state = "RestartFailed".into();
+        let failed = lagging.summary();
+        assert_eq!(
+            failed,
+            RotationSummary::Failed {
+                nodes: vec!["192.168.100.3".into()],
+                migration_failed: false
+            }
+        );
+        assert_eq!(failed.tag(), "failed");
+        let mut mig = st.clone();
+        mig.migration.as_mut().expect("m").state = "Failed".into();
+        assert_eq!(mig.summary().headline(), "migration failed");
+        assert_eq!(
+            EtcdEncryptionStatus::default().summary(),
+            RotationSummary::NotReported
+        );
+    }
+
+    #[test]
+    fn next_rotation_is_the_last_completion_plus_the_interval() {
+        let e = doc();
+        let due = e.next_rotation_due().expect("due");
+        assert_eq!(due.to_rfc3339(), "2025-06-03T05:47:01+00:00");
+        let mut busy = e.clone();
+        if let Some(st) = busy.status.as_mut() {
+            st.deploy_status.get_mut("192.168.100.1").expect("n1").state = "Updated".into();
+        }
+        assert_eq!(busy.next_rotation_due(), None);
+        let mut odd = e.clone();
+        odd.spec.rotation_interval = "weekly".into();
+        assert_eq!(odd.next_rotation_due(), None);
+        assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn advice_names_the_node_the_file_and_the_apiserver() {
+        let behind =
+            node_advice("10.0.0.2", &NodeVerdict::Behind { node_revision: 5 }, 6).expect("advice");
+        assert!(
+            behind.meaning.contains("revision 5, not 6"),
+            "{}",
+            behind.meaning
+        );
+        assert!(behind.checks.iter().any(|c| c.contains(PROVIDER_CONF)));
+        let failed = node_advice(
+            "10.0.0.3",
+            &NodeVerdict::Failed {
+                state: "RestartFailed".into(),
+                message: "readyz timed out".into(),
+            },
+            6,
+        )
+        .expect("advice");
+        assert!(failed.meaning.contains("kube-apiserver did not come back"));
+        assert!(failed.meaning.ends_with("readyz timed out"));
+        assert!(failed.checks.iter().any(|c| c.contains("crictl")));
+        assert!(failed.checks.iter().any(|c| c.contains(PROVIDER_HISTORY)));
+        let update = node_advice(
+            "n",
+            &NodeVerdict::Failed {
+                state: "UpdateFailed".into(),
+                message: String::new(),
+            },
+            1,
+        )
+        .expect("advice");
+        assert!(update.checks[0].contains("free space"));
+        assert_eq!(node_advice("n", &NodeVerdict::Done, 1), None);
+        assert_eq!(node_advice("n", &NodeVerdict::InProgress, 1), None);
+    }
+
+    #[test]
+    fn since_is_exact_only_for_changes_seen_live() {
+        let t0 = parse_time("2030-01-01T00:00:00Z").expect("t0");
+        let t1 = t0 + chrono::Duration::seconds(30);
+        let mut st = doc().status.expect("status");
+        let mut since = NodeSince::default();
+        since.observe(&st, t0);
+        let e = since.get("192.168.100.1").expect("n1");
+        assert_eq!((e.at, e.exact), (t0, false));
+        st.deploy_status.get_mut("192.168.100.1").expect("n1").state = "Processing".into();
+        since.observe(&st, t1);
+        let e = since.get("192.168.100.1").expect("n1");
+        assert_eq!((e.at, e.exact), (t1, true));
+        // Unchanged nodes keep their first time.
+        assert_eq!(since.get("192.168.100.2").map(|e| e.at), Some(t0));
+        st.deploy_status.remove("192.168.100.3");
+        since.observe(&st, t1);
+        assert!(since.get("192.168.100.3").is_none());
+        since.clear();
+        assert!(since.get("192.168.100.1").is_none());
     }
 
     #[test]
