@@ -30,7 +30,7 @@ async fn start() -> SandboxPlatform {
 fn valid_form(name: &str) -> ClusterForm {
     let mut f = ClusterForm::new();
     f.basic.name = name.into();
-    f.basic.kubernetes_version = "1.30.4".into();
+    f.basic.kubernetes_version = "1.30.14".into();
     f.basic.endpoint.address = "192.168.0.10".into();
     f.node_settings.nic = "eth0".into();
     f.node_settings.nodes = vec![
@@ -293,12 +293,12 @@ fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
     t.keys(&["2"]);
     t.wait_for("Create Cluster", WAIT);
 
-    // Basic Info: name, version, endpoint.
+    // Basic Info: name, version (a choice: Enter takes the newest offered), endpoint.
     t.keys(&[ENTER]);
     t.type_text("pty-demo");
     t.keys(&[ENTER, DOWN, DOWN, ENTER]);
-    t.type_text("1.30.4");
-    t.keys(&[ENTER, DOWN, DOWN, DOWN, DOWN, ENTER]);
+    t.wait_for("< 1.31.9 >", WAIT);
+    t.keys(&[DOWN, DOWN, DOWN, DOWN, ENTER]);
     t.type_text("192.168.0.10");
     t.keys(&[ENTER]);
     t.wait_for("[192.168.0.10]", WAIT);

@@ -465,7 +465,7 @@ metadata:
     kube-ovn.cpaas.io/transmit-type: "overlay"
 spec:
   type: Baremetal
-  version: "1.30.4"
+  version: "1.30.14"
   displayName: "demo"
   clusterCIDR: "10.3.0.0/16"
   serviceCIDR: "10.4.0.0/16"

@@ -24,7 +24,8 @@ use crate::domain::form::{
 };
 use crate::domain::network::{
     CidrError, Cidrs, IpFamily, MIN_SERVICE_ADDRESSES, assumed_host_prefix, flannel_max_nodes,
-    is_domain, parse_host_port, parse_ip, parse_ip_ranges, same_subnet, service_capacity,
+    is_domain, node_mask_size, parse_host_port, parse_ip, parse_ip_ranges, same_subnet,
+    service_capacity,
 };
 
 /// How serious a finding is; ordered most serious first, so sorting puts errors on top.
@@ -59,8 +60,9 @@ pub fn has_errors(findings: &[Finding]) -> bool {
 /// What the rules know about the platform beyond the form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleContext {
-    /// Supported Kubernetes versions: `1.30` accepts any 1.30 patch, `1.30.4` only itself
-    /// (and ACP build suffixes such as `1.30.4-1`). The platform's list when known.
+    /// The Kubernetes releases a new cluster may use, newest first. The platform accepts a
+    /// `spec.version` only when it is exactly one of its `k8sValidVersions` entries, so a
+    /// version is checked for exact membership. The platform's list when known.
     pub supported_versions: Vec<String>,
     /// Whether the platform's `cri-docker` feature gate is on; `None` when unknown.
     pub cri_docker_enabled: Option<bool>,
@@ -74,8 +76,13 @@ pub struct RuleContext {
     pub subnet_prefix_v6: Option<u8>,
 }
 
-/// Kubernetes versions ACP supports for on-premises clusters.
-pub const DEFAULT_SUPPORTED_VERSIONS: [&str; 4] = ["1.28", "1.29", "1.30", "1.31"];
+/// Kubernetes releases offered when the platform's own list is not known, newest first.
+///
+/// The docs name the supported minors (1.28, 1.29, 1.30, 1.31) but the platform takes only the
+/// exact releases it publishes, so a bare minor would be refused at creation; this fallback
+/// names one release per minor (those the sandbox platform publishes). The platform's
+/// `k8sValidVersions` replaces it whenever it is known.
+pub const DEFAULT_SUPPORTED_VERSIONS: [&str; 4] = ["1.31.9", "1.30.14", "1.29.15", "1.28.13"];
 
 impl Default for RuleContext {
     fn default() -> Self {
@@ -384,33 +391,54 @@ fn minor_version(v: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// Whether `v` is exactly one of the offered releases (surrounding blanks aside): the
+/// platform compares `spec.version` with its list as a string.
 fn version_supported(v: &str, supported: &[String]) -> bool {
-    let v = v.trim().trim_start_matches('v');
-    supported.iter().any(|s| {
-        let s = s.trim().trim_start_matches('v');
-        !s.is_empty()
-            && (v == s
-                || v.strip_prefix(s)
-                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('-')))
-    })
+    let v = v.trim();
+    supported.iter().any(|s| s.trim() == v)
 }
 
 fn check_version(form: &ClusterForm, ctx: &RuleContext, o: &mut Out) {
-    let v = &form.basic.kubernetes_version;
+    let v = form.basic.kubernetes_version.trim();
     let list = ctx.supported_versions.join(", ");
-    if v.trim().is_empty() {
+    if v.is_empty() {
         o.err(
             "spec.version",
             "no Kubernetes version is chosen",
             format!("Choose one of the supported versions ({list}); the latest gives the best features and support"),
         );
-    } else if !version_supported(v, &ctx.supported_versions) {
-        o.err(
-            "spec.version",
+        return;
+    }
+    if version_supported(v, &ctx.supported_versions) {
+        return;
+    }
+    // Releases of the same minor, to point at the one the user most likely meant.
+    let same_minor: Vec<&str> = ctx
+        .supported_versions
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| minor_version(s).is_some() && minor_version(s) == minor_version(v))
+        .collect();
+    let is_minor_only = v.trim_start_matches('v').split(['.', '-', '+']).count() == 2;
+    let (msg, hint) = match (same_minor.is_empty(), is_minor_only) {
+        (false, true) => (
+            format!("Kubernetes `{v}` names a minor version, not a release the platform offers"),
+            format!("Choose the full release: {}", same_minor.join(", ")),
+        ),
+        (false, false) => (
+            format!("Kubernetes {v} is not a release the platform offers"),
+            format!(
+                "Choose {} (the offered {} release), or another of: {list}",
+                same_minor.join(" or "),
+                minor_version(v).map_or(String::new(), |(a, b)| format!("{a}.{b}"))
+            ),
+        ),
+        (true, _) => (
             format!("Kubernetes {v} is not a supported version"),
             format!("Choose one of: {list}"),
-        );
-    }
+        ),
+    };
+    o.err("spec.version", msg, hint);
 }
 
 fn check_runtime(form: &ClusterForm, ctx: &RuleContext, o: &mut Out) {
@@ -895,18 +923,84 @@ fn check_registry(form: &ClusterForm, o: &mut Out) {
     }
 }
 
-/// The docs' hint under Flannel's cluster CIDR: how many nodes the CIDR can hold.
-pub fn flannel_hint(form: &ClusterForm) -> Option<String> {
+/// "1 node" / "2 nodes".
+fn nodes(n: u128) -> String {
+    if n == 1 {
+        "1 node".into()
+    } else {
+        format!("{n} nodes")
+    }
+}
+
+/// Flannel's verdict on the node IP count and the cluster CIDR: the finding [`check`]
+/// reports, and the docs' capacity hint under the field when nothing is wrong.
+fn flannel_verdict(form: &ClusterForm, net: &ipnet::IpNet) -> Option<Finding> {
+    let per_node = u64::from(form.network.node_ip_count);
+    let family = IpFamily::of_net(net);
+    let mask = node_mask_size(family, per_node)?;
+    let finding = |severity, field: &str, message: String, hint: &str| Finding {
+        field: field.into(),
+        severity,
+        message,
+        hint: hint.into(),
+    };
+    // Each node's block loses its network address and the cni0 gateway (and, in IPv4, the
+    // broadcast address), so a /31 or /32 (/127, /128) block has no address left for a pod.
+    if family.bits() - mask < 2 {
+        return Some(finding(
+            Severity::Error,
+            "spec.properties.maxNodePodNum",
+            format!(
+                "a node IP count of {per_node} gives each node a /{mask}, which has no address left for a pod"
+            ),
+            "Enter at least 4 pod IPs per node (ACP's default is 256)",
+        ));
+    }
+    let max = flannel_max_nodes(net, per_node)?;
+    let listed = form.nodes().len() as u128;
+    let fix = "Use a larger cluster CIDR or a smaller node IP count";
+    Some(if max == 0 {
+        finding(
+            Severity::Error,
+            "spec.clusterCIDR",
+            format!(
+                "{net} is smaller than one node's block of {per_node} pod IPs, so it holds no node"
+            ),
+            fix,
+        )
+    } else if listed > max {
+        finding(
+            Severity::Error,
+            "spec.clusterCIDR",
+            format!(
+                "{net} with {per_node} pod IPs per node holds at most {}, but {listed} are listed",
+                nodes(max)
+            ),
+            fix,
+        )
+    } else {
+        finding(
+            Severity::Info,
+            "spec.clusterCIDR",
+            format!(
+                "{net} gives each node {per_node} pod IPs and holds at most {}",
+                nodes(max)
+            ),
+            "The cluster network cannot be changed later; leave room for the nodes you will add",
+        )
+    })
+}
+
+/// The docs' hint under Flannel's cluster CIDR: how many nodes the CIDR can hold, or why it
+/// cannot hold the form's nodes. The same verdict [`check`] reports, so a row showing it
+/// never contradicts the findings.
+pub fn flannel_hint(form: &ClusterForm) -> Option<(Severity, String)> {
     if form.network.cni != Cni::Flannel {
         return None;
     }
     let cidrs = Cidrs::parse(&form.network.cluster_cidr, form.is_dual_stack()).ok()?;
     let net = cidrs.v4().or_else(|| cidrs.nets().first())?;
-    let per_node = u64::from(form.network.node_ip_count);
-    let max = flannel_max_nodes(net, per_node)?;
-    Some(format!(
-        "{net} gives each node {per_node} pod IPs and holds at most {max} nodes"
-    ))
+    flannel_verdict(form, net).map(|f| (f.severity, f.message))
 }
 
 fn cidr_hint(e: &CidrError, dual: bool) -> String {
@@ -1082,34 +1176,11 @@ fn check_node_ip_count(form: &ClusterForm, o: &mut Out) {
 }
 
 fn check_flannel(form: &ClusterForm, cluster: &Cidrs, o: &mut Out) {
-    let per_node = u64::from(form.network.node_ip_count);
     let Some(net) = cluster.v4().or_else(|| cluster.nets().first()) else {
         return;
     };
-    let Some(max) = flannel_max_nodes(net, per_node) else {
-        return;
-    };
-    let nodes = form.nodes().len() as u128;
-    if max == 0 {
-        o.err(
-            "spec.clusterCIDR",
-            format!(
-                "{net} is smaller than one node's block of {per_node} pod IPs, so it holds no node"
-            ),
-            "Use a larger cluster CIDR or a smaller node IP count",
-        );
-    } else if nodes > max {
-        o.err(
-            "spec.clusterCIDR",
-            format!("{net} with {per_node} pod IPs per node holds at most {max} nodes, but {nodes} are listed"),
-            "Use a larger cluster CIDR or a smaller node IP count",
-        );
-    } else {
-        o.info(
-            "spec.clusterCIDR",
-            format!("{net} with {per_node} pod IPs per node holds at most {max} nodes"),
-            "The cluster network cannot be changed later; leave room for the nodes you will add",
-        );
+    if let Some(f) = flannel_verdict(form, net) {
+        o.0.push(f);
     }
 }
 
@@ -1137,7 +1208,8 @@ fn check_underlay(form: &ClusterForm, cluster: Option<&Cidrs>, o: &mut Out) {
                 "Enter the physical gateway's IP address",
             ),
             Some(gw) => {
-                if cluster.is_some_and(|c| !c.contains(&gw)) {
+                let net = cluster.and_then(|c| c.nets().iter().find(|n| n.contains(&gw)));
+                if cluster.is_some() && net.is_none() {
                     o.err(
                         gw_field,
                         format!(
@@ -1145,6 +1217,17 @@ fn check_underlay(form: &ClusterForm, cluster: Option<&Cidrs>, o: &mut Out) {
                             form.network.cluster_cidr
                         ),
                         "The gateway must be the cluster CIDR's gateway, inside its range",
+                    );
+                } else if let Some(net) = net
+                    && let Some(what) = reserved_address(net, &gw)
+                {
+                    o.err(
+                        gw_field,
+                        format!("gateway {gw} is the {what} of {net}, not a host address"),
+                        format!(
+                            "Enter the physical gateway's own address, a host inside {net} such as {}",
+                            first_host(net)
+                        ),
                     );
                 }
             }
@@ -1182,6 +1265,29 @@ fn check_underlay(form: &ClusterForm, cluster: Option<&Cidrs>, o: &mut Out) {
         "underlay nodes need several NICs; the bridge NIC must carry only underlay traffic, not SSH",
         "Prepare the physical network for Kube-OVN underlay before creating the cluster",
     );
+}
+
+/// Why `ip` cannot be a host of `net`: its network address, or its IPv4 broadcast address.
+/// A /31 or /32 (/127, /128) has no such addresses to set aside.
+fn reserved_address(net: &ipnet::IpNet, ip: &IpAddr) -> Option<&'static str> {
+    if net.max_prefix_len() - net.prefix_len() < 2 {
+        return None;
+    }
+    if *ip == net.network() {
+        Some("network address")
+    } else if matches!(net, ipnet::IpNet::V4(_)) && *ip == net.broadcast() {
+        Some("broadcast address")
+    } else {
+        None
+    }
+}
+
+/// The first host address of a network, for hints.
+fn first_host(net: &ipnet::IpNet) -> IpAddr {
+    match net {
+        ipnet::IpNet::V4(n) => IpAddr::V4(n.hosts().next().unwrap_or_else(|| n.network())),
+        ipnet::IpNet::V6(n) => IpAddr::V6(u128::from(n.network()).saturating_add(1).into()),
+    }
 }
 
 fn is_nic_name(s: &str) -> bool {
@@ -1552,7 +1658,7 @@ mod tests {
     fn good() -> ClusterForm {
         let mut f = ClusterForm::new();
         f.basic.name = "prod-01".into();
-        f.basic.kubernetes_version = "1.30.4".into();
+        f.basic.kubernetes_version = "1.30.14".into();
         f.basic.endpoint.address = "192.168.0.100".into();
         f.node_settings.nic = "eth0".into();
         f.node_settings.nodes = vec![
@@ -1594,6 +1700,9 @@ mod tests {
         Case { name: "global name", edit: |f| f.basic.name = "global".into(), field: "metadata.name", severity: Severity::Error, contains: "global" },
         Case { name: "no version", edit: |f| f.basic.kubernetes_version.clear(), field: "spec.version", severity: Severity::Error, contains: "no Kubernetes version" },
         Case { name: "unsupported version", edit: |f| f.basic.kubernetes_version = "1.27.16".into(), field: "spec.version", severity: Severity::Error, contains: "not a supported" },
+        Case { name: "unknown patch of a supported minor", edit: |f| f.basic.kubernetes_version = "1.31.99".into(), field: "spec.version", severity: Severity::Error, contains: "not a release the platform offers" },
+        Case { name: "minor without a patch", edit: |f| f.basic.kubernetes_version = "1.31".into(), field: "spec.version", severity: Severity::Error, contains: "names a minor version" },
+        Case { name: "build suffix not listed", edit: |f| f.basic.kubernetes_version = "1.30.14-1".into(), field: "spec.version", severity: Severity::Error, contains: "not a release" },
         Case { name: "docker needs cri-docker", edit: |f| f.basic.container_runtime = ContainerRuntime::Docker, field: "metadata.annotations[\"cpaas.io/container-runtime\"]", severity: Severity::Warning, contains: "cri-docker" },
         Case { name: "docker args on containerd", edit: |f| { f.extended .docker_args .insert("log-level".into(), "warn".into()); }, field: "spec.dockerExtraArgs", severity: Severity::Warning, contains: "ignored" },
         Case { name: "no control plane", edit: |f| { f.node_settings .nodes .iter_mut() .for_each(|n| n.role = NodeType::Worker) }, field: "spec.machines", severity: Severity::Error, contains: "no control-plane" },
@@ -1625,6 +1734,8 @@ mod tests {
         Case { name: "vip empty", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address.clear(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "no VIP" },
         Case { name: "vip domain", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "k8s.example.com".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "is a domain" },
         Case { name: "vrid range", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 256; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "1-255" },
+        Case { name: "vrid zero", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 0; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "VRID 0 is outside 1-255" },
+        Case { name: "vrid 300", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 300; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "VRID 300 is outside 1-255" },
         Case { name: "vip is a node ip", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.0.21".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "address of node 4" },
         Case { name: "vip other subnet", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.1.100".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Warning, contains: "same /24" },
         Case { name: "external access garbage", edit: |f| f.basic.external_access = "not a host".into(), field: "form.externalAccess", severity: Severity::Error, contains: "not an IP" },
@@ -1645,11 +1756,16 @@ mod tests {
         Case { name: "node ip count high", edit: |f| f.network.node_ip_count = 512, field: "spec.properties.maxNodePodNum", severity: Severity::Warning, contains: "above the recommended" },
         Case { name: "underlay nic", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.3.0.1".into(); f.node_settings.nic.clear(); }, field: "spec.networkDevice", severity: Severity::Error, contains: "cluster NIC" },
         Case { name: "underlay gateway outside", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.9.0.1".into(); }, field: "metadata.annotations[\"kube-ovn.cpaas.io/gateway\"]", severity: Severity::Error, contains: "outside the cluster CIDR" },
+        Case { name: "underlay gateway is the network address", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.3.0.0".into(); }, field: "metadata.annotations[\"kube-ovn.cpaas.io/gateway\"]", severity: Severity::Error, contains: "network address of 10.3.0.0/16" },
+        Case { name: "underlay gateway is the broadcast address", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.3.255.255".into(); }, field: "metadata.annotations[\"kube-ovn.cpaas.io/gateway\"]", severity: Severity::Error, contains: "broadcast address" },
         Case { name: "underlay gateway missing", edit: |f| f.network.kube_ovn.transmit = TransmitMode::Underlay, field: "metadata.annotations[\"kube-ovn.cpaas.io/gateway\"]", severity: Severity::Error, contains: "needs the default gateway" },
         Case { name: "underlay vlan", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.3.0.1".into(); f.network.kube_ovn.vlan_id = 4096; }, field: "metadata.annotations[\"kube-ovn.cpaas.io/vlan-id\"]", severity: Severity::Error, contains: "0-4095" },
         Case { name: "underlay reserved outside", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.3.0.1".into(); f.network.kube_ovn.reserved_ips = "10.3.0.2,10.9.0.1".into(); }, field: "metadata.annotations[\"kube-ovn.cpaas.io/exclude-ips\"]", severity: Severity::Error, contains: "not inside" },
         Case { name: "underlay reserved garbage", edit: |f| { f.network.kube_ovn.transmit = TransmitMode::Underlay; f.network.kube_ovn.gateway = "10.3.0.1".into(); f.network.kube_ovn.reserved_ips = "x".into(); }, field: "metadata.annotations[\"kube-ovn.cpaas.io/exclude-ips\"]", severity: Severity::Error, contains: "reserved IPs" },
         Case { name: "flannel too many nodes", edit: |f| { f.network.cni = Cni::Flannel; f.network.cluster_cidr = "10.3.0.0/24".into(); f.network.node_ip_count = 128; }, field: "spec.clusterCIDR", severity: Severity::Error, contains: "at most 2 nodes, but 4" },
+        Case { name: "flannel one pod ip per node", edit: |f| { f.network.cni = Cni::Flannel; f.network.node_ip_count = 1; }, field: "spec.properties.maxNodePodNum", severity: Severity::Error, contains: "gives each node a /32, which has no address left" },
+        Case { name: "flannel two pod ips per node", edit: |f| { f.network.cni = Cni::Flannel; f.network.node_ip_count = 2; }, field: "spec.properties.maxNodePodNum", severity: Severity::Error, contains: "a /31" },
+        Case { name: "flannel block fills the cidr", edit: |f| { f.network.cni = Cni::Flannel; f.network.node_ip_count = 65536; }, field: "spec.clusterCIDR", severity: Severity::Error, contains: "holds at most 1 node, but 4 are listed" },
         Case { name: "flannel cidr too small", edit: |f| { f.network.cni = Cni::Flannel; f.network.cluster_cidr = "10.3.0.0/25".into(); }, field: "spec.clusterCIDR", severity: Severity::Error, contains: "holds no node" },
         Case { name: "nic invalid", edit: |f| f.node_settings.nic = "eth0:1".into(), field: "spec.networkDevice", severity: Severity::Error, contains: "not a valid interface" },
         Case { name: "nic not monitored", edit: |f| f.node_settings.nic = "bond0".into(), field: "spec.networkDevice", severity: Severity::Warning, contains: "not be monitored" },
@@ -1704,7 +1820,7 @@ mod tests {
         assert!(!check(&f, &ctx).iter().any(|x| x.field == "spec.version"));
         assert!(has_errors(&check(&f, &RuleContext::default())));
 
-        f.basic.kubernetes_version = "1.30.4".into();
+        f.basic.kubernetes_version = "1.30.14".into();
         f.basic.container_runtime = ContainerRuntime::Docker;
         let gate_on = RuleContext {
             cri_docker_enabled: Some(true),
@@ -1795,6 +1911,8 @@ mod tests {
         f.network.kube_ovn.transmit = TransmitMode::Underlay;
         f.network.kube_ovn.gateway = "10.3.0.1".into();
         f.network.kube_ovn.vlan_id = 100;
+        assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
+        f.network.kube_ovn.gateway = "10.3.255.254".into();
         f.network.kube_ovn.reserved_ips = "10.3.0.1..10.3.0.9".into();
         assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
         // Flannel with room for the nodes, and its hint.
@@ -1802,10 +1920,37 @@ mod tests {
         f.network.cni = Cni::Flannel;
         assert!(problems(&f).is_empty());
         assert_eq!(
-            flannel_hint(&f).as_deref(),
-            Some("10.3.0.0/16 gives each node 256 pod IPs and holds at most 256 nodes")
+            flannel_hint(&f),
+            Some((
+                Severity::Info,
+                "10.3.0.0/16 gives each node 256 pod IPs and holds at most 256 nodes".into()
+            ))
         );
         assert_eq!(flannel_hint(&good()), None);
+        // The smallest block that holds a pod, and a CIDR holding exactly the listed nodes.
+        f.network.node_ip_count = 4;
+        assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
+        f.network.cluster_cidr = "10.3.0.0/24".into();
+        f.network.node_ip_count = 64;
+        assert_eq!(
+            flannel_hint(&f),
+            Some((
+                Severity::Info,
+                "10.3.0.0/24 gives each node 64 pod IPs and holds at most 4 nodes".into()
+            ))
+        );
+        assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
+        // The hint carries the verdict of the rules: an error is never shown as a mere hint.
+        f.network.node_ip_count = 65536;
+        f.network.cluster_cidr = "10.3.0.0/16".into();
+        assert!(
+            matches!(flannel_hint(&f), Some((Severity::Error, m)) if m.contains("at most 1 node,"))
+        );
+        f.node_settings.nodes.truncate(1);
+        f.node_settings.monitoring.nodes.clear();
+        assert!(
+            matches!(flannel_hint(&f), Some((Severity::Info, m)) if m.ends_with("holds at most 1 node"))
+        );
         // Key login, proxy, external access listed in the SANs, platform URL.
         let mut f = good();
         f.node_settings.nodes[0].auth = SshAuth::Key;
@@ -1907,13 +2052,38 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert!(version_supported("1.28.13", &list));
-        assert!(version_supported("v1.31.0", &list));
-        assert!(version_supported("1.30", &list));
-        assert!(!version_supported("1.280.1", &list));
-        assert!(!version_supported("1.27.16-1", &list));
-        assert!(version_supported("1.27.16-1", &["1.27.16".into()]));
+        assert!(version_supported(" 1.31.9 ", &list));
+        // Only the exact releases: the platform compares the string with its list.
+        for v in [
+            "1.31",
+            "1.31.99",
+            "v1.31.9",
+            "1.31.9-1",
+            "1.280.1",
+            "1.27.16-1",
+        ] {
+            assert!(!version_supported(v, &list), "{v}");
+        }
+        assert!(version_supported("1.27.16-1", &["1.27.16-1".into()]));
         assert_eq!(minor_version("1.24.0"), Some((1, 24)));
         assert_eq!(minor_version("x"), None);
+        // Every default is a full release, so choosing one can never be refused as a minor.
+        for v in DEFAULT_SUPPORTED_VERSIONS {
+            assert_eq!(v.split('.').count(), 3, "{v}");
+        }
+    }
+
+    #[test]
+    fn version_findings_name_the_release_to_choose() {
+        let mut f = good();
+        f.basic.kubernetes_version = "1.31.99".into();
+        let found = check(&f, &RuleContext::default());
+        let v = found.iter().find(|x| x.field == "spec.version").unwrap();
+        assert!(v.hint.starts_with("Choose 1.31.9"), "{v:?}");
+        f.basic.kubernetes_version = "1.31".into();
+        let found = check(&f, &RuleContext::default());
+        let v = found.iter().find(|x| x.field == "spec.version").unwrap();
+        assert_eq!(v.hint, "Choose the full release: 1.31.9");
     }
 
     #[test]

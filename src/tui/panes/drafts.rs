@@ -412,21 +412,9 @@ impl Pane for DraftsPane {
             }
             frame.render_widget(Paragraph::new(lines), rows[0]);
         }
-        let wide = rows[1].width >= 100;
-        let parts = Layout::default()
-            .direction(if wide {
-                Direction::Horizontal
-            } else {
-                Direction::Vertical
-            })
-            .constraints(if wide {
-                [Constraint::Percentage(55), Constraint::Percentage(45)]
-            } else {
-                [Constraint::Min(3), Constraint::Length(9)]
-            })
-            .split(rows[1]);
-        self.render_list(frame, parts[0], ctx);
-        self.render_preview(frame, parts[1], ctx);
+        let [list, preview] = split_list_preview(rows[1]);
+        self.render_list(frame, list, ctx);
+        self.render_preview(frame, preview, ctx);
         let footer = if let Some(p) = &self.prompt {
             let label = p.label();
             let lw = label.chars().count() as u16;
@@ -449,6 +437,26 @@ impl Pane for DraftsPane {
         };
         frame.render_widget(Paragraph::new(footer), rows[2]);
     }
+}
+
+/// The list and the preview side by side (wide) or stacked, with a blank gap between them so
+/// that the list's text never runs into the preview's border and title.
+fn split_list_preview(area: Rect) -> [Rect; 2] {
+    let wide = area.width >= 100;
+    let parts = Layout::default()
+        .direction(if wide {
+            Direction::Horizontal
+        } else {
+            Direction::Vertical
+        })
+        .constraints(if wide {
+            [Constraint::Percentage(55), Constraint::Percentage(45)]
+        } else {
+            [Constraint::Min(3), Constraint::Length(9)]
+        })
+        .spacing(if wide { 2 } else { 1 })
+        .split(area);
+    [parts[0], parts[1]]
 }
 
 impl DraftsPane {
@@ -519,6 +527,14 @@ impl DraftsPane {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let Some(d) = self.current() else {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    "Select a draft to see it here.",
+                    theme.style(Role::Muted),
+                ))
+                .wrap(Wrap { trim: true }),
+                inner,
+            );
             return;
         };
         let n = &d.node;
@@ -627,6 +643,72 @@ mod tests {
                 Effect::Open(PaneId::Create, None)
             ] if name == "master-2"
         ));
+    }
+
+    #[test]
+    fn list_and_preview_never_touch() {
+        let theme = crate::tui::theme::Theme::default();
+        for (w, h) in [(80, 24), (120, 36), (160, 45), (200, 50)] {
+            let mut empty = DraftsPane::new();
+            empty.on_event(&Event::Drafts(DraftEvent::Listed(
+                crate::engine::store::Listing {
+                    drafts: Vec::new(),
+                    corrupt: Vec::new(),
+                },
+            )));
+            for mut p in [DraftsPane::demo(), empty] {
+                let mut t =
+                    ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+                t.draw(|f| {
+                    let ctx = RenderCtx {
+                        theme: &theme,
+                        now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
+                        readonly: false,
+                        sandbox: false,
+                    };
+                    p.render(f, f.area(), &ctx);
+                })
+                .unwrap();
+                let buf = t.backend().buffer();
+                // The pane's body, as render() lays it out: inside the border, below the
+                // corrupt-file lines, above the footer.
+                let top = if p.corrupt.is_empty() {
+                    0
+                } else {
+                    (p.corrupt.len() as u16 + 1).min(3)
+                };
+                let body = Rect::new(1, 1 + top, w - 2, h - 3 - top);
+                let [list, preview] = split_list_preview(body);
+                let (gap, cells): (Rect, Vec<(u16, u16)>) = if list.y == preview.y {
+                    let g = Rect::new(list.right(), list.y, preview.x - list.right(), list.height);
+                    (
+                        g,
+                        (g.y..g.bottom())
+                            .flat_map(|y| (g.x..g.right()).map(move |x| (x, y)))
+                            .collect(),
+                    )
+                } else {
+                    let g = Rect::new(list.x, list.bottom(), list.width, preview.y - list.bottom());
+                    (
+                        g,
+                        (g.y..g.bottom())
+                            .flat_map(|y| (g.x..g.right()).map(move |x| (x, y)))
+                            .collect(),
+                    )
+                };
+                assert!(
+                    !cells.is_empty(),
+                    "{w}x{h}: no gap between {list:?} and {preview:?}"
+                );
+                for (x, y) in cells {
+                    assert_eq!(
+                        buf[(x, y)].symbol(),
+                        " ",
+                        "{w}x{h}: something is drawn in the gap {gap:?} at ({x},{y})"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -184,6 +184,8 @@ pub enum FieldId {
 enum Kind {
     Text,
     Select(Vec<&'static str>, usize),
+    /// A choice among values known only at run time (the platform's Kubernetes versions).
+    Choice(Vec<String>, usize),
     Toggle(bool),
     Button,
     Node,
@@ -231,18 +233,26 @@ pub struct Issue {
     pub hint: Option<String>,
 }
 
-/// Runs the creation rules over the form.
+/// Runs the creation rules over the form, with what is known of a platform by default.
 pub fn issues_of(form: &ClusterForm) -> Vec<Issue> {
-    let ctx = rules::RuleContext::default();
-    let mut out: Vec<Issue> = rules::check(form, &ctx)
+    issues_with(form, &rules::RuleContext::default())
+}
+
+fn level_of(s: rules::Severity) -> Level {
+    match s {
+        rules::Severity::Error => Level::Error,
+        rules::Severity::Warning => Level::Warning,
+        rules::Severity::Info => Level::Info,
+    }
+}
+
+/// Runs the creation rules over the form with what is known of the platform.
+pub fn issues_with(form: &ClusterForm, ctx: &rules::RuleContext) -> Vec<Issue> {
+    let mut out: Vec<Issue> = rules::check(form, ctx)
         .into_iter()
         .map(|f| Issue {
             path: f.field,
-            level: match f.severity {
-                rules::Severity::Error => Level::Error,
-                rules::Severity::Warning => Level::Warning,
-                rules::Severity::Info => Level::Info,
-            },
+            level: level_of(f.severity),
             message: f.message,
             hint: (!f.hint.is_empty()).then_some(f.hint),
         })
@@ -265,6 +275,9 @@ enum Submit {
 struct Editing {
     buffer: String,
     cursor: usize,
+    /// Why the last Enter could not store the buffer; shown beside the field in place of the
+    /// stored value's findings, which no longer describe what is on screen.
+    error: Option<String>,
 }
 
 pub struct WizardPane {
@@ -287,6 +300,8 @@ pub struct WizardPane {
     saving: Option<NodeDialog>,
     /// Effects produced by engine events, drained by the shell.
     pending: Vec<Effect>,
+    /// What the rules know of the platform: its Kubernetes versions above all.
+    ctx: rules::RuleContext,
 }
 
 impl Default for WizardPane {
@@ -312,6 +327,7 @@ impl WizardPane {
             platform: "the platform".into(),
             saving: None,
             pending: Vec::new(),
+            ctx: rules::RuleContext::default(),
         };
         p.recheck();
         p
@@ -330,7 +346,7 @@ impl WizardPane {
         let mut f = ClusterForm::new();
         f.basic.name = "prod-east".into();
         f.basic.display_name = "Production East".into();
-        f.basic.kubernetes_version = "1.30.4".into();
+        f.basic.kubernetes_version = "1.30.14".into();
         f.basic.runtime_version = "1.6.28-4".into();
         f.basic.endpoint.address = "192.168.10.10".into();
         f.basic.endpoint.self_built_vip = true;
@@ -394,6 +410,18 @@ impl WizardPane {
         self.platform = name.into();
     }
 
+    /// What is known of the platform, e.g. its published `k8sValidVersions`: the version
+    /// chooser offers exactly those releases and the rules judge with them.
+    pub fn set_rule_context(&mut self, ctx: rules::RuleContext) {
+        self.ctx = ctx;
+        self.changed();
+    }
+
+    /// Whether a field is being edited (keys go into it).
+    pub fn is_editing(&self) -> bool {
+        self.editing.is_some()
+    }
+
     pub fn errors(&self) -> usize {
         self.issues
             .iter()
@@ -402,8 +430,8 @@ impl WizardPane {
     }
 
     fn recheck(&mut self) {
-        self.issues = issues_of(&self.form);
-        self.placed = place(&self.form, &self.issues);
+        self.issues = issues_with(&self.form, &self.ctx);
+        self.placed = place(&self.form, &self.ctx, &self.issues);
         let rows = self.rows().len();
         if self.focus >= rows {
             self.focus = rows.saturating_sub(1);
@@ -430,7 +458,7 @@ impl WizardPane {
 
     /// The rows of the current section.
     fn rows(&self) -> Vec<Spec> {
-        rows_of(&self.form, self.section)
+        rows_of(&self.form, &self.ctx, self.section)
     }
 
     fn skip_headings(&mut self, dir: isize) {
@@ -515,11 +543,18 @@ impl WizardPane {
 
     /// Stores an edited text; returns a message when the text is not acceptable.
     fn set_text(&mut self, id: &FieldId, v: String) -> Result<(), String> {
-        let num = |v: &str, what: &str, max: u32| -> Result<u32, String> {
-            match v.trim().parse::<u32>() {
-                Ok(n) if n <= max => Ok(n),
-                _ => Err(format!("{what} takes a whole number from 0 to {max}")),
-            }
+        // Any whole number is stored, so that the rules judge its range and the finding
+        // beside the field always describes the value just entered; only text that is no
+        // number at all stays in the editor.
+        let num = |v: &str, what: &str, range: &str| -> Result<u32, String> {
+            let t = v.trim();
+            t.parse::<u32>().map_err(|_| {
+                if t.is_empty() {
+                    format!("{what} is empty: enter a whole number from {range}")
+                } else {
+                    format!("`{t}` is not a whole number: {what} takes one from {range}")
+                }
+            })
         };
         let f = &mut self.form;
         match id {
@@ -528,18 +563,25 @@ impl WizardPane {
             FieldId::Version => f.basic.kubernetes_version = v.trim().to_string(),
             FieldId::RuntimeVersion => f.basic.runtime_version = v.trim().to_string(),
             FieldId::Endpoint => f.basic.endpoint.address = v.trim().to_string(),
-            FieldId::Vrid => f.basic.endpoint.vrid = num(&v, "VRID", 255)?,
+            FieldId::Vrid => f.basic.endpoint.vrid = num(&v, "VRID", "1 to 255")?,
             FieldId::ExternalAccess => f.basic.external_access = v.trim().to_string(),
             FieldId::PlatformUrl => f.basic.platform_url = v.trim().to_string(),
             FieldId::PrivateRegistry => f.basic.private_registry = v.trim().to_string(),
             FieldId::ClusterCidr => f.network.cluster_cidr = v.replace(' ', ""),
             FieldId::Gateway => f.network.kube_ovn.gateway = v.trim().to_string(),
-            FieldId::VlanId => f.network.kube_ovn.vlan_id = num(&v, "VLAN ID", 4095)?,
+            FieldId::VlanId => f.network.kube_ovn.vlan_id = num(&v, "VLAN ID", "0 to 4095")?,
             FieldId::ReservedIps => f.network.kube_ovn.reserved_ips = v.replace(' ', ""),
             FieldId::ServiceCidr => f.network.service_cidr = v.replace(' ', ""),
             FieldId::JoinCidr => f.network.kube_ovn.join_cidr = v.replace(' ', ""),
             FieldId::NodeIpCount => {
-                f.network.node_ip_count = num(&v, "Node IP Count", i32::MAX as u32)?
+                let n = num(&v, "Node IP Count", "1 to 256 (recommended)")?;
+                // The resource holds it as a 32-bit signed number.
+                if n > i32::MAX as u32 {
+                    return Err(format!(
+                        "{n} is too large for Node IP Count: enter a whole number from 1 to 256 (recommended)"
+                    ));
+                }
+                f.network.node_ip_count = n
             }
             FieldId::Nic => f.node_settings.nic = v.trim().to_string(),
             FieldId::VmInstance => f.node_settings.monitoring.vm_instance = v.trim().to_string(),
@@ -583,6 +625,19 @@ impl WizardPane {
     fn cycle(&mut self, id: &FieldId, forward: bool) {
         let f = &mut self.form;
         match id {
+            FieldId::Version => {
+                let offered = &self.ctx.supported_versions;
+                if offered.is_empty() {
+                    return;
+                }
+                let cur = f.basic.kubernetes_version.trim();
+                let next = match offered.iter().position(|o| o.trim() == cur) {
+                    Some(i) => step(i, offered.len(), forward),
+                    // Not one of the offered releases: start at the newest.
+                    None => 0,
+                };
+                f.basic.kubernetes_version = offered[next].trim().to_string();
+            }
             FieldId::Runtime => {
                 f.basic.container_runtime = match f.basic.container_runtime {
                     ContainerRuntime::Containerd => ContainerRuntime::Docker,
@@ -689,7 +744,7 @@ impl WizardPane {
         };
         let prefix = format!("spec.machines[{idx}].");
         let form_prefix = format!("form.nodes[{idx}].");
-        d.findings = issues_of(&trial)
+        d.findings = issues_with(&trial, &self.ctx)
             .into_iter()
             .filter_map(|i| {
                 i.path
@@ -766,6 +821,7 @@ impl WizardPane {
                 self.editing = Some(Editing {
                     cursor: buffer.chars().count(),
                     buffer,
+                    error: None,
                 });
                 Vec::new()
             }
@@ -780,7 +836,7 @@ impl WizardPane {
             }
             (FieldId::AddNode, _) => self.on_action("add_node"),
             (FieldId::RestoreDraft, _) => self.on_action("restore_draft"),
-            (_, Kind::Select(..)) | (_, Kind::Toggle(_)) => {
+            (_, Kind::Select(..)) | (_, Kind::Choice(..)) | (_, Kind::Toggle(_)) => {
                 self.cycle(&spec.id, true);
                 Vec::new()
             }
@@ -802,8 +858,13 @@ impl WizardPane {
                 true
             }
             Err(msg) => {
-                self.notice = Some((Role::Fail, msg));
-                self.editing = Some(ed);
+                // The text stays in the editor so that nothing typed is lost; the message
+                // sits beside the field and in the footer, which says how to get out.
+                self.notice = None;
+                self.editing = Some(Editing {
+                    error: Some(msg),
+                    ..ed
+                });
                 false
             }
         }
@@ -1025,6 +1086,7 @@ impl WizardPane {
                 _ => self.text_of(&spec.id),
             };
             let node_text;
+            let choice: Vec<&str>;
             let value = match &spec.kind {
                 Kind::Text => Value::Text {
                     value: &text_value,
@@ -1034,6 +1096,13 @@ impl WizardPane {
                     options: opts,
                     selected: *sel,
                 },
+                Kind::Choice(opts, sel) => {
+                    choice = opts.iter().map(String::as_str).collect();
+                    Value::Select {
+                        options: &choice,
+                        selected: *sel,
+                    }
+                }
                 Kind::Toggle(on) => Value::Toggle(*on),
                 Kind::Button => Value::Button,
                 Kind::Node => {
@@ -1050,19 +1119,35 @@ impl WizardPane {
                 }
                 Kind::Heading => Value::ReadOnly(""),
             };
-            let issue = self.issue_for(i);
-            // ACP shows Flannel's node capacity under the field; here it sits beside it.
+            let issue = self.issue_for(i).map(|i| (i.level, i.message.as_str()));
+            // ACP shows Flannel's node capacity under the field; here it sits beside both the
+            // CIDR and the count that decide it, with the rules' verdict (the more serious of
+            // the two wins, so a full CIDR is never shown as a mere warning on the count).
             let capacity = match spec.id {
-                FieldId::ClusterCidr | FieldId::NodeIpCount => rules::flannel_hint(&self.form),
+                FieldId::ClusterCidr | FieldId::NodeIpCount => {
+                    rules::flannel_hint(&self.form).map(|(sev, msg)| (level_of(sev), msg))
+                }
                 _ => None,
+            };
+            let capacity = capacity.as_ref().map(|(l, m)| (*l, m.as_str()));
+            let finding = match (issue, capacity) {
+                (Some(a), Some(b)) if b.0 < a.0 => Some(b),
+                (a, b) => a.or(b),
+            };
+            // While editing, the stored value's findings no longer describe the text on
+            // screen: the row shows why the last Enter failed, or that it is being edited.
+            let finding = match &self.editing {
+                Some(ed) if editing => Some(match &ed.error {
+                    Some(e) => (Level::Error, e.as_str()),
+                    None => (Level::Info, EDITING_CUE),
+                }),
+                _ => finding,
             };
             let row = Row {
                 label: &spec.label,
                 value,
                 required: spec.required,
-                finding: issue
-                    .map(|i| (i.level, i.message.as_str()))
-                    .or(capacity.as_deref().map(|c| (Level::Info, c))),
+                finding,
             };
             let (line, cur) = field::line(
                 &row,
@@ -1260,11 +1345,15 @@ fn path_matches(issue: &str, row: &str) -> bool {
 }
 
 /// Puts each issue on the row whose path matches it most closely, in any section.
-fn place(form: &ClusterForm, issues: &[Issue]) -> Vec<(Section, Option<usize>)> {
+fn place(
+    form: &ClusterForm,
+    ctx: &rules::RuleContext,
+    issues: &[Issue],
+) -> Vec<(Section, Option<usize>)> {
     let sections: Vec<(Section, Vec<Spec>)> = Section::ALL
         .iter()
         .filter(|s| **s != Section::Review)
-        .map(|s| (*s, rows_of(form, *s)))
+        .map(|s| (*s, rows_of(form, ctx, *s)))
         .collect();
     issues
         .iter()
@@ -1460,7 +1549,7 @@ fn wipe_secrets(c: &mut Cluster) {
     }
 }
 
-fn rows_of(f: &ClusterForm, section: Section) -> Vec<Spec> {
+fn rows_of(f: &ClusterForm, ctx: &rules::RuleContext, section: Section) -> Vec<Spec> {
     use crate::domain::cluster::annotations as ann;
     use FieldId as F;
     use Kind as K;
@@ -1489,10 +1578,17 @@ fn rows_of(f: &ClusterForm, section: Section) -> Vec<Spec> {
                 Spec::new(F::DisplayName, "Display Name", K::Text, "spec.displayName")
                     .hint("optional"),
             );
+            // A choice, not free text: the platform takes only the releases it lists.
+            let (versions, chosen) =
+                version_choice(&ctx.supported_versions, &f.basic.kubernetes_version);
             v.push(
-                Spec::new(F::Version, "Kubernetes Version", K::Text, "spec.version")
-                    .required()
-                    .hint("e.g. 1.31.2 (latest recommended)"),
+                Spec::new(
+                    F::Version,
+                    "Kubernetes Version",
+                    K::Choice(versions, chosen),
+                    "spec.version",
+                )
+                .required(),
             );
             let rt = (f.basic.container_runtime == ContainerRuntime::Docker) as usize;
             v.push(Spec::new(
@@ -1795,6 +1891,32 @@ fn rows_of(f: &ClusterForm, section: Section) -> Vec<Spec> {
         Section::Review => {}
     }
     v
+}
+
+/// Shown beside a field while it is being edited.
+const EDITING_CUE: &str = "editing: Enter saves, Esc cancels";
+
+/// Placeholder shown in the version chooser while no version is chosen.
+const NO_VERSION: &str = "not chosen (Space chooses)";
+
+/// The version chooser's options and the selected one: the offered releases, preceded by the
+/// form's value when it is not one of them (an imported manifest), so the row shows what the
+/// resource holds while the rules report it.
+fn version_choice(offered: &[String], current: &str) -> (Vec<String>, usize) {
+    let current = current.trim();
+    let mut opts: Vec<String> = offered.iter().map(|s| s.trim().to_string()).collect();
+    match opts.iter().position(|o| o == current) {
+        Some(i) => (opts, i),
+        None => {
+            let shown = if current.is_empty() {
+                NO_VERSION.to_string()
+            } else {
+                current.to_string()
+            };
+            opts.insert(0, shown);
+            (opts, 0)
+        }
+    }
 }
 
 fn push_kv(v: &mut Vec<Spec>, f: &ClusterForm, m: KvMap) {
@@ -2180,9 +2302,34 @@ impl Pane for WizardPane {
             self.render_rows(frame, rows_area, theme);
             self.render_summary(frame, summary_area, theme);
         }
-        let footer = match &self.notice {
-            Some((role, msg)) => Line::from(Span::styled(msg.clone(), theme.style(*role))),
-            None => {
+        let editing_label = self
+            .editing
+            .as_ref()
+            .and_then(|_| self.focused())
+            .map(|s| s.label.trim().to_string());
+        let footer = match (&self.editing, editing_label, &self.notice) {
+            // Keys go into the field while editing, so the footer says so and how to leave.
+            (Some(ed), Some(label), _) => {
+                let mut spans = vec![Span::styled(
+                    format!(" EDITING {label} "),
+                    theme.style(Role::Selection),
+                )];
+                if let Some(e) = &ed.error {
+                    spans.push(Span::styled(format!(" x {e}."), theme.style(Role::Fail)));
+                    spans.push(Span::styled(
+                        " Fix it and press Enter, or Esc to keep the stored value",
+                        theme.style(Role::Muted),
+                    ));
+                } else {
+                    spans.push(Span::styled(
+                        " keys go into the field  Enter save  Esc cancel  Up/Down save and move",
+                        theme.style(Role::Muted),
+                    ));
+                }
+                Line::from(spans)
+            }
+            (_, _, Some((role, msg))) => Line::from(Span::styled(msg.clone(), theme.style(*role))),
+            (_, _, None) => {
                 let errs = self.errors();
                 let create = if errs > 0 {
                     Span::styled(
@@ -2227,7 +2374,7 @@ mod tests {
     fn valid() -> WizardPane {
         let mut f = ClusterForm::new();
         f.basic.name = "unit".into();
-        f.basic.kubernetes_version = "1.30.4".into();
+        f.basic.kubernetes_version = "1.30.14".into();
         f.basic.endpoint.address = "192.168.0.10".into();
         f.node_settings.nic = "eth0".into();
         f.node_settings.nodes = vec![
@@ -2366,6 +2513,165 @@ mod tests {
         assert_eq!(p.form.basic.name, "unit");
     }
 
+    fn screen(p: &mut WizardPane, w: u16, h: u16) -> String {
+        let theme = Theme::default();
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+        t.draw(|f| {
+            let ctx = RenderCtx {
+                theme: &theme,
+                now: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+                readonly: false,
+                sandbox: false,
+            };
+            p.render(f, f.area(), &ctx);
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn focus_on(p: &mut WizardPane, id: FieldId) {
+        p.focus = p
+            .rows()
+            .iter()
+            .position(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no row {id:?}"));
+    }
+
+    fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?} in\n{text}"))
+    }
+
+    #[test]
+    fn vrid_finding_follows_every_commit_and_editing_is_visible() {
+        let mut p = valid();
+        p.form.basic.endpoint.self_built_vip = true;
+        p.changed();
+        focus_on(&mut p, FieldId::Vrid);
+        let ctrl_u = KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL);
+
+        p.on_action("edit");
+        p.on_key(ctrl_u);
+        type_str(&mut p, "0");
+        p.on_key(key(KeyCode::Enter));
+        assert!(!p.is_editing(), "Enter leaves edit mode");
+        let text = screen(&mut p, 160, 30);
+        assert!(
+            line_with(&text, "VRID*").contains("x VRID 0 is outside 1-255"),
+            "{text}"
+        );
+
+        p.on_action("edit");
+        p.on_key(ctrl_u);
+        type_str(&mut p, "300");
+        let text = screen(&mut p, 160, 30);
+        let row = line_with(&text, "VRID*");
+        assert!(row.contains("editing: Enter saves, Esc cancels"), "{row}");
+        assert!(
+            !row.contains("VRID 0"),
+            "no stale finding while editing: {row}"
+        );
+        assert!(text.contains("EDITING VRID"), "{text}");
+        p.on_key(key(KeyCode::Enter));
+        assert!(!p.is_editing());
+        assert_eq!(p.form.basic.endpoint.vrid, 300);
+        let text = screen(&mut p, 160, 30);
+        let row = line_with(&text, "VRID*");
+        assert!(row.contains("x VRID 300 is outside 1-255"), "{row}");
+        assert!(!text.contains("0 to 255"), "one range everywhere: {text}");
+
+        // Text that is no number stays in the editor, with the reason beside the field.
+        p.on_action("edit");
+        p.on_key(ctrl_u);
+        type_str(&mut p, "abc");
+        p.on_key(key(KeyCode::Enter));
+        assert!(p.is_editing());
+        let text = screen(&mut p, 160, 30);
+        assert!(
+            line_with(&text, "VRID*")
+                .contains("x `abc` is not a whole number: VRID takes one from 1 to 255"),
+            "{text}"
+        );
+        assert!(line_with(&text, "EDITING VRID").contains("Esc"), "{text}");
+        p.on_key(key(KeyCode::Esc));
+        assert!(!p.is_editing(), "Esc leaves edit mode");
+        assert_eq!(p.form.basic.endpoint.vrid, 300);
+        p.on_action("edit");
+        p.on_key(ctrl_u);
+        type_str(&mut p, "137");
+        p.on_key(key(KeyCode::Enter));
+        assert!(!p.issues().iter().any(|i| i.path.ends_with("vrid")));
+    }
+
+    #[test]
+    fn kubernetes_version_is_a_choice_of_the_offered_releases() {
+        let mut p = valid();
+        focus_on(&mut p, FieldId::Version);
+        assert!(matches!(
+            p.focused().map(|s| s.kind),
+            Some(Kind::Choice(..))
+        ));
+        let ctx = rules::RuleContext::default()
+            .with_platform_versions(r#"["1.32.7", "1.31.9"]"#)
+            .unwrap();
+        p.set_rule_context(ctx);
+        // 1.30.14 is not offered by this platform: shown as it is, and reported.
+        let text = screen(&mut p, 160, 30);
+        let row = line_with(&text, "Kubernetes Version");
+        assert!(
+            row.contains("< 1.30.14 >") && row.contains("x Kubernetes 1.30.14"),
+            "{row}"
+        );
+        p.on_action("edit");
+        assert_eq!(p.form.basic.kubernetes_version, "1.32.7");
+        p.on_action("toggle");
+        assert_eq!(p.form.basic.kubernetes_version, "1.31.9");
+        p.on_action("toggle");
+        assert_eq!(p.form.basic.kubernetes_version, "1.32.7");
+        assert!(!p.issues().iter().any(|i| i.path == "spec.version"));
+        assert!(!p.is_editing(), "a choice never opens a text editor");
+        // A new form starts with no version and says how to choose one.
+        let mut p = WizardPane::new();
+        let text = screen(&mut p, 160, 30);
+        assert!(
+            line_with(&text, "Kubernetes Version").contains("not chosen (Space chooses)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn flannel_capacity_errors_show_on_the_node_ip_count_row() {
+        let mut p = valid();
+        p.form.network.cni = Cni::Flannel;
+        p.form.network.node_ip_count = 65536;
+        p.changed();
+        p.set_section(Section::Network);
+        let text = screen(&mut p, 200, 40);
+        let row = line_with(&text, "Node IP Count");
+        assert!(
+            row.contains("x 10.3.0.0/16 with 65536 pod IPs per node holds at most 1 node,"),
+            "{row}"
+        );
+        p.form.network.node_ip_count = 1;
+        p.changed();
+        let text = screen(&mut p, 200, 40);
+        let row = line_with(&text, "Node IP Count");
+        assert!(
+            row.contains("x a node IP count of 1 gives each node a /32"),
+            "{row}"
+        );
+        assert!(!text.contains("65536 nodes"), "{text}");
+    }
+
     #[test]
     fn flannel_shows_the_node_capacity_beside_the_cidr() {
         let mut p = valid();
@@ -2446,7 +2752,8 @@ mod tests {
         type_str(&mut p, "novalue");
         p.on_key(key(KeyCode::Enter));
         assert!(p.editing.is_some(), "a bad entry stays in the editor");
-        assert!(matches!(&p.notice, Some((Role::Fail, m)) if m.contains("key=value")));
+        let err = p.editing.as_ref().and_then(|e| e.error.clone());
+        assert!(err.is_some_and(|m| m.contains("key=value")));
         p.on_key(key(KeyCode::Esc));
         assert_eq!(p.form.extended.scheduler_args.len(), 1);
     }
