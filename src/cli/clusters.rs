@@ -7,10 +7,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
 use super::output::Format;
+use crate::domain::timeline::Resource;
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::clusters::{fit, short_age};
+use crate::tui::panes::clusters::{fit, nodes_label, short_age};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -54,13 +55,7 @@ pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
     let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
-            let p = &r.progress;
-            let mut progress = format!(
-                "{}/{}{}",
-                p.done,
-                p.total,
-                if p.unknown_remaining { "+" } else { "" }
-            );
+            let mut progress = r.progress.label();
             if let Some(s) = &r.current_step {
                 progress.push_str(if r.failed { " FAILED " } else { " " });
                 progress.push_str(s);
@@ -75,7 +70,7 @@ pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
                 r.phase.clone(),
                 r.version.clone(),
                 r.type_.clone(),
-                format!("{}/{}", r.control_plane, r.workers),
+                nodes_label(r.control_plane, r.workers),
                 progress,
                 r.age_secs(now).map(short_age).unwrap_or_else(|| "-".into()),
             ]
@@ -200,14 +195,16 @@ async fn watch_and_print(
                 }
             },
             KubeEvent::ClustersChanged(d) => {
-                model.apply_clusters(&d);
-                let changed: Vec<ClusterRow> = if d.reset {
+                // A new plan changes every creating cluster's total: print them all again.
+                let plan_changed = model.apply_clusters_and_check_plan(&d);
+                let plan = model.plan(Resource::Cluster);
+                let changed: Vec<ClusterRow> = if d.reset || plan_changed {
                     sorted_rows(&model, filter)
                 } else {
                     let mut v: Vec<ClusterRow> = d
                         .applied
                         .iter()
-                        .map(|c| ClusterRow::from_summary(c))
+                        .map(|c| ClusterRow::from_summary_in(c, plan))
                         .filter(|r| filter.matches(r))
                         .collect();
                     v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -271,11 +268,7 @@ mod tests {
                 type_: "Baremetal".into(),
                 control_plane: 3,
                 workers: 2,
-                progress: Progress {
-                    done: 56,
-                    total: 56,
-                    unknown_remaining: false,
-                },
+                progress: Progress::counted(28, 28, false),
                 current_step: None,
                 failed: false,
                 created: Some(now - chrono::Duration::hours(3)),
@@ -288,11 +281,7 @@ mod tests {
                 type_: "Baremetal".into(),
                 control_plane: 1,
                 workers: 0,
-                progress: Progress {
-                    done: 8,
-                    total: 9,
-                    unknown_remaining: true,
-                },
+                progress: Progress::counted(8, 9, true),
                 current_step: Some("EnsurePreflight".into()),
                 failed: true,
                 created: None,
@@ -301,7 +290,8 @@ mod tests {
         let t = table(&rows, now);
         assert_eq!(t.len(), 3);
         assert!(t[0].starts_with("NAME        DISPLAY NAME"));
-        assert!(t[1].contains("56/56"));
+        assert!(t[1].contains("28/28"));
+        assert!(t[1].contains("3cp+2w"));
         assert!(t[1].ends_with("3h"));
         assert!(t[2].contains("8/9+ FAILED EnsurePreflight"));
         assert!(t[2].ends_with('-'));

@@ -16,7 +16,7 @@ use crate::engine::kube::{
     ClusterModel, ConnState, FailureKind, KubeEvent, KubeFailure, ops, watch,
 };
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::timeline::{eta_text, gauge, step_mark};
+use crate::tui::panes::timeline::{blocked_text, eta_text, gauge, step_mark};
 
 /// Exit code when the cluster's current step has failed.
 pub const EXIT_FAILED_STEP: i32 = 2;
@@ -76,17 +76,16 @@ pub fn text(r: &Report) -> Vec<String> {
     let tl = &r.timeline;
     let p = tl.progress;
     let mut out = vec![format!(
-        "cluster {}   phase {}   {} {}/{}{} steps{}",
+        "cluster {}   phase {}   {} {} steps{}",
         tl.name,
         tl.phase,
         gauge(p.ratio(), 20),
-        p.done,
-        p.total,
-        if p.unknown_remaining { "+" } else { "" },
+        p.label(),
         if tl.finished {
             "   created".to_string()
         } else {
-            eta_text(tl)
+            blocked_text(tl)
+                .or_else(|| eta_text(tl))
                 .map(|e| format!("   ETA {e}"))
                 .unwrap_or_default()
         }
@@ -143,12 +142,11 @@ pub fn text(r: &Report) -> Vec<String> {
     for m in &r.machines {
         let mp = m.timeline.progress;
         let mut l = format!(
-            "node {} ({})   {} {}/{}",
+            "node {} ({})   {} {}",
             m.name,
             m.ip,
             gauge(mp.ratio(), 10),
-            mp.done,
-            mp.total
+            mp.label()
         );
         if let Some(c) = m.timeline.current_step() {
             l.push_str(&format!("   {} {}", step_mark(c.state).0, c.type_));

@@ -2,11 +2,14 @@
 //! failure and how long it has been retried, progress and an ETA.
 //!
 //! Condition types are opaque strings (ACP's own list is not published), so the array order is
-//! the execution order. The known TKE lists only refine `total` when every type seen so far
-//! matches them in order. The clock is always passed in, so the same input gives the same
-//! timeline in tests, the CLI and the TUI.
+//! the execution order. The expected plan of a resource still being created is learned from the
+//! resources of the same platform that finished ([`PlanTally`]): ACP runs fewer steps than TKE
+//! lists, so TKE's lists are only a fallback while nothing has finished, and they refine `total`
+//! only when every type seen so far matches them in order. The clock is always passed in, so the
+//! same input gives the same timeline in tests, the CLI and the TUI.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -102,6 +105,163 @@ pub const MACHINE_CREATE_STEPS: &[&str] = &[
     "EnsurePostInstallHook",
 ];
 
+/// Condition types that are not creation steps: the periodic health check and TKE's update,
+/// upgrade, scale-down and delete handlers append their conditions to the same list after
+/// creation, so a finished resource's plan leaves them out.
+pub const NOT_CREATE_STEPS: &[&str] = &[
+    "HealthCheck",
+    "EnsureAPIServerCert",
+    "EnsureRenewCerts",
+    "EnsurePreClusterUpgradeHook",
+    "EnsureUpgradeCoreDNS",
+    "EnsureUpgradeControlPlaneNode",
+    "EnsurePostClusterUpgradeHook",
+    "EnsureRemoveETCDMember",
+    "EnsureRemoveNode",
+    "EnsureRemoveMachine",
+    "EnsureCleanClusterMark",
+];
+
+/// Which kind of resource a timeline is about: clusters and machines run different steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Cluster,
+    Machine,
+}
+
+impl Resource {
+    /// TKE's published step list: the fallback plan while nothing has finished on a platform.
+    pub fn published_steps(self) -> &'static [&'static str] {
+        match self {
+            Resource::Cluster => CLUSTER_CREATE_STEPS,
+            Resource::Machine => MACHINE_CREATE_STEPS,
+        }
+    }
+}
+
+/// Distinct finished sequences a tally keeps; platforms have a handful (one per release), so
+/// past this a new one is simply not counted and memory stays bounded.
+const MAX_PLANS: usize = 64;
+/// Longer sequences are not plausible creation plans (TKE's list has 56 steps).
+const MAX_PLAN_STEPS: usize = 512;
+
+/// The step sequences of the finished resources of one platform, with how often each was seen.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanTally {
+    seen: HashMap<Vec<Arc<str>>, usize>,
+}
+
+impl PlanTally {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, seq: Vec<Arc<str>>) {
+        if seq.is_empty() || seq.len() > MAX_PLAN_STEPS {
+            return;
+        }
+        if let Some(n) = self.seen.get_mut(&seq) {
+            *n += 1;
+        } else if self.seen.len() < MAX_PLANS {
+            self.seen.insert(seq, 1);
+        }
+    }
+
+    /// Forgets one resource that was counted (it changed or was deleted).
+    pub fn remove(&mut self, seq: &[Arc<str>]) {
+        if let Some(n) = self.seen.get_mut(seq) {
+            *n -= 1;
+            if *n == 0 {
+                self.seen.remove(seq);
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.seen.clear();
+    }
+
+    /// How many finished resources were counted.
+    pub fn finished(&self) -> usize {
+        self.seen.values().sum()
+    }
+
+    /// The plan to expect: the most common finished sequence; ties go to the longer one (a
+    /// shorter one may come from a release that skipped steps), then to the smaller one, so the
+    /// choice never depends on hash order.
+    pub fn best(&self) -> Option<&[Arc<str>]> {
+        self.seen
+            .iter()
+            .max_by(|(a, na), (b, nb)| {
+                na.cmp(nb)
+                    .then(a.len().cmp(&b.len()))
+                    .then_with(|| b.cmp(a))
+            })
+            .map(|(seq, _)| seq.as_slice())
+    }
+}
+
+/// The creation sequence of a finished (`Running`, every step `True`) resource: its condition
+/// types in order without [`NOT_CREATE_STEPS`]; `None` for a resource not finished.
+pub fn finished_sequence<C: CondLike>(phase: &str, conditions: &[C]) -> Option<Vec<Arc<str>>> {
+    if phase != "Running" {
+        return None;
+    }
+    let mut seq = Vec::with_capacity(conditions.len());
+    for c in conditions {
+        if NOT_CREATE_STEPS.contains(&c.kind()) {
+            continue;
+        }
+        if !c.is_true() {
+            return None;
+        }
+        seq.push(c.kind_arc());
+    }
+    (!seq.is_empty()).then_some(seq)
+}
+
+/// Where an expected plan came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PlanSource {
+    /// The most common step sequence of the resources that finished on this platform.
+    Learned,
+    /// TKE's published list: nothing has finished on this platform yet.
+    Published,
+}
+
+/// The steps a resource being created is expected to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan<'a> {
+    pub learned: Option<&'a [Arc<str>]>,
+    pub published: &'static [&'static str],
+}
+
+impl<'a> Plan<'a> {
+    /// Only the published list, for a resource seen without its platform.
+    pub fn published(r: Resource) -> Plan<'static> {
+        Plan {
+            learned: None,
+            published: r.published_steps(),
+        }
+    }
+
+    /// The learned plan of `tally`, else the published list.
+    pub fn from_tally(r: Resource, tally: &'a PlanTally) -> Plan<'a> {
+        Plan {
+            learned: tally.best(),
+            published: r.published_steps(),
+        }
+    }
+
+    fn steps(&self, source: PlanSource) -> Vec<&str> {
+        match (source, self.learned) {
+            (PlanSource::Learned, Some(l)) => l.iter().map(|s| &**s).collect(),
+            _ => self.published.to_vec(),
+        }
+    }
+}
+
 /// Timestamps before this are "zero" times written by a controller that had none.
 const EPOCH_FLOOR_SECS: i64 = 86_400;
 
@@ -125,6 +285,10 @@ pub trait CondLike {
     fn transition(&self) -> Option<DateTime<Utc>>;
     fn reason(&self) -> Option<&str>;
     fn message(&self) -> Option<&str>;
+    /// The type as a shared string, for plans; a compact copy overrides this to share its own.
+    fn kind_arc(&self) -> Arc<str> {
+        Arc::from(self.kind())
+    }
     fn is_true(&self) -> bool {
         self.status() == "True"
     }
@@ -232,9 +396,36 @@ pub struct Progress {
     pub total: usize,
     /// The step list is not known past the last step seen, so `total` is a lower bound.
     pub unknown_remaining: bool,
+    /// `total` is the length of an expected plan, not a count of steps seen: it is an estimate.
+    pub estimated: bool,
+    /// Where the expected plan came from, when `total` is an estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSource>,
 }
 
 impl Progress {
+    /// A count of steps seen: exact when creation is over, else a lower bound.
+    pub fn counted(done: usize, total: usize, lower_bound: bool) -> Self {
+        Progress {
+            done,
+            total,
+            unknown_remaining: lower_bound,
+            estimated: false,
+            plan: None,
+        }
+    }
+
+    /// `28/28`, `6/~28` (an estimate), `5/5+` (a lower bound).
+    pub fn label(&self) -> String {
+        if self.estimated {
+            format!("{}/~{}", self.done, self.total)
+        } else if self.unknown_remaining {
+            format!("{}/{}+", self.done, self.total)
+        } else {
+            format!("{}/{}", self.done, self.total)
+        }
+    }
+
     /// 0.0..=1.0 for a gauge.
     pub fn ratio(&self) -> f64 {
         if self.total == 0 {
@@ -271,8 +462,10 @@ pub struct Timeline {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     pub progress: Progress,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` while the current step is failing (see `blocked`) and once creation is over.
     pub eta: Option<Eta>,
+    /// The current step is failing: nothing after it runs until it succeeds, so there is no ETA.
+    pub blocked: bool,
     /// Creation is over: every step is `True` and the phase is `Running` (or a later one).
     pub finished: bool,
     /// Steps of the known list still to come after the last one seen (for display).
@@ -306,7 +499,7 @@ impl Timeline {
             c.phase().as_str(),
             created,
             conditions,
-            CLUSTER_CREATE_STEPS,
+            stats.plan(Resource::Cluster),
             now,
             stats,
         )
@@ -326,7 +519,7 @@ impl Timeline {
             m.phase(),
             created,
             conditions,
-            MACHINE_CREATE_STEPS,
+            stats.plan(Resource::Machine),
             now,
             stats,
         )
@@ -376,42 +569,81 @@ pub struct Summary {
     /// The current step has failed.
     pub failed: bool,
     pub finished: bool,
-    /// Index in `known` of the last condition seen, when the types follow `known`.
-    last_known: Option<usize>,
+    /// Index in the plan (`progress.plan`) of the first step not seen yet.
+    next_in_plan: Option<usize>,
+}
+
+/// Aligns the seen types with a plan learned on the same platform. A type the plan lacks is an
+/// extra step of this resource; plan steps it went past without running are steps it skips.
+/// Returns the index of the first plan step still to come, or `None` when no type matched (the
+/// plan is not this resource's).
+fn align_learned<'a>(types: impl Iterator<Item = &'a str>, plan: &[Arc<str>]) -> Option<usize> {
+    let mut next = 0usize;
+    let mut matched = false;
+    for t in types {
+        if let Some(j) = plan[next..].iter().position(|p| &**p == t) {
+            next += j + 1;
+            matched = true;
+        }
+    }
+    matched.then_some(next)
 }
 
 /// The current step, failure, progress and whether creation is over.
-pub fn summarize<C: CondLike>(phase: &str, conditions: &[C], known: &[&str]) -> Summary {
+///
+/// While creating, `total` is the steps seen plus the plan's steps still to come: with a plan
+/// learned on the platform it stays put as the resource advances, and changes only when the
+/// resource runs a step the plan lacks or skips one it has (or the platform's plan changes).
+pub fn summarize<C: CondLike>(phase: &str, conditions: &[C], plan: Plan<'_>) -> Summary {
     let current = conditions.iter().position(|c| !c.is_true());
     let failed = current
         .is_some_and(|i| conditions[i].is_false() && is_failure_reason(conditions[i].reason()));
     let done = conditions.iter().filter(|c| c.is_true()).count();
     let n = conditions.len();
     let finished = current.is_none() && (!creating(phase) && n > 0 || phase == "Running");
-    let mut last_known = None;
-    let (total, unknown_remaining) = if finished {
-        (n, false)
+    let estimate = |total: usize, source: PlanSource| Progress {
+        done,
+        total,
+        unknown_remaining: false,
+        estimated: true,
+        plan: Some(source),
+    };
+    let types = || conditions.iter().map(|c| c.kind());
+    let (progress, next_in_plan) = if finished {
+        (Progress::counted(done, n, false), None)
+    } else if let Some(l) = plan.learned
+        && let Some(next) = if n == 0 {
+            Some(0)
+        } else {
+            align_learned(types(), l)
+        }
+    {
+        (
+            estimate(n + l.len() - next, PlanSource::Learned),
+            Some(next),
+        )
     } else if n == 0 {
-        (known.len(), known.is_empty())
+        let k = plan.published.len();
+        if k == 0 {
+            (Progress::counted(0, 0, true), None)
+        } else {
+            (estimate(k, PlanSource::Published), Some(0))
+        }
     } else {
-        match position_in_known(conditions.iter().map(|c| c.kind()), known) {
-            Some(last) => {
-                last_known = Some(last);
-                (n + known.len() - (last + 1), false)
-            }
-            None => (n, true),
+        match position_in_known(types(), plan.published) {
+            Some(last) => (
+                estimate(n + plan.published.len() - (last + 1), PlanSource::Published),
+                Some(last + 1),
+            ),
+            None => (Progress::counted(done, n, true), None),
         }
     };
     Summary {
-        progress: Progress {
-            done,
-            total,
-            unknown_remaining,
-        },
+        progress,
         current,
         failed,
         finished,
-        last_known,
+        next_in_plan,
     }
 }
 
@@ -421,11 +653,11 @@ pub fn build<C: CondLike>(
     phase: &str,
     created: Option<DateTime<Utc>>,
     conditions: &[C],
-    known: &[&str],
+    plan: Plan<'_>,
     now: DateTime<Utc>,
     stats: &StepStats,
 ) -> Timeline {
-    let sum = summarize(phase, conditions, known);
+    let sum = summarize(phase, conditions, plan);
     let current = sum.current;
     let mut steps = Vec::with_capacity(conditions.len());
     // The latest time seen so far: a step whose predecessor has no timestamp starts there.
@@ -495,17 +727,16 @@ pub fn build<C: CondLike>(
 
     let finished = sum.finished;
     let unknown_remaining = sum.progress.unknown_remaining;
-    let upcoming: Vec<String> = if finished {
-        Vec::new()
-    } else if conditions.is_empty() {
-        known.iter().map(|s| s.to_string()).collect()
-    } else {
-        sum.last_known
-            .map(|last| known[last + 1..].iter().map(|s| s.to_string()).collect())
-            .unwrap_or_default()
+    let upcoming: Vec<String> = match (sum.next_in_plan, sum.progress.plan) {
+        (Some(next), Some(source)) => plan.steps(source)[next..]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        _ => Vec::new(),
     };
-
-    let eta = if finished {
+    // A failing step is retried until it succeeds, so when the rest runs is anyone's guess.
+    let blocked = failure.is_some();
+    let eta = if finished || blocked {
         None
     } else {
         let mut remaining = 0i64;
@@ -554,15 +785,19 @@ pub fn build<C: CondLike>(
         failure,
         progress: sum.progress,
         eta,
+        blocked,
         finished,
         upcoming,
     }
 }
 
-/// How long each step type takes on this platform, from every finished step seen.
+/// How long each step type takes on this platform, from every finished step seen, and which
+/// steps the finished clusters and machines ran (the plan a new one is expected to follow).
 #[derive(Debug, Clone, Default)]
 pub struct StepStats {
     samples: HashMap<String, VecDeque<i64>>,
+    cluster_plans: PlanTally,
+    machine_plans: PlanTally,
 }
 
 impl StepStats {
@@ -599,12 +834,40 @@ impl StepStats {
         }
     }
 
+    /// Counts the step sequence of a resource that finished creation; others are ignored.
+    pub fn add_plan<C: CondLike>(&mut self, r: Resource, phase: &str, conditions: &[C]) {
+        if let Some(seq) = finished_sequence(phase, conditions) {
+            self.tally_mut(r).add(seq);
+        }
+    }
+
+    fn tally_mut(&mut self, r: Resource) -> &mut PlanTally {
+        match r {
+            Resource::Cluster => &mut self.cluster_plans,
+            Resource::Machine => &mut self.machine_plans,
+        }
+    }
+
+    /// The plans learned so far for a kind of resource.
+    pub fn tally(&self, r: Resource) -> &PlanTally {
+        match r {
+            Resource::Cluster => &self.cluster_plans,
+            Resource::Machine => &self.machine_plans,
+        }
+    }
+
+    /// The plan a resource still being created is expected to follow.
+    pub fn plan(&self, r: Resource) -> Plan<'_> {
+        Plan::from_tally(r, self.tally(r))
+    }
+
     pub fn add_cluster(&mut self, c: &Cluster) {
         if let Some(s) = &c.status {
             self.add_conditions(
                 c.metadata.creation_timestamp.as_ref().and_then(to_utc),
                 &s.conditions,
             );
+            self.add_plan(Resource::Cluster, c.phase().as_str(), &s.conditions);
         }
     }
 
@@ -614,6 +877,7 @@ impl StepStats {
                 m.metadata.creation_timestamp.as_ref().and_then(to_utc),
                 &s.conditions,
             );
+            self.add_plan(Resource::Machine, m.phase(), &s.conditions);
         }
     }
 
@@ -776,6 +1040,10 @@ mod tests {
         assert_eq!(tl.progress.done, 2);
         assert_eq!(tl.progress.total, 3 + (CLUSTER_CREATE_STEPS.len() - 4));
         assert!(!tl.progress.unknown_remaining);
+        // Nothing finished on the platform: TKE's list is a guess, and the label says so.
+        assert!(tl.progress.estimated);
+        assert_eq!(tl.progress.plan, Some(PlanSource::Published));
+        assert_eq!(tl.progress.label(), "2/~55");
         assert_eq!(tl.steps[1].state, StepState::Skipped);
         assert_eq!(
             tl.upcoming.first().map(String::as_str),
@@ -794,14 +1062,8 @@ mod tests {
             ],
         );
         let tl = Timeline::for_cluster(&c, t(30), &StepStats::new());
-        assert_eq!(
-            tl.progress,
-            Progress {
-                done: 1,
-                total: 2,
-                unknown_remaining: true
-            }
-        );
+        assert_eq!(tl.progress, Progress::counted(1, 2, true));
+        assert_eq!(tl.progress.label(), "1/2+");
         assert!(tl.upcoming.is_empty());
     }
 
@@ -851,14 +1113,8 @@ mod tests {
         let tl = Timeline::for_cluster(&c, t(1000), &StepStats::new());
         assert!(tl.finished);
         assert_eq!(tl.current, None);
-        assert_eq!(
-            tl.progress,
-            Progress {
-                done: 2,
-                total: 2,
-                unknown_remaining: false
-            }
-        );
+        assert_eq!(tl.progress, Progress::counted(2, 2, false));
+        assert_eq!(tl.progress.label(), "2/2");
         assert!(tl.eta.is_none());
         assert_eq!(tl.steps[1].duration_secs, Some(60));
     }
@@ -970,13 +1226,15 @@ mod tests {
                 cond("EnsurePreClusterInstallHook", "Unknown", Some(10), None),
             ],
         );
-        // 150 s into a step whose median is 200: 50 s left, plus 9 s for the next known step.
+        // 150 s into a step whose median is 200: 50 s left, plus 9 s for the last step of the
+        // plan the finished clusters ran.
         let tl = Timeline::for_cluster(&c, t(160), &stats);
         let eta = tl.eta.expect("eta");
         assert_eq!(eta.remaining_secs, 59);
         assert_eq!(eta.estimated_steps, 2);
-        assert_eq!(eta.unestimated_steps, CLUSTER_CREATE_STEPS.len() - 3);
-        assert!(eta.partial);
+        assert_eq!(eta.unestimated_steps, 0);
+        assert!(!eta.partial);
+        assert_eq!(tl.progress.label(), "1/~3");
 
         // Overrunning the median clamps that step to zero rather than going negative.
         let tl = Timeline::for_cluster(&c, t(1000), &stats);
@@ -1040,17 +1298,173 @@ mod tests {
 
     #[test]
     fn progress_ratio() {
-        let p = Progress {
-            done: 3,
-            total: 4,
-            unknown_remaining: false,
-        };
+        let p = Progress::counted(3, 4, false);
         assert!((p.ratio() - 0.75).abs() < 1e-9);
-        let empty = Progress {
-            done: 0,
-            total: 0,
-            unknown_remaining: true,
-        };
+        let empty = Progress::counted(0, 0, true);
         assert_eq!(empty.ratio(), 0.0);
+    }
+
+    /// An ACP-like plan: shorter than TKE's list, with an ACP-only step.
+    const ACP_PLAN: [&str; 6] = [
+        "EnsureCopyFiles",
+        "EnsurePreInstallHook",
+        "EnsurePreflight",
+        "EnsureKubeadmInitPhaseETCD",
+        "EnsureWaitClusterModuleReady",
+        "EnsurePostInstallHook",
+    ];
+
+    /// A cluster that ran `types`, one step a minute; the last one `last` (`True` when done).
+    fn ran(name: &str, phase: &str, types: &[&str], last: (&str, Option<&str>)) -> Cluster {
+        let n = types.len();
+        let conds = types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                let at = Some(60 * (i as i64 + 1));
+                if i + 1 == n {
+                    cond(ty, last.0, at, last.1)
+                } else {
+                    cond(ty, "True", at, None)
+                }
+            })
+            .collect();
+        cluster(name, phase, conds)
+    }
+
+    fn finished(name: &str, types: &[&str]) -> Cluster {
+        ran(name, "Running", types, ("True", None))
+    }
+
+    #[test]
+    fn total_follows_the_plan_finished_clusters_ran_and_never_shrinks() {
+        let stats = StepStats::from_clusters(&[
+            finished("a", &ACP_PLAN),
+            finished("b", &ACP_PLAN),
+            // One cluster from an older release with a step fewer: outvoted.
+            finished("c", &ACP_PLAN[1..]),
+        ]);
+        let mut totals = Vec::new();
+        for k in 1..=ACP_PLAN.len() {
+            let c = ran(
+                "new",
+                "Initializing",
+                &ACP_PLAN[..k],
+                ("Unknown", Some("Waiting")),
+            );
+            let tl = Timeline::for_cluster(&c, t(60 * k as i64 + 30), &stats);
+            assert_eq!(tl.progress.plan, Some(PlanSource::Learned));
+            assert_eq!(tl.progress.label(), format!("{}/~6", k - 1));
+            assert_eq!(tl.upcoming.len(), ACP_PLAN.len() - k);
+            totals.push(tl.progress.total);
+        }
+        assert!(totals.iter().all(|t| *t == ACP_PLAN.len()), "{totals:?}");
+        // Done: the count is exact.
+        let tl = Timeline::for_cluster(&finished("new", &ACP_PLAN), t(1000), &stats);
+        assert_eq!(tl.progress.label(), "6/6");
+    }
+
+    #[test]
+    fn total_moves_only_when_the_cluster_leaves_the_plan() {
+        let stats = StepStats::from_clusters(&[finished("a", &ACP_PLAN)]);
+        let w = ("Unknown", Some("Waiting"));
+        // Skips EnsurePreflight, which the others ran: one step fewer to come.
+        let skip = [ACP_PLAN[0], ACP_PLAN[1], ACP_PLAN[3]];
+        let tl = Timeline::for_cluster(&ran("s", "Initializing", &skip, w), t(500), &stats);
+        assert_eq!(tl.progress.label(), "2/~5");
+        // Runs a step the others did not: one step more.
+        let extra = [ACP_PLAN[0], "EnsureGPUManager", ACP_PLAN[1]];
+        let tl = Timeline::for_cluster(&ran("e", "Initializing", &extra, w), t(500), &stats);
+        assert_eq!(tl.progress.label(), "2/~7");
+        // Nothing in common with the learned plan: back to TKE's list, which it follows.
+        let tke = ["EnsureCopyFiles", "EnsurePreClusterInstallHook"];
+        let tl = Timeline::for_cluster(&ran("t", "Initializing", &tke[1..], w), t(500), &stats);
+        assert_eq!(tl.progress.plan, Some(PlanSource::Published));
+        // Before its first condition a new cluster already expects the learned plan.
+        let tl = Timeline::for_cluster(&cluster("n", "Initializing", vec![]), t(5), &stats);
+        assert_eq!(tl.progress.label(), "0/~6");
+        assert_eq!(tl.upcoming.len(), 6);
+    }
+
+    #[test]
+    fn plans_come_from_running_clusters_only_without_health_checks() {
+        let mut healthy = finished("h", &ACP_PLAN);
+        if let Some(s) = healthy.status.as_mut() {
+            s.conditions
+                .push(cond("HealthCheck", "True", Some(9000), None));
+        }
+        let mut failed_check = finished("f", &ACP_PLAN[..3]);
+        if let Some(s) = failed_check.status.as_mut() {
+            s.phase = Some("Failed".into());
+            s.conditions.push(cond(
+                "HealthCheck",
+                "False",
+                Some(9000),
+                Some("FailedHealthCheck"),
+            ));
+        }
+        let creating = ran("c", "Initializing", &ACP_PLAN[..2], ("True", None));
+        let stats = StepStats::from_clusters(&[healthy, failed_check, creating]);
+        let tally = stats.tally(Resource::Cluster);
+        assert_eq!(tally.finished(), 1);
+        let best: Vec<&str> = tally.best().expect("plan").iter().map(|s| &**s).collect();
+        assert_eq!(best, ACP_PLAN);
+        assert_eq!(stats.tally(Resource::Machine).finished(), 0);
+    }
+
+    #[test]
+    fn plan_tally_picks_most_common_then_longest_and_forgets() {
+        let seq = |v: &[&str]| v.iter().map(|s| Arc::from(*s)).collect::<Vec<Arc<str>>>();
+        let mut t = PlanTally::new();
+        assert!(t.best().is_none());
+        t.add(seq(&["A", "B"]));
+        t.add(seq(&["A", "B", "C"]));
+        assert_eq!(t.best(), Some(seq(&["A", "B", "C"]).as_slice()));
+        t.add(seq(&["A", "B"]));
+        assert_eq!(t.best(), Some(seq(&["A", "B"]).as_slice()));
+        t.remove(&seq(&["A", "B"]));
+        t.remove(&seq(&["A", "B"]));
+        t.remove(&seq(&["never", "added"]));
+        assert_eq!(t.best(), Some(seq(&["A", "B", "C"]).as_slice()));
+        assert_eq!(t.finished(), 1);
+        // Equal count and length: the same answer whatever the hash order.
+        t.add(seq(&["X", "Y", "Z"]));
+        assert_eq!(t.best(), Some(seq(&["A", "B", "C"]).as_slice()));
+        t.add(Vec::new());
+        for i in 0..(MAX_PLANS + 10) {
+            t.add(seq(&[&format!("S{i}")]));
+        }
+        assert_eq!(t.seen.len(), MAX_PLANS);
+    }
+
+    #[test]
+    fn failing_step_blocks_the_eta() {
+        let stats = StepStats::from_clusters(&[finished("a", &ACP_PLAN)]);
+        let c = ran(
+            "stuck",
+            "Initializing",
+            &ACP_PLAN[..4],
+            ("False", Some("FailedInit")),
+        );
+        let tl = Timeline::for_cluster(&c, t(100_000), &stats);
+        assert!(tl.blocked);
+        assert!(tl.eta.is_none());
+        assert_eq!(tl.failure.as_ref().map(|f| f.index), Some(3));
+        let json = serde_json::to_value(&tl).expect("json");
+        assert_eq!(json["eta"], serde_json::Value::Null);
+        assert_eq!(json["blocked"], true);
+        assert_eq!(json["progress"]["estimated"], true);
+        assert_eq!(json["progress"]["plan"], "learned");
+        // Retrying (Waiting again) unblocks it and the ETA comes back.
+        let c = ran(
+            "retry",
+            "Initializing",
+            &ACP_PLAN[..4],
+            ("Unknown", Some("Waiting")),
+        );
+        // 20 s into a step that took 60 s elsewhere, then two steps of 60 s.
+        let tl = Timeline::for_cluster(&c, t(200), &stats);
+        assert!(!tl.blocked);
+        assert_eq!(tl.eta.map(|e| e.remaining_secs), Some(40 + 60 + 60));
     }
 }

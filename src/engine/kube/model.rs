@@ -9,7 +9,9 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::domain::cluster::{Cluster, Condition, Machine};
-use crate::domain::timeline::{self, CondLike, Progress, StepStats, Timeline, to_utc};
+use crate::domain::timeline::{
+    self, CondLike, Plan, PlanTally, Progress, Resource, StepStats, Timeline, to_utc,
+};
 
 /// A batch of changes to one kind on one platform, coalesced by the watcher.
 #[derive(Debug, Clone)]
@@ -81,6 +83,9 @@ impl CondLike for SlimCondition {
     fn message(&self) -> Option<&str> {
         self.message.as_deref()
     }
+    fn kind_arc(&self) -> Arc<str> {
+        self.type_.clone()
+    }
 }
 
 /// What the cockpit keeps of a cluster: what the table and the timeline show. The full object
@@ -127,13 +132,19 @@ impl ClusterSummary {
         }
     }
 
+    /// The timeline, expecting the plan learned in `stats`.
     pub fn timeline(&self, now: DateTime<Utc>, stats: &StepStats) -> Timeline {
+        self.timeline_with(now, stats, stats.plan(Resource::Cluster))
+    }
+
+    /// The timeline, expecting `plan` (e.g. the model's, which is never stale).
+    pub fn timeline_with(&self, now: DateTime<Utc>, stats: &StepStats, plan: Plan<'_>) -> Timeline {
         timeline::build(
             self.name.clone(),
             &self.phase,
             self.created,
             &self.conditions,
-            timeline::CLUSTER_CREATE_STEPS,
+            plan,
             now,
             stats,
         )
@@ -175,12 +186,16 @@ impl MachineSummary {
     }
 
     pub fn timeline(&self, now: DateTime<Utc>, stats: &StepStats) -> Timeline {
+        self.timeline_with(now, stats, stats.plan(Resource::Machine))
+    }
+
+    pub fn timeline_with(&self, now: DateTime<Utc>, stats: &StepStats, plan: Plan<'_>) -> Timeline {
         timeline::build(
             self.name.clone(),
             &self.phase,
             self.created,
             &self.conditions,
-            timeline::MACHINE_CREATE_STEPS,
+            plan,
             now,
             stats,
         )
@@ -192,6 +207,10 @@ impl MachineSummary {
 pub struct ClusterModel {
     clusters: HashMap<String, Arc<ClusterSummary>>,
     machines: HashMap<String, Arc<MachineSummary>>,
+    /// Step sequences of the finished clusters and machines, kept up to date with every delta so
+    /// the plan rows are measured against is never stale.
+    cluster_plans: PlanTally,
+    machine_plans: PlanTally,
     /// A first full list has arrived.
     pub synced: bool,
 }
@@ -231,28 +250,71 @@ impl ClusterModel {
     }
 
     pub fn apply_clusters(&mut self, d: &Delta<ClusterSummary>) {
+        self.apply_clusters_and_check_plan(d);
+    }
+
+    /// Applies a batch; true when the learned cluster plan changed, so every row of a cluster
+    /// still being created must be measured again.
+    pub fn apply_clusters_and_check_plan(&mut self, d: &Delta<ClusterSummary>) -> bool {
+        let before = self.cluster_plans.best().map(<[Arc<str>]>::to_vec);
         if d.reset {
             self.clusters.clear();
+            self.cluster_plans.clear();
             self.synced = true;
         }
+        let tally = &mut self.cluster_plans;
+        let forget = |tally: &mut PlanTally, old: Option<Arc<ClusterSummary>>| {
+            if let Some(seq) =
+                old.and_then(|o| timeline::finished_sequence(&o.phase, &o.conditions))
+            {
+                tally.remove(&seq);
+            }
+        };
         for c in &d.applied {
-            self.clusters.insert(c.name.clone(), c.clone());
+            forget(tally, self.clusters.insert(c.name.clone(), c.clone()));
+            if let Some(seq) = timeline::finished_sequence(&c.phase, &c.conditions) {
+                tally.add(seq);
+            }
         }
         for n in &d.deleted {
-            self.clusters.remove(n);
+            forget(tally, self.clusters.remove(n));
         }
+        self.cluster_plans.best() != before.as_deref()
     }
 
     pub fn apply_machines(&mut self, d: &Delta<MachineSummary>) {
         if d.reset {
             self.machines.clear();
+            self.machine_plans.clear();
         }
+        let tally = &mut self.machine_plans;
+        let forget = |tally: &mut PlanTally, old: Option<Arc<MachineSummary>>| {
+            if let Some(seq) =
+                old.and_then(|o| timeline::finished_sequence(&o.phase, &o.conditions))
+            {
+                tally.remove(&seq);
+            }
+        };
         for m in &d.applied {
-            self.machines.insert(m.name.clone(), m.clone());
+            forget(tally, self.machines.insert(m.name.clone(), m.clone()));
+            if let Some(seq) = timeline::finished_sequence(&m.phase, &m.conditions) {
+                tally.add(seq);
+            }
         }
         for n in &d.deleted {
-            self.machines.remove(n);
+            forget(tally, self.machines.remove(n));
         }
+    }
+
+    /// The plan a resource of this platform still being created is expected to follow.
+    pub fn plan(&self, r: Resource) -> Plan<'_> {
+        Plan::from_tally(
+            r,
+            match r {
+                Resource::Cluster => &self.cluster_plans,
+                Resource::Machine => &self.machine_plans,
+            },
+        )
     }
 
     pub fn cluster(&self, name: &str) -> Option<&Arc<ClusterSummary>> {
@@ -287,19 +349,22 @@ impl ClusterModel {
         let mut s = StepStats::new();
         for c in self.clusters.values() {
             s.add_conditions(c.created, &c.conditions);
+            s.add_plan(Resource::Cluster, &c.phase, &c.conditions);
         }
         for m in self.machines.values() {
             s.add_conditions(m.created, &m.conditions);
+            s.add_plan(Resource::Machine, &m.phase, &m.conditions);
         }
         s
     }
 
-    /// Every row, sorted by name.
+    /// Every row, sorted by name, measured against this platform's plan.
     pub fn rows(&self) -> Vec<ClusterRow> {
+        let plan = self.plan(Resource::Cluster);
         let mut rows: Vec<ClusterRow> = self
             .clusters
             .values()
-            .map(|c| ClusterRow::from_summary(c))
+            .map(|c| ClusterRow::from_summary_in(c, plan))
             .collect();
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         rows
@@ -327,8 +392,14 @@ pub struct ClusterRow {
 }
 
 impl ClusterRow {
+    /// A row on its own, measured against TKE's published list; rows of a platform should come
+    /// from [`ClusterRow::from_summary_in`] with the platform's plan.
     pub fn from_summary(c: &ClusterSummary) -> Self {
-        let sum = timeline::summarize(&c.phase, &c.conditions, timeline::CLUSTER_CREATE_STEPS);
+        Self::from_summary_in(c, Plan::published(Resource::Cluster))
+    }
+
+    pub fn from_summary_in(c: &ClusterSummary, plan: Plan<'_>) -> Self {
+        let sum = timeline::summarize(&c.phase, &c.conditions, plan);
         ClusterRow {
             name: c.name.clone(),
             display_name: c.display_name.clone(),
@@ -584,11 +655,7 @@ mod tests {
             type_: "Baremetal".into(),
             control_plane: 1,
             workers: 0,
-            progress: Progress {
-                done: 0,
-                total: 1,
-                unknown_remaining: false,
-            },
+            progress: Progress::counted(0, 1, false),
             current_step: Some("EnsurePreflight".into()),
             failed: false,
             created: None,
@@ -678,6 +745,52 @@ mod tests {
             ..Default::default()
         });
         Arc::new(ClusterSummary::from_cluster(&c, &mut Interner::default()))
+    }
+
+    fn with_steps(name: &str, phase: &str, steps: &[(&str, &str)]) -> Arc<ClusterSummary> {
+        let mut c = Cluster::new(name, ClusterSpec::default());
+        c.status = Some(ClusterStatus {
+            phase: Some(phase.into()),
+            conditions: steps
+                .iter()
+                .map(|(t, st)| Condition {
+                    type_: (*t).into(),
+                    status: (*st).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        });
+        Arc::new(ClusterSummary::from_cluster(&c, &mut Interner::default()))
+    }
+
+    #[test]
+    fn model_learns_the_plan_from_finished_clusters_and_forgets_them() {
+        let plan = [("A", "True"), ("B", "True"), ("C", "True")];
+        let mut m = ClusterModel::new();
+        let d = |applied: Vec<Arc<ClusterSummary>>, deleted: Vec<&str>| Delta {
+            platform: "p".into(),
+            reset: false,
+            applied,
+            deleted: deleted.into_iter().map(String::from).collect(),
+        };
+        let creating = with_steps("new", "Initializing", &[("A", "True"), ("B", "Unknown")]);
+        assert!(!m.apply_clusters_and_check_plan(&d(vec![creating], vec![])));
+        assert_eq!(m.plan(Resource::Cluster).learned, None);
+
+        assert!(
+            m.apply_clusters_and_check_plan(&d(vec![with_steps("old", "Running", &plan)], vec![]))
+        );
+        let row = |m: &ClusterModel| m.rows().into_iter().find(|r| r.name == "new");
+        assert_eq!(row(&m).map(|r| r.progress.label()), Some("1/~3".into()));
+        // The same cluster again (a health check rewrote it): same plan, nothing to redo.
+        assert!(
+            !m.apply_clusters_and_check_plan(&d(vec![with_steps("old", "Running", &plan)], vec![]))
+        );
+        assert!(m.apply_clusters_and_check_plan(&d(vec![], vec!["old"])));
+        assert_eq!(m.plan(Resource::Cluster).learned, None);
+        // Back to TKE's list, which these types do not follow: a lower bound.
+        assert_eq!(row(&m).map(|r| r.progress.label()), Some("1/2+".into()));
     }
 
     #[test]

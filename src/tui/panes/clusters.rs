@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -18,6 +18,7 @@ use crate::domain::cluster::{
     Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition, Machine, MachineSpec,
     MachineStatus,
 };
+use crate::domain::timeline::Resource;
 use crate::engine::kube::model::Interner;
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{
@@ -75,6 +76,11 @@ pub fn short_age(secs: i64) -> String {
     }
 }
 
+/// `3cp+2w`: control-plane and worker counts, which a bare `3/2` would let read as ready/total.
+pub fn nodes_label(control_plane: usize, workers: usize) -> String {
+    format!("{control_plane}cp+{workers}w")
+}
+
 /// Pads or cuts `s` to exactly `w` columns.
 pub fn fit(s: &str, w: usize) -> String {
     let width = s.width();
@@ -114,13 +120,22 @@ struct PlatformView {
 
 impl PlatformView {
     fn apply(&mut self, d: &Delta<ClusterSummary>) {
-        self.model.apply_clusters(d);
+        let plan_changed = self.model.apply_clusters_and_check_plan(d);
         if d.reset {
             self.rows.clear();
             self.index.clear();
         }
+        let plan = self.model.plan(Resource::Cluster);
+        if plan_changed {
+            // A cluster finished with a new plan: every creating row has a new expected total.
+            for row in self.rows.iter_mut().filter(|r| r.current_step.is_some()) {
+                if let Some(c) = self.model.cluster(&row.name) {
+                    *row = ClusterRow::from_summary_in(c, plan);
+                }
+            }
+        }
         for c in &d.applied {
-            let row = ClusterRow::from_summary(c);
+            let row = ClusterRow::from_summary_in(c, plan);
             match self.index.get(&row.name) {
                 Some(&i) => self.rows[i] = row,
                 None => {
@@ -577,7 +592,7 @@ fn layout_columns(width: usize) -> Vec<(Column, usize)> {
     if wide {
         cols.push((Column::Type, 10));
     }
-    cols.push((Column::Nodes, 6));
+    cols.push((Column::Nodes, 7));
     cols.push((Column::Age, 5));
     let used: usize = cols.iter().map(|(_, w)| w + 1).sum();
     let progress = width.saturating_sub(used + 1).max(8);
@@ -603,15 +618,10 @@ fn row_line(
             Column::Phase => (row.phase.clone(), phase_role(&row.phase)),
             Column::Version => (row.version.clone(), Role::Text),
             Column::Type => (row.type_.clone(), Role::Muted),
-            Column::Nodes => (format!("{}/{}", row.control_plane, row.workers), Role::Text),
+            Column::Nodes => (nodes_label(row.control_plane, row.workers), Role::Text),
             Column::Progress => {
                 let p = &row.progress;
-                let frac = format!(
-                    "{}/{}{}",
-                    p.done,
-                    p.total,
-                    if p.unknown_remaining { "+" } else { "" }
-                );
+                let frac = p.label();
                 match &row.current_step {
                     Some(step) if row.failed => (format!("{frac} FAILED {step}"), Role::Fail),
                     Some(step) => (format!("{frac} {step}"), Role::Info),
@@ -912,12 +922,44 @@ impl Pane for ClustersPane {
 pub mod demo {
     use super::*;
 
-    /// The clock the demo data is written against.
+    /// The clock the demo data is written against: the one the screenshots render at, so the
+    /// durations they show are the demo's own (minutes), not the gap between two dates.
     pub fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
-            .single()
-            .unwrap_or_default()
+        crate::tui::screenshots::fixed_clock()
     }
+
+    /// The demo platform's creation plan with each step's usual seconds: ACP-like, shorter than
+    /// TKE's list (the sandbox runs the same one), so the finished clusters teach the plan.
+    pub const PLAN: &[(&str, i64)] = &[
+        ("EnsureCopyFiles", 12),
+        ("EnsurePreInstallHook", 3),
+        ("EnsureRegistryHosts", 6),
+        ("EnsureKernelModule", 6),
+        ("EnsureSysctl", 6),
+        ("EnsureDisableSwap", 3),
+        ("EnsurePreflight", 24),
+        ("EnsureClusterComplete", 6),
+        ("EnsureContainerRuntime", 105),
+        ("EnsureKubernetesImages", 270),
+        ("EnsureKubelet", 45),
+        ("EnsureCNIPlugins", 30),
+        ("EnsureKubeadm", 24),
+        ("EnsureKeepalivedInit", 18),
+        ("EnsurePrepareForControlplane", 9),
+        ("EnsureKubeadmInitPhaseKubeletStart", 18),
+        ("EnsureKubeadmInitPhaseCerts", 12),
+        ("EnsureStoreCredential", 6),
+        ("EnsureKubeconfig", 6),
+        ("EnsureKubeadmInitPhaseControlPlane", 60),
+        ("EnsureKubeadmInitPhaseETCD", 75),
+        ("EnsureKubeadmInitPhaseWaitControlPlane", 135),
+        ("EnsureKubeadmInitPhaseUploadConfig", 9),
+        ("EnsureJoinPhaseControlPlaneJoinETCD", 120),
+        ("EnsureJoinPhaseKubeletStart", 90),
+        ("EnsureMarkControlPlane", 6),
+        ("EnsureWaitClusterModuleReady", 330),
+        ("EnsurePostInstallHook", 6),
+    ];
 
     pub const CONTEXT: &str = "acp-prod";
 
@@ -956,16 +998,14 @@ pub mod demo {
         }
     }
 
-    /// `done` finished TKE steps spread over `span` minutes ending `end_ago` minutes ago.
-    fn finished_steps(done: usize, start_ago: i64, per_step_secs: i64) -> Vec<Condition> {
-        crate::domain::timeline::CLUSTER_CREATE_STEPS
+    /// `steps` finished one after the other from `start_ago` minutes ago, each taking its usual
+    /// time stretched by `pace` percent (clusters differ a little).
+    fn finished_steps(steps: &[(&str, i64)], start_ago: i64, pace: i64) -> Vec<Condition> {
+        let mut t = now() - chrono::Duration::minutes(start_ago);
+        steps
             .iter()
-            .take(done)
-            .enumerate()
-            .map(|(i, ty)| {
-                let secs_after_start = (i as i64 + 1) * per_step_secs + (i as i64 % 3) * 7;
-                let t = now() - chrono::Duration::minutes(start_ago)
-                    + chrono::Duration::seconds(secs_after_start);
+            .map(|(ty, secs)| {
+                t += chrono::Duration::seconds(secs * pace / 100);
                 let mut c = cond(ty, "True", 0, None, None);
                 c.last_transition_time = k8s_openapi::jiff::Timestamp::from_second(t.timestamp())
                     .ok()
@@ -976,6 +1016,11 @@ pub mod demo {
             .collect()
     }
 
+    /// Index of a step in [`PLAN`].
+    fn step(ty: &str) -> usize {
+        PLAN.iter().position(|(t, _)| *t == ty).unwrap_or(0)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn cluster(
         name: &str,
@@ -984,21 +1029,16 @@ pub mod demo {
         version: &str,
         masters: usize,
         workers: usize,
+        subnet: i64,
         created_ago: i64,
         conditions: Vec<Condition>,
     ) -> Cluster {
         let mut machines = Vec::new();
         for i in 0..masters {
-            machines.push(machine(
-                &format!("10.0.{}.{}", created_ago % 200, 10 + i),
-                "master",
-            ));
+            machines.push(machine(&format!("10.0.{subnet}.{}", 10 + i), "master"));
         }
         for i in 0..workers {
-            machines.push(machine(
-                &format!("10.0.{}.{}", created_ago % 200, 50 + i),
-                "node",
-            ));
+            machines.push(machine(&format!("10.0.{subnet}.{}", 50 + i), "node"));
         }
         let mut c = Cluster::new(
             name,
@@ -1023,8 +1063,9 @@ pub mod demo {
 
     /// The demo clusters; `creating` is the one the timeline demo shows, `broken` has failed.
     pub fn clusters() -> Vec<Cluster> {
-        let total = crate::domain::timeline::CLUSTER_CREATE_STEPS.len();
-        let mut creating = finished_steps(29, 40, 75);
+        // About 12 minutes of steps, then three minutes into etcd.
+        let etcd = step("EnsureKubeadmInitPhaseETCD");
+        let mut creating = finished_steps(&PLAN[..etcd], 15, 110);
         creating.push(cond(
             "EnsureKubeadmInitPhaseETCD",
             "Unknown",
@@ -1032,7 +1073,8 @@ pub mod demo {
             Some("Waiting"),
             Some("waiting execute"),
         ));
-        let mut broken = finished_steps(8, 95, 40);
+        let preflight = step("EnsurePreflight");
+        let mut broken = finished_steps(&PLAN[..preflight], 95, 100);
         broken.push(cond(
             "EnsurePreflight",
             "False",
@@ -1040,14 +1082,16 @@ pub mod demo {
             Some("FailedInit"),
             Some("[preflight] Some fatal errors occurred: [ERROR Port-6443]: Port 6443 is in use; [ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1. Fix the node, the step is retried automatically."),
         ));
-        let mut acp_only = finished_steps(3, 20, 60);
-        acp_only.push(cond("EnsureInitMaster", "True", 12, None, None));
-        acp_only.push(cond(
-            "EnsureWaitClusterModuleReady",
+        // A GPU pool runs the NVIDIA steps the other clusters skipped: two more than the plan.
+        let complete = step("EnsureClusterComplete");
+        let mut gpu = finished_steps(&PLAN[..=complete], 9, 100);
+        gpu.extend(finished_steps(&[("EnsureNvidiaDriver", 240)], 7, 100));
+        gpu.push(cond(
+            "EnsureNvidiaContainerRuntime",
             "Unknown",
-            12,
+            3,
             Some("Waiting"),
-            None,
+            Some("waiting execute"),
         ));
         vec![
             cluster(
@@ -1057,8 +1101,9 @@ pub mod demo {
                 "1.32.7",
                 3,
                 4,
+                1,
                 60 * 24 * 200,
-                finished_steps(total, 60 * 24 * 200, 80),
+                finished_steps(PLAN, 60 * 24 * 200, 100),
             ),
             cluster(
                 "prod-east",
@@ -1067,8 +1112,9 @@ pub mod demo {
                 "1.28.13",
                 3,
                 12,
+                40,
                 60 * 24 * 41,
-                finished_steps(total, 60 * 24 * 41, 70),
+                finished_steps(PLAN, 60 * 24 * 41, 90),
             ),
             cluster(
                 "prod-west",
@@ -1077,8 +1123,9 @@ pub mod demo {
                 "1.28.13",
                 3,
                 9,
+                41,
                 60 * 24 * 40,
-                finished_steps(total, 60 * 24 * 40, 65),
+                finished_steps(PLAN, 60 * 24 * 40, 95),
             ),
             cluster(
                 "staging",
@@ -1087,8 +1134,9 @@ pub mod demo {
                 "1.27.16-1",
                 1,
                 3,
+                80,
                 60 * 24 * 12,
-                finished_steps(total, 60 * 24 * 12, 60),
+                finished_steps(PLAN, 60 * 24 * 12, 120),
             ),
             cluster(
                 "edge-lab-02",
@@ -1098,6 +1146,7 @@ pub mod demo {
                 3,
                 2,
                 40,
+                15,
                 creating,
             ),
             cluster(
@@ -1107,6 +1156,7 @@ pub mod demo {
                 "1.28.13",
                 1,
                 1,
+                95,
                 95,
                 broken,
             ),
@@ -1118,7 +1168,8 @@ pub mod demo {
                 1,
                 4,
                 20,
-                acp_only,
+                9,
+                gpu,
             ),
             cluster(
                 "old-batch",
@@ -1127,8 +1178,9 @@ pub mod demo {
                 "1.25.16-2",
                 1,
                 2,
+                100,
                 60 * 24 * 400,
-                finished_steps(total, 60 * 24 * 400, 90),
+                finished_steps(PLAN, 60 * 24 * 400, 105),
             ),
         ]
     }
@@ -1315,6 +1367,44 @@ pub(crate) mod tests {
         }));
         assert_eq!(p.selected_name().as_deref(), Some("ml-gpu"));
         assert_eq!(p.visible_names().len(), 6);
+    }
+
+    #[test]
+    fn creating_rows_follow_the_plan_of_the_first_cluster_to_finish() {
+        let mut p = ClustersPane::new();
+        let demo_clusters = demo::clusters();
+        let summary = |name: &str| {
+            let c = demo_clusters
+                .iter()
+                .find(|c| c.metadata.name.as_deref() == Some(name))
+                .expect("demo cluster");
+            Arc::new(ClusterSummary::from_cluster(c, &mut Interner::default()))
+        };
+        let delta = |reset, applied| {
+            KubeEvent::ClustersChanged(Delta {
+                platform: demo::CONTEXT.into(),
+                reset,
+                applied,
+                deleted: Vec::new(),
+            })
+        };
+        p.apply(&KubeEvent::Contexts {
+            current: Some(demo::CONTEXT.into()),
+            available: vec![demo::CONTEXT.into()],
+        });
+        p.apply(&delta(true, vec![summary("edge-lab-02")]));
+        let label = |p: &ClustersPane| {
+            p.platform()
+                .and_then(|v| v.rows.iter().find(|r| r.name == "edge-lab-02"))
+                .map(|r| r.progress.label())
+        };
+        // Nothing finished yet: TKE's list is the estimate.
+        let before = label(&p).expect("row");
+        assert!(before.starts_with("20/~"), "{before}");
+        assert_ne!(before, "20/~28");
+        // A finished cluster arrives in another batch: the creating row is measured again.
+        p.apply(&delta(false, vec![summary("global")]));
+        assert_eq!(label(&p).as_deref(), Some("20/~28"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::clusters::{fit, phase_role};
 use super::{Effect, Pane, PaneId, RenderCtx};
-use crate::domain::timeline::{Step, StepState, StepStats, Timeline, format_secs};
+use crate::domain::timeline::{Resource, Step, StepState, StepStats, Timeline, format_secs};
 use crate::engine::Event;
 use crate::engine::kube::{ClusterModel, ConnState, KubeEvent};
 use crate::tui::theme::{Role, Theme};
@@ -83,6 +83,13 @@ pub fn gauge(ratio: f64, width: usize) -> String {
     s
 }
 
+/// `blocked: EnsureKubeadmInitPhaseETCD failing` while the current step fails: the steps after
+/// it wait for a fix, so no time can be promised.
+pub fn blocked_text(tl: &Timeline) -> Option<String> {
+    let f = tl.failure.as_ref().filter(|_| tl.blocked)?;
+    Some(format!("blocked: {} failing", f.type_))
+}
+
 /// `~14m05s`, with `+` when steps without a median follow.
 pub fn eta_text(tl: &Timeline) -> Option<String> {
     let e = tl.eta?;
@@ -135,7 +142,10 @@ impl TimelinePane {
         let target = self.target.clone()?;
         let p = self.platforms.get_mut(self.current.as_ref()?)?;
         let c = p.model.cluster(&target)?.clone();
-        Some(c.timeline(now, p.stats(now)))
+        p.stats(now);
+        let stats = p.stats.as_ref()?;
+        // The model's plan, not the stats' copy: it never lags behind the Clusters pane.
+        Some(c.timeline_with(now, stats, p.model.plan(Resource::Cluster)))
     }
 
     fn machine_timelines(&mut self, now: DateTime<Utc>) -> Vec<(String, String, Timeline)> {
@@ -152,7 +162,10 @@ impl TimelinePane {
         p.model
             .machines_of(&target)
             .into_iter()
-            .map(|m| (m.name.clone(), m.ip.clone(), m.timeline(now, stats)))
+            .map(|m| {
+                let tl = m.timeline_with(now, stats, p.model.plan(Resource::Machine));
+                (m.name.clone(), m.ip.clone(), tl)
+            })
             .filter(|(_, _, t)| !t.finished)
             .collect()
     }
@@ -275,12 +288,7 @@ impl Pane for TimelinePane {
         let width = inner.width as usize;
         let mut head: Vec<Line> = Vec::new();
         let p = tl.progress;
-        let frac = format!(
-            "{}/{}{}",
-            p.done,
-            p.total,
-            if p.unknown_remaining { "+" } else { "" }
-        );
+        let frac = p.label();
         let gauge_w = width.saturating_sub(60).clamp(10, 50);
         let mut summary = vec![
             Span::styled("phase ", theme.style(Role::Muted)),
@@ -300,6 +308,8 @@ impl Pane for TimelinePane {
         ];
         if tl.finished {
             summary.push(Span::styled("  created", theme.style(Role::Ok)));
+        } else if let Some(b) = blocked_text(&tl) {
+            summary.push(Span::styled(format!("  ETA {b}"), theme.style(Role::Fail)));
         } else if let Some(e) = eta_text(&tl) {
             summary.push(Span::styled(format!("  ETA {e}"), theme.style(Role::Info)));
         } else if !tl.steps.is_empty() {
@@ -362,7 +372,7 @@ impl Pane for TimelinePane {
                         Role::Accent
                     }),
                 ),
-                Span::raw(format!(" {}/{}", mp.done, mp.total)),
+                Span::raw(format!(" {}", mp.label())),
             ];
             if let Some(c) = mt.current_step() {
                 l.push(Span::styled(
