@@ -67,6 +67,9 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     let resolved = super::platform::resolve(global).await?;
     let platform = resolved.labels.platform.clone();
     let context = resolved.labels.context.clone();
+    // The embedded sandbox lives only as long as this command, so a cluster created on it
+    // cannot be followed afterwards; the message must not suggest otherwise.
+    let embedded = resolved.sandbox.is_some();
     let result = async {
         let pool = ClientPool::new(&resolved.source).map_err(|e| anyhow::anyhow!("{e}"))?;
         let client = pool
@@ -81,12 +84,20 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     resolved.shutdown().await;
     let outcome = match result {
         Ok(_) => Outcome {
-            message: if args.dry_run {
-                format!("the platform accepted cluster {name} (dry run; nothing was created)")
-            } else {
-                format!(
+            message: match (args.dry_run, embedded) {
+                (true, _) => {
+                    format!("the platform accepted cluster {name} (dry run; nothing was created)")
+                }
+                (false, false) => format!(
                     "cluster {name} is being created; follow it with `acp-cockpit timeline {name}`"
-                )
+                ),
+                (false, true) => format!(
+                    "cluster {name} is being created on the embedded sandbox, which stops with this \
+                     command, so there is nothing left to follow; to keep a sandbox running, start \
+                     `acp-cockpit sandbox serve --kubeconfig-out sandbox.kubeconfig` and run \
+                     `KUBECONFIG=sandbox.kubeconfig acp-cockpit create -f {}`",
+                    args.file.display()
+                ),
             },
             name,
             platform,
@@ -100,12 +111,15 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     };
     match args.output {
         Format::Table => {
-            for w in report
-                .findings
-                .iter()
-                .filter(|f| f.severity != crate::domain::rules::Severity::Error)
-            {
-                eprintln!("warning: {}: {}", w.field, w.message);
+            use crate::domain::rules::Severity;
+            for f in &report.findings {
+                // The same labels `validate` prints, so an info is not read as a warning.
+                let label = match f.severity {
+                    Severity::Error => continue,
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                };
+                eprintln!("{label}: {}: {}", f.field, f.message);
             }
             println!("{} (platform {})", outcome.message, outcome.platform);
         }

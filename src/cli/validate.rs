@@ -50,9 +50,9 @@ pub fn read_manifest(path: &Path) -> anyhow::Result<Cluster> {
     };
     form::from_yaml(&text).map_err(|e| {
         anyhow::anyhow!(
-            "{} is not a usable Cluster manifest: {e}\nhint: the file must hold one \
-             platform.tkestack.io/v1 Cluster; `acp-cockpit validate` checks it, the Create pane's \
-             Review shows a valid example",
+            "{} is not a usable Cluster manifest: {e}\nhint: fix the file at the place named \
+             above; it must hold one platform.tkestack.io/v1 Cluster (YAML or JSON), and the \
+             Create pane's Review shows a valid one to start from",
             path.display()
         )
     })

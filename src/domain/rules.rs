@@ -211,8 +211,18 @@ pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
             (monitoring && !has(ANN_MONITORING_TYPE)) || (registry && !has(ANN_IMAGE_REGISTRY));
         !unspoken
     });
-    let mut o = Out(found);
     let s = &c.spec;
+    // A port the form cannot hold reaches it as 0; the resource check below reports the
+    // real number, so the form's "port is 0" would only contradict it.
+    let bad_ports: BTreeSet<String> = s
+        .machines
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !(1..=65535).contains(&m.port))
+        .map(|(i, _)| machine(i, "port"))
+        .collect();
+    found.retain(|f| !bad_ports.contains(&f.field));
+    let mut o = Out(found);
     if s.type_ != CLUSTER_TYPE_BAREMETAL {
         o.err(
             "spec.type",
@@ -2020,6 +2030,13 @@ mod tests {
                 "no error at {field}: {found:#?}"
             );
         }
+
+        let ports: Vec<_> = found
+            .iter()
+            .filter(|x| x.field == "spec.machines[1].port")
+            .collect();
+        assert_eq!(ports.len(), 1, "one finding for one bad port: {ports:#?}");
+        assert!(ports[0].message.contains("70000"), "{ports:#?}");
 
         let mut c = good_cluster;
         c.spec.service_cidr = None;

@@ -267,7 +267,9 @@ enum Submit {
     DryRunning(u64),
     DryRunOk(u64),
     DryRunFailed(String),
-    Creating(String),
+    /// The safety gate was asked; nothing is created until the user confirms there. Holds
+    /// the dry-run fingerprint and the cluster name.
+    Confirming(u64, String),
     Created(String),
     CreateFailed(String),
 }
@@ -302,6 +304,9 @@ pub struct WizardPane {
     pending: Vec<Effect>,
     /// What the rules know of the platform: its Kubernetes versions above all.
     ctx: rules::RuleContext,
+    /// `--readonly`, as the last render was told, so that messages set between renders do
+    /// not offer a create that will be refused.
+    readonly: bool,
 }
 
 impl Default for WizardPane {
@@ -328,6 +333,7 @@ impl WizardPane {
             saving: None,
             pending: Vec::new(),
             ctx: rules::RuleContext::default(),
+            readonly: false,
         };
         p.recheck();
         p
@@ -442,7 +448,11 @@ impl WizardPane {
         self.recheck();
         if matches!(
             self.submit,
-            Submit::DryRunOk(_) | Submit::DryRunFailed(_) | Submit::CreateFailed(_)
+            Submit::DryRunOk(_)
+                | Submit::DryRunFailed(_)
+                | Submit::CreateFailed(_)
+                | Submit::Confirming(..)
+                | Submit::Created(_)
         ) {
             self.submit = Submit::Idle;
         }
@@ -475,13 +485,37 @@ impl WizardPane {
         }
     }
 
+    /// Moves to the next field in `dir`, skipping headings. It stops at the first and last
+    /// field instead of wrapping: a silent jump to the other end put typed entries into the
+    /// wrong list. The notice says how to reach the next section.
     fn move_focus(&mut self, dir: isize) {
-        let n = self.rows().len();
-        if n == 0 {
-            return;
+        let rows = self.rows();
+        let mut i = self.focus as isize + dir;
+        while i >= 0 && (i as usize) < rows.len() {
+            if rows[i as usize].kind != Kind::Heading {
+                self.focus = i as usize;
+                if matches!(self.notice, Some((Role::Info, _))) {
+                    self.notice = None;
+                }
+                return;
+            }
+            i += dir;
         }
-        self.focus = ((self.focus as isize + dir).rem_euclid(n as isize)) as usize;
-        self.skip_headings(dir);
+        let (end, keys) = if dir > 0 {
+            ("last", "PgDn or ] goes to the next section")
+        } else {
+            ("first", "PgUp or [ goes to the previous section")
+        };
+        self.notice = Some((
+            Role::Info,
+            format!(
+                "{} is the {end} field of {}; {keys}",
+                self.focused()
+                    .map(|s| s.label.trim().to_string())
+                    .unwrap_or_default(),
+                self.section.title()
+            ),
+        ));
     }
 
     fn focused(&self) -> Option<Spec> {
@@ -906,11 +940,13 @@ impl WizardPane {
         }
         let fp = self.fingerprint();
         match &self.submit {
-            Submit::DryRunning(_) | Submit::Creating(_) => {
+            Submit::DryRunning(_) => {
                 self.notice = Some((Role::Info, "Waiting for the platform's answer...".into()));
                 Vec::new()
             }
-            Submit::DryRunOk(f) if *f == fp => {
+            // Submitting again while confirming opens the gate again: it may have been
+            // cancelled, and the pane is not told.
+            Submit::DryRunOk(f) | Submit::Confirming(f, _) if *f == fp => {
                 let name = self.cluster_name();
                 let nodes = self.form.nodes().len();
                 let masters = self
@@ -919,7 +955,8 @@ impl WizardPane {
                     .iter()
                     .filter(|n| n.is_control_plane())
                     .count();
-                self.submit = Submit::Creating(name.clone());
+                self.submit = Submit::Confirming(fp, name.clone());
+                self.notice = None;
                 vec![Effect::Guarded(Guarded {
                     title: format!("Create cluster {name} on {}", self.platform),
                     detail: format!(
@@ -1243,7 +1280,15 @@ impl WizardPane {
             parts[0],
         );
         let right = parts[1];
-        let status_h = 4.min(right.height);
+        let errors = self.errors();
+        let (role, state) = self.submit_state(errors, readonly);
+        // Room for the whole state message, so a refusal's reason and fix are never cut; the
+        // findings keep at least half of the column.
+        let text_w = usize::from(right.width.saturating_sub(1).max(1));
+        let state_lines = state.chars().count().div_ceil(text_w) as u16 + 1;
+        let status_h = (2 + state_lines)
+            .min(right.height / 2)
+            .max(4.min(right.height));
         let status = Rect {
             height: status_h,
             ..right
@@ -1252,33 +1297,6 @@ impl WizardPane {
             y: right.y + status_h,
             height: right.height.saturating_sub(status_h),
             ..right
-        };
-        let errors = self.errors();
-        let (role, state) = match &self.submit {
-            _ if errors > 0 => (
-                Role::Fail,
-                format!("Create disabled: fix {errors} error(s) first"),
-            ),
-            Submit::Idle | Submit::DryRunOk(_) if readonly => (
-                Role::Warn,
-                "Read-only (--readonly): the dry run checks the manifest, Create is refused".into(),
-            ),
-            Submit::Idle => (
-                Role::Info,
-                "Ready: submit runs a server-side dry run".into(),
-            ),
-            Submit::DryRunning(_) => (Role::Info, "Dry run in progress...".into()),
-            Submit::DryRunOk(_) => (
-                Role::Ok,
-                "Dry run passed: submit again to create (asks for confirmation)".into(),
-            ),
-            Submit::DryRunFailed(m) => (Role::Fail, format!("Dry run refused: {m}")),
-            Submit::Creating(n) => (Role::Info, format!("Creating {n}...")),
-            Submit::Created(n) => (
-                Role::Ok,
-                format!("Cluster {n} is being created; Enter opens its timeline"),
-            ),
-            Submit::CreateFailed(m) => (Role::Fail, format!("Create failed: {m}")),
         };
         let create_style = if errors > 0 {
             theme.style(Role::Muted)
@@ -1302,6 +1320,45 @@ impl WizardPane {
             },
         );
         self.render_summary(frame, summary, theme);
+    }
+
+    /// The Review's state line: what submit does next, or why it cannot.
+    fn submit_state(&self, errors: usize, readonly: bool) -> (Role, String) {
+        match &self.submit {
+            Submit::Created(n) => (
+                Role::Ok,
+                format!(
+                    "Cluster {n} is being created; Enter opens its timeline. The form is empty \
+                     again for the next cluster."
+                ),
+            ),
+            _ if errors > 0 => (
+                Role::Fail,
+                format!("Create disabled: fix {errors} error(s) first"),
+            ),
+            Submit::Idle | Submit::DryRunOk(_) if readonly => (
+                Role::Warn,
+                "Read-only (--readonly): the dry run checks the manifest, Create is refused".into(),
+            ),
+            Submit::Idle => (
+                Role::Info,
+                "Ready: submit runs a server-side dry run".into(),
+            ),
+            Submit::DryRunning(_) => (Role::Info, "Dry run in progress...".into()),
+            Submit::DryRunOk(_) => (
+                Role::Ok,
+                "Dry run passed: submit again to create (asks for confirmation)".into(),
+            ),
+            Submit::DryRunFailed(m) => (Role::Fail, format!("Dry run refused: {m}")),
+            Submit::Confirming(_, n) => (
+                Role::Info,
+                format!(
+                    "Waiting for confirmation: nothing is created until you confirm creating {n} \
+                     (y then Enter); Esc cancels, submit opens the question again"
+                ),
+            ),
+            Submit::CreateFailed(m) => (Role::Fail, format!("Create failed: {m}")),
+        }
     }
 }
 
@@ -2035,6 +2092,25 @@ impl Pane for WizardPane {
                 self.open_dialog(d);
             }
             "remove_node" => {
+                // Delete removes whatever list entry is focused: a node, a parameter, an
+                // annotation or an APIServer URL.
+                match self.focused().map(|s| s.id) {
+                    Some(FieldId::Kv(m, Some(k))) => {
+                        m.get_mut(&mut self.form).remove(&k);
+                        self.notice = Some((Role::Info, format!("Removed {} > {k}", m.label())));
+                        self.changed();
+                        return Vec::new();
+                    }
+                    Some(FieldId::ApiUrl(Some(i)))
+                        if i < self.form.extended.apiserver_urls.len() =>
+                    {
+                        let url = self.form.extended.apiserver_urls.remove(i);
+                        self.notice = Some((Role::Info, format!("Removed APIServer URL {url}")));
+                        self.changed();
+                        return Vec::new();
+                    }
+                    _ => {}
+                }
                 if let Some(Spec {
                     id: FieldId::Node(i),
                     ..
@@ -2146,23 +2222,49 @@ impl Pane for WizardPane {
                     (true, Ok(())) => {
                         if let Submit::DryRunning(fp) = self.submit {
                             self.submit = Submit::DryRunOk(fp);
-                            self.notice = Some((
-                                Role::Ok,
-                                "Dry run passed. Submit again to create the cluster.".into(),
-                            ));
+                            self.notice = Some(if self.readonly {
+                                (
+                                    Role::Warn,
+                                    "Dry run passed (read-only: Create is disabled; restart \
+                                     without --readonly to create)"
+                                        .into(),
+                                )
+                            } else {
+                                (
+                                    Role::Ok,
+                                    "Dry run passed. Submit again to create the cluster.".into(),
+                                )
+                            });
                         }
                     }
                     (true, Err(e)) => {
-                        self.submit = Submit::DryRunFailed(e.to_string());
-                        self.notice = Some((Role::Fail, format!("Dry run refused: {e}")));
+                        let mut msg = e.to_string();
+                        if e.kind == crate::engine::kube::FailureKind::Forbidden && e.hint.is_none()
+                        {
+                            msg.push_str(
+                                " (you need create on clusters.platform.tkestack.io: ask an \
+                                 administrator for it, or switch to a context that has it)",
+                            );
+                        }
+                        self.notice =
+                            Some((Role::Fail, "Dry run refused; the Review says why".into()));
+                        self.submit = Submit::DryRunFailed(msg);
                     }
                     (false, Ok(())) => {
+                        // A fresh form for the next cluster, so that nothing (a restored
+                        // draft, say) lands in the one just created; the old form's
+                        // secrets are wiped as it is dropped.
+                        self.form = ClusterForm::new();
+                        self.recheck();
                         self.submit = Submit::Created(name.clone());
                         self.pending
                             .push(Effect::Open(PaneId::Timeline, Some(name.clone())));
                         self.notice = Some((
                             Role::Ok,
-                            format!("Cluster {name} is being created. Enter opens its timeline."),
+                            format!(
+                                "Cluster {name} is being created. Enter opens its timeline; the \
+                                 form is cleared for the next cluster."
+                            ),
                         ));
                         self.section = Section::Review;
                     }
@@ -2257,6 +2359,7 @@ impl Pane for WizardPane {
 
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
         let theme = ctx.theme;
+        self.readonly = ctx.readonly;
         let title = if self.form.basic.name.is_empty() {
             " Create Cluster ".to_string()
         } else {
@@ -2342,7 +2445,7 @@ impl Pane for WizardPane {
                 Line::from(vec![
                     create,
                     Span::styled(
-                        "  Enter edit  Space toggle  ]/[ section  a add node  R restore draft  r review  S submit  E YAML in $EDITOR",
+                        "  Enter edit  Space toggle  ]/[ section  a add node  Del remove entry  R restore draft  r review  S submit  E YAML in $EDITOR",
                         theme.style(Role::Muted),
                     ),
                 ])
@@ -2442,6 +2545,119 @@ mod tests {
             p.take_effects().as_slice(),
             [Effect::Open(PaneId::Timeline, Some(n))] if n == "unit"
         ));
+    }
+
+    #[test]
+    fn the_gate_is_awaited_not_reported_as_creating_and_a_create_clears_the_form() {
+        let mut p = valid();
+        p.on_action("submit");
+        p.on_event(&created("unit", true, true));
+        let fx = p.on_action("submit");
+        assert!(matches!(fx.as_slice(), [Effect::Guarded(_)]));
+        p.set_section(Section::Review);
+        let text = screen(&mut p, 160, 40);
+        assert!(text.contains("Waiting for confirmation"), "{text}");
+        assert!(!text.contains("Creating unit"), "{text}");
+        // Cancelled in the gate (the pane is not told): submitting asks again.
+        assert!(matches!(
+            p.on_action("submit").as_slice(),
+            [Effect::Guarded(_)]
+        ));
+        p.on_event(&created("unit", false, true));
+        assert!(
+            p.form.basic.name.is_empty(),
+            "a fresh form after the create"
+        );
+        assert!(p.form.nodes().is_empty());
+        let text = screen(&mut p, 160, 40);
+        assert!(text.contains("Cluster unit is being created"), "{text}");
+        assert!(matches!(
+            p.on_action("edit").as_slice(),
+            [Effect::Open(PaneId::Timeline, Some(n))] if n == "unit"
+        ));
+    }
+
+    #[test]
+    fn read_only_dry_run_says_create_is_disabled() {
+        let mut p = valid();
+        p.readonly = true;
+        p.on_action("submit");
+        p.on_event(&created("unit", true, true));
+        assert!(
+            matches!(&p.notice, Some((Role::Warn, m)) if m.contains("read-only: Create is disabled")),
+            "{:?}",
+            p.notice
+        );
+    }
+
+    #[test]
+    fn a_refused_dry_run_shows_the_whole_reason_and_the_fix() {
+        let mut p = valid();
+        p.on_action("submit");
+        p.on_event(&Event::Kube(KubeEvent::ClusterCreated {
+            context: "ctx".into(),
+            name: "unit".into(),
+            dry_run: true,
+            result: Err(KubeFailure::new(
+                FailureKind::Forbidden,
+                "cannot dry-run create of cluster unit: forbidden: clusters.platform.tkestack.io \
+                 is forbidden: User \"viewer\" cannot create resource \"clusters\" in API group \
+                 \"platform.tkestack.io\" at the cluster scope",
+                None,
+            )),
+        }));
+        p.set_section(Section::Review);
+        let text = screen(&mut p, 120, 40);
+        let flat: String = text
+            .lines()
+            .map(|l| l.split('│').nth(3).unwrap_or("").trim().to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(flat.contains("at the cluster scope"), "{text}");
+        assert!(flat.contains("ask an administrator"), "{text}");
+    }
+
+    #[test]
+    fn focus_stops_at_the_ends_of_a_section() {
+        let mut p = valid();
+        p.set_section(Section::Extended);
+        let last = p.rows().len() - 1;
+        p.focus = last;
+        p.on_action("next_field");
+        assert_eq!(p.focus, last, "no silent wrap to the top");
+        assert!(
+            matches!(&p.notice, Some((_, m)) if m.contains("PgDn")),
+            "{:?}",
+            p.notice
+        );
+        let first = p.focus;
+        p.on_action("prev_field");
+        assert!(p.focus < first);
+        assert!(p.notice.is_none());
+        p.set_section(Section::Extended);
+        let top = p.focus;
+        p.on_action("prev_field");
+        assert_eq!(
+            p.focus, top,
+            "the heading above is skipped, not wrapped past"
+        );
+        assert!(matches!(&p.notice, Some((_, m)) if m.contains("PgUp")));
+    }
+
+    #[test]
+    fn delete_removes_list_entries() {
+        let mut p = valid();
+        p.form.extended.kubelet_args.insert("v".into(), "2".into());
+        p.form.extended.apiserver_urls = vec!["k8s.example.com".into()];
+        p.changed();
+        p.set_section(Section::Extended);
+        focus_on(&mut p, FieldId::Kv(KvMap::Kubelet, Some("v".into())));
+        p.on_action("remove_node");
+        assert!(p.form.extended.kubelet_args.is_empty());
+        focus_on(&mut p, FieldId::ApiUrl(Some(0)));
+        p.on_action("remove_node");
+        assert!(p.form.extended.apiserver_urls.is_empty());
+        assert!(matches!(&p.notice, Some((_, m)) if m.contains("k8s.example.com")));
     }
 
     #[test]
