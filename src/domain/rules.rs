@@ -19,7 +19,9 @@ use crate::domain::cluster::{
     CLUSTER_TYPE_BAREMETAL, Cluster, PROXY_SOCKS5, ROLE_MASTER, ROLE_NODE, annotations as ann,
 };
 use crate::domain::form::{
-    ANN_IMAGE_REGISTRY, ANN_MONITORING_TYPE, ClusterForm, Cni, ContainerRuntime, DEFAULT_LB_PORT,
+    ANN_EXTERNAL_ACCESS, ANN_IMAGE_REGISTRY, ANN_MONITORING_TYPE, ClusterForm, Cni,
+    ContainerRuntime, DEFAULT_CLUSTER_CIDR_V4, DEFAULT_CLUSTER_CIDR_V6, DEFAULT_JOIN_CIDR_V4,
+    DEFAULT_JOIN_CIDR_V6, DEFAULT_LB_PORT, DEFAULT_SERVICE_CIDR_V4, DEFAULT_SERVICE_CIDR_V6,
     ImageRegistry, IpStack, KUBELET_MAX_PODS, MonitoringKind, NodeNaming, SshAuth, VmDeploy,
 };
 use crate::domain::network::{
@@ -193,7 +195,43 @@ pub fn check(form: &ClusterForm, ctx: &RuleContext) -> Vec<Finding> {
     check_node_naming(form, ctx, &mut o);
     check_monitoring(form, ctx, &mut o);
     check_extended(form, &mut o);
+    check_not_applied(form, &mut o);
     o.0
+}
+
+/// Choices of ACP's page that have no documented place in the Cluster resource. The form
+/// keeps them in `acp-cockpit.io/` annotations so they survive an export, but the platform
+/// does not read those, so the user must know the choice is not applied at creation.
+fn check_not_applied(form: &ClusterForm, o: &mut Out) {
+    let not_read = "is kept only in an acp-cockpit.io annotation, which the platform does not read, so it is not applied at creation";
+    if !form.basic.external_access.trim().is_empty() {
+        o.warn(
+            "form.externalAccess",
+            format!("External Access {not_read}"),
+            format!("After creation, configure the external access address on the platform; the manifest keeps it under {ANN_EXTERNAL_ACCESS} for reference"),
+        );
+    }
+    if form.basic.image_registry != ImageRegistry::PlatformBuiltIn {
+        o.warn(
+            "form.imageRegistry",
+            format!("the image registry choice {not_read}: the cluster pulls from the platform's default registry"),
+            "Create the cluster from the platform's own Create Cluster page to use another registry, or switch to Platform Built-in",
+        );
+    }
+    let m = &form.node_settings.monitoring;
+    if m.kind == MonitoringKind::VictoriaMetrics {
+        o.warn(
+            "form.monitoring.kind",
+            format!("the VictoriaMetrics choice {not_read}: the platform sets up its default monitoring"),
+            "Choose Prometheus here, and deploy or connect VictoriaMetrics on the platform after creation",
+        );
+    } else if !m.nodes.is_empty() {
+        o.info(
+            "form.monitoring.nodes",
+            format!("the monitoring nodes {not_read}"),
+            "Choose the monitoring nodes on the platform after creation",
+        );
+    }
 }
 
 /// Checks a `Cluster` resource: the form's rules through the import mapping, plus what only
@@ -358,12 +396,12 @@ fn check_name(form: &ClusterForm, o: &mut Out) {
     let hint = "Use 1-32 lowercase letters, digits and '-', starting and ending with a letter or digit, e.g. prod-bj-01";
     if name.is_empty() {
         o.err("metadata.name", "the cluster name is empty", hint);
-    } else if name.len() > MAX_CLUSTER_NAME {
+    } else if name.chars().count() > MAX_CLUSTER_NAME {
         o.err(
             "metadata.name",
             format!(
                 "the cluster name has {} characters; at most 32 are allowed",
-                name.len()
+                name.chars().count()
             ),
             hint,
         );
@@ -752,18 +790,29 @@ fn check_endpoint(form: &ClusterForm, ctx: &RuleContext, ips: &NodeIps, o: &mut 
             IpFamily::V6 => (ctx.subnet_prefix_v6, ctx.subnet_prefix_v6.is_some()),
         };
         let prefix = prefix.unwrap_or_else(|| assumed_host_prefix(IpFamily::of_addr(&vip)));
-        for (i, a) in &cps {
-            if !same_subnet(&vip, a, prefix) {
-                let msg = format!(
-                    "the VIP {vip} and control-plane node {} ({a}) are not in the same /{prefix} subnet",
-                    i + 1
+        // One finding for the VIP, naming every node it does not share a subnet with.
+        let apart: Vec<String> = cps
+            .iter()
+            .filter(|(_, a)| !same_subnet(&vip, a, prefix))
+            .map(|(i, a)| format!("{} ({a})", i + 1))
+            .collect();
+        if !apart.is_empty() {
+            let msg = format!(
+                "the VIP {vip} is not in the same /{prefix} subnet as control-plane node{} {}",
+                if apart.len() == 1 { "" } else { "s" },
+                apart.join(", ")
+            );
+            let hint = "All control-plane nodes and the VIP must share one subnet";
+            if known {
+                o.err(field, msg, hint);
+            } else {
+                o.warn(
+                    field,
+                    msg,
+                    format!(
+                        "{hint}; /{prefix} is assumed because the nodes' netmask is not known yet"
+                    ),
                 );
-                let hint = "All control-plane nodes and the VIP must share one subnet";
-                if known {
-                    o.err(field, msg, hint);
-                } else {
-                    o.warn(field, msg, format!("{hint}; /{prefix} is assumed because the nodes' netmask is not known yet"));
-                }
             }
         }
         o.info(
@@ -1013,17 +1062,23 @@ pub fn flannel_hint(form: &ClusterForm) -> Option<(Severity, String)> {
     flannel_verdict(form, net).map(|f| (f.severity, f.message))
 }
 
-fn cidr_hint(e: &CidrError, dual: bool) -> String {
+/// How to fix a CIDR; the example is the form's default for that CIDR, so following the
+/// hint never suggests a range that overlaps another default.
+fn cidr_hint(e: &CidrError, dual: bool, label: &str) -> String {
+    let (v4, v6) = match label {
+        "service CIDR" => (DEFAULT_SERVICE_CIDR_V4, DEFAULT_SERVICE_CIDR_V6),
+        "join CIDR" => (DEFAULT_JOIN_CIDR_V4, DEFAULT_JOIN_CIDR_V6),
+        _ => (DEFAULT_CLUSTER_CIDR_V4, DEFAULT_CLUSTER_CIDR_V6),
+    };
     match e {
         CidrError::HostBits(_, n) => format!("Use the network address: {n}"),
         CidrError::NotDualStack => {
             "Give one CIDR, or choose IPv4/IPv6 dual stack for a v4,v6 pair".into()
         }
         _ if dual => {
-            "Give an IPv4 and an IPv6 CIDR separated by a comma, e.g. 10.3.0.0/16,fd00:10:16::/64"
-                .into()
+            format!("Give an IPv4 and an IPv6 CIDR separated by a comma, e.g. {v4},{v6}")
         }
-        _ => "Give a CIDR such as 10.3.0.0/16".into(),
+        _ => format!("Give a CIDR such as {v4}"),
     }
 }
 
@@ -1057,9 +1112,9 @@ fn check_network(form: &ClusterForm, ips: &NodeIps, o: &mut Out) {
             Err(CidrError::Empty) => o.err(
                 field,
                 format!("the {label} is empty"),
-                cidr_hint(&CidrError::Empty, dual),
+                cidr_hint(&CidrError::Empty, dual, label),
             ),
-            Err(e) => o.err(field, format!("{label}: {e}"), cidr_hint(&e, dual)),
+            Err(e) => o.err(field, format!("{label}: {e}"), cidr_hint(&e, dual, label)),
             Ok(c) => {
                 let family_ok = match stack {
                     IpStack::DualStack => c.is_dual(),
@@ -1075,7 +1130,7 @@ fn check_network(form: &ClusterForm, ips: &NodeIps, o: &mut Out) {
                     o.err(
                         field.clone(),
                         format!("the {label} {c} is not {want}"),
-                        cidr_hint(&CidrError::Empty, dual),
+                        cidr_hint(&CidrError::Empty, dual, label),
                     );
                 }
                 parsed.push((label, field, c));
@@ -1706,6 +1761,7 @@ mod tests {
     const CASES: &[Case] = &[
         Case { name: "empty name", edit: |f| f.basic.name.clear(), field: "metadata.name", severity: Severity::Error, contains: "empty" },
         Case { name: "long name", edit: |f| f.basic.name = "a".repeat(33), field: "metadata.name", severity: Severity::Error, contains: "33 characters" },
+        Case { name: "long name in characters", edit: |f| f.basic.name = "ü".repeat(33), field: "metadata.name", severity: Severity::Error, contains: "has 33 characters" },
         Case { name: "bad name", edit: |f| f.basic.name = "Prod_1".into(), field: "metadata.name", severity: Severity::Error, contains: "not a valid" },
         Case { name: "global name", edit: |f| f.basic.name = "global".into(), field: "metadata.name", severity: Severity::Error, contains: "global" },
         Case { name: "no version", edit: |f| f.basic.kubernetes_version.clear(), field: "spec.version", severity: Severity::Error, contains: "no Kubernetes version" },
@@ -1748,6 +1804,10 @@ mod tests {
         Case { name: "vrid 300", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 300; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "VRID 300 is outside 1-255" },
         Case { name: "vip is a node ip", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.0.21".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "address of node 4" },
         Case { name: "vip other subnet", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.1.100".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Warning, contains: "same /24" },
+        Case { name: "vip apart from every master, said once", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.1.100".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Warning, contains: "nodes 1 (192.168.0.11), 2 (192.168.0.12), 3 (192.168.0.13)" },
+        Case { name: "external access not applied", edit: |f| f.basic.external_access = "203.0.113.10".into(), field: "form.externalAccess", severity: Severity::Warning, contains: "not applied" },
+        Case { name: "registry choice not applied", edit: |f| f.basic.image_registry = ImageRegistry::Public, field: "form.imageRegistry", severity: Severity::Warning, contains: "not applied" },
+        Case { name: "victoriametrics not applied", edit: |f| f.node_settings.monitoring.kind = MonitoringKind::VictoriaMetrics, field: "form.monitoring.kind", severity: Severity::Warning, contains: "not applied" },
         Case { name: "external access garbage", edit: |f| f.basic.external_access = "not a host".into(), field: "form.externalAccess", severity: Severity::Error, contains: "not an IP" },
         Case { name: "external access not in SANs", edit: |f| f.basic.external_access = "203.0.113.10".into(), field: "spec.publicAlternativeNames", severity: Severity::Warning, contains: "certificate" },
         Case { name: "platform url", edit: |f| f.basic.platform_url = "ftp://x y".into(), field: "metadata.annotations[\"cpaas.io/platform-url\"]", severity: Severity::Error, contains: "not an address" },
@@ -1757,6 +1817,7 @@ mod tests {
         Case { name: "cluster cidr host bits", edit: |f| f.network.cluster_cidr = "10.3.1.0/16".into(), field: "spec.clusterCIDR", severity: Severity::Error, contains: "host bits" },
         Case { name: "service cidr pair without dual", edit: |f| f.network.service_cidr = "10.4.0.0/16,fd00::/112".into(), field: "spec.serviceCIDR", severity: Severity::Error, contains: "dual stack" },
         Case { name: "cidrs overlap", edit: |f| f.network.service_cidr = "10.3.128.0/17".into(), field: "spec.clusterCIDR", severity: Severity::Error, contains: "overlaps the service CIDR" },
+        Case { name: "join cidr empty", edit: |f| f.network.kube_ovn.join_cidr.clear(), field: "metadata.annotations[\"kube-ovn.cpaas.io/join-cidr\"]", severity: Severity::Error, contains: "join CIDR is empty" },
         Case { name: "join overlaps", edit: |f| f.network.kube_ovn.join_cidr = "10.4.0.0/24".into(), field: "spec.serviceCIDR", severity: Severity::Error, contains: "overlaps the join CIDR" },
         Case { name: "cidr contains node", edit: |f| f.network.cluster_cidr = "192.168.0.0/16".into(), field: "spec.clusterCIDR", severity: Severity::Error, contains: "contains node 1" },
         Case { name: "service cidr too small", edit: |f| f.network.service_cidr = "10.4.0.0/29".into(), field: "spec.serviceCIDR", severity: Severity::Error, contains: "at least 10" },
@@ -1984,7 +2045,14 @@ mod tests {
             .insert("max-pods".into(), "256".into());
         f.basic.image_registry = ImageRegistry::Private;
         f.basic.private_registry = "registry.example.com:5000".into();
-        assert!(problems(&f).is_empty(), "{:#?}", problems(&f));
+        // Only the page choices the platform does not read remain, each said once.
+        let found = problems(&f);
+        let left: Vec<&str> = found.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(
+            left,
+            ["form.externalAccess", "form.imageRegistry"],
+            "{found:#?}"
+        );
         // Monitoring on an application-deployable control-plane node.
         let mut f = good();
         f.node_settings.nodes[0].app_deployable = true;
@@ -2088,6 +2156,33 @@ mod tests {
         for v in DEFAULT_SUPPORTED_VERSIONS {
             assert_eq!(v.split('.').count(), 3, "{v}");
         }
+    }
+
+    #[test]
+    fn cidr_hints_suggest_each_cidr_its_own_default() {
+        let mut f = good();
+        f.network.kube_ovn.join_cidr.clear();
+        f.network.service_cidr.clear();
+        let found = check(&f, &RuleContext::default());
+        let hint = |field: &str| {
+            found
+                .iter()
+                .find(|x| x.field == field)
+                .map(|x| x.hint.clone())
+                .unwrap_or_default()
+        };
+        assert!(hint(&annotation(ann::JOIN_CIDR)).ends_with("100.64.0.0/16"));
+        assert!(hint("spec.serviceCIDR").ends_with("10.4.0.0/16"));
+        let vip: Vec<_> = {
+            let mut f = good();
+            f.basic.endpoint.self_built_vip = true;
+            f.basic.endpoint.address = "192.168.1.100".into();
+            check(&f, &RuleContext::default())
+                .into_iter()
+                .filter(|x| x.field == "spec.features.ha.tke.vip")
+                .collect()
+        };
+        assert_eq!(vip.len(), 1, "{vip:#?}");
     }
 
     #[test]
