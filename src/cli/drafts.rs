@@ -210,6 +210,14 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
             }
         }
         Action::Import { file, name } => {
+            // A file that cannot be read is a wrong path, not a data-directory problem (the
+            // store's general hint for read errors).
+            if let Err(e) = std::fs::metadata(&file) {
+                anyhow::bail!(
+                    "cannot read {}: {e}\nhint: check the path; a relative path is taken from the current directory",
+                    file.display()
+                );
+            }
             let d = store.import(&file, name.as_deref()).map_err(store_err)?;
             match args.output {
                 Format::Table => eprintln!("imported {} as draft '{}'", file.display(), d.name),

@@ -200,13 +200,22 @@ impl DraftsPane {
     }
 }
 
+/// The path the user typed, with `~/` expanded and made absolute against the working
+/// directory, so that messages say exactly which file was written or read.
 fn expand_home(p: &str) -> PathBuf {
-    if let Some(rest) = p.strip_prefix("~/")
-        && let Some(home) = std::env::var_os("HOME")
-    {
-        return PathBuf::from(home).join(rest);
+    let path = match p.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(rest),
+            None => PathBuf::from(p),
+        },
+        None => PathBuf::from(p),
+    };
+    if path.is_absolute() {
+        return path;
     }
-    PathBuf::from(p)
+    std::env::current_dir()
+        .map(|d| d.join(&path))
+        .unwrap_or(path)
 }
 
 /// "5m ago"-style age against the render clock, so snapshots stay fixed.
@@ -360,7 +369,15 @@ impl Pane for DraftsPane {
             }
             DraftEvent::Corrupt(c) => self.corrupt.extend(c.iter().cloned()),
             DraftEvent::Failed { action, error } => {
-                let hint = error.hint().map(|h| format!(" ({h})")).unwrap_or_default();
+                // An import reads the user's file, not the data directory, so a read error
+                // is about the path typed.
+                let hint = match (action.as_str(), error) {
+                    ("import draft", crate::engine::store::StoreError::Io { .. }) => {
+                        Some("check the file's path and that it is readable".to_string())
+                    }
+                    _ => error.hint(),
+                };
+                let hint = hint.map(|h| format!(" ({h})")).unwrap_or_default();
                 self.status = Some((Role::Fail, format!("Could not {action}: {error}{hint}")));
             }
         }
@@ -386,12 +403,23 @@ impl Pane for DraftsPane {
         } else {
             (self.corrupt.len() as u16 + 1).min(3)
         };
+        // A failure's message ends with its fix, so the status line takes as many lines as
+        // the message needs (up to 3) instead of cutting it at the pane's width.
+        let footer_h = match (&self.prompt, &self.status) {
+            (None, Some((_, msg))) => {
+                (msg.chars()
+                    .count()
+                    .div_ceil(usize::from(inner.width.max(1))) as u16)
+                    .clamp(1, 3)
+            }
+            _ => 1,
+        };
         let rows = Layout::default()
             .direction(Direction::Vertical)
             .constraints([
                 Constraint::Length(corrupt_h),
                 Constraint::Min(1),
-                Constraint::Length(1),
+                Constraint::Length(footer_h),
             ])
             .split(inner);
         if corrupt_h > 0 {
@@ -435,7 +463,7 @@ impl Pane for DraftsPane {
                 theme.style(Role::Muted),
             ))
         };
-        frame.render_widget(Paragraph::new(footer), rows[2]);
+        frame.render_widget(Paragraph::new(footer).wrap(Wrap { trim: false }), rows[2]);
     }
 }
 
@@ -709,6 +737,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn paths_are_absolute_and_import_errors_are_shown_whole() {
+        assert!(expand_home("cp-1.draft.json").is_absolute());
+        let mut p = DraftsPane::demo();
+        p.on_event(&Event::Drafts(DraftEvent::Failed {
+            action: "import draft".into(),
+            error: crate::engine::store::StoreError::Io {
+                context: "cannot read /tmp/qa/missing.json".into(),
+                message: "No such file or directory (os error 2)".into(),
+            },
+        }));
+        let Some((_, msg)) = &p.status else {
+            panic!("no status")
+        };
+        assert!(
+            msg.ends_with("(check the file's path and that it is readable)"),
+            "{msg}"
+        );
+        assert!(!msg.contains("data directory"), "{msg}");
+        let theme = crate::tui::theme::Theme::default();
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| {
+            let ctx = RenderCtx {
+                theme: &theme,
+                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
+                readonly: false,
+                sandbox: false,
+            };
+            p.render(f, f.area(), &ctx);
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        let text: String = (0..buf.area.height)
+            .map(|y| {
+                (1..buf.area.width - 1)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("");
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("that it is readable)"), "{flat}");
     }
 
     #[test]
