@@ -1,5 +1,5 @@
 //! The sandbox API server as an outside client sees it: kubectl (from `KUBECTL`, else
-//! `kubectl` on PATH; `scripts/install-kubectl.sh` installs one) and the kube client run
+//! `kubectl` on PATH; `scripts/test.sh` installs one when missing) and the kube client run
 //! against a server started in-process. These tests fail, rather than skip, when kubectl is
 //! missing: proving that the sandbox speaks Kubernetes is their whole point.
 
@@ -161,8 +161,8 @@ async fn run(env: &dyn KubectlFiles, args: &[&str]) -> Output {
     match tokio::time::timeout(STEP, c.output()).await {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => panic!(
-            "cannot run kubectl ({}): {e}. Install it with scripts/install-kubectl.sh and set \
-             KUBECTL to the path it prints",
+            "cannot run kubectl ({}): {e}. Run scripts/test.sh, which installs one, or set \
+             KUBECTL to a kubectl binary",
             kubectl_path()
         ),
         Err(_) => panic!("kubectl {args:?} did not finish within {STEP:?}"),
@@ -227,7 +227,7 @@ async fn kubectl_watch_receives_a_live_change() {
         .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap_or_else(|e| {
         panic!(
-            "cannot run kubectl ({}): {e}. Install it with scripts/install-kubectl.sh",
+            "cannot run kubectl ({}): {e}. Run scripts/test.sh, which installs one",
             kubectl_path()
         )
     });
@@ -718,8 +718,8 @@ fn kubectl_is_available() {
         .output()
         .unwrap_or_else(|e| {
             panic!(
-                "cannot run kubectl ({}): {e}. Install it with scripts/install-kubectl.sh and \
-                 set KUBECTL to the path it prints",
+                "cannot run kubectl ({}): {e}. Run scripts/test.sh, which installs one, \
+                 or set KUBECTL to a kubectl binary",
                 kubectl_path()
             )
         });
@@ -730,4 +730,43 @@ fn kubectl_is_available() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_strict_field_validation_and_can_i_list() {
+    let env = setup().await;
+    let file = env.dir.path().join("bogus.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: platform.tkestack.io/v1\nkind: Cluster\nmetadata:\n  name: bogus\nspec:\n  \
+         type: Baremetal\n  version: 1.30.5\n  bogusField: 1\n",
+    )
+    .expect("write manifest");
+    let path = file.to_string_lossy().into_owned();
+    // Strict (kubectl's default): the unknown field is refused and nothing is stored.
+    let out = run(&env, &["create", "-f", &path]).await;
+    assert!(!out.status.success(), "strict create must fail");
+    let err = text(&out.stderr);
+    assert!(err.contains("unknown field"), "{err}");
+    let g = env.server.store("global").expect("global store");
+    assert!(g.get(names::CLUSTERS, None, "bogus").is_err());
+    // Warn: stored, and kubectl prints the server's warning.
+    let out = run(&env, &["create", "--validate=warn", "-f", &path]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown field"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(g.get(names::CLUSTERS, None, "bogus").is_ok());
+
+    // `can-i --list` is a SelfSubjectRulesReview answered from the same RBAC.
+    let out = ok(
+        &env,
+        &["auth", "can-i", "--list", "--as", SA, "-n", "my-ns"],
+    )
+    .await;
+    assert!(out.contains("clusters.platform.tkestack.io"), "{out}");
+    assert!(out.contains("configmaps"), "{out}");
+    env.server.shutdown().await;
 }

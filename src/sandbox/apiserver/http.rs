@@ -101,6 +101,28 @@ fn full(code: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Respons
     r
 }
 
+/// `fieldValidation` as upstream: Strict fails the request, Warn (the default) returns the
+/// texts for `Warning` headers, Ignore checks nothing.
+fn field_checks(
+    kind: &ResourceKind,
+    served: &[&'static ResourceKind],
+    query: &Query,
+    body: &Value,
+) -> Result<Vec<String>, ApiError> {
+    openapi::field_validation(kind, served, query.get("fieldValidation"), body)
+}
+
+/// Adds `Warning: 299 - "<text>"` headers, which kubectl prints as `Warning: <text>`.
+fn with_warnings(mut resp: Response<Body>, warnings: &[String]) -> Response<Body> {
+    for w in warnings {
+        let text = w.replace('"', "'");
+        if let Ok(v) = http::HeaderValue::from_str(&format!("299 - \"{text}\"")) {
+            resp.headers_mut().append(http::header::WARNING, v);
+        }
+    }
+    resp
+}
+
 fn json_response(code: u16, v: &Value) -> Response<Body> {
     let code = StatusCode::from_u16(code).unwrap_or(StatusCode::OK);
     full(
@@ -537,11 +559,13 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                     &discovery::resource_list(&served, &g, &v)
                         .ok_or_else(ApiError::page_not_found)?,
                 ),
-                Target::OpenApi => json_response(
-                    200,
-                    &openapi::document(inner.trim_end_matches('/'), &served)
-                        .ok_or_else(ApiError::page_not_found)?,
-                ),
+                // client-go fetches /openapi/v2 as protobuf and kubectl as JSON: negotiate.
+                Target::OpenApi => {
+                    match openapi::respond(inner.trim_end_matches('/'), &accept, &served)? {
+                        Some((content_type, body)) => full(StatusCode::OK, content_type, body),
+                        None => return Err(ApiError::page_not_found()),
+                    }
+                }
                 Target::Resource { .. } => return Err(ApiError::page_not_found()),
             });
         }
@@ -605,6 +629,12 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
         "watch" => ctx.watch(),
         "list" => ctx.list().await,
         "get" => ctx.get(name.as_deref().unwrap_or_default()),
+        "create" if kind.resource == "selfsubjectrulesreviews" => {
+            let bytes = read_body(req).await?;
+            let body = authz::rules_review_body(&content_type, &bytes)?;
+            let out = authz::rules_review(&view, &user, kind, body)?;
+            Ok(json_response(201, &out))
+        }
         "create" if kind.create_only => {
             // kubectl's typed clients send reviews as protobuf; authz decodes every form.
             let bytes = read_body(req).await?;
@@ -622,8 +652,12 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
             match verb {
                 "create" => {
                     let body = read_json(req, &content_type).await?;
+                    let warnings = field_checks(kind, &served, &query, &body)?;
                     let out = store.create_at(kind_id, namespace.as_deref(), body, &opts)?;
-                    Ok(json_response(201, &render::object(kind, &out, repr)))
+                    Ok(with_warnings(
+                        json_response(201, &render::object(kind, &out, repr)),
+                        &warnings,
+                    ))
                 }
                 "update" => {
                     let name = name.unwrap_or_default();
@@ -657,9 +691,13 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                             }],
                         ));
                     }
+                    let warnings = field_checks(kind, &served, &query, &body)?;
                     let out =
                         store.replace_at(kind_id, namespace.as_deref(), &name, sub, body, &opts)?;
-                    Ok(json_response(200, &render::object(kind, &out, repr)))
+                    Ok(with_warnings(
+                        json_response(200, &render::object(kind, &out, repr)),
+                        &warnings,
+                    ))
                 }
                 "patch" => {
                     let name = name.unwrap_or_default();
@@ -670,6 +708,13 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                     } else {
                         parse_json(&bytes)?
                     };
+                    // An apply body is a whole (partial) object, so it can be checked like a
+                    // create; merge and JSON patches are fragments and are not.
+                    let warnings = if pt == PatchType::Apply {
+                        field_checks(kind, &served, &query, &body)?
+                    } else {
+                        Vec::new()
+                    };
                     let (out, created) = store.patch_at(
                         kind_id,
                         namespace.as_deref(),
@@ -679,9 +724,12 @@ async fn route(shared: &Shared, req: Request<Incoming>) -> Result<Response<Body>
                         body,
                         &opts,
                     )?;
-                    Ok(json_response(
-                        if created { 201 } else { 200 },
-                        &render::object(kind, &out, repr),
+                    Ok(with_warnings(
+                        json_response(
+                            if created { 201 } else { 200 },
+                            &render::object(kind, &out, repr),
+                        ),
+                        &warnings,
                     ))
                 }
                 "delete" => {

@@ -234,6 +234,17 @@ pub static KINDS: &[ResourceKind] = &[
         ..builtin(
             AUTHZ,
             "v1",
+            "selfsubjectrulesreviews",
+            "selfsubjectrulesreview",
+            "SelfSubjectRulesReview",
+            false,
+        )
+    },
+    ResourceKind {
+        create_only: true,
+        ..builtin(
+            AUTHZ,
+            "v1",
             "subjectaccessreviews",
             "subjectaccessreview",
             "SubjectAccessReview",
