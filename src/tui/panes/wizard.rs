@@ -755,6 +755,7 @@ impl WizardPane {
 
     fn open_dialog(&mut self, dialog: NodeDialog) {
         let mut d = dialog;
+        d.ipv6_only = self.form.basic.ip_stack == IpStack::Ipv6;
         self.refresh_dialog_findings(&mut d);
         self.dialog = Some(d);
     }
@@ -2411,6 +2412,10 @@ impl Pane for WizardPane {
             .and_then(|_| self.focused())
             .map(|s| s.label.trim().to_string());
         let footer = match (&self.editing, editing_label, &self.notice) {
+            // The dialog has keys of its own; the form's would mislead while it is open.
+            _ if self.dialog.is_some() => {
+                Line::from(Span::styled(NodeDialog::KEYS, theme.style(Role::Muted)))
+            }
             // Keys go into the field while editing, so the footer says so and how to leave.
             (Some(ed), Some(label), _) => {
                 let mut spans = vec![Span::styled(

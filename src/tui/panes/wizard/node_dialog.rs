@@ -189,6 +189,8 @@ pub struct NodeDialog {
     /// Index of the node being edited, `None` when adding.
     pub editing: Option<usize>,
     pub dual_stack: bool,
+    /// IPv6 single stack: the node's primary address is an IPv6 one, and the row says so.
+    pub ipv6_only: bool,
     /// Node-level findings: (field key, level, message).
     pub findings: Vec<(String, Level, String)>,
     /// A line above the buttons: why Add is refused, which secrets to fill in.
@@ -204,6 +206,7 @@ impl NodeDialog {
             from_draft: None,
             editing: None,
             dual_stack,
+            ipv6_only: false,
             findings: Vec::new(),
             notice: None,
         };
@@ -237,6 +240,21 @@ impl NodeDialog {
         d.focus_field(DField::Ipv4);
         d
     }
+
+    /// A row's label as this dialog shows it: the primary address follows the cluster's
+    /// protocol, and the first button says whether it adds or updates.
+    pub fn label_of(&self, f: DField) -> &'static str {
+        match f {
+            DField::Ipv4 if self.ipv6_only => "IPv6 Address",
+            DField::Add if self.editing.is_some() => "Update",
+            _ => f.label(),
+        }
+    }
+
+    /// Keys of the dialog, for the screen's footer while it is open (fits 80 columns).
+    /// Text fields need no key: typing goes into the focused one.
+    pub const KEYS: &'static str =
+        "Add Node: Tab/Down next  Up previous  Space/Enter toggle or press  Esc cancel";
 
     /// The rows shown, which depend on the node type, the proxy switch and the login method.
     pub fn fields(&self) -> Vec<DField> {
@@ -428,10 +446,9 @@ impl NodeDialog {
                 DField::Add => self.try_add(),
                 DField::SaveDraft => self.save_draft(),
                 DField::Cancel => Outcome::Cancel,
-                _ if f.is_text() || f.is_secret() => {
-                    self.move_focus(1);
-                    Outcome::Nothing
-                }
+                // Text fields are always live here, so Enter keeps the focus where it is: as
+                // in the main form, "Enter, then type" puts the text into this field.
+                _ if f.is_text() || f.is_secret() => Outcome::Nothing,
                 _ => {
                     self.toggle(true);
                     Outcome::Nothing
@@ -507,7 +524,7 @@ impl NodeDialog {
     fn try_add(&mut self) -> Outcome {
         let missing = self.missing();
         if let Some(first) = missing.first() {
-            let names: Vec<&str> = missing.iter().map(|f| f.label()).collect();
+            let names: Vec<&str> = missing.iter().map(|f| self.label_of(*f)).collect();
             self.notice = Some(format!("Fill in: {}", names.join(", ")));
             self.focus_field(*first);
             return Outcome::Nothing;
@@ -543,7 +560,17 @@ impl NodeDialog {
             width: w,
             height: h,
         };
-        frame.render_widget(Clear, popup);
+        // Clear a one-cell margin too, so the rows behind never show at the popup's sides.
+        let margin = Rect {
+            x: popup.x.saturating_sub(1).max(area.x),
+            y: popup.y,
+            width: (popup.width + 2).min(
+                area.right()
+                    .saturating_sub(popup.x.saturating_sub(1).max(area.x)),
+            ),
+            height: popup.height,
+        };
+        frame.render_widget(Clear, margin);
         let title = match (&self.editing, &self.from_draft) {
             (Some(i), _) => format!(" Edit node {} ", i + 1),
             (None, Some((name, _))) => format!(" Add Node (from draft {name}) "),
@@ -620,14 +647,17 @@ impl NodeDialog {
                         DField::KeyPath => &n.key_path,
                         _ => "",
                     },
-                    placeholder: placeholder(*other),
+                    placeholder: match other {
+                        DField::Ipv4 if self.ipv6_only => "e.g. fd00::11 (private IP)",
+                        _ => placeholder(*other),
+                    },
                 },
             };
             let finding = self
                 .finding_for(*f)
                 .or_else(|| missing.contains(f).then_some((Level::Info, "required")));
             let row = Row {
-                label: f.label(),
+                label: self.label_of(*f),
                 value,
                 required: matches!(
                     f,
@@ -683,13 +713,15 @@ impl NodeDialog {
             } else {
                 theme.style(Role::Key)
             };
-            spans.push(Span::styled(format!("[ {} ]", f.label()), st));
+            spans.push(Span::styled(format!("[ {} ]", self.label_of(*f)), st));
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(
-            "Tab/Down next, Space toggle, Enter press, Esc cancel",
-            theme.style(Role::Muted),
-        ));
+        // The keys are in the screen's footer; here only what fits without being cut.
+        let hint = "Esc cancels";
+        let used: usize = spans.iter().map(|s| s.width()).sum();
+        if used + hint.len() <= usize::from(inner.width) {
+            spans.push(Span::styled(hint, theme.style(Role::Muted)));
+        }
         frame.render_widget(
             Paragraph::new(Line::from(spans)),
             Rect {
@@ -786,6 +818,29 @@ mod tests {
         assert!(r.entry.ssh_password.is_empty());
         assert_eq!(r.focused(), DField::Password);
         assert!(r.notice.as_deref().unwrap_or("").contains("SSH password"));
+    }
+
+    #[test]
+    fn enter_keeps_a_text_field_and_labels_follow_the_dialog() {
+        let mut d = NodeDialog::new(false);
+        d.on_key(key(KeyCode::Enter));
+        assert_eq!(
+            d.focused(),
+            DField::Ipv4,
+            "Enter then typing fills the field"
+        );
+        type_text(&mut d, "10.0.0.13");
+        assert_eq!(d.entry.node.ipv4, "10.0.0.13");
+        assert!(!d.entry.node.app_deployable);
+        assert_eq!(d.label_of(DField::Add), "Add");
+        let e = NodeDialog::edit(d.entry.clone(), 0, false);
+        assert_eq!(e.label_of(DField::Add), "Update");
+        let mut v6 = NodeDialog::new(false);
+        v6.ipv6_only = true;
+        assert_eq!(v6.label_of(DField::Ipv4), "IPv6 Address");
+        v6.focus_field(DField::Add);
+        v6.on_key(key(KeyCode::Enter));
+        assert!(v6.notice.as_deref().unwrap_or("").contains("IPv6 Address"));
     }
 
     #[test]
