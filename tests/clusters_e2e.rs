@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use acp_cockpit::domain::cluster::Cluster;
+use acp_cockpit::domain::cluster::{Cluster, Machine};
 use acp_cockpit::engine::kube::{
     ClientPool, ClusterModel, ClusterRow, ConnState, KubeCommand, KubeEvent, KubeSource, ObjectKind,
 };
@@ -377,9 +377,15 @@ async fn cli_json_matches_the_server_and_a_bad_context_is_explained() {
         serde_json::from_slice(&out.stdout).expect("a JSON array");
     let api: Api<Cluster> = Api::all(admin(&p).await);
     let items = api.list(&ListParams::default()).await.expect("list").items;
+    let machines: Api<Machine> = Api::all(admin(&p).await);
+    let machines = machines
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items;
     // Rows of the platform as a whole: a creating cluster's total is the plan the finished
-    // ones ran.
-    let expected: Vec<ClusterRow> = ClusterModel::from_objects(&items, &[]).rows();
+    // ones ran, and a row counts the nodes being added.
+    let expected: Vec<ClusterRow> = ClusterModel::from_objects(&items, &machines).rows();
     let expected = serde_json::to_value(&expected).expect("json");
     assert_eq!(serde_json::Value::Array(printed), expected);
 

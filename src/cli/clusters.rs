@@ -1,5 +1,7 @@
 //! `acp-cockpit clusters`: the Clusters pane's table on stdout, once or as it changes.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use clap::Args as ClapArgs;
 use tokio::sync::mpsc;
@@ -7,11 +9,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
 use super::output::Format;
-use crate::domain::timeline::Resource;
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::clusters::{fit, nodes_label, short_age};
+use crate::tui::panes::clusters::{fit, nodes_label, progress_text, short_age};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -55,11 +56,7 @@ pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
     let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
-            let mut progress = r.progress.label();
-            if let Some(s) = &r.current_step {
-                progress.push_str(if r.failed { " FAILED " } else { " " });
-                progress.push_str(s);
-            }
+            let progress = progress_text(r);
             [
                 r.name.clone(),
                 if r.display_name.is_empty() {
@@ -100,6 +97,51 @@ pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
     out
 }
 
+/// Prints changed rows (the table header only once) and deleted names.
+fn print_changes(
+    format: Format,
+    changed: &[ClusterRow],
+    deleted: &[String],
+    header_printed: &mut bool,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Table => {
+            if changed.is_empty() && deleted.is_empty() {
+                return Ok(());
+            }
+            let lines = table(changed, Utc::now());
+            for (i, l) in lines.iter().enumerate() {
+                if i == 0 && (*header_printed || changed.is_empty()) {
+                    continue;
+                }
+                out(l)?;
+            }
+            *header_printed |= !changed.is_empty();
+            for n in deleted {
+                out(&format!("{n}   (deleted)"))?;
+            }
+        }
+        Format::Json => {
+            for r in changed {
+                out_structured(r, Format::Json, true)?;
+            }
+            for n in deleted {
+                out(&serde_json::json!({"name": n, "deleted": true}).to_string())?;
+            }
+        }
+        Format::Yaml => {
+            for r in changed {
+                out("---")?;
+                out_structured(r, Format::Yaml, false)?;
+            }
+            for n in deleted {
+                out(&format!("---\nname: {n}\ndeleted: true"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn sorted_rows(model: &ClusterModel, filter: &Filter) -> Vec<ClusterRow> {
     let mut rows: Vec<ClusterRow> = model
         .rows()
@@ -127,7 +169,9 @@ async fn run_on(
     let conn = ops::connect(source).await?;
     if !args.watch {
         let clusters = ops::list_clusters(&conn.client).await?;
-        let model = ClusterModel::from_objects(&clusters, &[]);
+        // Nodes being added show in their cluster's row.
+        let machines = ops::list_machines(&conn.client).await?;
+        let model = ClusterModel::from_objects(&clusters, &machines);
         let rows = sorted_rows(&model, filter);
         match args.output {
             Format::Table => {
@@ -169,6 +213,8 @@ async fn watch_and_print(
     ));
     let mut model = ClusterModel::new();
     let mut header_printed = false;
+    // What each cluster's last printed row said, so machine updates print only real changes.
+    let mut printed: HashMap<String, ClusterRow> = HashMap::new();
     let code = loop {
         let ev = tokio::select! {
             _ = tokio::signal::ctrl_c() => break 0,
@@ -197,50 +243,40 @@ async fn watch_and_print(
             KubeEvent::ClustersChanged(d) => {
                 // A new plan changes every creating cluster's total: print them all again.
                 let plan_changed = model.apply_clusters_and_check_plan(&d);
-                let plan = model.plan(Resource::Cluster);
                 let changed: Vec<ClusterRow> = if d.reset || plan_changed {
                     sorted_rows(&model, filter)
                 } else {
                     let mut v: Vec<ClusterRow> = d
                         .applied
                         .iter()
-                        .map(|c| ClusterRow::from_summary_in(c, plan))
+                        .map(|c| model.row(c))
                         .filter(|r| filter.matches(r))
                         .collect();
                     v.sort_by(|a, b| a.name.cmp(&b.name));
                     v
                 };
-                match format {
-                    Format::Table => {
-                        let lines = table(&changed, Utc::now());
-                        for (i, l) in lines.iter().enumerate() {
-                            if i == 0 && header_printed {
-                                continue;
-                            }
-                            out(l)?;
-                        }
-                        header_printed = true;
-                        for n in &d.deleted {
-                            out(&format!("{n}   (deleted)"))?;
-                        }
-                    }
-                    Format::Json => {
-                        for r in &changed {
-                            out_structured(r, Format::Json, true)?;
-                        }
-                        for n in &d.deleted {
-                            out(&serde_json::json!({"name": n, "deleted": true}).to_string())?;
-                        }
-                    }
-                    Format::Yaml => {
-                        for r in &changed {
-                            out("---")?;
-                            out_structured(r, Format::Yaml, false)?;
-                        }
-                        for n in &d.deleted {
-                            out(&format!("---\nname: {n}\ndeleted: true"))?;
-                        }
-                    }
+                print_changes(format, &changed, &d.deleted, &mut header_printed)?;
+                for r in changed {
+                    printed.insert(r.name.clone(), r);
+                }
+                for n in &d.deleted {
+                    printed.remove(n);
+                }
+            }
+            // Nodes being added show in their cluster's row: print the rows that now read
+            // differently.
+            KubeEvent::MachinesChanged(d) => {
+                let changed: Vec<ClusterRow> = model
+                    .apply_machines_and_list_clusters(&d)
+                    .iter()
+                    .filter_map(|n| model.cluster(n))
+                    .map(|c| model.row(c))
+                    .filter(|r| printed.contains_key(&r.name) && printed.get(&r.name) != Some(r))
+                    .filter(|r| filter.matches(r))
+                    .collect();
+                print_changes(format, &changed, &[], &mut header_printed)?;
+                for r in changed {
+                    printed.insert(r.name.clone(), r);
                 }
             }
             _ => {}
@@ -272,6 +308,11 @@ mod tests {
                 current_step: None,
                 failed: false,
                 created: Some(now - chrono::Duration::hours(3)),
+                adding_nodes: 1,
+                failing_node: Some(crate::engine::kube::model::NodeFailure {
+                    ip: "10.0.0.9".into(),
+                    step: "EnsureNodeReady".into(),
+                }),
             },
             ClusterRow {
                 name: "long-name".into(),
@@ -285,12 +326,14 @@ mod tests {
                 current_step: Some("EnsurePreflight".into()),
                 failed: true,
                 created: None,
+                adding_nodes: 0,
+                failing_node: None,
             },
         ];
         let t = table(&rows, now);
         assert_eq!(t.len(), 3);
         assert!(t[0].starts_with("NAME        DISPLAY NAME"));
-        assert!(t[1].contains("28/28"));
+        assert!(t[1].contains("28/28 node 10.0.0.9 FAILED EnsureNodeReady"));
         assert!(t[1].contains("3cp+2w"));
         assert!(t[1].ends_with("3h"));
         assert!(t[2].contains("8/9+ FAILED EnsurePreflight"));

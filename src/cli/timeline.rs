@@ -16,7 +16,9 @@ use crate::engine::kube::{
     ClusterModel, ConnState, FailureKind, KubeEvent, KubeFailure, ops, watch,
 };
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::timeline::{blocked_text, eta_text, gauge, step_mark};
+use crate::tui::panes::timeline::{
+    blocked_text, check_failure_text, created_text, eta_text, gauge, step_mark,
+};
 
 /// Exit code when the cluster's current step has failed.
 pub const EXIT_FAILED_STEP: i32 = 2;
@@ -28,7 +30,8 @@ pub struct Args {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub output: Format,
-    /// Keep printing as the cluster advances; ends when creation finishes (Ctrl-C stops).
+    /// Keep printing as the cluster advances; ends when creation finishes (exit 0) or its current
+    /// step fails (exit 2). Ctrl-C stops.
     #[arg(short = 'f', long)]
     pub follow: bool,
 }
@@ -82,7 +85,7 @@ pub fn text(r: &Report) -> Vec<String> {
         gauge(p.ratio(), 20),
         p.label(),
         if tl.finished {
-            "   created".to_string()
+            format!("   {}", created_text(tl))
         } else {
             blocked_text(tl)
                 .or_else(|| eta_text(tl))
@@ -90,6 +93,7 @@ pub fn text(r: &Report) -> Vec<String> {
                 .unwrap_or_default()
         }
     )];
+    out.extend(check_failure_text(tl));
     if let Some(f) = &tl.failure {
         out.push(format!(
             "FAILED {} ({}), retrying for {}",
@@ -266,6 +270,11 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
         code = exit_code(&r);
         if r.timeline.finished {
             break Ok(0);
+        }
+        // A failed step is retried for as long as nobody fixes it: a script waiting on the
+        // creation must hear about it now, not hang.
+        if code == EXIT_FAILED_STEP {
+            break Ok(code);
         }
     };
     cancel.cancel();

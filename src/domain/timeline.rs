@@ -297,6 +297,38 @@ pub trait CondLike {
     }
 }
 
+impl<C: CondLike> CondLike for &C {
+    fn kind(&self) -> &str {
+        (**self).kind()
+    }
+    fn status(&self) -> &str {
+        (**self).status()
+    }
+    fn transition(&self) -> Option<DateTime<Utc>> {
+        (**self).transition()
+    }
+    fn reason(&self) -> Option<&str> {
+        (**self).reason()
+    }
+    fn message(&self) -> Option<&str> {
+        (**self).message()
+    }
+    fn kind_arc(&self) -> Arc<str> {
+        (**self).kind_arc()
+    }
+}
+
+/// A condition type written after creation ([`NOT_CREATE_STEPS`]), not a creation step.
+pub fn is_post_creation(kind: &str) -> bool {
+    NOT_CREATE_STEPS.contains(&kind)
+}
+
+/// Creation steps and post-creation checks, each in array order: a health check that fails
+/// on a created cluster is not step 29 of its creation.
+pub fn split_checks<C: CondLike>(conditions: &[C]) -> (Vec<&C>, Vec<&C>) {
+    conditions.iter().partition(|c| !is_post_creation(c.kind()))
+}
+
 impl CondLike for Condition {
     fn kind(&self) -> &str {
         &self.type_
@@ -468,6 +500,13 @@ pub struct Timeline {
     pub blocked: bool,
     /// Creation is over: every step is `True` and the phase is `Running` (or a later one).
     pub finished: bool,
+    /// How long creation took, once it is over: from creation to the last step's end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub took_secs: Option<i64>,
+    /// A check that runs after creation (the periodic health check) is failing; `index` is into
+    /// the checks, which are not steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_failure: Option<Failure>,
     /// Steps of the known list still to come after the last one seen (for display).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub upcoming: Vec<String>,
@@ -494,11 +533,13 @@ impl Timeline {
             .as_ref()
             .map(|s| s.conditions.as_slice())
             .unwrap_or(&[]);
+        let (steps, checks) = split_checks(conditions);
         build(
             name,
             c.phase().as_str(),
             created,
-            conditions,
+            &steps,
+            &checks,
             stats.plan(Resource::Cluster),
             now,
             stats,
@@ -519,6 +560,7 @@ impl Timeline {
             m.phase(),
             created,
             conditions,
+            &[],
             stats.plan(Resource::Machine),
             now,
             stats,
@@ -556,7 +598,7 @@ fn effective_created<C: CondLike>(
 }
 
 /// Phases in which creation is still running; in any other phase, all-True means created.
-fn creating(phase: &str) -> bool {
+pub fn creating(phase: &str) -> bool {
     matches!(phase, "" | "Initializing" | "Waiting")
 }
 
@@ -647,12 +689,15 @@ pub fn summarize<C: CondLike>(phase: &str, conditions: &[C], plan: Plan<'_>) -> 
     }
 }
 
-/// Builds a timeline from conditions in array order.
+/// Builds a timeline from creation conditions in array order; `checks` are the conditions of
+/// checks that run after creation (see [`split_checks`]).
+#[allow(clippy::too_many_arguments)]
 pub fn build<C: CondLike>(
     name: String,
     phase: &str,
     created: Option<DateTime<Utc>>,
     conditions: &[C],
+    checks: &[C],
     plan: Plan<'_>,
     now: DateTime<Utc>,
     stats: &StepStats,
@@ -736,6 +781,25 @@ pub fn build<C: CondLike>(
     };
     // A failing step is retried until it succeeds, so when the rest runs is anyone's guess.
     let blocked = failure.is_some();
+    let took_secs = if finished {
+        let end = steps.iter().filter_map(|s| s.end).max();
+        let start = effective_created(created, conditions).or_else(|| steps.first()?.start);
+        secs_between(start, end)
+    } else {
+        None
+    };
+    // Measured from when the check went False, not from the end of creation.
+    let check_failure = checks
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.is_false())
+        .map(|(i, c)| Failure {
+            index: i,
+            type_: c.kind().to_string(),
+            reason: c.reason().filter(|r| !r.is_empty()).map(str::to_string),
+            message: c.message().filter(|m| !m.is_empty()).map(str::to_string),
+            retrying_secs: secs_between(c.transition(), Some(now)),
+        });
     let eta = if finished || blocked {
         None
     } else {
@@ -787,6 +851,8 @@ pub fn build<C: CondLike>(
         eta,
         blocked,
         finished,
+        took_secs,
+        check_failure,
         upcoming,
     }
 }
@@ -865,7 +931,7 @@ impl StepStats {
         if let Some(s) = &c.status {
             self.add_conditions(
                 c.metadata.creation_timestamp.as_ref().and_then(to_utc),
-                &s.conditions,
+                &split_checks(&s.conditions).0,
             );
             self.add_plan(Resource::Cluster, c.phase().as_str(), &s.conditions);
         }
@@ -1410,6 +1476,37 @@ mod tests {
         let best: Vec<&str> = tally.best().expect("plan").iter().map(|s| &**s).collect();
         assert_eq!(best, ACP_PLAN);
         assert_eq!(stats.tally(Resource::Machine).finished(), 0);
+    }
+
+    #[test]
+    fn failing_health_check_of_a_created_cluster_is_not_a_creation_step() {
+        let mut c = finished("p", &ACP_PLAN);
+        if let Some(s) = c.status.as_mut() {
+            s.phase = Some("Failed".into());
+            let mut hc = cond(
+                "HealthCheck",
+                "False",
+                Some(90_000),
+                Some("FailedHealthCheck"),
+            );
+            hc.message = Some("apiserver down".into());
+            s.conditions.push(hc);
+        }
+        let tl = Timeline::for_cluster(&c, t(90_016), &StepStats::new());
+        assert!(tl.finished);
+        assert_eq!(tl.progress.label(), "6/6");
+        assert_eq!(tl.steps.len(), 6);
+        assert!(tl.failure.is_none() && !tl.blocked && tl.eta.is_none());
+        // Created at 0, last step at 360 s.
+        assert_eq!(tl.took_secs, Some(360));
+        let f = tl.check_failure.expect("check failure");
+        assert_eq!(f.type_, "HealthCheck");
+        assert_eq!(f.retrying_secs, Some(16));
+        assert_eq!(f.message.as_deref(), Some("apiserver down"));
+        // The check feeds no step median.
+        let mut stats = StepStats::new();
+        stats.add_cluster(&c);
+        assert_eq!(stats.sample_count("HealthCheck"), 0);
     }
 
     #[test]

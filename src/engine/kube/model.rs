@@ -1,7 +1,7 @@
 //! The clusters model the panes and the CLI share: objects by name, table rows, filter, sort.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -102,12 +102,24 @@ pub struct ClusterSummary {
     pub workers: usize,
     pub created: Option<DateTime<Utc>>,
     pub resource_version: String,
+    /// Creation steps, in order.
     pub conditions: Vec<SlimCondition>,
+    /// Conditions of checks that run after creation (the health check), kept apart so a failing
+    /// check on a created cluster is not read as an unfinished creation.
+    pub checks: Vec<SlimCondition>,
 }
 
 impl ClusterSummary {
     pub fn from_cluster(c: &Cluster, i: &mut Interner) -> Self {
         let status = c.status.as_ref();
+        let (conditions, checks) = status
+            .map(|s| timeline::split_checks(&s.conditions))
+            .unwrap_or_default();
+        let slim = |v: Vec<&Condition>, i: &mut Interner| {
+            v.into_iter()
+                .map(|c| SlimCondition::from_condition(c, i))
+                .collect()
+        };
         ClusterSummary {
             name: name_of(&c.metadata),
             display_name: c.spec.display_name.clone().unwrap_or_default(),
@@ -121,14 +133,8 @@ impl ClusterSummary {
             workers: c.worker_count(),
             created: c.metadata.creation_timestamp.as_ref().and_then(to_utc),
             resource_version: c.metadata.resource_version.clone().unwrap_or_default(),
-            conditions: status
-                .map(|s| {
-                    s.conditions
-                        .iter()
-                        .map(|c| SlimCondition::from_condition(c, i))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            conditions: slim(conditions, i),
+            checks: slim(checks, i),
         }
     }
 
@@ -144,6 +150,7 @@ impl ClusterSummary {
             &self.phase,
             self.created,
             &self.conditions,
+            &self.checks,
             plan,
             now,
             stats,
@@ -195,6 +202,7 @@ impl MachineSummary {
             &self.phase,
             self.created,
             &self.conditions,
+            &[],
             plan,
             now,
             stats,
@@ -207,6 +215,8 @@ impl MachineSummary {
 pub struct ClusterModel {
     clusters: HashMap<String, Arc<ClusterSummary>>,
     machines: HashMap<String, Arc<MachineSummary>>,
+    /// Machine names by cluster, so a row finds its nodes without scanning every machine.
+    machines_by_cluster: HashMap<String, BTreeSet<String>>,
     /// Step sequences of the finished clusters and machines, kept up to date with every delta so
     /// the plan rows are measured against is never stale.
     cluster_plans: PlanTally,
@@ -283,27 +293,56 @@ impl ClusterModel {
     }
 
     pub fn apply_machines(&mut self, d: &Delta<MachineSummary>) {
+        self.apply_machines_and_list_clusters(d);
+    }
+
+    /// Applies a batch; returns the clusters whose machines changed (their rows change too).
+    pub fn apply_machines_and_list_clusters(
+        &mut self,
+        d: &Delta<MachineSummary>,
+    ) -> BTreeSet<String> {
+        let mut touched = BTreeSet::new();
         if d.reset {
+            touched.extend(self.machines_by_cluster.keys().cloned());
             self.machines.clear();
+            self.machines_by_cluster.clear();
             self.machine_plans.clear();
         }
         let tally = &mut self.machine_plans;
-        let forget = |tally: &mut PlanTally, old: Option<Arc<MachineSummary>>| {
-            if let Some(seq) =
-                old.and_then(|o| timeline::finished_sequence(&o.phase, &o.conditions))
-            {
+        let by_cluster = &mut self.machines_by_cluster;
+        let mut forget = |old: Option<Arc<MachineSummary>>, touched: &mut BTreeSet<String>| {
+            let Some(o) = old else { return };
+            if let Some(seq) = timeline::finished_sequence(&o.phase, &o.conditions) {
                 tally.remove(&seq);
             }
+            if let Some(set) = by_cluster.get_mut(&o.cluster_name) {
+                set.remove(&o.name);
+                if set.is_empty() {
+                    by_cluster.remove(&o.cluster_name);
+                }
+            }
+            touched.insert(o.cluster_name.clone());
         };
         for m in &d.applied {
-            forget(tally, self.machines.insert(m.name.clone(), m.clone()));
-            if let Some(seq) = timeline::finished_sequence(&m.phase, &m.conditions) {
-                tally.add(seq);
-            }
+            forget(
+                self.machines.insert(m.name.clone(), m.clone()),
+                &mut touched,
+            );
         }
         for n in &d.deleted {
-            forget(tally, self.machines.remove(n));
+            forget(self.machines.remove(n), &mut touched);
         }
+        for m in &d.applied {
+            if let Some(seq) = timeline::finished_sequence(&m.phase, &m.conditions) {
+                self.machine_plans.add(seq);
+            }
+            self.machines_by_cluster
+                .entry(m.cluster_name.clone())
+                .or_default()
+                .insert(m.name.clone());
+            touched.insert(m.cluster_name.clone());
+        }
+        touched
     }
 
     /// The plan a resource of this platform still being created is expected to follow.
@@ -335,13 +374,18 @@ impl ClusterModel {
 
     /// Machines (nodes being added or added) of a cluster, by name.
     pub fn machines_of(&self, cluster: &str) -> Vec<&Arc<MachineSummary>> {
-        let mut v: Vec<_> = self
-            .machines
-            .values()
-            .filter(|m| m.cluster_name == cluster)
-            .collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
+        self.machines_by_cluster
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .filter_map(|n| self.machines.get(n))
+            .collect()
+    }
+
+    /// A cluster's row: measured against this platform's plan, with the nodes being added.
+    pub fn row(&self, c: &ClusterSummary) -> ClusterRow {
+        ClusterRow::from_summary_in(c, self.plan(Resource::Cluster))
+            .with_machines(&self.machines_of(&c.name), self.plan(Resource::Machine))
     }
 
     /// Step durations of every cluster and machine of this platform, for ETAs.
@@ -360,12 +404,7 @@ impl ClusterModel {
 
     /// Every row, sorted by name, measured against this platform's plan.
     pub fn rows(&self) -> Vec<ClusterRow> {
-        let plan = self.plan(Resource::Cluster);
-        let mut rows: Vec<ClusterRow> = self
-            .clusters
-            .values()
-            .map(|c| ClusterRow::from_summary_in(c, plan))
-            .collect();
+        let mut rows: Vec<ClusterRow> = self.clusters.values().map(|c| self.row(c)).collect();
         rows.sort_by(|a, b| a.name.cmp(&b.name));
         rows
     }
@@ -389,6 +428,19 @@ pub struct ClusterRow {
     pub failed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
+    /// Nodes being added (Machines still being created).
+    pub adding_nodes: usize,
+    /// The first node being added whose current step failed: on a Running cluster nothing
+    /// else in the row would show it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_node: Option<NodeFailure>,
+}
+
+/// A node being added whose current step failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeFailure {
+    pub ip: String,
+    pub step: String,
 }
 
 impl ClusterRow {
@@ -400,6 +452,8 @@ impl ClusterRow {
 
     pub fn from_summary_in(c: &ClusterSummary, plan: Plan<'_>) -> Self {
         let sum = timeline::summarize(&c.phase, &c.conditions, plan);
+        // A failing health check on a created cluster is shown like a failing step.
+        let failing_check = c.checks.iter().find(|k| k.is_false());
         ClusterRow {
             name: c.name.clone(),
             display_name: c.display_name.clone(),
@@ -409,10 +463,37 @@ impl ClusterRow {
             control_plane: c.control_plane,
             workers: c.workers,
             progress: sum.progress,
-            current_step: sum.current.map(|i| c.conditions[i].type_.to_string()),
-            failed: sum.failed,
+            current_step: sum
+                .current
+                .map(|i| c.conditions[i].type_.to_string())
+                .or_else(|| failing_check.map(|k| k.type_.to_string())),
+            failed: sum.failed || failing_check.is_some(),
             created: c.created,
+            adding_nodes: 0,
+            failing_node: None,
         }
+    }
+
+    /// Counts the cluster's nodes being added and notes the first failing one.
+    pub fn with_machines(mut self, machines: &[&Arc<MachineSummary>], plan: Plan<'_>) -> Self {
+        for m in machines {
+            let sum = timeline::summarize(&m.phase, &m.conditions, plan);
+            // Only nodes still being created: not joined ones, nor ones being removed.
+            if sum.finished || !timeline::creating(&m.phase) {
+                continue;
+            }
+            self.adding_nodes += 1;
+            if self.failing_node.is_none()
+                && sum.failed
+                && let Some(i) = sum.current
+            {
+                self.failing_node = Some(NodeFailure {
+                    ip: m.ip.clone(),
+                    step: m.conditions[i].type_.to_string(),
+                });
+            }
+        }
+        self
     }
 
     pub fn from_cluster(c: &Cluster) -> Self {
@@ -635,8 +716,9 @@ fn term_matches(t: &Term, row: &ClusterRow) -> bool {
             Field::Type => row.type_.eq_ignore_ascii_case(v),
             Field::Step => row
                 .current_step
-                .as_deref()
-                .is_some_and(|s| contains_ci(s, v)),
+                .iter()
+                .chain(row.failing_node.as_ref().map(|n| &n.step))
+                .any(|s| contains_ci(s, v)),
         },
     }
 }
@@ -659,6 +741,8 @@ mod tests {
             current_step: Some("EnsurePreflight".into()),
             failed: false,
             created: None,
+            adding_nodes: 0,
+            failing_node: None,
         }
     }
 
@@ -791,6 +875,82 @@ mod tests {
         assert_eq!(m.plan(Resource::Cluster).learned, None);
         // Back to TKE's list, which these types do not follow: a lower bound.
         assert_eq!(row(&m).map(|r| r.progress.label()), Some("1/2+".into()));
+    }
+
+    #[test]
+    fn failing_health_check_flags_the_row_without_reopening_creation() {
+        let c = with_steps(
+            "p",
+            "Failed",
+            &[("A", "True"), ("B", "True"), ("HealthCheck", "False")],
+        );
+        assert_eq!(c.conditions.len(), 2);
+        assert_eq!(c.checks.len(), 1);
+        let r = ClusterRow::from_summary(&c);
+        assert_eq!(r.progress.label(), "2/2");
+        assert!(r.failed);
+        assert_eq!(r.current_step.as_deref(), Some("HealthCheck"));
+        let healthy = with_steps("q", "Running", &[("A", "True"), ("HealthCheck", "True")]);
+        let r = ClusterRow::from_summary(&healthy);
+        assert_eq!((r.progress.label().as_str(), r.failed), ("1/1", false));
+        assert_eq!(r.current_step, None);
+    }
+
+    #[test]
+    fn a_failing_node_shows_in_its_running_clusters_row() {
+        let mut m = ClusterModel::new();
+        m.apply_clusters(&Delta {
+            platform: "p".into(),
+            reset: true,
+            applied: vec![with_steps("run", "Running", &[("A", "True")])],
+            deleted: Vec::new(),
+        });
+        let machine = |name: &str, phase: &str, status: &str, reason: Option<&str>| {
+            let mut mc = Machine::new(name, Default::default());
+            mc.spec.cluster_name = "run".into();
+            mc.spec.machine.ip = format!("10.0.0.{}", name.len());
+            mc.status = Some(crate::domain::cluster::MachineStatus {
+                phase: Some(phase.into()),
+                conditions: vec![Condition {
+                    type_: "EnsureNodeReady".into(),
+                    status: status.into(),
+                    reason: reason.map(Into::into),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+            Arc::new(MachineSummary::from_machine(&mc, &mut Interner::default()))
+        };
+        let touched = m.apply_machines_and_list_clusters(&Delta {
+            platform: "p".into(),
+            reset: false,
+            applied: vec![
+                machine("joined", "Running", "True", None),
+                machine("bad", "Initializing", "False", Some("FailedInit")),
+            ],
+            deleted: Vec::new(),
+        });
+        assert_eq!(touched.into_iter().collect::<Vec<_>>(), ["run"]);
+        let r = &m.rows()[0];
+        assert_eq!(r.adding_nodes, 1);
+        assert_eq!(
+            r.failing_node,
+            Some(NodeFailure {
+                ip: "10.0.0.3".into(),
+                step: "EnsureNodeReady".into()
+            })
+        );
+        assert!(Filter::parse("step:nodeready").expect("filter").matches(r));
+        // Gone: the row is clean again.
+        m.apply_machines(&Delta {
+            platform: "p".into(),
+            reset: false,
+            applied: Vec::new(),
+            deleted: vec!["bad".into()],
+        });
+        assert_eq!(m.machines_of("run").len(), 1);
+        let r = &m.rows()[0];
+        assert_eq!((r.adding_nodes, r.failing_node.is_none()), (0, true));
     }
 
     #[test]

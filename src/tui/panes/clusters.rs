@@ -18,7 +18,6 @@ use crate::domain::cluster::{
     Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition, Machine, MachineSpec,
     MachineStatus,
 };
-use crate::domain::timeline::Resource;
 use crate::engine::kube::model::Interner;
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{
@@ -125,17 +124,16 @@ impl PlatformView {
             self.rows.clear();
             self.index.clear();
         }
-        let plan = self.model.plan(Resource::Cluster);
         if plan_changed {
             // A cluster finished with a new plan: every creating row has a new expected total.
             for row in self.rows.iter_mut().filter(|r| r.current_step.is_some()) {
                 if let Some(c) = self.model.cluster(&row.name) {
-                    *row = ClusterRow::from_summary_in(c, plan);
+                    *row = self.model.row(c);
                 }
             }
         }
         for c in &d.applied {
-            let row = ClusterRow::from_summary_in(c, plan);
+            let row = self.model.row(c);
             match self.index.get(&row.name) {
                 Some(&i) => self.rows[i] = row,
                 None => {
@@ -152,6 +150,37 @@ impl PlatformView {
                 }
             }
         }
+    }
+
+    /// Machines changed: the rows of their clusters show the nodes being added.
+    fn apply_machines(&mut self, d: &Delta<MachineSummary>) -> bool {
+        let touched = self.model.apply_machines_and_list_clusters(d);
+        let mut changed = false;
+        for name in &touched {
+            if let (Some(&i), Some(c)) = (self.index.get(name), self.model.cluster(name)) {
+                let row = self.model.row(c);
+                if self.rows[i] != row {
+                    self.rows[i] = row;
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// The PROGRESS cell: the cluster's own step first; on a created cluster, the nodes being added.
+pub fn progress_text(row: &ClusterRow) -> String {
+    let frac = row.progress.label();
+    match (&row.current_step, &row.failing_node) {
+        (Some(step), _) if row.failed => format!("{frac} FAILED {step}"),
+        (Some(step), _) => format!("{frac} {step}"),
+        (None, Some(n)) => format!("{frac} node {} FAILED {}", n.ip, n.step),
+        (None, None) if row.adding_nodes == 1 => format!("{frac} adding 1 node"),
+        (None, None) if row.adding_nodes > 1 => {
+            format!("{frac} adding {} nodes", row.adding_nodes)
+        }
+        (None, None) => frac,
     }
 }
 
@@ -181,6 +210,8 @@ pub struct ClustersPane {
     page: usize,
     yaml: Option<YamlView>,
     started: bool,
+    /// Width the table was last drawn at: sorting cycles only through the columns shown there.
+    table_width: Option<usize>,
 }
 
 impl Default for ClustersPane {
@@ -208,6 +239,7 @@ impl ClustersPane {
             page: 10,
             yaml: None,
             started: false,
+            table_width: None,
         }
     }
 
@@ -481,6 +513,7 @@ impl ClustersPane {
             return;
         }
         let width = area.width as usize;
+        self.table_width = Some(width);
         let cols = layout_columns(width);
         let mut header = Vec::new();
         for (c, w) in &cols {
@@ -580,16 +613,18 @@ fn state_badge(state: Option<&ConnState>) -> (Role, &'static str) {
     }
 }
 
-/// Columns that fit in `width`, with their widths; PROGRESS takes what is left.
+/// Columns that fit in `width`, with their widths; PROGRESS takes what is left, and keeps room
+/// for a fraction and a long step name (about 34 columns) before TYPE is shown.
 fn layout_columns(width: usize) -> Vec<(Column, usize)> {
-    let wide = width >= 120;
-    let mut cols: Vec<(Column, usize)> = vec![(Column::Name, if wide { 24 } else { 16 })];
-    if wide {
+    let display = width >= 110;
+    let type_ = width >= 140;
+    let mut cols: Vec<(Column, usize)> = vec![(Column::Name, if display { 24 } else { 16 })];
+    if display {
         cols.push((Column::Display, 20));
     }
     cols.push((Column::Phase, 12));
     cols.push((Column::Version, 10));
-    if wide {
+    if type_ {
         cols.push((Column::Type, 10));
     }
     cols.push((Column::Nodes, 7));
@@ -621,13 +656,18 @@ fn row_line(
             Column::Nodes => (nodes_label(row.control_plane, row.workers), Role::Text),
             Column::Progress => {
                 let p = &row.progress;
-                let frac = p.label();
-                match &row.current_step {
-                    Some(step) if row.failed => (format!("{frac} FAILED {step}"), Role::Fail),
-                    Some(step) => (format!("{frac} {step}"), Role::Info),
-                    None if p.done == p.total && row.phase == "Running" => (frac, Role::Ok),
-                    None => (frac, Role::Muted),
-                }
+                // The color of what progress_text shows: the cluster's own step comes first.
+                let role =
+                    if row.failed || (row.current_step.is_none() && row.failing_node.is_some()) {
+                        Role::Fail
+                    } else if row.current_step.is_some() || row.adding_nodes > 0 {
+                        Role::Info
+                    } else if p.done == p.total && row.phase == "Running" {
+                        Role::Ok
+                    } else {
+                        Role::Muted
+                    };
+                (progress_text(row), role)
             }
             Column::Age => (
                 row.age_secs(now)
@@ -760,7 +800,16 @@ impl Pane for ClustersPane {
             }
             "filter" => self.editing = Some(self.filter.source().to_string()),
             "sort_next" => {
-                self.column = self.column.next();
+                // A hidden column would sort by something the user cannot see.
+                let shown = self.table_width.map(layout_columns);
+                let mut next = self.column.next();
+                while let Some(cols) = &shown
+                    && !cols.iter().any(|(c, _)| *c == next)
+                    && next != self.column
+                {
+                    next = next.next();
+                }
+                self.column = next;
                 self.view_dirty = true;
             }
             "sort_reverse" => {
@@ -856,12 +905,17 @@ impl Pane for ClustersPane {
                 }
             }
             KubeEvent::MachinesChanged(d) => {
-                self.platforms
+                let changed = self
+                    .platforms
                     .entry(d.platform.clone())
                     .or_default()
-                    .model
                     .apply_machines(d);
-                false
+                if changed && self.current.as_deref() == Some(d.platform.as_str()) {
+                    self.view_dirty = true;
+                    true
+                } else {
+                    false
+                }
             }
             KubeEvent::Yaml {
                 name, result, kind, ..
@@ -1307,6 +1361,27 @@ pub(crate) mod tests {
         assert_eq!(p.visible_names(), ["prod-east", "prod-west", "global"]);
         p.on_action("back");
         assert_eq!(p.visible_names().len(), 8);
+    }
+
+    #[test]
+    fn sorting_skips_columns_the_width_hides() {
+        let mut p = ClustersPane::demo();
+        render_to_string(&mut p, 120, 24);
+        let mut seen = Vec::new();
+        for _ in 0..Column::ALL.len() {
+            p.on_action("sort_next");
+            seen.push(p.column);
+        }
+        assert!(seen.contains(&Column::Display));
+        assert!(!seen.contains(&Column::Type), "{seen:?}");
+        render_to_string(&mut p, 80, 24);
+        p.column = Column::Name;
+        p.on_action("sort_next");
+        assert_eq!(p.column, Column::Phase);
+        render_to_string(&mut p, 160, 24);
+        p.column = Column::Version;
+        p.on_action("sort_next");
+        assert_eq!(p.column, Column::Type);
     }
 
     #[test]

@@ -90,6 +90,31 @@ pub fn blocked_text(tl: &Timeline) -> Option<String> {
     Some(format!("blocked: {} failing", f.type_))
 }
 
+/// `created in 14m05s`, or just `created` when the times are missing.
+pub fn created_text(tl: &Timeline) -> String {
+    match tl.took_secs {
+        Some(d) => format!("created in {}", format_secs(d)),
+        None => "created".to_string(),
+    }
+}
+
+/// `FAILED HealthCheck (FailedHealthCheck) for 16s: apiserver down`: a created cluster's
+/// failing check, on its own line because it is not a creation step.
+pub fn check_failure_text(tl: &Timeline) -> Option<String> {
+    let f = tl.check_failure.as_ref()?;
+    let mut s = format!("FAILED {}", f.type_);
+    if let Some(r) = &f.reason {
+        s.push_str(&format!(" ({r})"));
+    }
+    if let Some(d) = f.retrying_secs {
+        s.push_str(&format!(" for {}", format_secs(d)));
+    }
+    if let Some(m) = &f.message {
+        s.push_str(&format!(": {m}"));
+    }
+    Some(s)
+}
+
 /// `~14m05s`, with `+` when steps without a median follow.
 pub fn eta_text(tl: &Timeline) -> Option<String> {
     let e = tl.eta?;
@@ -307,7 +332,10 @@ impl Pane for TimelinePane {
             Span::raw(format!(" {frac} steps")),
         ];
         if tl.finished {
-            summary.push(Span::styled("  created", theme.style(Role::Ok)));
+            summary.push(Span::styled(
+                format!("  {}", created_text(&tl)),
+                theme.style(Role::Ok),
+            ));
         } else if let Some(b) = blocked_text(&tl) {
             summary.push(Span::styled(format!("  ETA {b}"), theme.style(Role::Fail)));
         } else if let Some(e) = eta_text(&tl) {
@@ -319,6 +347,9 @@ impl Pane for TimelinePane {
             ));
         }
         head.push(Line::from(summary));
+        if let Some(c) = check_failure_text(&tl) {
+            head.push(Line::from(Span::styled(c, theme.style(Role::Fail))));
+        }
         if let Some(cur) = tl.current_step() {
             let mut l = vec![
                 Span::styled("current ", theme.style(Role::Muted)),
