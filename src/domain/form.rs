@@ -320,8 +320,8 @@ impl Default for NetworkForm {
 }
 
 impl NetworkForm {
-    /// Replaces the three CIDRs with ACP's defaults for `stack`; the wizard calls this when
-    /// the user changes the network protocol.
+    /// Replaces the three CIDRs with ACP's defaults for `stack` (see [`Self::adapt_cidrs`] for
+    /// a protocol change that keeps what the user entered).
     pub fn reset_cidrs(&mut self, stack: IpStack) {
         let (c, s, j) = match stack {
             IpStack::Ipv4 => (
@@ -343,6 +343,50 @@ impl NetworkForm {
         self.cluster_cidr = c;
         self.service_cidr = s;
         self.kube_ovn.join_cidr = j;
+    }
+
+    /// Fits the three CIDRs to a new network protocol, keeping every CIDR the user entered
+    /// of a family the protocol still uses and filling the missing family with ACP's
+    /// default (IPv4 to dual stack keeps the IPv4 ranges and adds the IPv6 defaults).
+    /// Returns whether anything other than a default was kept.
+    pub fn adapt_cidrs(&mut self, stack: IpStack) -> bool {
+        let fit = |text: &str, v4d: &str, v6d: &str| -> (String, bool) {
+            let parts: Vec<&str> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .collect();
+            let v4 = parts.iter().find(|p| !p.contains(':')).copied();
+            let v6 = parts.iter().find(|p| p.contains(':')).copied();
+            let kept = |p: Option<&str>, d: &str| p.is_some_and(|p| p != d);
+            match stack {
+                IpStack::Ipv4 => (v4.unwrap_or(v4d).to_string(), kept(v4, v4d)),
+                IpStack::Ipv6 => (v6.unwrap_or(v6d).to_string(), kept(v6, v6d)),
+                IpStack::DualStack => (
+                    format!("{},{}", v4.unwrap_or(v4d), v6.unwrap_or(v6d)),
+                    kept(v4, v4d) || kept(v6, v6d),
+                ),
+            }
+        };
+        let (c, kc) = fit(
+            &self.cluster_cidr,
+            DEFAULT_CLUSTER_CIDR_V4,
+            DEFAULT_CLUSTER_CIDR_V6,
+        );
+        let (s, ks) = fit(
+            &self.service_cidr,
+            DEFAULT_SERVICE_CIDR_V4,
+            DEFAULT_SERVICE_CIDR_V6,
+        );
+        let (j, kj) = fit(
+            &self.kube_ovn.join_cidr,
+            DEFAULT_JOIN_CIDR_V4,
+            DEFAULT_JOIN_CIDR_V6,
+        );
+        self.cluster_cidr = c;
+        self.service_cidr = s;
+        self.kube_ovn.join_cidr = j;
+        kc || ks || kj
     }
 }
 
@@ -1179,6 +1223,25 @@ pub fn from_yaml(text: &str) -> Result<Cluster, ImportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_protocol_change_keeps_the_users_cidrs_of_the_remaining_family() {
+        let mut n = ClusterForm::new().network;
+        n.cluster_cidr = "10.8.0.0/16".into();
+        assert!(n.adapt_cidrs(IpStack::DualStack));
+        assert_eq!(
+            n.cluster_cidr,
+            format!("10.8.0.0/16,{DEFAULT_CLUSTER_CIDR_V6}")
+        );
+        assert_eq!(
+            n.service_cidr,
+            format!("{DEFAULT_SERVICE_CIDR_V4},{DEFAULT_SERVICE_CIDR_V6}")
+        );
+        assert!(n.adapt_cidrs(IpStack::Ipv4));
+        assert_eq!(n.cluster_cidr, "10.8.0.0/16");
+        assert!(!n.adapt_cidrs(IpStack::Ipv6), "only defaults for IPv6");
+        assert_eq!(n.cluster_cidr, DEFAULT_CLUSTER_CIDR_V6);
+    }
     use proptest::collection::{btree_map, vec};
     use proptest::prelude::*;
 

@@ -725,6 +725,15 @@ fn check_endpoint(form: &ClusterForm, ctx: &RuleContext, ips: &NodeIps, o: &mut 
     } else {
         "spec.features.ha.thirdParty.vip"
     };
+    // The VRID is judged whatever the VIP holds, so a bad one is never hidden behind a
+    // missing address.
+    if e.self_built_vip && !(1..=255).contains(&e.vrid) {
+        o.err(
+            "spec.features.ha.tke.vrid",
+            format!("VRID {} is outside 1-255", e.vrid),
+            "Use a VRID from 1 to 255 that no other VRRP router in the subnet uses (default 137)",
+        );
+    }
     if addr.is_empty() {
         if e.self_built_vip {
             o.err(
@@ -767,13 +776,6 @@ fn check_endpoint(form: &ClusterForm, ctx: &RuleContext, ips: &NodeIps, o: &mut 
                 field,
                 format!("the VIP {vip} is not of the cluster's IP family"),
                 "Use an address of the family the nodes' primary IPs use",
-            );
-        }
-        if !(1..=255).contains(&e.vrid) {
-            o.err(
-                "spec.features.ha.tke.vrid",
-                format!("VRID {} is outside 1-255", e.vrid),
-                "Use a VRID from 1 to 255 that no other VRRP router in the subnet uses (default 137)",
             );
         }
         for (i, _, a) in ips.all() {
@@ -1801,6 +1803,7 @@ mod tests {
         Case { name: "vip domain", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "k8s.example.com".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "is a domain" },
         Case { name: "vrid range", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 256; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "1-255" },
         Case { name: "vrid zero", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 0; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "VRID 0 is outside 1-255" },
+        Case { name: "vrid checked without a vip", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address.clear(); f.basic.endpoint.vrid = 300; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "VRID 300 is outside 1-255" },
         Case { name: "vrid 300", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.vrid = 300; }, field: "spec.features.ha.tke.vrid", severity: Severity::Error, contains: "VRID 300 is outside 1-255" },
         Case { name: "vip is a node ip", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.0.21".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "address of node 4" },
         Case { name: "vip other subnet", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.1.100".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Warning, contains: "same /24" },

@@ -292,6 +292,8 @@ pub struct WizardPane {
     /// Where each issue is shown: its section and row (`None`: only in the summary).
     placed: Vec<(Section, Option<usize>)>,
     review_scroll: u16,
+    /// The largest useful `review_scroll`, as the last render measured it.
+    review_max: u16,
     notice: Option<(Role, String)>,
     submit: Submit,
     editor_file: Option<PathBuf>,
@@ -326,6 +328,7 @@ impl WizardPane {
             issues: Vec::new(),
             placed: Vec::new(),
             review_scroll: 0,
+            review_max: u16::MAX,
             notice: None,
             submit: Submit::Idle,
             editor_file: None,
@@ -679,19 +682,27 @@ impl WizardPane {
                 }
             }
             FieldId::IpStack => {
-                let order = [IpStack::Ipv4, IpStack::Ipv6, IpStack::DualStack];
+                // Dual stack sits between the single stacks, so that moving from either one
+                // to dual stack keeps that family's CIDRs.
+                let order = [IpStack::Ipv4, IpStack::DualStack, IpStack::Ipv6];
                 let i = order
                     .iter()
                     .position(|s| *s == f.basic.ip_stack)
                     .unwrap_or(0);
                 let next = order[step(i, order.len(), forward)];
                 f.basic.ip_stack = next;
-                // The protocol decides the CIDR families; ACP's page resets them too.
-                f.network.reset_cidrs(next);
+                // The protocol decides the CIDR families: the user's CIDRs of a family it
+                // keeps stay, a family it adds gets ACP's default.
+                let kept = f.network.adapt_cidrs(next);
                 self.notice = Some((
                     Role::Info,
-                    "Network protocol changed: the CIDRs were reset to ACP's defaults for it"
-                        .into(),
+                    if kept {
+                        "Network protocol changed: your CIDRs of the remaining family were kept, \
+                         the added family got ACP's defaults; check Container Network"
+                    } else {
+                        "Network protocol changed: the CIDRs are ACP's defaults for it"
+                    }
+                    .into(),
                 ));
             }
             FieldId::SelfBuiltVip => {
@@ -1245,7 +1256,7 @@ impl WizardPane {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
     }
 
-    fn render_review(&self, frame: &mut Frame, area: Rect, theme: &Theme, readonly: bool) {
+    fn render_review(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, readonly: bool) {
         let yaml = self.masked_yaml().unwrap_or_else(|e| format!("# {e}"));
         let wide = area.width >= 110;
         let parts = Layout::default()
@@ -1274,6 +1285,13 @@ impl WizardPane {
                 Line::from(Span::styled(l.to_string(), st))
             })
             .collect();
+        // Scrolling stops at the last line: going past it only left an empty panel that
+        // took as many key presses to come back from.
+        let visible = parts[0].height.saturating_sub(2);
+        self.review_max = u16::try_from(lines.len())
+            .unwrap_or(u16::MAX)
+            .saturating_sub(visible);
+        self.review_scroll = self.review_scroll.min(self.review_max);
         frame.render_widget(
             Paragraph::new(lines)
                 .block(block)
@@ -2060,7 +2078,7 @@ impl Pane for WizardPane {
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
         match action {
             "next_field" if self.section == Section::Review => {
-                self.review_scroll = self.review_scroll.saturating_add(1);
+                self.review_scroll = self.review_scroll.saturating_add(1).min(self.review_max);
             }
             "prev_field" if self.section == Section::Review => {
                 self.review_scroll = self.review_scroll.saturating_sub(1);
@@ -2623,6 +2641,22 @@ mod tests {
     }
 
     #[test]
+    fn review_scrolling_stops_at_the_last_line() {
+        let mut p = valid();
+        p.set_section(Section::Review);
+        screen(&mut p, 120, 40);
+        for _ in 0..500 {
+            p.on_action("next_field");
+        }
+        let max = p.review_scroll;
+        assert!(max > 0 && max < 100, "{max}");
+        p.on_action("prev_field");
+        assert_eq!(p.review_scroll, max - 1, "one key press comes back");
+        let text = screen(&mut p, 120, 40);
+        assert!(text.contains("machines"), "{text}");
+    }
+
+    #[test]
     fn focus_stops_at_the_ends_of_a_section() {
         let mut p = valid();
         p.set_section(Section::Extended);
@@ -2941,12 +2975,16 @@ mod tests {
     }
 
     #[test]
-    fn protocol_change_resets_cidrs() {
+    fn protocol_change_keeps_the_users_cidrs() {
         let mut p = valid();
-        p.cycle(&FieldId::IpStack, true);
+        p.form.network.cluster_cidr = "10.8.0.0/16".into();
         p.cycle(&FieldId::IpStack, true);
         assert_eq!(p.form.basic.ip_stack, IpStack::DualStack);
-        assert!(p.form.network.cluster_cidr.contains(','));
+        assert!(p.form.network.cluster_cidr.starts_with("10.8.0.0/16,"));
+        assert!(matches!(&p.notice, Some((_, m)) if m.contains("kept")));
+        p.cycle(&FieldId::IpStack, true);
+        assert_eq!(p.form.basic.ip_stack, IpStack::Ipv6);
+        assert!(!p.form.network.cluster_cidr.contains(','));
     }
 
     #[test]
