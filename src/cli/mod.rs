@@ -6,6 +6,7 @@
 pub mod clusters;
 pub mod create;
 pub mod drafts;
+pub mod etcd;
 pub mod info;
 pub mod output;
 pub mod platform;
@@ -94,7 +95,7 @@ pub enum Sub {
     /// SSH preflight of the nodes of a Cluster manifest.
     Preflight(reserved::Args),
     /// etcd encryption key rotation status.
-    Etcd(reserved::Args),
+    Etcd(etcd::Args),
     /// Built-in registry access checks.
     Registry(reserved::Args),
     /// Run the sandbox platform.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::tui::panes::clusters::ClustersPane;
 use crate::tui::panes::drafts::DraftsPane;
+use crate::tui::panes::etcd::EtcdPane;
 use crate::tui::panes::placeholder::PlaceholderPane;
 use crate::tui::panes::timeline::TimelinePane;
 use crate::tui::panes::wizard::WizardPane;
@@ -29,6 +30,7 @@ pub fn build_panes(_deps: &PaneDeps) -> Vec<Box<dyn Pane>> {
                 PaneId::Create => Box::new(WizardPane::new()),
                 PaneId::Drafts => Box::new(DraftsPane::new()),
                 PaneId::Timeline => Box::new(TimelinePane::new()),
+                PaneId::Etcd => Box::new(EtcdPane::new()),
                 other => Box::new(PlaceholderPane::new(*other)),
             }
         })
@@ -45,6 +47,7 @@ pub fn demo_panes() -> Vec<Box<dyn Pane>> {
                 PaneId::Create => Box::new(WizardPane::demo()),
                 PaneId::Drafts => Box::new(DraftsPane::demo()),
                 PaneId::Timeline => Box::new(TimelinePane::demo()),
+                PaneId::Etcd => Box::new(EtcdPane::demo()),
                 other => Box::new(PlaceholderPane::new(*other)),
             }
         })

@@ -4,6 +4,7 @@
 //! [`KubeEvent`]s. The CLI uses [`ops`] and [`watch`] directly.
 
 pub mod client;
+pub mod etcd;
 pub mod model;
 pub mod ops;
 pub mod watch;
@@ -106,6 +107,11 @@ pub enum KubeCommand {
         cluster: Box<Cluster>,
         dry_run: bool,
     },
+    /// Watch a workload cluster's EtcdEncryptionConfig on the current platform (replacing the
+    /// previous etcd watch); answered by [`KubeEvent::Etcd`].
+    WatchEtcd { cluster: String },
+    /// Stop the etcd watch.
+    UnwatchEtcd,
 }
 
 #[derive(Debug, Clone)]
@@ -137,6 +143,12 @@ pub enum KubeEvent {
         dry_run: bool,
         result: Result<(), KubeFailure>,
     },
+    /// A workload cluster's etcd encryption, as watched.
+    Etcd {
+        context: String,
+        cluster: String,
+        state: etcd::EtcdState,
+    },
 }
 
 pub struct KubeEngine {
@@ -146,6 +158,8 @@ pub struct KubeEngine {
     pool: Option<ClientPool>,
     current: Option<String>,
     watches: HashMap<String, CancellationToken>,
+    /// The one etcd watch the etcd pane has open.
+    etcd_watch: Option<CancellationToken>,
 }
 
 impl KubeEngine {
@@ -157,6 +171,7 @@ impl KubeEngine {
             pool: None,
             current: None,
             watches: HashMap::new(),
+            etcd_watch: None,
         }
     }
 
@@ -339,11 +354,36 @@ impl KubeEngine {
                     let _ = events.send(Event::Kube(ev)).await;
                 });
             }
+            KubeCommand::WatchEtcd { cluster } => {
+                let Some(ctx) = self.current.clone() else {
+                    return self.no_context().await;
+                };
+                if let Some(t) = self.etcd_watch.take() {
+                    t.cancel();
+                }
+                let token = CancellationToken::new();
+                self.etcd_watch = Some(token.clone());
+                tokio::spawn(etcd::watch_etcd(
+                    pool,
+                    ctx,
+                    cluster,
+                    self.events.clone(),
+                    token,
+                ));
+            }
+            KubeCommand::UnwatchEtcd => {
+                if let Some(t) = self.etcd_watch.take() {
+                    t.cancel();
+                }
+            }
         }
     }
 
     pub async fn shutdown(&mut self) {
         for (_, t) in self.watches.drain() {
+            t.cancel();
+        }
+        if let Some(t) = self.etcd_watch.take() {
             t.cancel();
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod clusters;
 pub mod drafts;
+pub mod etcd;
 pub mod placeholder;
 pub mod timeline;
 pub mod wizard;

@@ -1,0 +1,953 @@
+//! The etcd pane: a workload cluster's etcd-encryption-manager rotation, per control-plane
+//! node, live.
+//!
+//! The pane shows `EtcdEncryptionConfig` `default` as the engine watches it: the overall verdict,
+//! the key revision, the rotation interval and when the next rotation is due, then one row per
+//! control-plane node with its `deployStatus`, and for a node that failed or lags behind what
+//! it means and what to check on that node. Keys themselves never reach the pane: the API does
+//! not carry them, and the pane has no way to read them.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::clusters::fit;
+use super::{Effect, Pane, PaneId, RenderCtx};
+use crate::domain::etcd::{
+    EtcdEncryptionConfig, NodeSince, NodeVerdict, PROVIDER_CONF, RotationSummary, deploy_state,
+    format_go_duration, migration_state, node_advice,
+};
+use crate::domain::timeline::format_secs;
+use crate::engine::kube::etcd::{EtcdState, RESOURCE};
+use crate::engine::kube::{KubeCommand, KubeEvent};
+use crate::engine::{Command, Event};
+use crate::tui::theme::{Role, Theme};
+
+/// The platform's own cluster: the etcd Encryption Manager does not support it.
+const GLOBAL: &str = "global";
+
+pub struct EtcdPane {
+    /// The platform context the engine reports current.
+    context: Option<String>,
+    /// Cluster name to phase, per platform context, for the chooser.
+    phases: BTreeMap<String, BTreeMap<String, String>>,
+    target: Option<String>,
+    state: Option<EtcdState>,
+    since: NodeSince,
+    /// The selected node (or, in the chooser, the selected cluster).
+    selected: usize,
+    /// Whether the user moved the selection; until then it follows the first node in trouble.
+    pinned: bool,
+    /// Effects caused by events (a context switch re-watches on the new platform).
+    pending: Vec<Effect>,
+    /// The selected node's record in full (`open` toggles it).
+    details: bool,
+}
+
+impl Default for EtcdPane {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Role of a `deployStatus` state by its meaning.
+pub fn state_role(state: &str) -> Role {
+    match state {
+        deploy_state::SUCCESS => Role::Ok,
+        deploy_state::PROCESSING | deploy_state::UPDATED => Role::Accent,
+        deploy_state::UPDATE_FAILED | deploy_state::RESTART_FAILED => Role::Fail,
+        _ => Role::Warn,
+    }
+}
+
+/// Role of a node's verdict: a node left behind is a warning even when it reports `Success`;
+/// one still waiting for its turn (`attention` false) is not.
+pub fn verdict_role(v: &NodeVerdict, attention: bool) -> Role {
+    match v {
+        NodeVerdict::Done => Role::Ok,
+        NodeVerdict::InProgress => Role::Accent,
+        NodeVerdict::Behind { .. } if !attention => Role::Muted,
+        NodeVerdict::Behind { .. } | NodeVerdict::Unknown(_) => Role::Warn,
+        NodeVerdict::Failed { .. } => Role::Fail,
+    }
+}
+
+/// Role of the overall summary.
+pub fn summary_role(s: &RotationSummary) -> Role {
+    match s {
+        RotationSummary::NotReported => Role::Muted,
+        RotationSummary::InProgress { .. } => Role::Accent,
+        RotationSummary::Complete => Role::Ok,
+        RotationSummary::Lagging { .. } => Role::Warn,
+        RotationSummary::Failed { .. } => Role::Fail,
+    }
+}
+
+/// A node's verdict in a few words, for the table and the CLI.
+pub fn verdict_text(v: &NodeVerdict, revision: i64, attention: bool) -> String {
+    match v {
+        NodeVerdict::Done => format!("on key rev {revision}"),
+        NodeVerdict::InProgress => "loading the new key".to_string(),
+        NodeVerdict::Behind { node_revision } if attention => {
+            format!("LAGGING: rev {node_revision} of {revision}")
+        }
+        NodeVerdict::Behind { node_revision } => {
+            format!("waiting its turn (rev {node_revision})")
+        }
+        NodeVerdict::Failed { state, .. } => format!("FAILED ({state})"),
+        NodeVerdict::Unknown(s) => format!("unknown state {s:?}"),
+    }
+}
+
+/// `4m05s` from a time to now; `>=4m05s` when only a lower bound is known.
+fn since_text(at: DateTime<Utc>, exact: bool, now: DateTime<Utc>) -> String {
+    let d = format_secs((now - at).num_seconds());
+    if exact { d } else { format!(">={d}") }
+}
+
+/// A time as the header shows it: `2026-11-22 03:41 UTC (6h ago)` / `(in 6d18h)`.
+fn when_text(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (t - now).num_seconds();
+    let rel = if secs >= 0 {
+        format!("in {}", format_secs(secs))
+    } else {
+        format!("{} ago", format_secs(-secs))
+    };
+    format!("{} UTC ({rel})", t.format("%Y-%m-%d %H:%M"))
+}
+
+/// Rows a line takes when word-wrapped to `width`, the way the header paragraph wraps it.
+fn wrapped_height(line: &Line, width: usize) -> usize {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let width = width.max(1);
+    let (mut rows, mut used) = (1usize, 0usize);
+    for word in text.split_inclusive(' ') {
+        let w = unicode_width::UnicodeWidthStr::width(word);
+        let bare = unicode_width::UnicodeWidthStr::width(word.trim_end());
+        if used > 0 && used + bare > width {
+            rows += 1;
+            used = 0;
+        }
+        // A word longer than the line is broken across rows.
+        used += w;
+        while used > width {
+            rows += 1;
+            used -= width;
+        }
+    }
+    rows
+}
+
+impl EtcdPane {
+    pub fn new() -> Self {
+        EtcdPane {
+            context: None,
+            phases: BTreeMap::new(),
+            target: None,
+            state: None,
+            since: NodeSince::default(),
+            selected: 0,
+            pinned: false,
+            pending: Vec::new(),
+            details: false,
+        }
+    }
+
+    pub fn target(&self) -> Option<&str> {
+        self.target.as_deref()
+    }
+
+    pub fn state(&self) -> Option<&EtcdState> {
+        self.state.as_ref()
+    }
+
+    pub fn apply(&mut self, ev: &KubeEvent) -> bool {
+        self.on_event(&Event::Kube(ev.clone()))
+    }
+
+    /// The Running clusters of the current platform, for the chooser.
+    fn running(&self) -> Vec<String> {
+        self.context
+            .as_ref()
+            .and_then(|c| self.phases.get(c))
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, p)| p.as_str() == "Running")
+                    .map(|(n, _)| n.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn watch(&mut self, cluster: &str) -> Vec<Effect> {
+        self.target = Some(cluster.to_string());
+        self.state = None;
+        self.since.clear();
+        self.selected = 0;
+        self.pinned = false;
+        vec![Effect::Engine(Command::Kube(KubeCommand::WatchEtcd {
+            cluster: cluster.to_string(),
+        }))]
+    }
+
+    fn config(&self) -> Option<&EtcdEncryptionConfig> {
+        self.state.as_ref().and_then(EtcdState::config)
+    }
+
+    fn node_count(&self) -> usize {
+        self.config()
+            .and_then(|c| c.status.as_ref())
+            .map_or(0, |s| s.deploy_status.len())
+    }
+
+    /// Points the selection at the first node in trouble until the user moves it.
+    fn follow_trouble(&mut self) {
+        if self.pinned {
+            return;
+        }
+        let Some(st) = self.config().and_then(|c| c.status.as_ref()) else {
+            return;
+        };
+        self.selected = st
+            .deploy_status
+            .keys()
+            .position(|n| st.needs_attention(n))
+            .unwrap_or(0);
+    }
+
+    fn title(&self) -> String {
+        match &self.target {
+            Some(t) => format!(" etcd encryption: {t} "),
+            None => " etcd encryption ".to_string(),
+        }
+    }
+
+    fn render_chooser(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let running = self.running();
+        let mut lines = vec![
+            Line::styled(
+                "The etcd-encryption-manager's key rotation, per control-plane node.",
+                theme.style(Role::Muted),
+            ),
+            Line::styled(
+                "No cluster chosen. Pick a Running cluster (Enter), or type :etcd <cluster>.",
+                theme.style(Role::Text),
+            ),
+            Line::raw(""),
+        ];
+        if running.is_empty() {
+            lines.push(Line::styled(
+                "No Running clusters known yet: the platform's clusters are still loading, or none is Running (see Clusters, 1).",
+                theme.style(Role::Muted),
+            ));
+        }
+        for (i, name) in running.iter().enumerate() {
+            let mut style = theme.style(Role::Text);
+            if i == self.selected {
+                style = style.patch(theme.style(Role::Selection));
+            }
+            lines.push(Line::from(Span::styled(format!(" {name} "), style)));
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn render_message(&self, frame: &mut Frame, area: Rect, theme: &Theme, cluster: &str) {
+        let mut lines: Vec<Line> = Vec::new();
+        match &self.state {
+            None | Some(EtcdState::Connecting) => lines.push(Line::styled(
+                format!("Reading EtcdEncryptionConfig default on cluster {cluster}..."),
+                theme.style(Role::Info),
+            )),
+            Some(EtcdState::NotInstalled { reason }) => {
+                lines.push(Line::styled(
+                    format!("etcd encryption is not installed on cluster {cluster}."),
+                    theme.style(Role::Warn),
+                ));
+                lines.push(Line::styled(
+                    format!("Why: {reason}."),
+                    theme.style(Role::Text),
+                ));
+                lines.push(Line::raw(""));
+                if cluster == GLOBAL {
+                    lines.push(Line::styled(
+                        "The etcd Encryption Manager does not support the global cluster; nothing to do here.",
+                        theme.style(Role::Muted),
+                    ));
+                } else {
+                    lines.push(Line::styled("What to do:", theme.style(Role::Muted)));
+                    for item in [
+                        "install the etcd Encryption Manager cluster plugin on this cluster (on-premises and DCS clusters are supported)",
+                        "the plugin deploys etcd-encryption-manager in kube-system and creates EtcdEncryptionConfig default",
+                        "this pane fills in by itself once it exists; r checks again now",
+                    ] {
+                        lines.push(Line::from(vec![
+                            Span::styled("  - ", theme.style(Role::Accent)),
+                            Span::styled(item, theme.style(Role::Text)),
+                        ]));
+                    }
+                }
+            }
+            Some(EtcdState::Failed(f)) => {
+                lines.push(Line::styled(
+                    format!("Cannot read etcd encryption of cluster {cluster}."),
+                    theme.style(Role::Fail),
+                ));
+                lines.push(Line::styled(f.message.clone(), theme.style(Role::Fail)));
+                let hint = match f.kind {
+                    crate::engine::kube::FailureKind::Forbidden => format!(
+                        "you need get, list and watch on {RESOURCE} in cluster {cluster}; ask a platform administrator"
+                    ),
+                    crate::engine::kube::FailureKind::AuthExpired => {
+                        "the login expired: go to Clusters (1) and press r to log in again, then r here".to_string()
+                    }
+                    _ => f
+                        .hint
+                        .clone()
+                        .map(|h| format!("{h}; the watch keeps retrying, r retries now"))
+                        .unwrap_or_else(|| "the watch keeps retrying; r retries now".to_string()),
+                };
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    format!("What to do: {hint}"),
+                    theme.style(Role::Text),
+                ));
+            }
+            Some(EtcdState::Config { .. }) => {}
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    fn header(
+        &self,
+        cfg: &EtcdEncryptionConfig,
+        now: DateTime<Utc>,
+        theme: &Theme,
+    ) -> Vec<Line<'static>> {
+        let st = cfg.status.clone().unwrap_or_default();
+        let summary = st.summary();
+        let mut lines = Vec::new();
+        lines.push(Line::from(vec![
+            Span::styled("verdict ", theme.style(Role::Muted)),
+            Span::styled(summary.headline(), theme.style(summary_role(&summary))),
+            Span::styled("   key ", theme.style(Role::Muted)),
+            Span::styled(format!("rev {}", st.revision), theme.style(Role::Text)),
+            Span::styled(
+                format!(" {} ({})", cfg.spec.type_, cfg.spec.resources.join(", ")),
+                theme.style(Role::Muted),
+            ),
+        ]));
+        let interval = match cfg.spec.rotation_interval() {
+            Ok(d) => Span::styled(format_go_duration(d), theme.style(Role::Text)),
+            Err(e) => Span::styled(e, theme.style(Role::Warn)),
+        };
+        let mut l = vec![
+            Span::styled("rotates every ", theme.style(Role::Muted)),
+            interval,
+        ];
+        match cfg.next_rotation_due() {
+            Some(due) => {
+                l.push(Span::styled("   next due ", theme.style(Role::Muted)));
+                l.push(Span::styled(when_text(due, now), theme.style(Role::Text)));
+            }
+            None if matches!(summary, RotationSummary::Complete) => {}
+            None => l.push(Span::styled(
+                "   next due: once this rotation completes",
+                theme.style(Role::Muted),
+            )),
+        }
+        lines.push(Line::from(l));
+        if let Some(m) = &st.migration {
+            let role = match m.state.as_str() {
+                migration_state::SUCCESS => Role::Ok,
+                migration_state::FAILED => Role::Fail,
+                _ => Role::Accent,
+            };
+            let mut l = vec![
+                Span::styled("migration ", theme.style(Role::Muted)),
+                Span::styled(m.state.clone(), theme.style(role)),
+                Span::styled(format!(" rev {}", m.revision), theme.style(Role::Text)),
+            ];
+            if let Some(t) = m
+                .complete_timestamp
+                .as_deref()
+                .and_then(crate::domain::etcd::parse_time)
+            {
+                l.push(Span::styled("   completed ", theme.style(Role::Muted)));
+                l.push(Span::styled(when_text(t, now), theme.style(Role::Text)));
+            }
+            if let Some(msg) = m.message.as_deref().filter(|s| !s.is_empty()) {
+                l.push(Span::styled(format!("   {msg}"), theme.style(Role::Muted)));
+            }
+            lines.push(Line::from(l));
+        }
+        // The API publishes revisions only: names and key material stay in the nodes' files.
+        lines.push(Line::styled(
+            "keys stay in each node's encryption-provider.conf; only revisions are shown",
+            theme.style(Role::Muted),
+        ));
+        lines
+    }
+}
+
+impl Pane for EtcdPane {
+    fn id(&self) -> PaneId {
+        PaneId::Etcd
+    }
+
+    fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
+        let theme = ctx.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.style(Role::Border))
+            .title(Span::styled(self.title(), theme.style(Role::Title)));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height < 3 || inner.width < 20 {
+            return;
+        }
+        let Some(cluster) = self.target.clone() else {
+            self.render_chooser(frame, inner, theme);
+            return;
+        };
+        let Some(cfg) = self.config().cloned() else {
+            self.render_message(frame, inner, theme, &cluster);
+            return;
+        };
+        let width = inner.width as usize;
+        let head = self.header(&cfg, ctx.now, theme);
+        let head_h: usize = head
+            .iter()
+            .map(|l| wrapped_height(l, width))
+            .sum::<usize>()
+            .min(inner.height as usize / 2);
+        frame.render_widget(
+            Paragraph::new(head).wrap(Wrap { trim: false }),
+            Rect {
+                height: head_h as u16,
+                ..inner
+            },
+        );
+        let body = Rect {
+            y: inner.y + head_h as u16,
+            height: inner.height.saturating_sub(head_h as u16),
+            ..inner
+        };
+        let st = cfg.status.clone().unwrap_or_default();
+        let mut lines: Vec<Line> = Vec::new();
+        if st.deploy_status.is_empty() {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "No control-plane node reported yet: the etcd-encryption-manager has not started a rotation. If this lasts, check its pod: kubectl -n kube-system get pods | grep etcd-encryption-manager",
+                theme.style(Role::Warn),
+            ));
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+            return;
+        }
+        // Node, revision, state, since; the verdict takes what is left.
+        let (nw, rw, sw, tw) = (16usize, 4usize, 14usize, 10usize);
+        let vw = width.saturating_sub(nw + rw + sw + tw + 5).max(8);
+        lines.push(Line::styled(
+            format!(
+                " {} {} {} {} {}",
+                fit("NODE", nw),
+                fit("REV", rw),
+                fit("STATE", sw),
+                fit("SINCE", tw),
+                fit("VERDICT", vw)
+            ),
+            theme.style(Role::Muted),
+        ));
+        let verdicts = st.node_verdicts();
+        self.selected = self.selected.min(verdicts.len().saturating_sub(1));
+        for (i, (node, v)) in verdicts.iter().enumerate() {
+            let d = &st.deploy_status[*node];
+            let since = self
+                .since
+                .get(node)
+                .map(|e| since_text(e.at, e.exact, ctx.now))
+                .unwrap_or_else(|| "-".to_string());
+            let sel = i == self.selected;
+            let base = if sel {
+                theme.style(Role::Selection)
+            } else {
+                theme.style(Role::Text)
+            };
+            let mark = if sel { ">" } else { " " };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{mark}{} ", fit(node, nw)), base),
+                Span::styled(format!("{} ", fit(&d.revision.to_string(), rw)), base),
+                Span::styled(
+                    format!("{} ", fit(&d.state, sw)),
+                    base.patch(theme.style(state_role(&d.state))),
+                ),
+                Span::styled(format!("{} ", fit(&since, tw)), base),
+                Span::styled(
+                    fit(&verdict_text(v, st.revision, st.needs_attention(node)), vw),
+                    base.patch(theme.style(verdict_role(v, st.needs_attention(node)))),
+                ),
+            ]));
+        }
+        lines.push(Line::raw(""));
+        if let Some((node, _)) = verdicts.get(self.selected).filter(|_| self.details) {
+            let d = &st.deploy_status[*node];
+            let mut l = vec![
+                Span::styled(format!("{node}: "), theme.style(Role::Accent)),
+                Span::styled(
+                    format!("revision {} state {}", d.revision, d.state),
+                    theme.style(Role::Text),
+                ),
+            ];
+            if let Some(e) = self.since.get(node) {
+                l.push(Span::styled(
+                    format!(
+                        "   {} {}",
+                        if e.exact {
+                            "changed at"
+                        } else {
+                            "already so when first seen at"
+                        },
+                        e.at.format("%Y-%m-%d %H:%M:%S UTC")
+                    ),
+                    theme.style(Role::Muted),
+                ));
+            }
+            lines.push(Line::from(l));
+            lines.push(Line::from(vec![
+                Span::styled("message: ", theme.style(Role::Muted)),
+                Span::styled(
+                    d.message
+                        .clone()
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| "(none)".into()),
+                    theme.style(Role::Text),
+                ),
+            ]));
+        }
+        if let Some((node, v)) = verdicts.get(self.selected) {
+            let advice = node_advice(node, v, st.revision).filter(|_| st.needs_attention(node));
+            match advice {
+                Some(a) => {
+                    lines.push(Line::styled(
+                        a.meaning.clone(),
+                        theme.style(verdict_role(v, true)),
+                    ));
+                    if let Some(r) = &a.reported {
+                        lines.push(Line::from(vec![
+                            Span::styled("reported: ", theme.style(Role::Muted)),
+                            Span::styled(r.clone(), theme.style(Role::Text)),
+                        ]));
+                    }
+                    lines.push(Line::styled("Check:", theme.style(Role::Muted)));
+                    for c in &a.checks {
+                        lines.push(Line::from(vec![
+                            Span::styled("  - ", theme.style(Role::Accent)),
+                            Span::styled(c.clone(), theme.style(Role::Text)),
+                        ]));
+                    }
+                }
+                None => lines.push(Line::styled(
+                    match v {
+                        NodeVerdict::InProgress => format!(
+                            "{node} is writing the new {PROVIDER_CONF} and reloading kube-apiserver."
+                        ),
+                        NodeVerdict::Behind { .. } => format!(
+                            "{node} gets the new key after the nodes before it; the manager updates one node at a time."
+                        ),
+                        _ => format!(
+                            "{node} serves key revision {} and is healthy.",
+                            st.revision
+                        ),
+                    },
+                    theme.style(Role::Muted),
+                )),
+            }
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    }
+
+    fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let count = match &self.target {
+            Some(_) => self.node_count(),
+            None => self.running().len(),
+        };
+        match action {
+            "select_next" => {
+                self.pinned = true;
+                if count > 0 {
+                    self.selected = (self.selected + 1).min(count - 1);
+                }
+            }
+            "select_prev" => {
+                self.pinned = true;
+                self.selected = self.selected.saturating_sub(1);
+            }
+            "open" if self.target.is_none() => {
+                if let Some(name) = self.running().get(self.selected).cloned() {
+                    return self.watch(&name);
+                }
+            }
+            "open" => self.details = !self.details,
+            "refresh" => {
+                if let Some(t) = self.target.clone() {
+                    let keep = (self.selected, self.pinned);
+                    let fx = self.watch(&t);
+                    (self.selected, self.pinned) = keep;
+                    return fx;
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_event(&mut self, event: &Event) -> bool {
+        let Event::Kube(ev) = event else {
+            return false;
+        };
+        match ev {
+            KubeEvent::Contexts { current, .. } => {
+                let changed = *current != self.context;
+                self.context = current.clone();
+                // The watch belongs to the previous platform; follow the switch.
+                if changed
+                    && self.context.is_some()
+                    && let Some(t) = self.target.clone()
+                    && self.state.is_some()
+                {
+                    let fx = self.watch(&t);
+                    self.pending.extend(fx);
+                }
+                changed
+            }
+            KubeEvent::ClustersChanged(d) => {
+                let m = self.phases.entry(d.platform.clone()).or_default();
+                if d.reset {
+                    m.clear();
+                }
+                for c in &d.applied {
+                    m.insert(c.name.clone(), c.phase.clone());
+                }
+                for n in &d.deleted {
+                    m.remove(n);
+                }
+                self.target.is_none() && self.context.as_deref() == Some(d.platform.as_str())
+            }
+            KubeEvent::Etcd {
+                context,
+                cluster,
+                state,
+            } => {
+                if self.target.as_deref() != Some(cluster.as_str())
+                    || self.context.as_ref().is_some_and(|c| c != context)
+                {
+                    return false;
+                }
+                if let EtcdState::Config { config, observed } = state
+                    && let Some(st) = &config.status
+                {
+                    self.since.observe(st, *observed);
+                }
+                self.state = Some(state.clone());
+                self.follow_trouble();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.pending)
+    }
+
+    fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
+        match target {
+            Some(t) if self.target.as_deref() != Some(t) || self.state.is_none() => self.watch(t),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Demo data for screenshots and snapshot tests, anchored to the screenshot clock.
+pub mod demo {
+    use super::*;
+    use crate::tui::panes::clusters::demo as clusters_demo;
+    use serde_json::{Value, json};
+
+    pub fn now() -> DateTime<Utc> {
+        clusters_demo::now()
+    }
+
+    fn ts(mins_ago: i64) -> String {
+        (now() - chrono::Duration::minutes(mins_ago))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    }
+
+    fn object(status: Value, interval: &str) -> EtcdEncryptionConfig {
+        let v = json!({
+            "apiVersion": "cluster.alauda.io/v1alpha1",
+            "kind": "EtcdEncryptionConfig",
+            "metadata": {"name": "default"},
+            "spec": {"resources": ["secrets", "configmaps"], "rotationInterval": interval, "type": "aesgcm"},
+            "status": status,
+        });
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    const NODES: [&str; 3] = ["192.168.14.21", "192.168.14.22", "192.168.14.23"];
+
+    fn complete(rev: i64, done_mins_ago: i64) -> Value {
+        json!({
+            "revision": rev,
+            "deployStatus": {
+                NODES[0]: {"revision": rev, "state": "Success"},
+                NODES[1]: {"revision": rev, "state": "Success"},
+                NODES[2]: {"revision": rev, "state": "Success"},
+            },
+            "migration": {"revision": rev, "state": "Success", "resources": ["secrets", "configmaps"], "message": "", "completeTimestamp": ts(done_mins_ago)},
+        })
+    }
+
+    /// A pane that watched `cluster` through `steps` (status, minutes ago).
+    fn watched(cluster: &str, steps: Vec<(Value, i64)>, interval: &str) -> EtcdPane {
+        let mut p = EtcdPane::new();
+        for ev in clusters_demo::events() {
+            p.on_event(&ev);
+        }
+        p.on_open(Some(cluster));
+        for (status, mins) in steps {
+            p.apply(&KubeEvent::Etcd {
+                context: clusters_demo::CONTEXT.into(),
+                cluster: cluster.into(),
+                state: EtcdState::Config {
+                    config: Box::new(object(status, interval)),
+                    observed: now() - chrono::Duration::minutes(mins),
+                },
+            });
+        }
+        p
+    }
+
+    /// A node's kube-apiserver failed to reload the new key.
+    pub fn failed() -> EtcdPane {
+        let mut s = complete(9, 0);
+        s["deployStatus"][NODES[2]] = json!({
+            "revision": 9,
+            "state": "RestartFailed",
+            "message": format!("kube-apiserver on {n} did not become healthy after reloading /etc/kubernetes/encryption-provider.conf: Get \"https://{n}:6443/readyz\": context deadline exceeded", n = NODES[2]),
+        });
+        s["migration"] = json!({"revision": 9, "state": "Processing", "resources": ["secrets", "configmaps"], "message": "waiting for every control-plane node to load the new key"});
+        let mut start = complete(8, 0);
+        start["revision"] = json!(9);
+        start["migration"] = complete(8, 7 * 24 * 60 + 30)["migration"].clone();
+        watched("prod-east", vec![(start, 40), (s, 31)], "168h0m0s")
+    }
+
+    /// One node never left the previous revision.
+    pub fn lagging() -> EtcdPane {
+        let mut s = complete(6, 0);
+        s["deployStatus"][NODES[1]] = json!({"revision": 5, "state": "Success"});
+        s["migration"] = json!({"revision": 6, "state": "Processing", "resources": ["secrets", "configmaps"], "message": "waiting for every control-plane node to load the new key"});
+        watched("edge-lab", vec![(s, 95)], "168h0m0s")
+    }
+
+    /// A rotation under way: one node done, one loading, one not reached.
+    pub fn in_progress() -> EtcdPane {
+        let before = complete(4, 12);
+        let mut s = complete(4, 12);
+        s["revision"] = json!(5);
+        s["deployStatus"][NODES[0]] = json!({"revision": 5, "state": "Success"});
+        s["deployStatus"][NODES[1]] = json!({"revision": 5, "state": "Updated"});
+        watched("staging", vec![(before, 14), (s, 1)], "10m0s")
+    }
+
+    /// The plugin is not installed.
+    pub fn not_installed() -> EtcdPane {
+        let mut p = EtcdPane::new();
+        for ev in clusters_demo::events() {
+            p.on_event(&ev);
+        }
+        p.on_open(Some("dev-new"));
+        p.apply(&KubeEvent::Etcd {
+            context: clusters_demo::CONTEXT.into(),
+            cluster: "dev-new".into(),
+            state: EtcdState::NotInstalled {
+                reason: crate::engine::kube::etcd::not_installed_reason(false),
+            },
+        });
+        p
+    }
+}
+
+impl EtcdPane {
+    /// Fixed data for screenshots (clock: `clusters::demo::now`): a node that failed.
+    pub fn demo() -> Self {
+        demo::failed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::panes::clusters::tests::render_to_string;
+
+    #[test]
+    fn open_watches_and_refresh_rewatches() {
+        let mut p = EtcdPane::new();
+        let fx = p.on_open(Some("staging"));
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "staging"
+        ));
+        assert!(p.on_open(None).is_empty());
+        assert!(matches!(
+            p.on_action("refresh").as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { .. }))]
+        ));
+    }
+
+    #[test]
+    fn chooser_lists_running_clusters_and_enter_watches() {
+        let mut p = EtcdPane::new();
+        for ev in crate::tui::panes::clusters::demo::events() {
+            p.on_event(&ev);
+        }
+        assert_eq!(p.running(), vec!["global", "prod-east", "prod-west"]);
+        p.on_action("select_next");
+        let fx = p.on_action("open");
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "prod-east"
+        ));
+        assert_eq!(p.target(), Some("prod-east"));
+    }
+
+    #[test]
+    fn selection_follows_the_failed_node_until_moved() {
+        let mut p = demo::failed();
+        assert_eq!(p.selected, 2);
+        p.on_action("select_prev");
+        assert_eq!(p.selected, 1);
+        assert!(p.pinned);
+        let mut l = demo::lagging();
+        assert_eq!(l.selected, 1);
+        l.on_action("select_next");
+        l.on_action("select_next");
+        l.on_action("select_next");
+        assert_eq!(l.selected, 2);
+    }
+
+    #[test]
+    fn open_shows_the_selected_nodes_record() {
+        let mut p = demo::in_progress();
+        let before = render_to_string(&mut p, 120, 30);
+        assert!(!before.contains("changed at"), "{before}");
+        p.on_action("select_next");
+        p.on_action("open");
+        let t = render_to_string(&mut p, 120, 30);
+        assert!(t.contains("192.168.14.22: revision 5 state Updated"), "{t}");
+        assert!(t.contains("changed at 2026-11-22"), "{t}");
+        p.on_action("open");
+        assert!(!render_to_string(&mut p, 120, 30).contains("changed at"));
+    }
+
+    #[test]
+    fn events_of_other_clusters_are_ignored() {
+        let mut p = demo::lagging();
+        let before = p.state().cloned();
+        assert!(!p.apply(&KubeEvent::Etcd {
+            context: crate::tui::panes::clusters::demo::CONTEXT.into(),
+            cluster: "other".into(),
+            state: EtcdState::Connecting,
+        }));
+        assert_eq!(p.state().cloned(), before);
+    }
+
+    #[test]
+    fn a_context_switch_rewatches_on_the_new_platform() {
+        let mut p = demo::lagging();
+        p.apply(&KubeEvent::Contexts {
+            current: Some("acp-dr".into()),
+            available: vec![],
+        });
+        assert!(matches!(
+            p.take_effects().as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "edge-lab"
+        ));
+    }
+
+    #[test]
+    fn rendering_never_shows_a_secret_field() {
+        for mut p in [demo::failed(), demo::lagging(), demo::in_progress()] {
+            let t = render_to_string(&mut p, 200, 50);
+            assert!(!t.contains("secret:"), "{t}");
+            assert!(t.contains("encryption-provider.conf"), "{t}");
+        }
+    }
+
+    #[test]
+    fn snapshot_in_progress_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut demo::in_progress(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_in_progress_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut demo::in_progress(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_lagging_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut demo::lagging(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_lagging_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut demo::lagging(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_failed_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut demo::failed(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_failed_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut demo::failed(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_not_installed_80x24() {
+        insta::assert_snapshot!(render_to_string(&mut demo::not_installed(), 80, 24));
+    }
+
+    #[test]
+    fn snapshot_not_installed_200x50() {
+        insta::assert_snapshot!(render_to_string(&mut demo::not_installed(), 200, 50));
+    }
+
+    #[test]
+    fn snapshot_chooser_and_error_80x24() {
+        let mut c = EtcdPane::new();
+        for ev in crate::tui::panes::clusters::demo::events() {
+            c.on_event(&ev);
+        }
+        let a = render_to_string(&mut c, 80, 24);
+        let mut f = EtcdPane::new();
+        f.on_open(Some("prod-west"));
+        f.apply(&KubeEvent::Etcd {
+            context: String::new(),
+            cluster: "prod-west".into(),
+            state: EtcdState::Failed(crate::engine::kube::KubeFailure::new(
+                crate::engine::kube::FailureKind::Forbidden,
+                format!("cannot watch {RESOURCE} on cluster prod-west: forbidden: user \"viewer\" cannot list resource \"etcdencryptionconfigs\""),
+                None,
+            )),
+        });
+        let b = render_to_string(&mut f, 80, 24);
+        insta::assert_snapshot!(format!("{a}\n{b}"));
+    }
+}

@@ -1,0 +1,276 @@
+//! etcd encryption against the sandbox platform: the engine's watch reports the seeded failed
+//! and lagging clusters, follows a live rotation and recognises a cluster without the plugin;
+//! `etcd -o json` prints the server's object and exits 2 on a failed node.
+
+use std::time::Duration;
+
+use acp_cockpit::domain::etcd::{EtcdEncryptionConfig, RotationSummary};
+use acp_cockpit::engine::kube::etcd::EtcdState;
+use acp_cockpit::engine::kube::{KubeCommand, KubeEvent, KubeSource};
+use acp_cockpit::engine::{self, Command, EngineConfig, EngineHandle, Event};
+use acp_cockpit::sandbox::scenario::EtcdPlan;
+use acp_cockpit::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig};
+use tokio::sync::mpsc;
+
+/// Bound for anything the simulation does; generous for a loaded machine.
+const WAIT: Duration = Duration::from_secs(120);
+
+async fn start(speed: f64) -> SandboxPlatform {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    Platform::start(SandboxOptions {
+        port: 0,
+        speed,
+        seed: 1,
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn source(p: &SandboxPlatform) -> KubeSource {
+    KubeSource::InMemory {
+        kubeconfig: Box::new(p.kubeconfig().clone()),
+        context: Some(kubeconfig::CONTEXT.to_string()),
+    }
+}
+
+/// The cluster whose seeded etcd plan matches, with the node the plan names.
+fn seeded(p: &SandboxPlatform, pick: fn(&EtcdPlan) -> Option<String>) -> (String, String) {
+    p.scenario()
+        .clusters
+        .iter()
+        .find_map(|c| pick(&c.etcd).map(|n| (c.name.clone(), n)))
+        .expect("the scenario seeds such a cluster")
+}
+
+struct Front {
+    handle: EngineHandle,
+    rx: mpsc::Receiver<Event>,
+    _dir: tempfile::TempDir,
+}
+
+impl Front {
+    fn start(p: &SandboxPlatform) -> Front {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (handle, rx) = engine::spawn(EngineConfig {
+            kube: source(p),
+            readonly: true,
+            data_dir: dir.path().to_path_buf(),
+        });
+        Front {
+            handle,
+            rx,
+            _dir: dir,
+        }
+    }
+
+    fn watch(&self, cluster: &str) {
+        self.handle
+            .send(Command::Kube(KubeCommand::WatchEtcd {
+                cluster: cluster.to_string(),
+            }))
+            .expect("engine accepts");
+    }
+
+    /// The states reported for `cluster` until `done` holds for one of them.
+    async fn until(
+        &mut self,
+        cluster: &str,
+        what: &str,
+        mut done: impl FnMut(&EtcdState) -> bool,
+    ) -> EtcdState {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        loop {
+            let ev = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("timed out waiting for {what}; saw {seen:#?}"))
+                .expect("engine running");
+            if let Event::Kube(KubeEvent::Etcd {
+                cluster: c, state, ..
+            }) = ev
+                && c == cluster
+            {
+                if done(&state) {
+                    return state;
+                }
+                seen.push(state);
+            }
+        }
+    }
+}
+
+fn summary(s: &EtcdState) -> Option<RotationSummary> {
+    s.config()
+        .and_then(|c| c.status.as_ref())
+        .map(|st| st.summary())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watch_reports_failed_lagging_live_and_not_installed_clusters() {
+    let p = start(50.0).await;
+    let mut front = Front::start(&p);
+
+    let (failed, node) = seeded(&p, |e| match e {
+        EtcdPlan::Failing { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    front.watch(&failed);
+    let s = front
+        .until(&failed, "the failed node", |s| summary(s).is_some())
+        .await;
+    assert_eq!(
+        summary(&s),
+        Some(RotationSummary::Failed {
+            nodes: vec![node.clone()],
+            migration_failed: false
+        })
+    );
+    let cfg = s.config().expect("config");
+    assert!(cfg.metadata.managed_fields.is_none());
+    let st = cfg.status.as_ref().expect("status");
+    assert_eq!(st.deploy_status[&node].state, "RestartFailed");
+    assert!(st.needs_attention(&node));
+
+    let (lagging, node) = seeded(&p, |e| match e {
+        EtcdPlan::Lagging { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    front.watch(&lagging);
+    let s = front
+        .until(&lagging, "the lagging node", |s| summary(s).is_some())
+        .await;
+    assert_eq!(
+        summary(&s),
+        Some(RotationSummary::Lagging {
+            nodes: vec![node.clone()]
+        })
+    );
+
+    // Live: a rotating cluster reports a new revision without being asked again.
+    let (rotating, _) = seeded(&p, |e| match e {
+        EtcdPlan::Rotating { .. } => Some(String::new()),
+        _ => None,
+    });
+    front.watch(&rotating);
+    let first = front
+        .until(&rotating, "the rotating cluster", |s| s.config().is_some())
+        .await;
+    let rev = first
+        .config()
+        .and_then(|c| c.status.as_ref())
+        .map_or(0, |s| s.revision);
+    front
+        .until(&rotating, "the next rotation", |s| {
+            s.config()
+                .and_then(|c| c.status.as_ref())
+                .is_some_and(|st| st.revision > rev)
+        })
+        .await;
+
+    // Without the plugin: once the cluster is served, there is no config to show.
+    let (bare, _) = seeded(&p, |e| match e {
+        EtcdPlan::NotInstalled => Some(String::new()),
+        _ => None,
+    });
+    front.watch(&bare);
+    let s = front
+        .until(&bare, "not installed", |s| {
+            matches!(s, EtcdState::NotInstalled { .. })
+        })
+        .await;
+    let EtcdState::NotInstalled { reason } = s else {
+        unreachable!("matched above")
+    };
+    assert!(reason.contains("not installed"), "{reason}");
+
+    front
+        .handle
+        .send(Command::Kube(KubeCommand::UnwatchEtcd))
+        .expect("engine accepts");
+    let _ = front.handle.send(Command::Shutdown);
+    p.shutdown().await;
+}
+
+/// The server's object as JSON, managedFields removed the way the engine removes them.
+async fn server_object(p: &SandboxPlatform, cluster: &str) -> serde_json::Value {
+    let client = p.cluster_client(cluster).await.expect("cluster client");
+    let req = http::Request::get("/apis/cluster.alauda.io/v1alpha1/etcdencryptionconfigs/default")
+        .body(Vec::new())
+        .expect("request");
+    let mut v: serde_json::Value = client.request(req).await.expect("get");
+    if let Some(m) = v["metadata"].as_object_mut() {
+        m.remove("managedFields");
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_json_is_the_server_object_and_a_failed_node_exits_2() {
+    // Slow enough that nothing moves between the reads.
+    let p = start(0.001).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc_path = dir.path().join("kubeconfig");
+    kubeconfig::write(p.kubeconfig(), &kc_path).expect("write kubeconfig");
+    let bin = env!("CARGO_BIN_EXE_acp-cockpit");
+    let run = |cluster: &str| {
+        tokio::process::Command::new(bin)
+            .arg("--kubeconfig")
+            .arg(&kc_path)
+            .args(["etcd", cluster, "-o", "json"])
+            .env_remove("KUBECONFIG")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .output()
+    };
+    let (failed, node) = seeded(&p, |e| match e {
+        EtcdPlan::Failing { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    let out = run(&failed).await.expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let server = server_object(&p, &failed).await;
+    // The printed object is the server's, through the typed model and back.
+    let typed: EtcdEncryptionConfig = serde_json::from_value(server.clone()).expect("typed");
+    assert_eq!(
+        printed["object"],
+        serde_json::to_value(&typed).expect("json")
+    );
+    assert_eq!(printed["object"]["spec"], server["spec"]);
+    assert_eq!(printed["object"]["status"], server["status"]);
+    assert_eq!(
+        printed["object"]["metadata"]["resourceVersion"],
+        server["metadata"]["resourceVersion"]
+    );
+    assert_eq!(printed["verdict"], "failed");
+    assert_eq!(printed["revision"], server["status"]["revision"]);
+    let row = printed["nodes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["node"] == node.as_str()))
+        .expect("the failed node's row");
+    assert_eq!(row["state"], "RestartFailed");
+    assert!(
+        row["advice"]["checks"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+
+    let (lagging, _) = seeded(&p, |e| match e {
+        EtcdPlan::Lagging { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    let out = run(&lagging).await.expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(printed["verdict"], "lagging");
+    assert_eq!(
+        printed["object"]["status"],
+        server_object(&p, &lagging).await["status"]
+    );
+    p.shutdown().await;
+}
