@@ -76,6 +76,9 @@ pub struct RuleContext {
     /// assumed and the same-subnet check only warns.
     pub subnet_prefix_v4: Option<u8>,
     pub subnet_prefix_v6: Option<u8>,
+    /// Addresses of machines that already belong to a cluster on the platform, with that
+    /// cluster's name: a node can be in only one cluster.
+    pub nodes_in_use: BTreeMap<String, String>,
 }
 
 /// Kubernetes releases offered when the platform's own list is not known, newest first.
@@ -98,6 +101,7 @@ impl Default for RuleContext {
             vm_instances: None,
             subnet_prefix_v4: None,
             subnet_prefix_v6: None,
+            nodes_in_use: BTreeMap::new(),
         }
     }
 }
@@ -186,6 +190,7 @@ pub fn check(form: &ClusterForm, ctx: &RuleContext) -> Vec<Finding> {
     check_version(form, ctx, &mut o);
     check_runtime(form, ctx, &mut o);
     check_nodes(form, &ips, &mut o);
+    check_nodes_in_use(form, ctx, &mut o);
     check_stack(form, &ips, &mut o);
     check_endpoint(form, ctx, &ips, &mut o);
     check_access(form, &mut o);
@@ -590,6 +595,26 @@ fn check_nodes(form: &ClusterForm, ips: &NodeIps, o: &mut Out) {
             );
         }
         check_ssh(i, n, o);
+    }
+}
+
+fn check_nodes_in_use(form: &ClusterForm, ctx: &RuleContext, o: &mut Out) {
+    if ctx.nodes_in_use.is_empty() {
+        return;
+    }
+    for (i, n) in form.nodes().iter().enumerate() {
+        for (field, addr) in [("ip", n.ip.trim()), ("ipv6", n.ipv6.trim())] {
+            let Some(cluster) = ctx.nodes_in_use.get(addr).filter(|_| !addr.is_empty()) else {
+                continue;
+            };
+            o.err(
+                machine(i, field),
+                format!("{addr} is already a node of cluster {cluster}"),
+                format!(
+                    "Use a machine that belongs to no cluster, or remove it from {cluster} first"
+                ),
+            );
+        }
     }
 }
 
@@ -1934,6 +1959,20 @@ mod tests {
         assert!(problems_with(&f, &wide).is_empty());
 
         let mut f = good();
+        let mut taken = RuleContext::default();
+        taken
+            .nodes_in_use
+            .insert("192.168.0.21".into(), "qa-test".into());
+        let found = check(&f, &taken);
+        assert!(found.iter().any(|x| x.severity == Severity::Error
+            && x.field == "spec.machines[3].ip"
+            && x.message == "192.168.0.21 is already a node of cluster qa-test"));
+        taken.nodes_in_use.clear();
+        taken
+            .nodes_in_use
+            .insert("192.168.0.99".into(), "qa-test".into());
+        assert!(!has_errors(&check(&f, &taken)));
+
         f.node_settings.monitoring.kind = MonitoringKind::VictoriaMetrics;
         f.node_settings.monitoring.vm_deploy = VmDeploy::AgentOnly;
         f.node_settings.monitoring.vm_instance = "vm-east".into();

@@ -306,6 +306,9 @@ pub struct WizardPane {
     pending: Vec<Effect>,
     /// What the rules know of the platform: its Kubernetes versions above all.
     ctx: rules::RuleContext,
+    /// Machines on the platform by name: (address, cluster), from the engine's watch, so the
+    /// rules can refuse a node that already belongs to a cluster.
+    machines: std::collections::HashMap<String, (String, String)>,
     /// `--readonly`, as the last render was told, so that messages set between renders do
     /// not offer a create that will be refused.
     readonly: bool,
@@ -337,6 +340,7 @@ impl WizardPane {
             pending: Vec::new(),
             ctx: rules::RuleContext::default(),
             readonly: false,
+            machines: std::collections::HashMap::new(),
         };
         p.recheck();
         p
@@ -422,7 +426,13 @@ impl WizardPane {
     /// What is known of the platform, e.g. its published `k8sValidVersions`: the version
     /// chooser offers exactly those releases and the rules judge with them.
     pub fn set_rule_context(&mut self, ctx: rules::RuleContext) {
+        // The machines in use come from the engine's watch; a context without them keeps
+        // what the watch reported.
+        let in_use = std::mem::take(&mut self.ctx.nodes_in_use);
         self.ctx = ctx;
+        if self.ctx.nodes_in_use.is_empty() {
+            self.ctx.nodes_in_use = in_use;
+        }
         self.changed();
     }
 
@@ -2176,6 +2186,31 @@ impl Pane for WizardPane {
 
     fn on_event(&mut self, event: &Event) -> bool {
         match event {
+            Event::Kube(KubeEvent::MachinesChanged(delta)) => {
+                if delta.reset {
+                    self.machines.clear();
+                }
+                for name in &delta.deleted {
+                    self.machines.remove(name);
+                }
+                for m in &delta.applied {
+                    self.machines
+                        .insert(m.name.clone(), (m.ip.clone(), m.cluster_name.clone()));
+                }
+                let in_use: std::collections::BTreeMap<String, String> = self
+                    .machines
+                    .values()
+                    .filter(|(ip, cluster)| !ip.is_empty() && !cluster.is_empty())
+                    .map(|(ip, cluster)| (ip.clone(), cluster.clone()))
+                    .collect();
+                // Machine conditions change often; the rules only care about the addresses.
+                if in_use == self.ctx.nodes_in_use {
+                    return false;
+                }
+                self.ctx.nodes_in_use = in_use;
+                self.recheck();
+                true
+            }
             Event::Drafts(DraftEvent::Loaded {
                 draft,
                 restore: true,
@@ -2654,6 +2689,38 @@ mod tests {
         assert_eq!(p.review_scroll, max - 1, "one key press comes back");
         let text = screen(&mut p, 120, 40);
         assert!(text.contains("machines"), "{text}");
+    }
+
+    #[test]
+    fn a_node_of_another_cluster_is_refused() {
+        use crate::engine::kube::{Delta, MachineSummary};
+        let machine: crate::domain::cluster::Machine = serde_json::from_value(serde_json::json!({
+            "apiVersion": "platform.tkestack.io/v1",
+            "kind": "Machine",
+            "metadata": {"name": "qa-test-10-0-0-21"},
+            "spec": {"clusterName": "qa-test", "type": "Baremetal", "ip": "192.168.0.21"}
+        }))
+        .unwrap();
+        let summary = MachineSummary::from_machine(&machine, &mut Default::default());
+        let mut p = valid();
+        assert_eq!(p.errors(), 0);
+        let changed = p.on_event(&Event::Kube(KubeEvent::MachinesChanged(Delta {
+            platform: "sandbox".into(),
+            reset: true,
+            applied: vec![std::sync::Arc::new(summary)],
+            deleted: Vec::new(),
+        })));
+        assert!(changed);
+        assert!(p.issues().iter().any(|i| i.level == Level::Error
+            && i.path == "spec.machines[1].ip"
+            && i.message.contains("already a node of cluster qa-test")));
+        p.on_event(&Event::Kube(KubeEvent::MachinesChanged(Delta {
+            platform: "sandbox".into(),
+            reset: false,
+            applied: Vec::new(),
+            deleted: vec!["qa-test-10-0-0-21".into()],
+        })));
+        assert_eq!(p.errors(), 0, "{:?}", p.issues());
     }
 
     #[test]
