@@ -106,6 +106,9 @@ pub fn text(r: &Report) -> Vec<String> {
         if let Some(m) = &f.message {
             out.push(format!("  {m}"));
         }
+        if let Some(h) = &f.hint {
+            out.push(format!("  hint: {h}"));
+        }
     }
     if tl.steps.is_empty() {
         out.push(

@@ -419,6 +419,66 @@ pub struct Failure {
     /// Since the step first failed (its transition to `False`), else since it started.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retrying_secs: Option<i64>,
+    /// What to check to fix it, when the step or the message is a known one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// The node a step's error is about: the first IPv4 after `on` or `node`, else the first one.
+fn node_in(message: &str) -> Option<String> {
+    let ip = |tok: &str| {
+        let t = tok.trim_matches(|c: char| !c.is_ascii_digit() && c != '.');
+        let t = t.split(':').next().unwrap_or(t);
+        t.parse::<std::net::Ipv4Addr>()
+            .ok()
+            .filter(|a| !a.is_loopback())
+            .map(|a| a.to_string())
+    };
+    let toks: Vec<&str> = message.split_whitespace().collect();
+    toks.windows(2)
+        .find(|w| matches!(w[0], "on" | "node") && ip(w[1]).is_some())
+        .and_then(|w| ip(w[1]))
+        .or_else(|| toks.iter().find_map(|t| ip(t)))
+}
+
+/// What to check for a failing creation step: by the error first (the same error can come
+/// from several steps), then by the step. `None` when neither is a known one.
+pub fn failure_hint(step: &str, message: Option<&str>) -> Option<String> {
+    let msg = message.unwrap_or("");
+    let node = node_in(msg).unwrap_or_else(|| "the node".to_string());
+    let has = |s: &str| msg.contains(s);
+    let hint = if has("ssh:") || has("unable to authenticate") {
+        format!(
+            "check SSH from the platform to {node}: port 22 reachable, the user (root or passwordless sudo) and password or key in the cluster spec, and the SOCKS5 proxy if one is set"
+        )
+    } else if has("Port 6443 is in use") || has("already exists") {
+        format!(
+            "{node} still has an earlier install: run `kubeadm reset -f` there (or free port 6443 and remove /etc/kubernetes/manifests); the step is retried by itself"
+        )
+    } else if has("ip_forward") {
+        format!(
+            "on {node}: `sysctl -w net.ipv4.ip_forward=1` and keep it in /etc/sysctl.conf; the step is retried by itself"
+        )
+    } else if has("pull image") || has("failed to resolve reference") {
+        format!(
+            "{node} cannot pull from the platform registry: from {node}, check the registry name resolves and its port answers (`crictl pull <image>`), and /etc/hosts has the registry entry"
+        )
+    } else {
+        match step {
+            "EnsureKubeadmInitPhaseETCD" | "EnsureJoinPhaseControlPlaneJoinETCD" => format!(
+                "check etcd on {node}: `crictl ps -a | grep etcd` and `crictl logs <id>`; ports 2379/2380 open between control-plane nodes; disk latency (etcd wants fdatasync under 10 ms); clocks in sync (`chronyc tracking`)"
+            ),
+            "EnsureKubeadmInitPhaseWaitControlPlane" | "EnsureJoinPhaseKubeletStart" => format!(
+                "the kubelet on {node} is not healthy: `systemctl status kubelet` and `journalctl -u kubelet -n 50`; swap off, container runtime running"
+            ),
+            "EnsureNodeReady" => format!(
+                "the network plugin on {node} is not ready: check its CNI pods (`kubectl -n kube-system get pods -o wide | grep {node}`) and /etc/cni/net.d there"
+            ),
+            "EnsureWaitClusterModuleReady" => "a cluster module is not ready: `kubectl -n kube-system get pods` on the new cluster and the events of the pods not running".to_string(),
+            _ => return None,
+        }
+    };
+    Some(hint)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -766,6 +826,7 @@ pub fn build<C: CondLike>(
                 reason: s.reason.clone(),
                 message: s.message.clone(),
                 retrying_secs: secs_between(since, Some(now)),
+                hint: failure_hint(&s.type_, s.message.as_deref()),
             }
         })
     });
@@ -799,6 +860,7 @@ pub fn build<C: CondLike>(
             reason: c.reason().filter(|r| !r.is_empty()).map(str::to_string),
             message: c.message().filter(|m| !m.is_empty()).map(str::to_string),
             retrying_secs: secs_between(c.transition(), Some(now)),
+            hint: None,
         });
     let eta = if finished || blocked {
         None
@@ -1507,6 +1569,44 @@ mod tests {
         let mut stats = StepStats::new();
         stats.add_cluster(&c);
         assert_eq!(stats.sample_count("HealthCheck"), 0);
+    }
+
+    #[test]
+    fn known_failures_carry_a_hint_naming_the_node() {
+        let etcd = failure_hint(
+            "EnsureKubeadmInitPhaseETCD",
+            Some("kubeadm init phase etcd local on 192.168.71.29: [etcd] waiting for etcd cluster to be healthy: context deadline exceeded"),
+        )
+        .expect("hint");
+        assert!(
+            etcd.contains("etcd on 192.168.71.29") && etcd.contains("2379/2380"),
+            "{etcd}"
+        );
+        let pull = failure_hint(
+            "EnsureKubernetesImages",
+            Some("pull image r:5000/k:v1 on 10.0.0.5: failed to resolve reference: dial tcp 10.4.216.11:5000: connect: connection refused"),
+        )
+        .expect("hint");
+        assert!(pull.starts_with("10.0.0.5 cannot pull"), "{pull}");
+        let ssh = failure_hint(
+            "EnsureCopyFiles",
+            Some("ssh: dial tcp 10.1.1.1:22: i/o timeout"),
+        )
+        .expect("hint");
+        assert!(ssh.contains("to 10.1.1.1:"), "{ssh}");
+        assert!(failure_hint("EnsureSomethingNew", Some("boom")).is_none());
+        let c = ran(
+            "x",
+            "Initializing",
+            &["EnsureCopyFiles", "EnsureKubeadmInitPhaseETCD"],
+            ("False", Some("FailedInit")),
+        );
+        let tl = Timeline::for_cluster(&c, t(500), &StepStats::new());
+        assert!(
+            tl.failure
+                .and_then(|f| f.hint)
+                .is_some_and(|h| h.contains("the node"))
+        );
     }
 
     #[test]

@@ -382,6 +382,12 @@ impl Pane for TimelinePane {
             if let Some(m) = &f.message {
                 head.push(Line::from(Span::styled(m.clone(), theme.style(Role::Fail))));
             }
+            if let Some(h) = &f.hint {
+                head.push(Line::from(Span::styled(
+                    format!("hint: {h}"),
+                    theme.style(Role::Warn),
+                )));
+            }
         }
         let machines = self.machine_timelines(ctx.now);
         for (name, ip, mt) in &machines {
