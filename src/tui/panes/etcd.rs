@@ -112,7 +112,9 @@ fn since_text(at: DateTime<Utc>, exact: bool, now: DateTime<Utc>) -> String {
 /// A time as the header shows it: `2026-11-22 03:41 UTC (6h ago)` / `(in 6d18h)`.
 fn when_text(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (t - now).num_seconds();
-    let rel = if secs >= 0 {
+    let rel = if secs == 0 {
+        "now".to_string()
+    } else if secs > 0 {
         format!("in {}", format_secs(secs))
     } else {
         format!("{} ago", format_secs(-secs))
@@ -352,6 +354,13 @@ impl EtcdPane {
             Some(due) => {
                 l.push(Span::styled("   next due ", theme.style(Role::Muted)));
                 l.push(Span::styled(when_text(due, now), theme.style(Role::Text)));
+                // Past due with nothing under way: the manager is not rotating.
+                if due < now {
+                    l.push(Span::styled(
+                        ": overdue, is etcd-encryption-manager running in kube-system?",
+                        theme.style(Role::Warn),
+                    ));
+                }
             }
             None if matches!(summary, RotationSummary::Complete) => {}
             None => l.push(Span::styled(
@@ -712,6 +721,11 @@ pub mod demo {
         })
     }
 
+    /// A finished rotation at `rev`, completed `done_mins_ago`.
+    pub fn complete_config(rev: i64, done_mins_ago: i64, interval: &str) -> EtcdEncryptionConfig {
+        object(complete(rev, done_mins_ago), interval)
+    }
+
     /// A pane that watched `cluster` through `steps` (status, minutes ago).
     fn watched(cluster: &str, steps: Vec<(Value, i64)>, interval: &str) -> EtcdPane {
         let mut p = EtcdPane::new();
@@ -839,6 +853,31 @@ mod tests {
         l.on_action("select_next");
         l.on_action("select_next");
         assert_eq!(l.selected, 2);
+    }
+
+    #[test]
+    fn times_read_as_ago_now_or_in() {
+        let now = demo::now();
+        assert!(when_text(now, now).ends_with("(now)"));
+        assert!(when_text(now + chrono::Duration::minutes(5), now).ends_with("(in 5m00s)"));
+        assert!(when_text(now - chrono::Duration::hours(2), now).ends_with("(2h00m ago)"));
+        assert_eq!(since_text(now, false, now), ">=0s");
+    }
+
+    #[test]
+    fn an_overdue_rotation_is_flagged() {
+        let mut p = demo::in_progress();
+        let late = demo::complete_config(4, 30, "10m0s");
+        p.apply(&KubeEvent::Etcd {
+            context: crate::tui::panes::clusters::demo::CONTEXT.into(),
+            cluster: "staging".into(),
+            state: EtcdState::Config {
+                config: Box::new(late),
+                observed: demo::now(),
+            },
+        });
+        let t = render_to_string(&mut p, 200, 20);
+        assert!(t.contains("(20m00s ago): overdue"), "{t}");
     }
 
     #[test]
