@@ -620,9 +620,12 @@ impl Pane for EtcdPane {
         match ev {
             KubeEvent::Contexts { current, .. } => {
                 let changed = *current != self.context;
+                let had = self.context.is_some();
                 self.context = current.clone();
-                // The watch belongs to the previous platform; follow the switch.
+                // The watch belongs to the previous platform; follow the switch. The first
+                // report only names the platform the watch already runs on.
                 if changed
+                    && had
                     && self.context.is_some()
                     && let Some(t) = self.target.clone()
                     && self.state.is_some()
@@ -908,6 +911,18 @@ mod tests {
 
     #[test]
     fn a_context_switch_rewatches_on_the_new_platform() {
+        let mut first = EtcdPane::new();
+        first.on_open(Some("staging"));
+        first.apply(&KubeEvent::Etcd {
+            context: "sandbox".into(),
+            cluster: "staging".into(),
+            state: EtcdState::Connecting,
+        });
+        first.apply(&KubeEvent::Contexts {
+            current: Some("sandbox".into()),
+            available: vec![],
+        });
+        assert!(first.take_effects().is_empty());
         let mut p = demo::lagging();
         p.apply(&KubeEvent::Contexts {
             current: Some("acp-dr".into()),
