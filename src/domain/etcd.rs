@@ -380,57 +380,87 @@ pub const PROVIDER_HISTORY: &str = "/etc/kubernetes/encryption-provider-history.
 /// What a node's verdict means and what to check on the node, for the pane and the CLI.
 /// `None` for a node that is fine or still working.
 pub fn node_advice(node: &str, verdict: &NodeVerdict, revision: i64) -> Option<NodeAdvice> {
+    let manager_logs =
+        "kubectl -n kube-system logs deploy/etcd-encryption-manager (the manager's view)"
+            .to_string();
     match verdict {
         NodeVerdict::Done | NodeVerdict::InProgress => None,
         NodeVerdict::Behind { node_revision } => Some(NodeAdvice {
             meaning: format!(
-                "{node} still serves key revision {node_revision}, not {revision}: the manager has not written the new {PROVIDER_CONF} there, or kube-apiserver has not reloaded it. Secrets written through this node's apiserver use the old key, and the migration waits for it."
+                "{node} still serves key rev {node_revision} of {revision}: the new encryption-provider.conf was not written there, or kube-apiserver did not reload it. The migration waits for it."
             ),
+            reported: None,
             checks: vec![
-                format!("on {node}: ls -l {PROVIDER_CONF} (mtime of the last rotation; owner root, mode 0600)"),
-                format!("on {node}: is the kube-apiserver static pod running with --encryption-provider-config={PROVIDER_CONF}? (crictl ps --name kube-apiserver)"),
-                "the etcd-encryption-manager logs in kube-system: kubectl -n kube-system logs deploy/etcd-encryption-manager".to_string(),
+                format!("on {node}: ls -l {PROVIDER_CONF} (rewritten at the last rotation?)"),
+                format!(
+                    "on {node}: crictl ps --name kube-apiserver (running, with --encryption-provider-config?)"
+                ),
+                manager_logs,
             ],
         }),
         NodeVerdict::Failed { state, message } => {
             let meaning = if state == deploy_state::RESTART_FAILED {
                 format!(
-                    "{node} has the new {PROVIDER_CONF}, but kube-apiserver did not come back healthy after reloading it"
+                    "kube-apiserver on {node} did not come back healthy after loading the new encryption-provider.conf."
                 )
             } else {
-                format!("the manager could not write the new {PROVIDER_CONF} on {node}")
+                format!("The manager could not write the new {PROVIDER_CONF} on {node}.")
             };
             let mut checks = vec![
-                format!("on {node}: crictl ps -a --name kube-apiserver; crictl logs <id> (look for encryption config errors)"),
-                format!("on {node}: the file parses and matches the other control-plane nodes: sha256sum {PROVIDER_CONF}"),
-                format!("the previous keys are in {PROVIDER_HISTORY} if the file must be restored"),
+                format!(
+                    "on {node}: crictl ps -a --name kube-apiserver, then crictl logs <id> (encryption config errors?)"
+                ),
+                format!(
+                    "on {node}: sha256sum {PROVIDER_CONF} (the same on every control-plane node?)"
+                ),
+                format!("earlier keys, to restore from: {PROVIDER_HISTORY}"),
             ];
             if state == deploy_state::UPDATE_FAILED {
-                checks.insert(0, format!("on {node}: free space and permissions under /etc/kubernetes"));
+                checks.insert(
+                    0,
+                    format!("on {node}: free space and permissions under /etc/kubernetes"),
+                );
             }
             Some(NodeAdvice {
-                meaning: if message.is_empty() {
-                    meaning
-                } else {
-                    format!("{meaning}: {message}")
-                },
+                meaning,
+                reported: Some(message.clone()).filter(|m| !m.is_empty()),
                 checks,
             })
         }
         NodeVerdict::Unknown(s) => Some(NodeAdvice {
-            meaning: format!("{node} reports state {s:?}, which this version does not know"),
-            checks: vec![
-                "the etcd-encryption-manager logs in kube-system: kubectl -n kube-system logs deploy/etcd-encryption-manager".to_string(),
-            ],
+            meaning: format!("{node} reports state {s:?}, which this version does not know."),
+            reported: None,
+            checks: vec![manager_logs],
         }),
     }
 }
 
-/// A node that needs attention: what it means, and what to check.
+/// A node that needs attention: what it means, what it reported, and what to check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NodeAdvice {
     pub meaning: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reported: Option<String>,
     pub checks: Vec<String>,
+}
+
+impl EtcdEncryptionStatus {
+    /// Whether a node needs a person: it failed, reports an unknown state, or was left behind
+    /// by a migration that already started. A node merely waiting for its turn does not.
+    pub fn needs_attention(&self, node: &str) -> bool {
+        let Some(d) = self.deploy_status.get(node) else {
+            return false;
+        };
+        match self.node_verdict(d) {
+            NodeVerdict::Failed { .. } | NodeVerdict::Unknown(_) => true,
+            NodeVerdict::Behind { .. } => matches!(
+                self.summary(),
+                RotationSummary::Lagging { ref nodes } if nodes.iter().any(|n| n == node)
+            ),
+            NodeVerdict::Done | NodeVerdict::InProgress => false,
+        }
+    }
 }
 
 /// Since when each node has held its current (revision, state), as seen by a watcher: the
@@ -660,6 +690,11 @@ mod tests {
                 nodes: vec!["192.168.100.2".into()]
             }
         );
+        assert!(lagging.needs_attention("192.168.100.2"));
+        assert!(!lagging.needs_attention("192.168.100.1"));
+        // Waiting for its turn is not lagging.
+        assert!(!rotating.needs_attention("192.168.100.2"));
+        assert!(!rotating.needs_attention("no-such-node"));
         assert_eq!(lagging.summary().headline(), "node 192.168.100.2 lagging");
         // A failure outranks lagging.
         let n3 = lagging.deploy_status.get_mut("192.168.100.3").expect("n3");
@@ -702,11 +737,7 @@ mod tests {
     fn advice_names_the_node_the_file_and_the_apiserver() {
         let behind =
             node_advice("10.0.0.2", &NodeVerdict::Behind { node_revision: 5 }, 6).expect("advice");
-        assert!(
-            behind.meaning.contains("revision 5, not 6"),
-            "{}",
-            behind.meaning
-        );
+        assert!(behind.meaning.contains("rev 5 of 6"), "{}", behind.meaning);
         assert!(behind.checks.iter().any(|c| c.contains(PROVIDER_CONF)));
         let failed = node_advice(
             "10.0.0.3",
@@ -717,8 +748,8 @@ mod tests {
             6,
         )
         .expect("advice");
-        assert!(failed.meaning.contains("kube-apiserver did not come back"));
-        assert!(failed.meaning.ends_with("readyz timed out"));
+        assert!(failed.meaning.contains("did not come back healthy"));
+        assert_eq!(failed.reported.as_deref(), Some("readyz timed out"));
         assert!(failed.checks.iter().any(|c| c.contains("crictl")));
         assert!(failed.checks.iter().any(|c| c.contains(PROVIDER_HISTORY)));
         let update = node_advice(
