@@ -441,6 +441,38 @@ impl WizardPane {
         self.editing.is_some()
     }
 
+    /// What quitting now would throw away, for a "discard?" question: `None` when the form
+    /// is as a new wizard starts it (or was just submitted). Typed secrets cannot be saved
+    /// as drafts, so they are named.
+    pub fn unsaved_input(&self) -> Option<String> {
+        let blank = ClusterForm::new();
+        let dialog_open = self.dialog.is_some() || self.saving.is_some();
+        if self.form == blank && self.editing.is_none() && !dialog_open {
+            return None;
+        }
+        let name = if self.form.basic.name.is_empty() {
+            "the Create form".to_string()
+        } else {
+            format!("the Create form for {}", self.form.basic.name)
+        };
+        let nodes = self.form.nodes().len();
+        let secrets = self.form.nodes().iter().any(|n| {
+            !n.password.is_empty() || !n.passphrase.is_empty() || !n.proxy.password.is_empty()
+        }) || self.dialog.as_ref().is_some_and(|d| {
+            !d.entry.ssh_password.is_empty()
+                || !d.entry.key_passphrase.is_empty()
+                || !d.entry.proxy_password.is_empty()
+        });
+        let mut what = name;
+        if nodes > 0 {
+            what.push_str(&format!(" with {nodes} node(s)"));
+        }
+        if secrets {
+            what.push_str(", including typed passwords that are never saved");
+        }
+        Some(what)
+    }
+
     pub fn errors(&self) -> usize {
         self.issues
             .iter()
@@ -2721,6 +2753,31 @@ mod tests {
             deleted: vec!["qa-test-10-0-0-21".into()],
         })));
         assert_eq!(p.errors(), 0, "{:?}", p.issues());
+    }
+
+    #[test]
+    fn unsaved_input_names_what_quitting_would_lose() {
+        assert_eq!(WizardPane::new().unsaved_input(), None);
+        let mut p = WizardPane::new();
+        p.on_action("edit");
+        type_str(&mut p, "abc");
+        p.on_key(key(KeyCode::Enter));
+        assert_eq!(
+            p.unsaved_input().as_deref(),
+            Some("the Create form for abc")
+        );
+        let what = valid().unsaved_input().unwrap_or_default();
+        assert!(
+            what.contains("2 node(s)") && what.contains("never saved"),
+            "{what}"
+        );
+        // After a create the form is fresh again: nothing to lose.
+        let mut p = valid();
+        p.on_action("submit");
+        p.on_event(&created("unit", true, true));
+        p.on_action("submit");
+        p.on_event(&created("unit", false, true));
+        assert_eq!(p.unsaved_input(), None);
     }
 
     #[test]
