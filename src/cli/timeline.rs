@@ -116,10 +116,13 @@ pub fn text(r: &Report) -> Vec<String> {
                 .to_string(),
         );
     }
+    // Upcoming names count too, so the columns stay put as steps start (a log of changed
+    // lines relies on unchanged lines printing the same).
     let w = tl
         .steps
         .iter()
         .map(|s| s.type_.len())
+        .chain(tl.upcoming.iter().map(String::len))
         .max()
         .unwrap_or(4)
         .max(4);
@@ -227,6 +230,8 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
     ));
     let mut model = ClusterModel::new();
     let mut last: Option<serde_json::Value> = None;
+    let mut printed: Option<Vec<String>> = None;
+    let interactive = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut code = 0;
     let result = loop {
         let ev = tokio::select! {
@@ -264,10 +269,23 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
         let mut key = serde_json::to_value(&r)?;
         strip_clock(&mut key);
         if last.as_ref() != Some(&key) {
-            if args.output == Format::Table && last.is_some() {
-                out("")?;
+            let lines = text(&r);
+            match &printed {
+                // A log (CI, a pipe) gets the whole timeline once, then only the lines that
+                // changed: a 50-line reprint per step would bury it.
+                Some(before) if args.output == Format::Table && !interactive => {
+                    for l in changed_lines(before, &lines) {
+                        out(l)?;
+                    }
+                }
+                _ => {
+                    if args.output == Format::Table && last.is_some() {
+                        out("")?;
+                    }
+                    print(&r, args.output, true)?;
+                }
             }
-            print(&r, args.output, true)?;
+            printed = Some(lines);
             last = Some(key);
         }
         code = exit_code(&r);
@@ -283,6 +301,12 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
     cancel.cancel();
     let _ = task.await;
     result
+}
+
+/// The lines of `now` that `before` did not have, in order.
+fn changed_lines<'a>(before: &[String], now: &'a [String]) -> Vec<&'a String> {
+    let old: std::collections::HashSet<&String> = before.iter().collect();
+    now.iter().filter(|l| !old.contains(l)).collect()
 }
 
 /// Drops the fields that change with every tick of the clock.
@@ -345,6 +369,20 @@ mod tests {
         assert_eq!(json["name"], "edge-lab-02");
         assert_eq!(json["machines"].as_array().map(Vec::len), Some(2));
         assert!(report(&m, "nope", demo::now()).is_none());
+    }
+
+    #[test]
+    fn a_log_gets_only_the_lines_that_changed() {
+        let before: Vec<String> = ["head 1/3", "[+] A  5s", "[>] B  running 1s", "[ ] C"]
+            .map(String::from)
+            .to_vec();
+        let now: Vec<String> = ["head 2/3", "[+] A  5s", "[+] B  9s", "[>] C  running 0s"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            changed_lines(&before, &now),
+            ["head 2/3", "[+] B  9s", "[>] C  running 0s"]
+        );
     }
 
     #[test]
