@@ -939,6 +939,14 @@ fn check_access(form: &ClusterForm, o: &mut Out) {
                 "global must reach ports 6443, 11780 and 11781 on every control-plane node through the external access address",
                 "Open these ports on the path from global to the cluster",
             );
+            // The docs pair the two: on another network, each side needs the other's address.
+            if form.basic.platform_url.trim().is_empty() {
+                o.warn(
+                    annotation(ann::PLATFORM_URL),
+                    "External Access says the cluster is on another network than global, but no Platform URL tells the cluster how to reach global",
+                    "Enter global's address reachable from this cluster as Platform URL (cpaas.io/platform-url), or clear External Access if both are on one network",
+                );
+            }
             let sans: BTreeSet<&str> = form
                 .extended
                 .apiserver_urls
@@ -1833,6 +1841,7 @@ mod tests {
         Case { name: "vip is a node ip", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.0.21".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Error, contains: "address of node 4" },
         Case { name: "vip other subnet", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.1.100".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Warning, contains: "same /24" },
         Case { name: "vip apart from every master, said once", edit: |f| { f.basic.endpoint.self_built_vip = true; f.basic.endpoint.address = "192.168.1.100".into(); }, field: "spec.features.ha.tke.vip", severity: Severity::Warning, contains: "nodes 1 (192.168.0.11), 2 (192.168.0.12), 3 (192.168.0.13)" },
+        Case { name: "external access without platform url", edit: |f| f.basic.external_access = "203.0.113.5".into(), field: "metadata.annotations[\"cpaas.io/platform-url\"]", severity: Severity::Warning, contains: "no Platform URL" },
         Case { name: "external access not applied", edit: |f| f.basic.external_access = "203.0.113.10".into(), field: "form.externalAccess", severity: Severity::Warning, contains: "not applied" },
         Case { name: "registry choice not applied", edit: |f| f.basic.image_registry = ImageRegistry::Public, field: "form.imageRegistry", severity: Severity::Warning, contains: "not applied" },
         Case { name: "victoriametrics not applied", edit: |f| f.node_settings.monitoring.kind = MonitoringKind::VictoriaMetrics, field: "form.monitoring.kind", severity: Severity::Warning, contains: "not applied" },

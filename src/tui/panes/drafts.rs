@@ -630,7 +630,8 @@ impl DraftsPane {
                 ])
             })
             .collect();
-        frame.render_widget(Paragraph::new(lines), inner);
+        // Wrapped, so that the last lines (which secrets a restore asks for) are never cut.
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
 }
 
@@ -737,6 +738,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_preview_wraps_instead_of_cutting() {
+        let mut p = DraftsPane::demo();
+        let i = p
+            .drafts()
+            .iter()
+            .position(|d| d.node.secrets_to_ask().len() > 1)
+            .expect("a demo draft asks for several secrets");
+        p.selected = i;
+        let asks: Vec<&str> = p.drafts()[i]
+            .node
+            .secrets_to_ask()
+            .iter()
+            .map(|s| s.label())
+            .collect();
+        let last = asks.last().copied().unwrap_or_default().to_string();
+        let theme = crate::tui::theme::Theme::default();
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 36)).unwrap();
+        t.draw(|f| {
+            let ctx = RenderCtx {
+                theme: &theme,
+                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
+                readonly: false,
+                sandbox: false,
+            };
+            p.render(f, f.area(), &ctx);
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        let top = (p.corrupt.len() as u16 + 1).min(3);
+        let [_, preview] = split_list_preview(Rect::new(1, 1 + top, 118, 33 - top));
+        let text: String = (preview.y..preview.bottom())
+            .map(|y| {
+                (preview.x..preview.right())
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&last), "{last:?} not in {flat}");
     }
 
     #[test]

@@ -306,6 +306,8 @@ pub struct WizardPane {
     pending: Vec<Effect>,
     /// What the rules know of the platform: its Kubernetes versions above all.
     ctx: rules::RuleContext,
+    /// The node a first Delete asked about; a second Delete removes it.
+    pending_remove: Option<usize>,
     /// Machines on the platform by name: (address, cluster), from the engine's watch, so the
     /// rules can refuse a node that already belongs to a cluster.
     machines: std::collections::HashMap<String, (String, String)>,
@@ -341,6 +343,7 @@ impl WizardPane {
             ctx: rules::RuleContext::default(),
             readonly: false,
             machines: std::collections::HashMap::new(),
+            pending_remove: None,
         };
         p.recheck();
         p
@@ -2118,6 +2121,8 @@ impl Pane for WizardPane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        // Any other action answers "no" to a pending node removal.
+        let pending_remove = self.pending_remove.take();
         match action {
             "next_field" if self.section == Section::Review => {
                 self.review_scroll = self.review_scroll.saturating_add(1).min(self.review_max);
@@ -2178,6 +2183,21 @@ impl Pane for WizardPane {
                 }) = self.focused()
                     && i < self.form.node_settings.nodes.len()
                 {
+                    // A node holds typed secrets no draft can bring back, so removing it
+                    // takes a second Delete.
+                    if pending_remove != Some(i) {
+                        self.pending_remove = Some(i);
+                        let ip = self.form.node_settings.nodes[i].ip.clone();
+                        self.notice = Some((
+                            Role::Warn,
+                            format!(
+                                "Press Delete again to remove node {} ({ip}); its typed passwords \
+                                 cannot be restored. Any other key keeps it.",
+                                i + 1
+                            ),
+                        ));
+                        return Vec::new();
+                    }
                     let n = self.form.node_settings.nodes.remove(i);
                     self.form
                         .node_settings
@@ -2532,13 +2552,32 @@ impl Pane for WizardPane {
                 } else {
                     Span::styled("Create enabled", theme.style(Role::Ok))
                 };
-                Line::from(vec![
-                    create,
-                    Span::styled(
-                        "  Enter edit  Space toggle  ]/[ section  a add node  Del remove entry  R restore draft  r review  S submit  E YAML in $EDITOR",
-                        theme.style(Role::Muted),
-                    ),
-                ])
+                // Most used first; the tail is dropped to fit, never cut mid-word (help lists
+                // every key).
+                let mut keys = vec![
+                    "Enter edit",
+                    "Space toggle",
+                    "r review",
+                    "S submit",
+                    "]/[ section",
+                    "a add node",
+                    "Del remove",
+                    "E YAML in $EDITOR",
+                    "R restore draft",
+                ];
+                let width = usize::from(chunks[2].width);
+                let used = |keys: &[&str]| {
+                    create.width() + keys.iter().map(|k| k.len() + 2).sum::<usize>()
+                };
+                while keys.len() > 1 && used(&keys) > width {
+                    keys.pop();
+                }
+                let mut text = String::new();
+                for k in keys {
+                    text.push_str("  ");
+                    text.push_str(k);
+                }
+                Line::from(vec![create, Span::styled(text, theme.style(Role::Muted))])
             }
         };
         frame.render_widget(Paragraph::new(footer), chunks[2]);
@@ -2805,6 +2844,36 @@ mod tests {
             "the heading above is skipped, not wrapped past"
         );
         assert!(matches!(&p.notice, Some((_, m)) if m.contains("PgUp")));
+    }
+
+    #[test]
+    fn removing_a_node_takes_a_second_delete() {
+        let mut p = valid();
+        p.set_section(Section::Nodes);
+        focus_on(&mut p, FieldId::Node(0));
+        p.on_action("remove_node");
+        assert_eq!(p.form.nodes().len(), 2, "the first Delete only asks");
+        assert!(matches!(&p.notice, Some((Role::Warn, m)) if m.contains("Delete again")));
+        p.on_action("toggle");
+        p.on_action("remove_node");
+        assert_eq!(p.form.nodes().len(), 2, "another key in between cancels");
+        p.on_action("remove_node");
+        assert_eq!(p.form.nodes().len(), 1);
+    }
+
+    #[test]
+    fn the_key_bar_never_cuts_a_key() {
+        for w in [80u16, 120, 160, 200] {
+            let mut p = valid();
+            let text = screen(&mut p, w, 30);
+            let bar = text.lines().nth(28).unwrap_or_default();
+            assert!(bar.contains("r review") || w < 100, "{w}: {bar}");
+            assert!(
+                bar.trim_end_matches(['│', ' '])
+                    .ends_with(|c: char| c.is_alphanumeric() || c == ')' || c == 'R'),
+                "{w}: {bar}"
+            );
+        }
     }
 
     #[test]
