@@ -339,7 +339,8 @@ fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
     t.keys(&["S"]);
     t.wait_for("Confirm", WAIT);
     t.keys(&["y", ENTER]);
-    t.wait_for("is being created", WAIT);
+    // Once the platform accepted it, the wizard opens the cluster's creation timeline.
+    t.wait_for("Timeline: pty-edited", WAIT);
 
     // The clusters pane lists it.
     t.keys(&["1"]);

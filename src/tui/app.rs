@@ -14,6 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+use crate::engine::kube::{AccessDecision, KubeCommand, KubeEvent, KubeFailure};
 use crate::engine::{Command, Event, Toast, ToastLevel};
 use crate::tui::keymap::{self, Keymap};
 use crate::tui::panes::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
@@ -26,6 +27,14 @@ pub const MAX_TOASTS: usize = 4;
 const MAX_HISTORY: usize = 50;
 /// How many `Effect::Open` hops one input may cause, so two panes cannot ping-pong forever.
 const MAX_EFFECT_HOPS: usize = 32;
+/// How long the gate waits for an RBAC answer before letting the user decide without one.
+pub const ACCESS_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+/// RBAC checks remembered while unanswered; older ones are forgotten first.
+const MAX_ACCESS_CHECKS: usize = 16;
+/// Kubeconfig contexts remembered for `:ctx` completion.
+const MAX_CONTEXTS: usize = 1024;
+/// The widest key column in the help overlay; longer keys get a line of their own.
+const MAX_HELP_KEY_WIDTH: usize = 28;
 /// The smallest terminal the shell draws into.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
@@ -37,9 +46,8 @@ pub enum ShellCommand {
     SwitchContext(String),
 }
 
-/// Turns a shell command into engine commands; installed by whoever owns the engine wiring
-/// (the kube engine hooks `:ctx` here). Without a hook the shell says the command is not
-/// available.
+/// Turns a shell command into engine commands, in place of the shell's own routing. Without a
+/// hook `:ctx <name>` becomes `KubeCommand::SwitchContext`.
 pub type ShellHook = Box<dyn FnMut(&ShellCommand) -> Result<Vec<Command>, Toast> + Send>;
 
 /// What the run loop must do on the app's behalf.
@@ -58,10 +66,14 @@ pub enum Outgoing {
 /// The result of an RBAC check for a guarded action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessVerdict {
-    /// The check has not answered (or the engine cannot check yet).
+    /// The check was sent and has not answered yet.
     Pending,
     Allowed,
+    /// The platform said no; the authorizer's reason (may be empty).
     Denied(String),
+    /// The check itself failed (unreachable, timed out...). The API server still enforces RBAC
+    /// on the action, so the user may go ahead.
+    Unknown(String),
 }
 
 /// What the safety gate does with a guarded action at a given point.
@@ -72,8 +84,13 @@ pub enum GateDecision {
 }
 
 /// The safety gate's rule, in one place: read-only refuses everything, a denied RBAC check
-/// refuses with the reason, anything else is asked (Pending shows as "not checked").
-pub fn gate(readonly: bool, action: &str, verdict: &AccessVerdict) -> GateDecision {
+/// refuses and names the missing permission, anything else is asked.
+pub fn gate(
+    readonly: bool,
+    action: &str,
+    access: Option<&Access>,
+    verdict: &AccessVerdict,
+) -> GateDecision {
     if readonly {
         return GateDecision::Refuse(Toast::error(
             format!("read-only: refused to {action}"),
@@ -81,16 +98,23 @@ pub fn gate(readonly: bool, action: &str, verdict: &AccessVerdict) -> GateDecisi
         ));
     }
     match verdict {
-        AccessVerdict::Denied(reason) => GateDecision::Refuse(Toast::error(
-            format!("not allowed to {action}: {reason}"),
-            Some("ask a platform administrator for the RBAC permission".to_string()),
-        )),
-        AccessVerdict::Pending | AccessVerdict::Allowed => GateDecision::AskToConfirm,
+        AccessVerdict::Denied(reason) => {
+            let missing = access.map_or_else(|| "the permission".to_string(), access_label);
+            let mut message = format!("not allowed to {action}: missing {missing}");
+            if !reason.is_empty() {
+                message.push_str(&format!(" ({reason})"));
+            }
+            GateDecision::Refuse(Toast::error(message, Some(grant_hint(access))))
+        }
+        AccessVerdict::Pending | AccessVerdict::Allowed | AccessVerdict::Unknown(_) => {
+            GateDecision::AskToConfirm
+        }
     }
 }
 
+/// "create on clusters.platform.tkestack.io", the way RBAC rules are read aloud.
 fn access_label(a: &Access) -> String {
-    let mut s = format!("{} {}", a.verb, a.resource);
+    let mut s = format!("{} on {}", a.verb, a.resource);
     if !a.group.is_empty() {
         s.push('.');
         s.push_str(&a.group);
@@ -105,6 +129,26 @@ fn access_label(a: &Access) -> String {
     s
 }
 
+/// How to get a missing permission. A cluster-scoped resource can only be granted by a
+/// ClusterRoleBinding; a RoleBinding is enough inside a namespace.
+fn grant_hint(access: Option<&Access>) -> String {
+    match access {
+        Some(a) => {
+            let binding = match &a.namespace {
+                Some(ns) => format!("a RoleBinding in {ns}"),
+                None => "a ClusterRoleBinding".to_string(),
+            };
+            let mut what = format!("{} on {}", a.verb, a.resource);
+            if !a.group.is_empty() {
+                what.push('.');
+                what.push_str(&a.group);
+            }
+            format!("ask a platform administrator for {binding} granting {what}")
+        }
+        None => "ask a platform administrator for the RBAC permission".to_string(),
+    }
+}
+
 /// Where the user is; always on screen.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderInfo {
@@ -117,13 +161,28 @@ struct Confirm {
     guarded: Guarded,
     confirm_focused: bool,
     verdict: AccessVerdict,
+    /// The RBAC check this dialog waits for (an id in `App::access_checks`) and when it stops
+    /// waiting.
+    check: Option<(u64, Instant)>,
+    /// Confirmed while the check was still out: the command goes once the check allows it.
+    confirmed_early: bool,
+}
+
+/// An RBAC check sent to the engine and not answered yet. Answers carry only the access they
+/// are about, so they are matched to checks oldest first.
+struct AccessCheck {
+    id: u64,
+    access: Access,
+    /// After this an answer is no longer expected (the engine may never answer, e.g. without a
+    /// current context).
+    expires: Instant,
 }
 
 #[derive(Default)]
 struct Prompt {
     input: String,
     /// Shown under the input after Tab found several candidates.
-    candidates: Vec<&'static str>,
+    candidates: Vec<String>,
     history_pos: Option<usize>,
 }
 
@@ -178,6 +237,14 @@ pub struct App {
     warnings: Vec<String>,
     outbox: Vec<Outgoing>,
     shell_hook: Option<ShellHook>,
+    access_checks: VecDeque<AccessCheck>,
+    next_check_id: u64,
+    /// The kubeconfig's contexts as the engine last reported them.
+    contexts: Vec<String>,
+    /// The context `:ctx` asked for, until the engine reports it current.
+    switching_to: Option<String>,
+    /// The platform label of each context, for the header after a switch.
+    context_platforms: BTreeMap<String, String>,
     /// Fixed offset for the clock in tests and screenshots; the local zone otherwise.
     pub clock_offset: Option<FixedOffset>,
     quit: bool,
@@ -209,6 +276,11 @@ impl App {
             warnings: opts.warnings,
             outbox: Vec::new(),
             shell_hook: opts.shell_hook,
+            access_checks: VecDeque::new(),
+            next_check_id: 0,
+            contexts: Vec::new(),
+            switching_to: None,
+            context_platforms: BTreeMap::new(),
             clock_offset: None,
             quit: false,
             dirty: true,
@@ -275,18 +347,45 @@ impl App {
             .or_insert_with(|| Box::new(crate::tui::panes::placeholder::PlaceholderPane::new(id)))
     }
 
-    /// When the app next needs to wake without input: the first toast expiry.
+    /// When the app next needs to wake without input: the first toast expiry, or the moment
+    /// the confirmation stops waiting for its RBAC check.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.toasts.iter().map(|t| t.expires).min()
+        let check = match &self.mode {
+            Mode::Confirm(c) => c.check.map(|(_, at)| at),
+            _ => None,
+        };
+        self.toasts.iter().map(|t| t.expires).chain(check).min()
     }
 
-    /// Expires toasts; called when the deadline passes.
+    /// Expires toasts and an unanswered RBAC check; called when the deadline passes.
     pub fn tick(&mut self, now: Instant) {
         let before = self.toasts.len();
         self.toasts.retain(|t| t.expires > now);
         if self.toasts.len() != before {
             self.dirty = true;
         }
+        self.access_checks.retain(|c| c.expires > now);
+        if let Mode::Confirm(c) = &self.mode
+            && c.check.is_some_and(|(_, at)| at <= now)
+        {
+            self.on_access_verdict(
+                AccessVerdict::Unknown(format!(
+                    "no answer from the platform within {} s",
+                    ACCESS_CHECK_TIMEOUT.as_secs()
+                )),
+                now,
+            );
+        }
+    }
+
+    /// The platform label of each kubeconfig context, so the header follows `:ctx`.
+    pub fn set_context_platforms(&mut self, platforms: BTreeMap<String, String>) {
+        self.context_platforms = platforms;
+    }
+
+    /// The kubeconfig's contexts as the engine last reported them.
+    pub fn contexts(&self) -> &[String] {
+        &self.contexts
     }
 
     pub fn push_toast(&mut self, toast: Toast, now: Instant) {
@@ -321,9 +420,18 @@ impl App {
     }
 
     pub fn on_engine_event(&mut self, event: Event, now: Instant) {
-        if let Event::Toast(t) = event {
-            self.push_toast(t, now);
-            return;
+        let event = match event {
+            Event::Toast(t) => return self.push_toast(t, now),
+            other => other,
+        };
+        match &event {
+            Event::Kube(KubeEvent::Access { access, result }) => {
+                self.on_access_answer(access, result, now)
+            }
+            Event::Kube(KubeEvent::Contexts { current, available }) => {
+                self.on_contexts(current.as_deref(), available, now)
+            }
+            _ => {}
         }
         let active = self.active;
         for (id, pane) in self.panes.iter_mut() {
@@ -331,18 +439,104 @@ impl App {
                 self.dirty = true;
             }
         }
+        // A pane may ask for something because of the event (the wizard opens the Timeline
+        // once a create went through); every pane is asked, not just the active one.
+        let ids: Vec<PaneId> = self.panes.keys().copied().collect();
+        for id in ids {
+            let effects = self.pane_mut(id).take_effects();
+            if !effects.is_empty() {
+                self.apply_effects(id, effects, now);
+            }
+        }
+    }
+
+    /// Matches an engine answer to the oldest unanswered check for the same access; it counts
+    /// only when that check is the one the open confirmation waits for.
+    fn on_access_answer(
+        &mut self,
+        access: &Access,
+        result: &Result<AccessDecision, KubeFailure>,
+        now: Instant,
+    ) {
+        self.access_checks.retain(|c| c.expires > now);
+        let Some(pos) = self.access_checks.iter().position(|c| c.access == *access) else {
+            tracing::debug!(access = %access_label(access), "RBAC answer nobody waits for");
+            return;
+        };
+        let Some(check) = self.access_checks.remove(pos) else {
+            return;
+        };
+        let waiting =
+            matches!(&self.mode, Mode::Confirm(c) if c.check.is_some_and(|(id, _)| id == check.id));
+        if !waiting {
+            tracing::debug!(access = %access_label(access), "stale RBAC answer ignored");
+            return;
+        }
+        let verdict = match result {
+            Ok(d) if d.allowed => AccessVerdict::Allowed,
+            Ok(d) => AccessVerdict::Denied(d.reason.clone()),
+            Err(f) => AccessVerdict::Unknown(f.to_string()),
+        };
+        self.on_access_verdict(verdict, now);
     }
 
     /// The answer to an RBAC check for the action waiting for confirmation.
     pub fn on_access_verdict(&mut self, verdict: AccessVerdict, now: Instant) {
-        let Mode::Confirm(c) = &mut self.mode else {
+        let Mode::Confirm(c) = std::mem::replace(&mut self.mode, Mode::Normal) else {
             return;
         };
+        let mut c = *c;
+        c.check = None;
         c.verdict = verdict.clone();
         self.dirty = true;
-        if let GateDecision::Refuse(t) = gate(self.readonly, &c.guarded.title, &verdict) {
-            self.mode = Mode::Normal;
-            self.push_toast(t, now);
+        let decision = gate(
+            self.readonly,
+            &c.guarded.title,
+            c.guarded.access.as_ref(),
+            &verdict,
+        );
+        match (decision, &verdict) {
+            (GateDecision::Refuse(t), _) => {
+                tracing::info!(action = %c.guarded.title, "guarded action refused by RBAC");
+                self.push_toast(t, now);
+            }
+            (GateDecision::AskToConfirm, AccessVerdict::Allowed) if c.confirmed_early => {
+                self.send_guarded(c, now);
+            }
+            (GateDecision::AskToConfirm, _) => {
+                // An early confirmation was given before the user could read this outcome (a
+                // failed check); they confirm again having seen it.
+                c.confirmed_early = false;
+                self.mode = Mode::Confirm(Box::new(c));
+            }
+        }
+    }
+
+    fn send_guarded(&mut self, c: Confirm, now: Instant) {
+        tracing::info!(action = %c.guarded.title, "guarded action confirmed");
+        self.push_toast(Toast::info(format!("sent: {}", c.guarded.title)), now);
+        self.outbox.push(Outgoing::Engine(c.guarded.command));
+    }
+
+    /// The engine's view of the kubeconfig: completion uses the names, the header follows the
+    /// current context.
+    fn on_contexts(&mut self, current: Option<&str>, available: &[String], now: Instant) {
+        self.contexts = available.iter().take(MAX_CONTEXTS).cloned().collect();
+        let Some(current) = current else {
+            return;
+        };
+        if self.header.context.as_deref() != Some(current) {
+            self.header.context = Some(current.to_string());
+            // The cluster label belonged to the previous platform.
+            self.header.cluster = None;
+            if let Some(p) = self.context_platforms.get(current) {
+                self.header.platform = p.clone();
+            }
+            self.dirty = true;
+        }
+        if self.switching_to.as_deref() == Some(current) {
+            self.switching_to = None;
+            self.push_toast(Toast::info(format!("switched to context {current}")), now);
         }
     }
 
@@ -491,13 +685,15 @@ impl App {
             | KeyCode::Char('h')
             | KeyCode::Char('l') => {
                 c.confirm_focused = !c.confirm_focused;
+                c.confirmed_early &= c.confirm_focused;
                 self.mode = Mode::Confirm(Box::new(c));
             }
-            KeyCode::Enter if c.confirm_focused => {
-                tracing::info!(action = %c.guarded.title, "guarded action confirmed");
-                self.push_toast(Toast::info(format!("sent: {}", c.guarded.title)), now);
-                self.outbox.push(Outgoing::Engine(c.guarded.command));
+            // Typed ahead of the RBAC answer: remembered, and sent only if the check allows it.
+            KeyCode::Enter if c.confirm_focused && c.check.is_some() => {
+                c.confirmed_early = true;
+                self.mode = Mode::Confirm(Box::new(c));
             }
+            KeyCode::Enter if c.confirm_focused => self.send_guarded(c, now),
             KeyCode::Enter => {
                 self.push_toast(Toast::info(format!("cancelled: {}", c.guarded.title)), now);
             }
@@ -531,7 +727,7 @@ impl App {
                 p.candidates.clear();
             }
             KeyCode::Tab => {
-                let (completed, candidates) = complete(&p.input);
+                let (completed, candidates) = complete(&p.input, &self.contexts);
                 p.input = completed;
                 p.candidates = candidates;
             }
@@ -620,7 +816,22 @@ impl App {
             "help" => self.mode = Mode::Help { scroll: 0 },
             "quit" => self.quit = true,
             "ctx" => match arg {
-                None => usage_error(self, "`:ctx` needs a context name".to_string()),
+                None if self.contexts.is_empty() => {
+                    usage_error(self, "`:ctx` needs a context name".to_string())
+                }
+                None => {
+                    let current = self.header.context.as_deref().unwrap_or("none");
+                    self.push_toast(
+                        Toast {
+                            level: ToastLevel::Info,
+                            message: format!("contexts: {}", self.contexts.join(", ")),
+                            hint: Some(format!(
+                                "current: {current}; :ctx <name> switches, Tab completes"
+                            )),
+                        },
+                        now,
+                    );
+                }
                 Some(ctx) => self.shell_command(ShellCommand::SwitchContext(ctx), now),
             },
             pane => {
@@ -637,28 +848,39 @@ impl App {
         }
     }
 
+    /// `:ctx <name>` goes to the kube engine (or the hook, when one is installed). The header
+    /// changes only when the engine reports the new context current, so it never claims a
+    /// switch that did not happen.
     fn shell_command(&mut self, cmd: ShellCommand, now: Instant) {
-        let Some(hook) = self.shell_hook.as_mut() else {
+        let ShellCommand::SwitchContext(ctx) = &cmd;
+        // An empty list means the engine has not reported yet; it checks the name itself.
+        if !self.contexts.is_empty() && !self.contexts.contains(ctx) {
             self.push_toast(
                 Toast::error(
-                    "switching contexts is not available here",
-                    Some("restart with --context <name>".to_string()),
+                    format!("no context named {ctx:?} in the kubeconfig"),
+                    Some(format!("available: {}", self.contexts.join(", "))),
                 ),
                 now,
             );
             return;
-        };
-        match hook(&cmd) {
-            Ok(commands) => {
-                let ShellCommand::SwitchContext(ctx) = &cmd;
-                self.header.context = Some(ctx.clone());
-                self.header.cluster = None;
-                self.outbox
-                    .extend(commands.into_iter().map(Outgoing::Engine));
-                self.push_toast(Toast::info(format!("switched to context {ctx}")), now);
-            }
-            Err(t) => self.push_toast(t, now),
         }
+        if self.header.context.as_deref() == Some(ctx.as_str()) && self.switching_to.is_none() {
+            self.push_toast(Toast::info(format!("already on context {ctx}")), now);
+            return;
+        }
+        let commands = match self.shell_hook.as_mut() {
+            Some(hook) => match hook(&cmd) {
+                Ok(commands) => commands,
+                Err(t) => return self.push_toast(t, now),
+            },
+            None => vec![Command::Kube(KubeCommand::SwitchContext {
+                context: ctx.clone(),
+            })],
+        };
+        self.outbox
+            .extend(commands.into_iter().map(Outgoing::Engine));
+        self.switching_to = Some(ctx.clone());
+        self.push_toast(Toast::info(format!("switching to context {ctx}…")), now);
     }
 
     /// Carries out what a pane asked for.
@@ -690,19 +912,47 @@ impl App {
         }
     }
 
+    /// The safety gate: read-only refuses at once; otherwise the RBAC check goes out and the
+    /// confirmation opens, saying it is checking, and `on_access_answer` settles it.
     fn guard(&mut self, guarded: Guarded, now: Instant) {
-        match gate(self.readonly, &guarded.title, &AccessVerdict::Pending) {
-            GateDecision::Refuse(t) => self.push_toast(t, now),
-            GateDecision::AskToConfirm => {
-                // The RBAC check is answered through `on_access_verdict` once the kube engine
-                // offers one; until then the dialog says it was not checked.
-                self.mode = Mode::Confirm(Box::new(Confirm {
-                    guarded,
-                    confirm_focused: false,
-                    verdict: AccessVerdict::Pending,
-                }));
-            }
+        let access = guarded.access.clone();
+        if let GateDecision::Refuse(t) = gate(
+            self.readonly,
+            &guarded.title,
+            access.as_ref(),
+            &AccessVerdict::Pending,
+        ) {
+            self.push_toast(t, now);
+            return;
         }
+        let (verdict, check) = match access {
+            None => (AccessVerdict::Allowed, None),
+            Some(access) => {
+                let id = self.next_check_id;
+                self.next_check_id += 1;
+                let expires = now + ACCESS_CHECK_TIMEOUT;
+                self.access_checks.push_back(AccessCheck {
+                    id,
+                    access: access.clone(),
+                    expires,
+                });
+                while self.access_checks.len() > MAX_ACCESS_CHECKS {
+                    self.access_checks.pop_front();
+                }
+                self.outbox
+                    .push(Outgoing::Engine(Command::Kube(KubeCommand::CheckAccess(
+                        access,
+                    ))));
+                (AccessVerdict::Pending, Some((id, expires)))
+            }
+        };
+        self.mode = Mode::Confirm(Box::new(Confirm {
+            guarded,
+            confirm_focused: false,
+            verdict,
+            check,
+            confirmed_early: false,
+        }));
     }
 
     // ---- drawing ----
@@ -833,8 +1083,8 @@ impl App {
                 Span::styled("█", t.style(Role::Prompt)),
             ];
             let hint = if p.candidates.is_empty() {
-                let (_, cands) = complete(&p.input);
-                if p.input.is_empty() || p.input.contains(' ') {
+                let (_, cands) = complete(&p.input, &self.contexts);
+                if p.input.is_empty() || cands.is_empty() {
                     String::new()
                 } else {
                     format!("   {}", cands.join(" "))
@@ -962,42 +1212,77 @@ impl App {
     }
 
     fn help_lines(&self) -> Vec<Line<'static>> {
-        let t = &self.theme;
-        let mut lines = Vec::new();
-        let section = |lines: &mut Vec<Line<'static>>, title: String| {
-            if !lines.is_empty() {
-                lines.push(Line::raw(""));
-            }
-            lines.push(Line::styled(title, t.style(Role::Title)));
-        };
-        let entry = |k: String, d: String| {
-            Line::from(vec![
-                Span::styled(format!("  {k:<18}"), t.style(Role::Key)),
-                Span::styled(d, t.style(Role::Text)),
-            ])
-        };
+        enum Item {
+            Section(String),
+            Entry(String, String),
+        }
+        let mut items = Vec::new();
         for layer in [self.active.key(), "global"] {
             let title = if layer == "global" {
                 "Everywhere".to_string()
             } else {
                 format!("{} pane", self.active.title())
             };
-            section(&mut lines, title);
+            items.push(Item::Section(title));
             for (action, _) in self.keymap.bindings(layer) {
                 let keys = self.keymap.keys_label(layer, action).unwrap_or_default();
                 let desc = keymap::describe(layer, action)
                     .unwrap_or(action)
                     .to_string();
-                lines.push(entry(keys, desc));
+                items.push(Item::Entry(keys, desc));
             }
         }
-        lines.push(entry("Ctrl-c".into(), "quit (always)".into()));
-        section(&mut lines, "Commands (press : first)".to_string());
+        items.push(Item::Entry("Ctrl-c".into(), "quit (always)".into()));
+        items.push(Item::Section("Commands (press : first)".to_string()));
         for (name, arg, desc) in COMMANDS {
-            lines.push(entry(format!(":{name} {arg}"), desc.to_string()));
+            let key = format!(":{name} {arg}").trim_end().to_string();
+            items.push(Item::Entry(key, desc.to_string()));
+        }
+        // One key column for the whole overlay, as wide as its longest key plus a gap, so a
+        // long command never runs into its description; keys past the cap get their own line.
+        let key_w = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Entry(k, _) => Some(k.width()),
+                Item::Section(_) => None,
+            })
+            .filter(|w| *w <= MAX_HELP_KEY_WIDTH)
+            .max()
+            .unwrap_or(0)
+            + 2;
+
+        let t = &self.theme;
+        let mut lines = Vec::new();
+        for item in items {
+            match item {
+                Item::Section(title) => {
+                    if !lines.is_empty() {
+                        lines.push(Line::raw(""));
+                    }
+                    lines.push(Line::styled(title, t.style(Role::Title)));
+                }
+                Item::Entry(k, d) if k.width() + 2 > key_w => {
+                    lines.push(Line::styled(format!("  {k}"), t.style(Role::Key)));
+                    lines.push(Line::from(vec![
+                        Span::raw(" ".repeat(key_w + 2)),
+                        Span::styled(d, t.style(Role::Text)),
+                    ]));
+                }
+                Item::Entry(k, d) => {
+                    let pad = " ".repeat(key_w - k.width());
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {k}{pad}"), t.style(Role::Key)),
+                        Span::styled(d, t.style(Role::Text)),
+                    ]));
+                }
+            }
         }
         if !self.warnings.is_empty() {
-            section(&mut lines, "Warnings from loading your files".to_string());
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Warnings from loading your files".to_string(),
+                t.style(Role::Title),
+            ));
             for w in &self.warnings {
                 lines.push(Line::styled(format!("  {w}"), t.style(Role::Warn)));
             }
@@ -1053,13 +1338,28 @@ impl App {
                 format!("permission: allowed to {}", access_label(a)),
                 Role::Ok,
             ),
+            (Some(a), AccessVerdict::Pending) if c.confirmed_early => (
+                format!(
+                    "checking permission… ({}); confirmed, goes ahead once allowed",
+                    access_label(a)
+                ),
+                Role::Info,
+            ),
             (Some(a), AccessVerdict::Pending) => (
-                format!("permission: {} not checked yet", access_label(a)),
-                Role::Warn,
+                format!("checking permission… ({})", access_label(a)),
+                Role::Info,
             ),
             (Some(a), AccessVerdict::Denied(r)) => (
                 format!("permission: {} denied: {r}", access_label(a)),
                 Role::Fail,
+            ),
+            (Some(a), AccessVerdict::Unknown(e)) => (
+                format!(
+                    "permission: could not check {}: {e}. The platform still enforces RBAC; \
+                     you may confirm anyway.",
+                    access_label(a)
+                ),
+                Role::Warn,
             ),
         };
         let mut lines: Vec<Line> = Vec::new();
@@ -1137,9 +1437,25 @@ fn usage(name: &str) -> String {
 
 /// Completes the command word: a unique match is filled in (with a space when it takes an
 /// argument), several matches are extended to their common prefix and returned as candidates.
-pub fn complete(input: &str) -> (String, Vec<&'static str>) {
-    if input.contains(' ') {
-        return (input.to_string(), Vec::new());
+/// After `ctx ` the argument is completed from `contexts` the same way.
+pub fn complete(input: &str, contexts: &[String]) -> (String, Vec<String>) {
+    if let Some((word, arg)) = input.split_once(' ') {
+        if word != "ctx" || arg.contains(' ') {
+            return (input.to_string(), Vec::new());
+        }
+        let cands: Vec<&str> = contexts
+            .iter()
+            .map(String::as_str)
+            .filter(|c| c.starts_with(arg))
+            .collect();
+        return match cands.as_slice() {
+            [] => (input.to_string(), Vec::new()),
+            [one] => (format!("ctx {one}"), Vec::new()),
+            many => (
+                format!("ctx {}", common_prefix(many)),
+                many.iter().map(|c| c.to_string()).collect(),
+            ),
+        };
     }
     let cands: Vec<(&'static str, &'static str)> = COMMANDS
         .iter()
@@ -1157,23 +1473,31 @@ pub fn complete(input: &str) -> (String, Vec<&'static str>) {
             Vec::new(),
         ),
         many => {
-            let first = many[0].0;
-            let mut len = first.len();
-            for (n, _) in many {
-                len = len.min(
-                    first
-                        .bytes()
-                        .zip(n.bytes())
-                        .take_while(|(a, b)| a == b)
-                        .count(),
-                );
-            }
+            let names: Vec<&str> = many.iter().map(|(n, _)| *n).collect();
             (
-                first[..len].to_string(),
-                many.iter().map(|(n, _)| *n).collect(),
+                common_prefix(&names).to_string(),
+                names.iter().map(|n| n.to_string()).collect(),
             )
         }
     }
+}
+
+/// The longest prefix shared by every word, cut on a character boundary.
+fn common_prefix<'a>(words: &[&'a str]) -> &'a str {
+    let Some(first) = words.first() else {
+        return "";
+    };
+    let mut end = first.len();
+    for w in &words[1..] {
+        end = first
+            .char_indices()
+            .zip(w.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8())
+            .min(end);
+    }
+    &first[..end]
 }
 
 /// Greedy word wrap by display width.
@@ -1271,22 +1595,71 @@ mod tests {
         assert!(a.should_quit());
     }
 
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn completion_fills_unique_and_lists_many() {
-        assert_eq!(complete("cl"), ("clusters".to_string(), vec![]));
-        assert_eq!(complete("ti"), ("timeline ".to_string(), vec![]));
+        let none: Vec<String> = Vec::new();
+        assert_eq!(complete("cl", &[]), ("clusters".to_string(), none.clone()));
+        assert_eq!(complete("ti", &[]), ("timeline ".to_string(), none.clone()));
         assert_eq!(
-            complete("c"),
-            ("c".to_string(), vec!["clusters", "create", "ctx"])
+            complete("c", &[]),
+            ("c".to_string(), strings(&["clusters", "create", "ctx"]))
         );
-        assert_eq!(complete("cr"), ("create".to_string(), vec![]));
-        assert_eq!(complete("zz"), ("zz".to_string(), vec![]));
+        assert_eq!(complete("cr", &[]), ("create".to_string(), none.clone()));
+        assert_eq!(complete("zz", &[]), ("zz".to_string(), none.clone()));
+        let ctxs = strings(&["prod-east", "prod-west", "staging", "ünï"]);
+        assert_eq!(
+            complete("ctx p", &ctxs),
+            (
+                "ctx prod-".to_string(),
+                strings(&["prod-east", "prod-west"])
+            )
+        );
+        assert_eq!(
+            complete("ctx s", &ctxs),
+            ("ctx staging".to_string(), none.clone())
+        );
+        assert_eq!(
+            complete("ctx ü", &ctxs),
+            ("ctx ünï".to_string(), none.clone())
+        );
+        assert_eq!(
+            complete("ctx x", &ctxs),
+            ("ctx x".to_string(), none.clone())
+        );
+        assert_eq!(
+            complete("timeline p", &ctxs),
+            ("timeline p".to_string(), none)
+        );
+        assert_eq!(common_prefix(&["ünï", "üna"]), "ün");
         let now = Instant::now();
         let mut a = app(false);
         typed(&mut a, ":dr", now);
         a.on_key(key(KeyCode::Tab), now);
         a.on_key(key(KeyCode::Enter), now);
         assert_eq!(a.active(), PaneId::Drafts);
+    }
+
+    /// What the engine reports about the kubeconfig.
+    fn contexts(current: &str, available: &[&str]) -> Event {
+        Event::Kube(KubeEvent::Contexts {
+            current: Some(current.to_string()),
+            available: strings(available),
+        })
+    }
+
+    /// The engine commands the app queued, as the run loop would send them.
+    fn sent(a: &mut App) -> Vec<Command> {
+        a.take_outbox()
+            .into_iter()
+            .filter_map(|o| match o {
+                Outgoing::Engine(c) => Some(c),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]
@@ -1299,30 +1672,143 @@ mod tests {
         }));
         typed(&mut a, ":ctx prod", now);
         a.on_key(key(KeyCode::Enter), now);
-        assert_eq!(a.header.context.as_deref(), Some("prod"));
         assert!(matches!(
             a.take_outbox().as_slice(),
             [Outgoing::Engine(Command::Shutdown)]
         ));
+        // Only the engine's report moves the header.
+        assert_eq!(a.header.context.as_deref(), Some("global"));
     }
 
-    fn guarded() -> Effect {
+    #[test]
+    fn ctx_sends_switch_context_and_the_header_follows_the_engine() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.set_context_platforms([("prod".to_string(), "acp-prod.example.com".to_string())].into());
+        a.header.cluster = Some("demo".into());
+        a.on_engine_event(contexts("global", &["global", "prod"]), now);
+        assert_eq!(a.contexts(), ["global", "prod"]);
+        typed(&mut a, ":ctx pr", now);
+        a.on_key(key(KeyCode::Tab), now);
+        a.on_key(key(KeyCode::Enter), now);
+        match sent(&mut a).as_slice() {
+            [Command::Kube(KubeCommand::SwitchContext { context })] => assert_eq!(context, "prod"),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(a.header.context.as_deref(), Some("global"));
+        assert!(
+            a.toasts()
+                .any(|t| t.message.contains("switching to context prod"))
+        );
+
+        a.on_engine_event(contexts("prod", &["global", "prod"]), now);
+        assert_eq!(a.header.context.as_deref(), Some("prod"));
+        assert_eq!(a.header.platform, "acp-prod.example.com");
+        assert_eq!(a.header.cluster, None);
+        assert!(a.toasts().any(|t| t.message == "switched to context prod"));
+
+        typed(&mut a, ":ctx prod", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(sent(&mut a).is_empty());
+        assert!(
+            a.toasts()
+                .any(|t| t.message.contains("already on context prod"))
+        );
+    }
+
+    #[test]
+    fn unknown_ctx_lists_the_available_ones() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.on_engine_event(contexts("global", &["global", "prod"]), now);
+        typed(&mut a, ":ctx nope", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(sent(&mut a).is_empty());
+        let t = a
+            .toasts()
+            .find(|t| t.message.contains("no context named \"nope\""))
+            .expect("a toast about the unknown context");
+        assert_eq!(t.level, ToastLevel::Error);
+        assert_eq!(t.hint.as_deref(), Some("available: global, prod"));
+
+        typed(&mut a, ":ctx", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.toasts().any(|t| t.message == "contexts: global, prod"));
+    }
+
+    #[test]
+    fn ctx_before_the_engine_reported_contexts_is_left_to_the_engine() {
+        let now = Instant::now();
+        let mut a = app(false);
+        typed(&mut a, ":ctx prod", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(matches!(
+            sent(&mut a).as_slice(),
+            [Command::Kube(KubeCommand::SwitchContext { .. })]
+        ));
+    }
+
+    fn create_access() -> Access {
+        Access {
+            verb: "create".into(),
+            group: "platform.tkestack.io".into(),
+            resource: "clusters".into(),
+            namespace: None,
+            name: None,
+        }
+    }
+
+    fn guarded_with(access: Option<Access>) -> Effect {
         Effect::Guarded(Guarded {
             title: "create cluster demo".into(),
             detail: "3 control-plane nodes".into(),
-            access: Some(Access {
-                verb: "create".into(),
-                group: "platform.tkestack.io".into(),
-                resource: "clusters".into(),
-                namespace: None,
-                name: None,
-            }),
+            access,
             command: Command::Shutdown,
         })
     }
 
+    fn guarded() -> Effect {
+        guarded_with(Some(create_access()))
+    }
+
+    fn answer(result: Result<AccessDecision, KubeFailure>) -> Event {
+        Event::Kube(KubeEvent::Access {
+            access: create_access(),
+            result,
+        })
+    }
+
+    fn allowed() -> Event {
+        answer(Ok(AccessDecision {
+            allowed: true,
+            reason: String::new(),
+        }))
+    }
+
+    fn denied() -> Event {
+        answer(Ok(AccessDecision {
+            allowed: false,
+            reason: "no RBAC policy matched".into(),
+        }))
+    }
+
+    fn screen(a: &mut App) -> String {
+        use crate::tui::screenshots::{render, text};
+        text(&render(a, 120, 30))
+    }
+
+    /// Opens the gate on `guarded()` and checks that it asked the engine first.
+    fn open_gate(a: &mut App, now: Instant) {
+        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        assert!(a.confirm_open());
+        match sent(a).as_slice() {
+            [Command::Kube(KubeCommand::CheckAccess(acc))] => assert_eq!(acc, &create_access()),
+            other => panic!("expected an access check, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn guarded_actions_are_refused_in_readonly() {
+    fn guarded_actions_are_refused_in_readonly_without_a_check() {
         let now = Instant::now();
         let mut a = app(true);
         a.apply_effects(PaneId::Create, vec![guarded()], now);
@@ -1332,16 +1818,154 @@ mod tests {
     }
 
     #[test]
+    fn denied_check_refuses_and_names_the_missing_permission() {
+        let now = Instant::now();
+        let mut a = app(false);
+        open_gate(&mut a, now);
+        assert!(screen(&mut a).contains("checking permission…"));
+        // Confirming ahead of the answer must not get past a denial.
+        a.on_key(key(KeyCode::Char('y')), now);
+        a.on_key(key(KeyCode::Enter), now);
+        a.on_engine_event(denied(), now);
+        assert!(!a.confirm_open());
+        assert!(sent(&mut a).is_empty());
+        let t = a
+            .toasts()
+            .find(|t| t.message.contains("not allowed"))
+            .expect("a refusal toast");
+        assert!(
+            t.message
+                .contains("missing create on clusters.platform.tkestack.io"),
+            "{t:?}"
+        );
+        assert!(t.message.contains("no RBAC policy matched"), "{t:?}");
+        assert_eq!(
+            t.hint.as_deref(),
+            Some(
+                "ask a platform administrator for a ClusterRoleBinding granting create on \
+                 clusters.platform.tkestack.io"
+            )
+        );
+    }
+
+    #[test]
+    fn allowed_check_enables_confirm() {
+        let now = Instant::now();
+        let mut a = app(false);
+        open_gate(&mut a, now);
+        a.on_engine_event(allowed(), now);
+        assert!(a.confirm_open());
+        assert!(sent(&mut a).is_empty());
+        assert!(screen(&mut a).contains("permission: allowed to create on clusters"));
+        a.on_key(key(KeyCode::Char('y')), now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(!a.confirm_open());
+        assert!(matches!(sent(&mut a).as_slice(), [Command::Shutdown]));
+    }
+
+    #[test]
+    fn confirm_typed_ahead_goes_once_allowed() {
+        let now = Instant::now();
+        let mut a = app(false);
+        open_gate(&mut a, now);
+        a.on_key(key(KeyCode::Char('y')), now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.confirm_open());
+        assert!(sent(&mut a).is_empty());
+        assert!(screen(&mut a).contains("goes ahead once allowed"));
+        a.on_engine_event(allowed(), now);
+        assert!(!a.confirm_open());
+        assert!(matches!(sent(&mut a).as_slice(), [Command::Shutdown]));
+    }
+
+    #[test]
+    fn failed_check_lets_the_user_decide() {
+        let now = Instant::now();
+        let mut a = app(false);
+        open_gate(&mut a, now);
+        a.on_key(key(KeyCode::Char('y')), now);
+        a.on_key(key(KeyCode::Enter), now);
+        a.on_engine_event(
+            answer(Err(KubeFailure::new(
+                crate::engine::kube::FailureKind::Unreachable,
+                "connection refused",
+                None,
+            ))),
+            now,
+        );
+        // The early confirmation was given before the failure was visible: ask again.
+        assert!(a.confirm_open());
+        assert!(sent(&mut a).is_empty());
+        let s = screen(&mut a);
+        assert!(s.contains("could not check"), "{s}");
+        assert!(s.contains("connection refused"), "{s}");
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(matches!(sent(&mut a).as_slice(), [Command::Shutdown]));
+    }
+
+    #[test]
+    fn unanswered_check_times_out_into_a_decision() {
+        let now = Instant::now();
+        let mut a = app(false);
+        open_gate(&mut a, now);
+        let deadline = a.next_deadline().expect("the check has a deadline");
+        assert_eq!(deadline, now + ACCESS_CHECK_TIMEOUT);
+        a.tick(deadline);
+        assert!(a.confirm_open());
+        assert!(screen(&mut a).contains("no answer from the platform"));
+        assert_eq!(a.next_deadline(), None);
+        // The late answer finds nothing waiting for it.
+        a.on_engine_event(denied(), now);
+        assert!(a.confirm_open());
+    }
+
+    #[test]
+    fn stale_and_unrelated_access_answers_are_ignored() {
+        let now = Instant::now();
+        let mut a = app(false);
+        // No dialog: nothing to do.
+        a.on_engine_event(denied(), now);
+        assert!(a.toasts().next().is_none());
+
+        open_gate(&mut a, now);
+        a.on_key(key(KeyCode::Esc), now);
+        open_gate(&mut a, now);
+        // Another permission entirely.
+        a.on_engine_event(
+            Event::Kube(KubeEvent::Access {
+                access: Access {
+                    verb: "delete".into(),
+                    ..create_access()
+                },
+                result: Ok(AccessDecision {
+                    allowed: false,
+                    reason: String::new(),
+                }),
+            }),
+            now,
+        );
+        assert!(a.confirm_open());
+        // The answer to the cancelled dialog's check comes first and is dropped.
+        a.on_engine_event(denied(), now);
+        assert!(a.confirm_open());
+        assert!(screen(&mut a).contains("checking permission…"));
+        a.on_engine_event(allowed(), now);
+        assert!(a.confirm_open());
+        assert!(screen(&mut a).contains("permission: allowed"));
+    }
+
+    #[test]
     fn confirmation_defaults_to_cancel() {
         let now = Instant::now();
         let mut a = app(false);
-        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        let unchecked = || guarded_with(None);
+        a.apply_effects(PaneId::Create, vec![unchecked()], now);
         assert!(a.confirm_open());
         a.on_key(key(KeyCode::Enter), now);
         assert!(!a.confirm_open());
         assert!(a.take_outbox().is_empty());
 
-        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        a.apply_effects(PaneId::Create, vec![unchecked()], now);
         a.on_key(key(KeyCode::Char('y')), now);
         assert!(a.confirm_open());
         a.on_key(key(KeyCode::Enter), now);
@@ -1350,7 +1974,7 @@ mod tests {
             [Outgoing::Engine(Command::Shutdown)]
         ));
 
-        a.apply_effects(PaneId::Create, vec![guarded()], now);
+        a.apply_effects(PaneId::Create, vec![unchecked()], now);
         a.on_key(key(KeyCode::Tab), now);
         a.on_key(key(KeyCode::Esc), now);
         assert!(a.take_outbox().is_empty());
@@ -1364,6 +1988,85 @@ mod tests {
         a.on_access_verdict(AccessVerdict::Denied("no create on clusters".into()), now);
         assert!(!a.confirm_open());
         assert!(a.toasts().any(|t| t.message.contains("not allowed")));
+    }
+
+    /// A pane that asks for effects whenever an engine event arrives, as the wizard does after
+    /// a create.
+    struct AfterEventPane {
+        pending: Vec<Effect>,
+    }
+
+    impl Pane for AfterEventPane {
+        fn id(&self) -> PaneId {
+            PaneId::Create
+        }
+        fn render(&mut self, _frame: &mut Frame, _area: Rect, _ctx: &RenderCtx) {}
+        fn on_action(&mut self, _action: &str) -> Vec<Effect> {
+            Vec::new()
+        }
+        fn on_event(&mut self, _event: &Event) -> bool {
+            self.pending
+                .push(Effect::Open(PaneId::Timeline, Some("demo".into())));
+            self.pending.push(Effect::Engine(Command::Shutdown));
+            true
+        }
+        fn take_effects(&mut self) -> Vec<Effect> {
+            std::mem::take(&mut self.pending)
+        }
+    }
+
+    #[test]
+    fn pane_effects_are_drained_after_an_engine_event() {
+        let now = Instant::now();
+        let mut a = App::new(
+            AppOptions {
+                theme: Theme::default(),
+                keymap: Keymap::default(),
+                header: HeaderInfo::default(),
+                readonly: false,
+                sandbox: true,
+                panes: vec![Box::new(AfterEventPane {
+                    pending: Vec::new(),
+                })],
+                warnings: Vec::new(),
+                shell_hook: None,
+            },
+            now,
+        );
+        assert_eq!(a.active(), PaneId::Clusters);
+        a.on_engine_event(contexts("global", &["global"]), now);
+        // The Create pane is not active, yet what it asked for happened.
+        assert_eq!(a.active(), PaneId::Timeline);
+        assert_eq!(a.header.cluster.as_deref(), Some("demo"));
+        assert!(matches!(sent(&mut a).as_slice(), [Command::Shutdown]));
+        // Drained, not repeated: a toast does not reach panes, so nothing new is asked.
+        a.on_engine_event(Event::Toast(Toast::info("hello")), now);
+        assert!(sent(&mut a).is_empty());
+    }
+
+    #[test]
+    fn help_key_column_fits_the_longest_command() {
+        let a = app(false);
+        let help: Vec<String> = a
+            .help_lines()
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let line = help
+            .iter()
+            .find(|l| l.contains(":timeline <cluster>"))
+            .expect("the timeline command is listed");
+        assert!(
+            line.contains(":timeline <cluster>  a cluster's creation timeline"),
+            "{line:?}"
+        );
+        // Every description starts in the same column.
+        let col = line.find("a cluster's").unwrap_or_default();
+        let quit = help
+            .iter()
+            .find(|l| l.trim_start().starts_with(":quit"))
+            .expect("quit listed");
+        assert_eq!(quit.find("quit (also :q)"), Some(col), "{quit:?}");
     }
 
     #[test]

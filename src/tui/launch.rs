@@ -1,5 +1,6 @@
 //! From command-line flags to a running TUI: configuration, logging, platform, engine.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use crate::cli::GlobalArgs;
@@ -39,7 +40,25 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         events,
     );
     opts.warnings.extend(warnings);
+    if !resolved.labels.sandbox {
+        opts.context_platforms = context_platforms(&resolved.source);
+    }
     let code = run(opts).await;
     resolved.shutdown().await;
     code
+}
+
+/// The header's platform label for every context of the kubeconfig (the host of its server).
+/// An unreadable kubeconfig gives none: the engine reports why, and the label stays as it was.
+fn context_platforms(source: &crate::engine::kube::KubeSource) -> BTreeMap<String, String> {
+    let Ok(kc) = crate::engine::kube::client::load_kubeconfig(source) else {
+        return BTreeMap::new();
+    };
+    crate::engine::kube::client::context_names(&kc)
+        .into_iter()
+        .filter_map(|name| {
+            let labels = crate::cli::platform::labels_for(&kc, Some(&name)).ok()?;
+            Some((name, labels.platform))
+        })
+        .collect()
 }

@@ -17,6 +17,7 @@ pub mod terminal;
 pub mod theme;
 pub mod widgets;
 
+use std::collections::BTreeMap;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -56,8 +57,12 @@ pub struct TuiOptions {
     pub context: Option<String>,
     pub engine: EngineHandle,
     pub events: mpsc::Receiver<Event>,
-    /// Handles `:ctx <name>`; `None` makes the shell say switching is unavailable.
+    /// Overrides how `:ctx <name>` reaches the engine; `None` sends
+    /// `KubeCommand::SwitchContext`.
     pub shell_hook: Option<ShellHook>,
+    /// The platform label of each kubeconfig context, so the header follows `:ctx`; empty on the
+    /// sandbox, where every context is the sandbox.
+    pub context_platforms: BTreeMap<String, String>,
     pub pane_deps: PaneDeps,
     /// Mouse capture; off by default so the terminal's own selection keeps working.
     pub mouse: bool,
@@ -85,6 +90,7 @@ impl TuiOptions {
             engine,
             events,
             shell_hook: None,
+            context_platforms: BTreeMap::new(),
             pane_deps: PaneDeps {
                 readonly,
                 sandbox,
@@ -132,6 +138,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
         engine,
         events,
         shell_hook,
+        context_platforms,
         pane_deps,
         mouse,
     } = opts;
@@ -153,6 +160,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
         },
         start,
     );
+    app.set_context_platforms(context_platforms);
     let test_panic = std::env::var(TEST_PANIC_ENV).is_ok_and(|v| v == "1");
     let mut signals = Signals::new()?;
     let mut tui = Tui::enter(mouse)?;
