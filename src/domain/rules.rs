@@ -266,6 +266,15 @@ pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
         .collect();
     found.retain(|f| !bad_ports.contains(&f.field));
     let mut o = Out(found);
+    // ACP picks the network plugin from this annotation; without it the form's default
+    // (Kube-OVN overlay) is what the rules above judged, which the file may not mean.
+    if c.annotation(ann::NETWORK_TYPE).is_none() {
+        o.warn(
+            annotation(ann::NETWORK_TYPE),
+            "the manifest names no network plugin, so it was checked as Kube-OVN (overlay), the Create page's default",
+            "Add the annotation cpaas.io/network-type: kube-ovn, calico, flannel or custom",
+        );
+    }
     if s.type_ != CLUSTER_TYPE_BAREMETAL {
         o.err(
             "spec.type",
@@ -2156,6 +2165,20 @@ mod tests {
             .collect();
         assert_eq!(ports.len(), 1, "one finding for one bad port: {ports:#?}");
         assert!(ports[0].message.contains("70000"), "{ports:#?}");
+
+        let mut no_cni = good_cluster.clone();
+        no_cni
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .remove(ann::NETWORK_TYPE);
+        assert!(
+            check_cluster(&no_cni, &RuleContext::default())
+                .iter()
+                .any(|x| x.severity == Severity::Warning
+                    && x.field == annotation(ann::NETWORK_TYPE)
+                    && x.message.contains("checked as Kube-OVN"))
+        );
 
         let mut c = good_cluster;
         c.spec.service_cidr = None;
