@@ -22,7 +22,7 @@ pub struct Args {
     /// Keep running and print clusters as they change (Ctrl-C stops).
     #[arg(short = 'w', long)]
     pub watch: bool,
-    /// The pane's filter: text, /regex/ or re:..., phase:, version:, type:, step: (all must match).
+    /// The pane's filter: text, /regex/ or re:..., phase:, version:, type:, step:, is:failed (all must match).
     #[arg(long, value_name = "QUERY")]
     pub filter: Option<String>,
 }

@@ -103,7 +103,7 @@ pub fn text(r: &Report) -> Vec<String> {
                 .map(format_secs)
                 .unwrap_or_else(|| "?".into())
         ));
-        if let Some(m) = &f.message {
+        for m in f.message.iter().flat_map(|m| m.lines()) {
             out.push(format!("  {m}"));
         }
         if let Some(h) = &f.hint {
@@ -150,19 +150,34 @@ pub fn text(r: &Report) -> Vec<String> {
         out.push(format!("{} {t}", step_mark(StepState::Pending).0));
     }
     for m in &r.machines {
-        let mp = m.timeline.progress;
-        let mut l = format!(
-            "node {} ({})   {} {}",
-            m.name,
-            m.ip,
-            gauge(mp.ratio(), 10),
-            mp.label()
-        );
-        if let Some(c) = m.timeline.current_step() {
-            l.push_str(&format!("   {} {}", step_mark(c.state).0, c.type_));
+        let mt = &m.timeline;
+        let mut l = format!("node {} ({})   ", m.name, m.ip);
+        if mt.finished {
+            l.push_str("joined");
+        } else if mt.steps.is_empty() {
+            l.push_str(if tl.finished {
+                "waiting: no step started yet"
+            } else {
+                "waiting: the cluster's own steps install it"
+            });
+        } else {
+            l.push_str(&format!(
+                "{} {}",
+                gauge(mt.progress.ratio(), 10),
+                mt.progress.label()
+            ));
         }
-        if let Some(msg) = m.timeline.failure.as_ref().and_then(|f| f.message.as_ref()) {
-            l.push_str(&format!(": {msg}"));
+        if let Some(c) = mt.current_step() {
+            l.push_str(&format!("   {} {}", step_mark(c.state).0, c.type_));
+            if let Some(d) = c.duration_secs {
+                l.push_str(&format!(" for {}", format_secs(d)));
+            }
+        }
+        if let Some(msg) = mt.failure.as_ref().and_then(|f| f.message.as_ref()) {
+            l.push_str(&format!(
+                ": {}",
+                msg.lines().collect::<Vec<_>>().join(" / ")
+            ));
         }
         out.push(l);
     }
@@ -369,6 +384,32 @@ mod tests {
         assert_eq!(json["name"], "edge-lab-02");
         assert_eq!(json["machines"].as_array().map(Vec::len), Some(2));
         assert!(report(&m, "nope", demo::now()).is_none());
+    }
+
+    #[test]
+    fn nodes_without_steps_say_they_wait() {
+        let mut m = demo_model();
+        let mut waiting = crate::domain::cluster::Machine::new("dev-sh-n1", Default::default());
+        waiting.spec.cluster_name = "dev-sh".into();
+        waiting.spec.machine.ip = "10.0.95.50".into();
+        m.apply_machines(&crate::engine::kube::Delta {
+            platform: demo::CONTEXT.into(),
+            reset: false,
+            applied: vec![std::sync::Arc::new(
+                crate::engine::kube::MachineSummary::from_machine(
+                    &waiting,
+                    &mut crate::engine::kube::model::Interner::default(),
+                ),
+            )],
+            deleted: Vec::new(),
+        });
+        let r = report(&m, "dev-sh", demo::now()).expect("report");
+        let t = text(&r);
+        assert!(
+            t.iter().any(|l| l
+                == "node dev-sh-n1 (10.0.95.50)   waiting: the cluster's own steps install it"),
+            "{t:?}"
+        );
     }
 
     #[test]

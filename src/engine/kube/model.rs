@@ -585,9 +585,9 @@ pub fn compare_rows(a: &ClusterRow, b: &ClusterRow, col: Column) -> Ordering {
             .ratio()
             .total_cmp(&b.progress.ratio())
             .then(a.progress.done.cmp(&b.progress.done)),
-        // Oldest first, like a descending age; unknown creation times last.
+        // By the age the column shows: youngest first; unknown creation times last.
         Column::Age => match (a.created, b.created) {
-            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(x), Some(y)) => y.cmp(&x),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
@@ -605,6 +605,8 @@ pub enum Field {
     Version,
     Type,
     Step,
+    /// `is:failed`: the cluster's step, its health check or a node being added is failing.
+    Is,
 }
 
 #[derive(Debug, Clone)]
@@ -618,7 +620,8 @@ enum Term {
 /// A `/` filter: space-separated terms, all of which must match.
 ///
 /// A term is a substring of the name or display name, a regex as `/.../` or `re:...`, or a
-/// qualifier `phase:Running`, `version:1.28` (prefix), `type:`, `name:`, `display:`, `step:`.
+/// qualifier `phase:Running`, `version:1.28`, `type:` (prefixes), `name:`, `display:`, `step:`,
+/// or `is:failed` / `is:creating`.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     terms: Vec<Term>,
@@ -658,6 +661,7 @@ impl Filter {
                     "version" | "v" => Some(Field::Version),
                     "type" => Some(Field::Type),
                     "step" => Some(Field::Step),
+                    "is" => Some(Field::Is),
                     _ => None,
                 };
                 match field {
@@ -667,7 +671,7 @@ impl Filter {
                     }
                     None => {
                         return Err(format!(
-                            "unknown qualifier {k:?}: use name:, display:, phase:, version:, type: or step:"
+                            "unknown qualifier {k:?}: use name:, display:, phase:, version:, type:, step: or is:failed"
                         ));
                     }
                 }
@@ -711,9 +715,15 @@ fn term_matches(t: &Term, row: &ClusterRow) -> bool {
         Term::Field(f, v) => match f {
             Field::Name => contains_ci(&row.name, v),
             Field::Display => contains_ci(&row.display_name, v),
-            Field::Phase => row.phase.eq_ignore_ascii_case(v),
+            // Prefixes, like version:, so `phase:init` and `type:bare` work.
+            Field::Phase => row.phase.to_lowercase().starts_with(v.as_str()),
             Field::Version => row.version.to_lowercase().starts_with(v.as_str()),
-            Field::Type => row.type_.eq_ignore_ascii_case(v),
+            Field::Type => row.type_.to_lowercase().starts_with(v.as_str()),
+            Field::Is => match v.as_str() {
+                "failed" | "failing" => row.failed || row.failing_node.is_some(),
+                "creating" => row.current_step.is_some() && !row.failed,
+                _ => false,
+            },
             Field::Step => row
                 .current_step
                 .iter()
@@ -756,7 +766,10 @@ mod tests {
         assert!(m("production", &a));
         assert!(!m("east", &b));
         assert!(m("phase:running", &a));
-        assert!(!m("phase:Run", &a));
+        assert!(m("phase:Run", &a));
+        assert!(!m("phase:unning", &a));
+        assert!(m("type:bare", &a));
+        assert!(m("is:creating", &a) && !m("is:failed", &a));
         assert!(m("version:1.28", &a));
         assert!(!m("version:1.2.", &a));
         assert!(m("v:1.27", &b));
@@ -810,7 +823,8 @@ mod tests {
         assert_eq!(order(Column::Version, &mut rows), "cab");
         assert_eq!(order(Column::Nodes, &mut rows), "abc");
         assert_eq!(order(Column::Progress, &mut rows), "acb");
-        assert_eq!(order(Column::Age, &mut rows), "acb");
+        // Youngest first: c (30 s after a), then a, then b (unknown).
+        assert_eq!(order(Column::Age, &mut rows), "cab");
         assert_eq!(order(Column::Type, &mut rows), "abc");
         assert_eq!(Column::Age.next(), Column::Name);
     }
@@ -941,6 +955,7 @@ mod tests {
             })
         );
         assert!(Filter::parse("step:nodeready").expect("filter").matches(r));
+        assert!(Filter::parse("is:failed").expect("filter").matches(r));
         // Gone: the row is clean again.
         m.apply_machines(&Delta {
             platform: "p".into(),

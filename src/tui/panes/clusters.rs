@@ -622,12 +622,18 @@ fn layout_columns(width: usize) -> Vec<(Column, usize)> {
     if display {
         cols.push((Column::Display, 20));
     }
+    // Below this, VERSION and NODES give way so PROGRESS (and FAILED in it) stays visible.
+    let roomy = width >= 64;
     cols.push((Column::Phase, 12));
-    cols.push((Column::Version, 10));
+    if roomy {
+        cols.push((Column::Version, 10));
+    }
     if type_ {
         cols.push((Column::Type, 10));
     }
-    cols.push((Column::Nodes, 7));
+    if roomy {
+        cols.push((Column::Nodes, 7));
+    }
     cols.push((Column::Age, 5));
     let used: usize = cols.iter().map(|(_, w)| w + 1).sum();
     let progress = width.saturating_sub(used + 1).max(8);
@@ -718,7 +724,7 @@ impl Pane for ClustersPane {
                 Span::styled(
                     match &self.filter_error {
                         Some(e) => format!("  {e}"),
-                        None => "  (text, /regex/, re:..., phase:, version:, type:, step:; Enter keeps, Esc clears)".into(),
+                        None => "  (text, /regex/, re:..., phase:, version:, type:, step:, is:failed; Enter keeps, Esc clears)".into(),
                     },
                     theme.style(if self.filter_error.is_some() {
                         Role::Fail
@@ -1382,6 +1388,13 @@ pub(crate) mod tests {
         p.column = Column::Version;
         p.on_action("sort_next");
         assert_eq!(p.column, Column::Type);
+    }
+
+    #[test]
+    fn narrow_tables_keep_the_failure_in_sight() {
+        let t = render_to_string(&mut ClustersPane::demo(), 50, 12);
+        let row = t.lines().find(|l| l.contains("dev-sh")).expect("row");
+        assert!(row.contains("6/~28 FAIL"), "{row}");
     }
 
     #[test]

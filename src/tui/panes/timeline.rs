@@ -379,8 +379,12 @@ impl Pane for TimelinePane {
                     theme.style(Role::Warn),
                 ),
             ]));
-            if let Some(m) = &f.message {
-                head.push(Line::from(Span::styled(m.clone(), theme.style(Role::Fail))));
+            // Controllers put stderr in the message: keep its lines apart.
+            for m in f.message.iter().flat_map(|m| m.lines()) {
+                head.push(Line::from(Span::styled(
+                    m.to_string(),
+                    theme.style(Role::Fail),
+                )));
             }
             if let Some(h) = &f.hint {
                 head.push(Line::from(Span::styled(
@@ -401,21 +405,54 @@ impl Pane for TimelinePane {
             let mut l = vec![
                 Span::styled("node ", theme.style(Role::Muted)),
                 Span::raw(who),
-                Span::styled(
-                    gauge(mp.ratio(), 10),
-                    theme.style(if mt.has_failed() {
-                        Role::Fail
-                    } else {
-                        Role::Accent
-                    }),
-                ),
-                Span::raw(format!(" {}", mp.label())),
             ];
+            if mt.steps.is_empty() {
+                // Empty bars under a progressing cluster would read as stuck nodes.
+                l.push(Span::styled(
+                    if tl.finished {
+                        "waiting: no step started yet"
+                    } else {
+                        "waiting: the cluster's own steps install it"
+                    },
+                    theme.style(Role::Muted),
+                ));
+                head.push(Line::from(l));
+                continue;
+            }
+            l.push(Span::styled(
+                gauge(mp.ratio(), 10),
+                theme.style(if mt.has_failed() {
+                    Role::Fail
+                } else {
+                    Role::Accent
+                }),
+            ));
+            l.push(Span::raw(format!(" {}", mp.label())));
             if let Some(c) = mt.current_step() {
                 l.push(Span::styled(
                     format!(" {} {}", step_mark(c.state).0, c.type_),
                     theme.style(step_mark(c.state).1),
                 ));
+                // A stalled node shows as a step running far longer than usual.
+                if let Some(d) = c.duration_secs {
+                    // Wide terminals only: on 80 columns the comparison would wrap the line.
+                    let usual = self
+                        .current
+                        .as_ref()
+                        .filter(|_| width >= 120)
+                        .and_then(|p| self.platforms.get(p))
+                        .and_then(|p| p.stats.as_ref())
+                        .and_then(|s| s.median_secs(&c.type_));
+                    l.push(Span::styled(
+                        match usual {
+                            Some(u) => {
+                                format!(" for {} (usually {})", format_secs(d), format_secs(u))
+                            }
+                            None => format!(" for {}", format_secs(d)),
+                        },
+                        theme.style(Role::Muted),
+                    ));
+                }
             }
             if let Some(f) = &mt.failure
                 && let Some(m) = &f.message
