@@ -53,6 +53,19 @@ pub fn out_structured<T: serde::Serialize>(
 
 /// The table lines of rows (header first), as `clusters` prints them.
 pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
+    table_in(rows, now, &mut None)
+}
+
+/// Column widths of a table, kept by `--watch` so later rows line up under the first header.
+pub type Widths = [usize; 8];
+
+/// The table lines; with `keep` set, the widths it holds are used (a longer value pushes only
+/// its own line out), else they are measured and stored there.
+pub fn table_in(
+    rows: &[ClusterRow],
+    now: chrono::DateTime<Utc>,
+    keep: &mut Option<Widths>,
+) -> Vec<String> {
     let cells: Vec<[String; 8]> = rows
         .iter()
         .map(|r| {
@@ -74,19 +87,23 @@ pub fn table(rows: &[ClusterRow], now: chrono::DateTime<Utc>) -> Vec<String> {
         })
         .collect();
     let titles = Column::ALL.map(|c| c.title().to_string());
-    let mut widths = titles.clone().map(|t| t.len());
-    for c in &cells {
-        for (w, v) in widths.iter_mut().zip(c) {
-            *w = (*w).max(unicode_width::UnicodeWidthStr::width(v.as_str()));
+    let widths = *keep.get_or_insert_with(|| {
+        let mut widths = titles.clone().map(|t| t.len());
+        for c in &cells {
+            for (w, v) in widths.iter_mut().zip(c) {
+                *w = (*w).max(unicode_width::UnicodeWidthStr::width(v.as_str()));
+            }
         }
-    }
+        widths
+    });
     let line = |vals: &[String; 8]| {
         let mut s = String::new();
         for (i, (v, w)) in vals.iter().zip(widths).enumerate() {
             if i + 1 == vals.len() {
                 s.push_str(v);
             } else {
-                s.push_str(&fit(v, w));
+                let vw = unicode_width::UnicodeWidthStr::width(v.as_str());
+                s.push_str(&fit(v, w.max(vw)));
                 s.push_str("   ");
             }
         }
@@ -102,21 +119,18 @@ fn print_changes(
     format: Format,
     changed: &[ClusterRow],
     deleted: &[String],
-    header_printed: &mut bool,
+    widths: &mut Option<Widths>,
 ) -> anyhow::Result<()> {
     match format {
         Format::Table => {
-            if changed.is_empty() && deleted.is_empty() {
-                return Ok(());
-            }
-            let lines = table(changed, Utc::now());
-            for (i, l) in lines.iter().enumerate() {
-                if i == 0 && (*header_printed || changed.is_empty()) {
-                    continue;
+            // The first rows printed fix the header and the column widths.
+            if !changed.is_empty() {
+                let header_printed = widths.is_some();
+                let lines = table_in(changed, Utc::now(), widths);
+                for l in lines.iter().skip(usize::from(header_printed)) {
+                    out(l)?;
                 }
-                out(l)?;
             }
-            *header_printed |= !changed.is_empty();
             for n in deleted {
                 out(&format!("{n}   (deleted)"))?;
             }
@@ -212,7 +226,8 @@ async fn watch_and_print(
         cancel.clone(),
     ));
     let mut model = ClusterModel::new();
-    let mut header_printed = false;
+    // Set with the first table printed: later rows keep its header's columns.
+    let mut widths: Option<Widths> = None;
     // What each cluster's last printed row said, so machine updates print only real changes.
     let mut printed: HashMap<String, ClusterRow> = HashMap::new();
     let code = loop {
@@ -255,7 +270,7 @@ async fn watch_and_print(
                     v.sort_by(|a, b| a.name.cmp(&b.name));
                     v
                 };
-                print_changes(format, &changed, &d.deleted, &mut header_printed)?;
+                print_changes(format, &changed, &d.deleted, &mut widths)?;
                 for r in changed {
                     printed.insert(r.name.clone(), r);
                 }
@@ -274,7 +289,7 @@ async fn watch_and_print(
                     .filter(|r| printed.contains_key(&r.name) && printed.get(&r.name) != Some(r))
                     .filter(|r| filter.matches(r))
                     .collect();
-                print_changes(format, &changed, &[], &mut header_printed)?;
+                print_changes(format, &changed, &[], &mut widths)?;
                 for r in changed {
                     printed.insert(r.name.clone(), r);
                 }
@@ -340,5 +355,10 @@ mod tests {
         assert!(t[2].ends_with('-'));
         let col = t[0].find("PHASE").expect("phase column");
         assert_eq!(&t[2][col..col + 12], "Initializing");
+        // Watch: a later batch keeps the first header's columns, even for a short row.
+        let mut keep = None;
+        let first = table_in(&rows, now, &mut keep);
+        let later = table_in(&rows[..1], now, &mut keep);
+        assert_eq!(later[1], first[1]);
     }
 }
