@@ -95,15 +95,20 @@ fn failure_of(e: &watcher::Error, what: &str) -> KubeFailure {
 /// Where connection states go; only the clusters watch reports them.
 type Report<'a> = Option<&'a mut (dyn FnMut(ConnState) + Send)>;
 
-fn set_state(state: ConnState, last: &mut Option<&'static str>, report: &mut Report) {
-    let tag = state.tag();
-    // Repeated failures are reported again: their message may have changed.
-    if *last != Some(tag) || !matches!(state, ConnState::Ready) {
-        *last = Some(tag);
+fn set_state(state: ConnState, last: &mut Option<ConnState>, report: &mut Report) {
+    // Only a change is reported: a refused connection retried with backoff fails the same way
+    // every time, and re-sending it would wake the UI for nothing. A failure whose message
+    // changed is a change.
+    if last.as_ref() != Some(&state) {
+        *last = Some(state.clone());
         if let Some(r) = report.as_mut() {
             r(state);
         }
     }
+}
+
+fn is_ready(last: &Option<ConnState>) -> bool {
+    matches!(last, Some(ConnState::Ready))
 }
 
 /// Watches one kind until cancelled (Ok) or until the credentials are rejected (Err).
@@ -123,7 +128,7 @@ pub async fn watch_kind<K: Watched>(
     let mut init: Option<Vec<Arc<K::Summary>>> = None;
     let mut pending: HashMap<String, Option<Arc<K::Summary>>> = HashMap::new();
     let mut flush_at: Option<Instant> = None;
-    let mut last_state: Option<&'static str> = None;
+    let mut last_state: Option<ConnState> = None;
     loop {
         let next = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
@@ -159,7 +164,7 @@ pub async fn watch_kind<K: Watched>(
                 if sink.send(Event::Kube(ev)).await.is_err() {
                     return Ok(());
                 }
-                if last_state != Some("ready") {
+                if !is_ready(&last_state) {
                     set_state(ConnState::Ready, &mut last_state, &mut report);
                 }
             }
@@ -182,7 +187,7 @@ pub async fn watch_kind<K: Watched>(
                 continue;
             }
         }
-        if matches!(last_state, Some(t) if t != "ready") && init.is_none() {
+        if last_state.is_some() && !is_ready(&last_state) && init.is_none() {
             set_state(ConnState::Ready, &mut last_state, &mut report);
         }
         if !pending.is_empty() && flush_at.is_none() {
