@@ -82,13 +82,17 @@ impl KubeFailure {
                     "check that the context's server is an ACP platform URL ending in /kubernetes/global",
                 ),
             ),
-            _ => Self::new(
-                FailureKind::Unreachable,
-                format!("cannot {what}: {}", chain_text(e)),
-                Some(
+            _ => {
+                let text = chain_text(e);
+                let hint = tls_hint(&text).unwrap_or(
                     "check the network path to the platform (VPN, proxy, SSH tunnel) and the server URL in the kubeconfig",
-                ),
-            ),
+                );
+                Self::new(
+                    FailureKind::Unreachable,
+                    format!("cannot {what}: {text}"),
+                    Some(hint),
+                )
+            }
         }
     }
 
@@ -152,6 +156,20 @@ impl KubeFailure {
             },
         }
     }
+}
+
+/// The hint for a TLS failure: the network is fine, the server's certificate is the problem.
+fn tls_hint(text: &str) -> Option<&'static str> {
+    if !text.contains("certificate") {
+        return None;
+    }
+    Some(if text.contains("NotValidForName") {
+        "the server's certificate does not name the host in the kubeconfig's server URL: use the platform's own address (or the name on its certificate)"
+    } else if text.contains("Expired") || text.contains("NotValidYet") {
+        "the server's certificate is outside its validity dates: check this machine's clock, then the platform's certificate"
+    } else {
+        "the server's certificate is not trusted by the kubeconfig's certificate-authority-data: a wrong server URL, a TLS-intercepting proxy, or a rotated platform CA"
+    })
 }
 
 fn chain_text(e: &dyn std::error::Error) -> String {
@@ -392,6 +410,18 @@ impl ClientPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_errors_get_a_certificate_hint() {
+        let h = |t: &str| tls_hint(t).unwrap_or("network");
+        assert!(
+            h("client error (Connect): invalid peer certificate: UnknownIssuer")
+                .contains("certificate-authority-data")
+        );
+        assert!(h("invalid peer certificate: NotValidForName").contains("server URL"));
+        assert!(h("invalid peer certificate: Expired").contains("clock"));
+        assert_eq!(h("tcp connect error: Connection refused"), "network");
+    }
 
     const KC: &str = r#"
 apiVersion: v1

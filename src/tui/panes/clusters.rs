@@ -372,7 +372,9 @@ impl ClustersPane {
 
     fn status_line(&self, ctx: &RenderCtx) -> Vec<Line<'static>> {
         let theme = ctx.theme;
-        let mut spans = vec![Span::styled("Platform ", theme.style(Role::Muted))];
+        // The kubeconfig context: the header already names the platform (its host), and two
+        // different values both called "platform" read as a contradiction.
+        let mut spans = vec![Span::styled("Context ", theme.style(Role::Muted))];
         let Some(cur) = &self.current else {
             return vec![Line::from(vec![
                 Span::styled("No platform yet ", theme.style(Role::Warn)),
