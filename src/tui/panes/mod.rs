@@ -157,4 +157,11 @@ pub trait Pane {
     fn on_resumed(&mut self, _tag: &str, _ok: bool) -> Vec<Effect> {
         Vec::new()
     }
+
+    /// What quitting now would throw away (e.g. "the Create form for demo with 3 node(s)"),
+    /// or `None` when nothing typed here is unsaved. The shell asks before quitting when any
+    /// pane answers; a pane without such state keeps the default.
+    fn unsaved_input(&self) -> Option<String> {
+        None
+    }
 }
