@@ -2069,6 +2069,10 @@ impl Pane for WizardPane {
         PaneId::Create
     }
 
+    fn unsaved_input(&self) -> Option<String> {
+        WizardPane::unsaved_input(self)
+    }
+
     fn wants_text_input(&self) -> bool {
         self.editing.is_some() || self.dialog.is_some()
     }
