@@ -236,6 +236,29 @@ impl TimelinePane {
     }
 }
 
+/// Rows a line takes when word-wrapped at `width` (greedy, as the paragraph wraps it).
+fn wrapped_rows(line: &Line, width: usize) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    let width = width.max(1);
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let (mut rows, mut col) = (1usize, 0usize);
+    for (i, word) in text.split(' ').enumerate() {
+        let w = word.width();
+        let need = if i == 0 { w } else { w + 1 };
+        if col + need <= width {
+            col += need;
+        } else if w <= width {
+            rows += 1;
+            col = w;
+        } else {
+            // A word longer than the line is cut across rows.
+            rows += usize::from(col > 0) + (w - 1) / width;
+            col = (w - 1) % width + 1;
+        }
+    }
+    rows.max(line.width().max(1).div_ceil(width))
+}
+
 fn step_line(
     s: &Step,
     is_current: bool,
@@ -461,10 +484,12 @@ impl Pane for TimelinePane {
             }
             head.push(Line::from(l));
         }
-        // The header wraps; estimate its height so the steps start below it.
+        // The header wraps; estimate its height so the steps start below it. Word wrapping
+        // breaks early, so count it word by word: a short count would clip the header's last
+        // line (the hint) and shift the steps under a stale row.
         let head_h: usize = head
             .iter()
-            .map(|l| l.width().max(1).div_ceil(width.max(1)))
+            .map(|l| wrapped_rows(l, width))
             .sum::<usize>()
             .min(inner.height as usize / 2 + 1);
         frame.render_widget(
@@ -616,6 +641,17 @@ impl Pane for TimelinePane {
 mod tests {
     use super::*;
     use crate::tui::panes::clusters::demo;
+
+    #[test]
+    fn wrapped_rows_counts_word_wrapping() {
+        let l = |s: &str| Line::from(s.to_string());
+        assert_eq!(wrapped_rows(&l("abc def"), 7), 1);
+        assert_eq!(wrapped_rows(&l("abc defg"), 7), 2);
+        // 9 columns of text, yet three rows once words do not fit.
+        assert_eq!(wrapped_rows(&l("abcd efgh ij"), 5), 3);
+        assert_eq!(wrapped_rows(&l("abcdefghijkl"), 5), 3);
+        assert_eq!(wrapped_rows(&l(""), 5), 1);
+    }
 
     #[test]
     fn gauge_and_marks() {
