@@ -507,6 +507,11 @@ impl Progress {
         }
     }
 
+    /// A count of a finished resource's steps, which no plan changes.
+    pub fn is_exact(&self) -> bool {
+        !self.estimated && !self.unknown_remaining
+    }
+
     /// `28/28`, `6/~28` (an estimate), `5/5+` (a lower bound).
     pub fn label(&self) -> String {
         if self.estimated {

@@ -126,7 +126,7 @@ impl PlatformView {
         }
         if plan_changed {
             // A cluster finished with a new plan: every creating row has a new expected total.
-            for row in self.rows.iter_mut().filter(|r| r.current_step.is_some()) {
+            for row in self.rows.iter_mut().filter(|r| !r.progress.is_exact()) {
                 if let Some(c) = self.model.cluster(&row.name) {
                     *row = self.model.row(c);
                 }
@@ -977,6 +977,27 @@ impl Pane for ClustersPane {
             )));
         }
         out
+    }
+
+    /// AGE counts seconds for a cluster's first two minutes, so such a row is live every
+    /// second. A creating row is watched for its age too, and there minutes (a minute's
+    /// timer) are enough. Rows as last drawn: the shell asks right after a frame.
+    fn tick_interval(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        let p = self.platform()?;
+        self.view
+            .iter()
+            .filter_map(|&i| p.rows.get(i))
+            .filter_map(|r| {
+                let age = r.age_secs(now)?;
+                if age < 120 {
+                    Some(std::time::Duration::from_secs(1))
+                } else if r.current_step.is_some() {
+                    Some(std::time::Duration::from_secs(60))
+                } else {
+                    None
+                }
+            })
+            .min()
     }
 }
 
