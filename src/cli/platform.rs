@@ -117,7 +117,24 @@ fn home_dir() -> Option<PathBuf> {
 
 /// Resolves `--sandbox`, `--kubeconfig`, `--context` and the environment into a platform.
 /// Starting the sandbox takes a moment; its token stays in memory.
+/// [`resolve_quiet`] for a subcommand: when no kubeconfig was found and `--sandbox` was not
+/// given, stderr says the output comes from the embedded sandbox, so a script or CI job with a
+/// missing kubeconfig is not handed simulated clusters as if they were real.
 pub async fn resolve(global: &GlobalArgs) -> anyhow::Result<Resolved> {
+    let resolved = resolve_quiet(global).await?;
+    if resolved.sandbox.is_some() && !global.sandbox {
+        eprintln!(
+            "acp-cockpit: no kubeconfig found (no --kubeconfig, $KUBECONFIG or ~/.kube/config): \
+             using the embedded sandbox platform, whose clusters are simulated.\n\
+             hint: pass --kubeconfig or set KUBECONFIG for a real platform; pass --sandbox to \
+             choose the sandbox explicitly and silence this note."
+        );
+    }
+    Ok(resolved)
+}
+
+/// Picks the platform without any note: the TUI shows the SANDBOX badge instead.
+pub async fn resolve_quiet(global: &GlobalArgs) -> anyhow::Result<Resolved> {
     let env = std::env::var("KUBECONFIG").ok();
     let home = home_dir();
     let location = locate(

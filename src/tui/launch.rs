@@ -24,7 +24,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         warnings.push(format!("{e:#}; running without a log file"));
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting the TUI");
-    let resolved = crate::cli::platform::resolve(global).await?;
+    let resolved = crate::cli::platform::resolve_quiet(global).await?;
     let (handle, events) = engine::spawn(EngineConfig {
         kube: resolved.source.clone(),
         readonly: global.readonly,
