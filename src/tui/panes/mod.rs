@@ -164,4 +164,22 @@ pub trait Pane {
     fn unsaved_input(&self) -> Option<String> {
         None
     }
+
+    /// How often the pane needs redrawing with nothing else happening, while it shows a live
+    /// duration (a running step's "for 21s", a young cluster's AGE) as of `now`. The shell arms
+    /// one timer for the active pane only; `None` (the default) keeps an idle screen at zero
+    /// wake-ups.
+    fn tick_interval(&self, _now: DateTime<Utc>) -> Option<std::time::Duration> {
+        None
+    }
+}
+
+/// The redraw interval for a live duration `secs` long: the text counts seconds below an hour
+/// and minutes (or coarser) beyond, so a minute is enough there.
+pub fn live_interval(secs: i64) -> std::time::Duration {
+    if secs < 3600 {
+        std::time::Duration::from_secs(1)
+    } else {
+        std::time::Duration::from_secs(60)
+    }
 }

@@ -635,6 +635,35 @@ impl Pane for TimelinePane {
         }
         Vec::new()
     }
+
+    /// Live while the target's current step (or a node's) runs or is retried: its "for 21s"
+    /// counts up with nothing else changing. A finished timeline shows fixed durations only.
+    fn tick_interval(&self, now: DateTime<Utc>) -> Option<std::time::Duration> {
+        let target = self.target.as_deref()?;
+        let p = self.platforms.get(self.current.as_deref()?)?;
+        let empty = StepStats::new();
+        let stats = p.stats.as_ref().unwrap_or(&empty);
+        let running = |tl: Timeline| {
+            (!tl.finished)
+                .then(|| tl.current_step().and_then(|s| s.duration_secs))
+                .flatten()
+        };
+        let cluster = p
+            .model
+            .cluster(target)
+            .map(|c| running(c.timeline_with(now, stats, p.model.plan(Resource::Cluster))));
+        let nodes = p
+            .model
+            .machines_of(target)
+            .into_iter()
+            .map(|m| running(m.timeline_with(now, stats, p.model.plan(Resource::Machine))));
+        cluster
+            .into_iter()
+            .chain(nodes)
+            .flatten()
+            .map(super::live_interval)
+            .min()
+    }
 }
 
 #[cfg(test)]
