@@ -87,8 +87,8 @@ fn killing_a_saving_process_leaves_every_draft_intact() {
     assert!(killed > 0, "no process was killed; the test did not run");
     // Leftover temporary files are cleaned by the next locked operation.
     let listing = store.list().unwrap();
-    assert!(listing.corrupt.is_empty(), "{:?}", listing.corrupt);
-    assert_eq!(store.load("keep").unwrap().0, keep);
+    assert!(listing.unreadable.is_empty(), "{:?}", listing.unreadable);
+    assert_eq!(store.load("keep").unwrap(), keep);
     let leftovers: Vec<_> = std::fs::read_dir(store.dir())
         .unwrap()
         .flatten()
@@ -113,7 +113,7 @@ fn concurrent_stores_never_lose_a_draft_or_an_update() {
                 for i in 0..15 {
                     s.save_new("node", &node(&format!("10.1.{t}.{i}"))).unwrap();
                     loop {
-                        let (cur, _) = s.load("shared").unwrap();
+                        let cur = s.load("shared").unwrap();
                         let mut n = cur.node.clone();
                         let count: u32 = n.display_name.parse().unwrap_or(0);
                         n.display_name = (count + 1).to_string();
@@ -133,7 +133,7 @@ fn concurrent_stores_never_lose_a_draft_or_an_update() {
     let s = DraftStore::new(&data);
     let l = s.list().unwrap();
     assert_eq!(l.drafts.len(), 4 * 15 + 1);
-    let (shared, _) = s.load("shared").unwrap();
+    let shared = s.load("shared").unwrap();
     assert_eq!(shared.node.display_name, "60", "an update was lost");
     assert_eq!(shared.revision, 61);
 }
@@ -292,39 +292,89 @@ fn render_text(pane: &mut WizardPane) -> String {
 }
 
 #[test]
-fn a_corrupt_draft_is_moved_aside_and_reported_by_the_cli() {
+fn drafts_list_reports_unreadable_files_and_leaves_them_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let store = DraftStore::new(&data);
     store.save("ok", &node("10.0.0.1"), None).unwrap();
-    std::fs::write(
-        store.dir().join("broken.json"),
-        b"{\"format\":1,\"name\":\"bro",
-    )
-    .unwrap();
+    let broken = br#"{"format":1,"name":"bro"#;
+    std::fs::write(store.dir().join("broken.json"), broken).unwrap();
+    // A valid draft of a newer format: a higher number and a field this build does not know.
+    let mut future: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(store.dir().join("ok.json")).unwrap())
+            .unwrap();
+    future["format"] = serde_json::json!(acp_cockpit::domain::draft::DRAFT_FORMAT + 1);
+    future["name"] = serde_json::json!("future");
+    future["node"]["gpu"] = serde_json::json!(true);
+    let future = serde_json::to_vec_pretty(&future).unwrap();
+    std::fs::write(store.dir().join("future.json"), &future).unwrap();
+    let files = |dir: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(store.dir());
+    for args in [
+        &["drafts", "list", "-o", "json"][..],
+        &["drafts", "list"][..],
+    ] {
+        let out = bin(&data).args(args).output().unwrap();
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("broken.json") && stderr.contains("left as it is"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("future.json: written by a newer acp-cockpit; upgrade to open it"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("moved"), "{stderr}");
+        if args.len() == 4 {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["drafts"].as_array().unwrap().len(), 1);
+            let bad = v["unreadable"].as_array().unwrap();
+            assert_eq!(bad.len(), 2, "{v}");
+            assert_eq!(bad[0]["problem"]["kind"], "corrupt");
+            assert_eq!(bad[1]["problem"]["kind"], "newer");
+        }
+        assert_eq!(
+            files(store.dir()),
+            before,
+            "a listing changed the directory"
+        );
+    }
+    // Opening the newer draft is refused and leaves it be.
     let out = bin(&data)
-        .args(["drafts", "list", "-o", "json"])
+        .args(["drafts", "show", "future"])
         .output()
         .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("upgrade to open it"), "{stderr}");
+    assert_eq!(
+        std::fs::read(store.dir().join("future.json")).unwrap(),
+        future
+    );
+    // `repair` is the explicit step: it moves the corrupt file aside, keeps it, and says where.
+    let out = bin(&data).args(["drafts", "repair"]).output().unwrap();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("broken.json") && stderr.contains("moved to"),
-        "{stderr}"
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["drafts"].as_array().unwrap().len(), 1);
-    assert_eq!(v["corrupt"].as_array().unwrap().len(), 1);
-    let moved: Vec<_> = std::fs::read_dir(store.dir())
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("broken.json.corrupt-")
-        })
+    assert!(stderr.contains("broken.json.corrupt-"), "{stderr}");
+    let moved: Vec<_> = files(store.dir())
+        .into_iter()
+        .filter(|n| n.starts_with("broken.json.corrupt-"))
         .collect();
     assert_eq!(moved.len(), 1, "the corrupt file is kept, renamed");
+    assert_eq!(std::fs::read(store.dir().join(&moved[0])).unwrap(), broken);
+    assert_eq!(
+        std::fs::read(store.dir().join("future.json")).unwrap(),
+        future
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use clap::{Args as ClapArgs, Subcommand};
 use super::GlobalArgs;
 use super::output::{Format, print_structured};
 use crate::domain::draft::Draft;
-use crate::engine::store::{CorruptDraft, DraftStore, StoreError};
+use crate::engine::store::{DraftStore, Problem, StoreError, UnreadableDraft};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -36,6 +36,9 @@ pub enum Action {
         #[arg(short = 'f', long = "file", default_value = "-")]
         file: PathBuf,
     },
+    /// Move corrupt draft files aside (to <file>.corrupt-<time>) so their names can be reused.
+    /// Drafts written by a newer acp-cockpit are not corrupt and are left alone.
+    Repair,
     /// Save a draft file as a new draft.
     Import {
         file: PathBuf,
@@ -50,14 +53,20 @@ pub fn data_dir() -> anyhow::Result<PathBuf> {
     Ok(crate::config::Paths::resolve()?.data_dir)
 }
 
-fn report_corrupt(corrupt: &[CorruptDraft]) {
-    for c in corrupt {
-        eprintln!(
-            "warning: draft file {} was corrupt ({}); it was moved to {}",
-            c.file.display(),
-            c.error,
-            c.moved_to.display()
-        );
+/// Files the listing could not open; they were left as they are.
+fn report_unreadable(unreadable: &[UnreadableDraft]) {
+    for u in unreadable {
+        match u.problem {
+            Problem::Newer { .. } => {
+                eprintln!("note: draft file {}: {}", u.file.display(), u.reason)
+            }
+            Problem::Corrupt => eprintln!(
+                "warning: draft file {} cannot be read ({}); it was left as it is \
+                 (`acp-cockpit drafts repair` moves it aside)",
+                u.file.display(),
+                u.reason
+            ),
+        }
     }
 }
 
@@ -168,7 +177,7 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
     match args.action {
         Action::List => {
             let listing = store.list().map_err(store_err)?;
-            report_corrupt(&listing.corrupt);
+            report_unreadable(&listing.unreadable);
             match args.output {
                 Format::Table if listing.drafts.is_empty() => {
                     println!(
@@ -181,8 +190,7 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
             }
         }
         Action::Show { name } => {
-            let (draft, corrupt) = store.load(&name).map_err(store_err)?;
-            report_corrupt(&corrupt);
+            let draft = store.load(&name).map_err(store_err)?;
             match args.output {
                 Format::Table => print_draft(&draft),
                 f => print_structured(&draft, f)?,
@@ -198,8 +206,7 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
         }
         Action::Export { name, file } => {
             if file.as_os_str() == "-" {
-                let (draft, corrupt) = store.load(&name).map_err(store_err)?;
-                report_corrupt(&corrupt);
+                let draft = store.load(&name).map_err(store_err)?;
                 match args.output {
                     Format::Yaml => print_structured(&draft, Format::Yaml)?,
                     _ => print_structured(&draft, Format::Json)?,
@@ -207,6 +214,23 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
             } else {
                 store.export(&name, &file).map_err(store_err)?;
                 eprintln!("exported draft '{name}' to {}", file.display());
+            }
+        }
+        Action::Repair => {
+            let moved = store.repair().map_err(store_err)?;
+            if moved.is_empty() {
+                eprintln!("no corrupt draft files in {}", store.dir().display());
+            }
+            for c in &moved {
+                eprintln!(
+                    "moved the corrupt draft file {} ({}) to {}",
+                    c.file.display(),
+                    c.error,
+                    c.moved_to.display()
+                );
+            }
+            if !matches!(args.output, Format::Table) {
+                print_structured(&moved, args.output)?;
             }
         }
         Action::Import { file, name } => {

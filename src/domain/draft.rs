@@ -210,6 +210,21 @@ pub struct Draft {
     pub node: NodeDraft,
 }
 
+/// The draft format a document declares, when it is newer than this build reads.
+///
+/// Only the top-level `format` number is looked at, so a newer layout (new fields, changed
+/// types) is still recognised as a newer draft rather than taken for a corrupt one.
+pub fn newer_format(bytes: &[u8]) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Probe {
+        format: u32,
+    }
+    serde_json::from_slice::<Probe>(bytes)
+        .ok()
+        .map(|p| p.format)
+        .filter(|f| *f > DRAFT_FORMAT)
+}
+
 /// Checks a draft name: 1-64 characters of `[A-Za-z0-9._-]`, not starting with a dot.
 pub fn validate_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
@@ -302,6 +317,17 @@ mod tests {
         assert!(d.storage_problem().is_none());
         d.key_path = "-----BEGIN OPENSSH PRIVATE KEY-----\nabc".into();
         assert!(d.storage_problem().is_some());
+    }
+
+    #[test]
+    fn a_newer_format_is_recognised_whatever_its_layout() {
+        let next = DRAFT_FORMAT + 1;
+        let doc = format!(r#"{{"format":{next},"name":"x","nodes":[{{"ipv4":"10.0.0.1"}}]}}"#);
+        assert_eq!(newer_format(doc.as_bytes()), Some(next));
+        let current = format!(r#"{{"format":{DRAFT_FORMAT},"name":"x"}}"#);
+        assert_eq!(newer_format(current.as_bytes()), None);
+        assert_eq!(newer_format(b"{ not json"), None);
+        assert_eq!(newer_format(br#"{"format":"two"}"#), None);
     }
 
     #[test]

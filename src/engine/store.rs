@@ -1,4 +1,4 @@
-//! Drafts on disk: atomic writes, locking, corrupt files moved aside.
+//! Drafts on disk: atomic writes, locking, unreadable files reported and never lost.
 //!
 //! Layout: one JSON file per draft, `<data dir>/drafts/<name>.json`, plus a `.lock` file. Every
 //! read-modify-write holds an exclusive `fs4` lock on `.lock`, so two cockpits on the same
@@ -6,7 +6,10 @@
 //! revision is refused instead of overwriting someone else's change. A write goes to a temporary
 //! file in the same directory, is fsynced, renamed over the target and the directory fsynced,
 //! so a crash at any moment leaves either the old or the new draft, never half of one.
-//! A file that does not parse is renamed to `<file>.corrupt-<timestamp>` and reported.
+//! Listing only reads: a file it cannot open is reported with its path and the reason, and left
+//! where it is. A draft written by a newer cockpit (a higher `format`) is not corrupt and is
+//! never moved or overwritten. Only an explicit action on a truly corrupt file (opening it by
+//! name, or `repair`) renames it to `<file>.corrupt-<timestamp>`, and says where it went.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -18,7 +21,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::{Event, Toast};
-use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, validate_name};
+use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, newer_format, validate_name};
 
 const DRAFT_EXT: &str = "json";
 const LOCK_FILE: &str = ".lock";
@@ -39,6 +42,13 @@ pub enum StoreError {
         expected: u64,
         found: u64,
     },
+    #[error(
+        "draft '{name}' was written by a newer acp-cockpit (draft format {format}, this build \
+         reads format {DRAFT_FORMAT}); upgrade to open it"
+    )]
+    Newer { name: String, format: u32 },
+    #[error("draft file {} cannot be read: {reason}", path.display())]
+    Unreadable { path: PathBuf, reason: String },
     #[error("{0}")]
     Invalid(String),
     #[error("{context}: {message}")]
@@ -61,6 +71,14 @@ impl StoreError {
             StoreError::Conflict { .. } => {
                 Some("restore the draft again to see the other change, then save".into())
             }
+            StoreError::Newer { .. } => {
+                Some("upgrade acp-cockpit to open it; this build leaves the file as it is".into())
+            }
+            StoreError::Unreadable { .. } => Some(
+                "open it by name or run `acp-cockpit drafts repair` to move it aside \
+                 (it is kept as <file>.corrupt-<time>)"
+                    .into(),
+            ),
             StoreError::Invalid(_) => None,
             StoreError::Io { .. } => Some(
                 "check that the data directory exists and is writable \
@@ -85,11 +103,37 @@ pub struct CorruptDraft {
     pub error: String,
 }
 
-/// Every draft, newest first, and any corrupt files found on the way.
+/// Why a draft file in the directory cannot be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Problem {
+    /// Written by a newer acp-cockpit: valid, just not for this build.
+    Newer { format: u32 },
+    /// Does not parse, or names another draft than its file.
+    Corrupt,
+}
+
+/// A draft file a listing met but could not open; it is left where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableDraft {
+    pub file: PathBuf,
+    pub problem: Problem,
+    /// Worded for the user.
+    pub reason: String,
+}
+
+/// Every draft, newest first, and the files that could not be opened (untouched).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Listing {
     pub drafts: Vec<Draft>,
-    pub corrupt: Vec<CorruptDraft>,
+    pub unreadable: Vec<UnreadableDraft>,
+}
+
+/// What one draft file holds, as far as this build can tell.
+enum ReadOutcome {
+    Missing,
+    Found(Box<Draft>),
+    Unreadable(UnreadableDraft),
 }
 
 impl Listing {
@@ -153,59 +197,87 @@ impl DraftStore {
         Ok(LockGuard { _file: file })
     }
 
-    /// Reads one draft file; a file that exists but does not parse is moved aside.
-    fn read_locked(
-        &self,
-        path: &Path,
-        corrupt: &mut Vec<CorruptDraft>,
-    ) -> Result<Option<Draft>, StoreError> {
+    /// Reads one draft file. Never writes: deciding what to do with a bad file is the caller's.
+    fn read_locked(&self, path: &Path) -> Result<ReadOutcome, StoreError> {
         let bytes = match fs::read(path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ReadOutcome::Missing),
             Err(e) => return Err(StoreError::io(format!("cannot read {}", path.display()), e)),
         };
-        let parsed = serde_json::from_slice::<Draft>(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(|d| {
-                if d.format != DRAFT_FORMAT {
-                    Err(format!(
-                        "format {} is not supported (this cockpit reads format {DRAFT_FORMAT})",
-                        d.format
-                    ))
-                } else {
-                    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
-                    if stem.as_deref() != Some(d.name.as_str()) {
-                        Err(format!(
-                            "the file name does not match the draft name '{}'",
-                            d.name
-                        ))
-                    } else {
-                        Ok(d)
-                    }
-                }
-            });
-        match parsed {
-            Ok(d) => Ok(Some(d)),
-            Err(error) => {
-                let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-                let mut moved_to = path.as_os_str().to_owned();
-                moved_to.push(format!(".corrupt-{stamp}"));
-                let moved_to = PathBuf::from(moved_to);
-                fs::rename(path, &moved_to).map_err(|e| {
-                    StoreError::io(
-                        format!("cannot move the corrupt draft {} aside", path.display()),
-                        e,
-                    )
-                })?;
-                let _ = sync_dir(&self.dir);
-                tracing::warn!(file = %path.display(), moved_to = %moved_to.display(), %error, "corrupt draft moved aside");
-                corrupt.push(CorruptDraft {
-                    file: path.to_path_buf(),
-                    moved_to,
-                    error,
-                });
-                Ok(None)
-            }
+        let unreadable = |problem, reason: String| {
+            Ok(ReadOutcome::Unreadable(UnreadableDraft {
+                file: path.to_path_buf(),
+                problem,
+                reason,
+            }))
+        };
+        // The format is checked before the layout: a newer layout may have fields this build
+        // rejects, and that must not make a valid newer draft look corrupt.
+        if let Some(format) = newer_format(&bytes) {
+            return unreadable(
+                Problem::Newer { format },
+                format!(
+                    "written by a newer acp-cockpit; upgrade to open it (draft format {format}, \
+                     this build reads format {DRAFT_FORMAT})"
+                ),
+            );
+        }
+        let d = match serde_json::from_slice::<Draft>(&bytes) {
+            Ok(d) => d,
+            Err(e) => return unreadable(Problem::Corrupt, e.to_string()),
+        };
+        if d.format != DRAFT_FORMAT {
+            return unreadable(
+                Problem::Corrupt,
+                format!(
+                    "draft format {} is not one any acp-cockpit wrote (this build reads \
+                     format {DRAFT_FORMAT})",
+                    d.format
+                ),
+            );
+        }
+        let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+        if stem.as_deref() != Some(d.name.as_str()) {
+            return unreadable(
+                Problem::Corrupt,
+                format!("the file name does not match the draft name '{}'", d.name),
+            );
+        }
+        Ok(ReadOutcome::Found(Box::new(d)))
+    }
+
+    /// Renames a corrupt file to `<file>.corrupt-<timestamp>`; only explicit actions call this.
+    fn move_aside_locked(&self, bad: UnreadableDraft) -> Result<CorruptDraft, StoreError> {
+        let stamp = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+        let mut moved_to = bad.file.as_os_str().to_owned();
+        moved_to.push(format!(".corrupt-{stamp}"));
+        let moved_to = PathBuf::from(moved_to);
+        fs::rename(&bad.file, &moved_to).map_err(|e| {
+            StoreError::io(
+                format!("cannot move the corrupt draft {} aside", bad.file.display()),
+                e,
+            )
+        })?;
+        let _ = sync_dir(&self.dir);
+        tracing::warn!(file = %bad.file.display(), moved_to = %moved_to.display(), error = %bad.reason, "corrupt draft moved aside");
+        Ok(CorruptDraft {
+            file: bad.file,
+            moved_to,
+            error: bad.reason,
+        })
+    }
+
+    /// A draft that exists under `name` but cannot be opened, as the error to give.
+    fn unreadable_error(name: &str, bad: UnreadableDraft) -> StoreError {
+        match bad.problem {
+            Problem::Newer { format } => StoreError::Newer {
+                name: name.to_string(),
+                format,
+            },
+            Problem::Corrupt => StoreError::Unreadable {
+                path: bad.file,
+                reason: bad.reason,
+            },
         }
     }
 
@@ -234,8 +306,11 @@ impl DraftStore {
             .collect();
         paths.sort();
         for p in paths {
-            if let Some(d) = self.read_locked(&p, &mut listing.corrupt)? {
-                listing.drafts.push(d);
+            match self.read_locked(&p)? {
+                ReadOutcome::Found(d) => listing.drafts.push(*d),
+                ReadOutcome::Unreadable(bad) => listing.unreadable.push(bad),
+                // Removed by someone else between read_dir and now.
+                ReadOutcome::Missing => {}
             }
         }
         listing.drafts.sort_by(|a, b| {
@@ -253,32 +328,50 @@ impl DraftStore {
         atomic_write(&self.dir, &self.path_of(&draft.name), &text)
     }
 
-    /// Every draft, newest first. Corrupt files are moved aside and listed in `corrupt`.
+    /// Every draft, newest first, and the files that could not be opened. Writes nothing.
     pub fn list(&self) -> Result<Listing, StoreError> {
         let _g = self.lock()?;
         self.list_locked()
     }
 
-    /// One draft by name.
-    pub fn load(&self, name: &str) -> Result<(Draft, Vec<CorruptDraft>), StoreError> {
+    /// Opens one draft by name. Opening a corrupt draft moves it aside (kept, and the error
+    /// says where); a draft of a newer format is refused and left untouched.
+    pub fn load(&self, name: &str) -> Result<Draft, StoreError> {
         validate_name(name).map_err(StoreError::Invalid)?;
         let _g = self.lock()?;
-        let mut corrupt = Vec::new();
-        match self.read_locked(&self.path_of(name), &mut corrupt)? {
-            Some(d) => Ok((d, corrupt)),
-            None if !corrupt.is_empty() => Err(StoreError::Invalid(format!(
-                "draft '{name}' was corrupt ({}); it was moved to {}",
-                corrupt[0].error,
-                corrupt[0].moved_to.display()
-            ))),
-            None => Err(StoreError::NotFound(name.to_string())),
+        match self.read_locked(&self.path_of(name))? {
+            ReadOutcome::Found(d) => Ok(*d),
+            ReadOutcome::Missing => Err(StoreError::NotFound(name.to_string())),
+            ReadOutcome::Unreadable(bad) if bad.problem == Problem::Corrupt => {
+                let moved = self.move_aside_locked(bad)?;
+                Err(StoreError::Invalid(format!(
+                    "draft '{name}' was corrupt ({}); it was moved to {}",
+                    moved.error,
+                    moved.moved_to.display()
+                )))
+            }
+            ReadOutcome::Unreadable(bad) => Err(Self::unreadable_error(name, bad)),
         }
     }
 
-    /// The most recently saved draft, as ACP's "Restore from draft" restores.
-    pub fn latest(&self) -> Result<(Option<Draft>, Vec<CorruptDraft>), StoreError> {
+    /// The most recently saved draft that this build can open, as ACP's "Restore from draft"
+    /// restores, and the files it could not open (left as they are).
+    pub fn latest(&self) -> Result<(Option<Draft>, Vec<UnreadableDraft>), StoreError> {
         let listing = self.list()?;
-        Ok((listing.drafts.into_iter().next(), listing.corrupt))
+        Ok((listing.drafts.into_iter().next(), listing.unreadable))
+    }
+
+    /// Moves every corrupt draft file aside (`<file>.corrupt-<timestamp>`) so that its name
+    /// can be used again. Drafts of a newer format are not corrupt and are left alone.
+    pub fn repair(&self) -> Result<Vec<CorruptDraft>, StoreError> {
+        let _g = self.lock()?;
+        let listing = self.list_locked()?;
+        listing
+            .unreadable
+            .into_iter()
+            .filter(|bad| bad.problem == Problem::Corrupt)
+            .map(|bad| self.move_aside_locked(bad))
+            .collect()
     }
 
     /// Saves a node under `name`.
@@ -297,8 +390,13 @@ impl DraftStore {
             return Err(StoreError::Invalid(problem));
         }
         let _g = self.lock()?;
-        let mut corrupt = Vec::new();
-        let current = self.read_locked(&self.path_of(name), &mut corrupt)?;
+        // A file this build cannot open is never overwritten: it may be a newer cockpit's
+        // draft, or a corrupt one the user has not looked at yet.
+        let current = match self.read_locked(&self.path_of(name))? {
+            ReadOutcome::Found(d) => Some(*d),
+            ReadOutcome::Missing => None,
+            ReadOutcome::Unreadable(bad) => return Err(Self::unreadable_error(name, bad)),
+        };
         let revision = match (current, expected_revision) {
             (None, None) => 1,
             (Some(_), None) => return Err(StoreError::Exists(name.to_string())),
@@ -338,7 +436,12 @@ impl DraftStore {
                 format!("{}{suffix}", &base[..keep])
             };
             match self.save(&name, node, None) {
-                Err(StoreError::Exists(_)) => continue,
+                // A name held by a file this build cannot open is taken as well.
+                Err(
+                    StoreError::Exists(_)
+                    | StoreError::Newer { .. }
+                    | StoreError::Unreadable { .. },
+                ) => continue,
                 other => return other,
             }
         }
@@ -351,9 +454,10 @@ impl DraftStore {
         validate_name(from).map_err(StoreError::Invalid)?;
         validate_name(to).map_err(StoreError::Invalid)?;
         let _g = self.lock()?;
-        let mut corrupt = Vec::new();
-        let Some(mut draft) = self.read_locked(&self.path_of(from), &mut corrupt)? else {
-            return Err(StoreError::NotFound(from.to_string()));
+        let mut draft = match self.read_locked(&self.path_of(from))? {
+            ReadOutcome::Found(d) => *d,
+            ReadOutcome::Missing => return Err(StoreError::NotFound(from.to_string())),
+            ReadOutcome::Unreadable(bad) => return Err(Self::unreadable_error(from, bad)),
         };
         if from == to {
             return Ok(draft);
@@ -388,7 +492,7 @@ impl DraftStore {
 
     /// Writes a draft to a file of the user's choosing (atomically as well).
     pub fn export(&self, name: &str, to: &Path) -> Result<Draft, StoreError> {
-        let (draft, _) = self.load(name)?;
+        let draft = self.load(name)?;
         let mut text = serde_json::to_vec_pretty(&draft)
             .map_err(|e| StoreError::Invalid(format!("cannot encode the draft: {e}")))?;
         text.push(b'\n');
@@ -405,6 +509,13 @@ impl DraftStore {
     pub fn import(&self, from: &Path, name: Option<&str>) -> Result<Draft, StoreError> {
         let bytes = fs::read(from)
             .map_err(|e| StoreError::io(format!("cannot read {}", from.display()), e))?;
+        if let Some(format) = newer_format(&bytes) {
+            return Err(StoreError::Invalid(format!(
+                "{} was written by a newer acp-cockpit (draft format {format}, this build reads \
+                 format {DRAFT_FORMAT}); upgrade to import it",
+                from.display()
+            )));
+        }
         let draft: Draft = serde_json::from_slice(&bytes).map_err(|e| {
             StoreError::Invalid(format!(
                 "{} is not a draft file: {e} (export one with `acp-cockpit drafts export`)",
@@ -515,8 +626,8 @@ pub enum DraftEvent {
         name: String,
         to: PathBuf,
     },
-    /// Corrupt files met while serving a command, already moved aside.
-    Corrupt(Vec<CorruptDraft>),
+    /// Draft files met while serving a command that could not be opened; left as they are.
+    Unreadable(Vec<UnreadableDraft>),
     Failed {
         action: String,
         error: StoreError,
@@ -561,16 +672,16 @@ impl DraftEngine {
     }
 }
 
-/// Runs one command synchronously; returns the events to report, corrupt files first.
+/// Runs one command synchronously; returns the events to report, unreadable files first.
 pub fn run_command(store: &DraftStore, cmd: DraftCommand) -> Vec<DraftEvent> {
     let fail = |action: &str, error: StoreError| DraftEvent::Failed {
         action: action.to_string(),
         error,
     };
-    let with_corrupt = |corrupt: Vec<CorruptDraft>, ev: DraftEvent| {
+    let with_unreadable = |unreadable: Vec<UnreadableDraft>, ev: DraftEvent| {
         let mut out = Vec::new();
-        if !corrupt.is_empty() {
-            out.push(DraftEvent::Corrupt(corrupt));
+        if !unreadable.is_empty() {
+            out.push(DraftEvent::Unreadable(unreadable));
         }
         out.push(ev);
         out
@@ -581,18 +692,18 @@ pub fn run_command(store: &DraftStore, cmd: DraftCommand) -> Vec<DraftEvent> {
             Err(e) => vec![fail("list drafts", e)],
         },
         DraftCommand::Load { name, restore } => match store.load(&name) {
-            Ok((draft, corrupt)) => with_corrupt(corrupt, DraftEvent::Loaded { draft, restore }),
+            Ok(draft) => vec![DraftEvent::Loaded { draft, restore }],
             Err(e) => vec![fail("load draft", e)],
         },
         DraftCommand::RestoreLatest => match store.latest() {
-            Ok((Some(draft), corrupt)) => with_corrupt(
-                corrupt,
+            Ok((Some(draft), unreadable)) => with_unreadable(
+                unreadable,
                 DraftEvent::Loaded {
                     draft,
                     restore: true,
                 },
             ),
-            Ok((None, corrupt)) => with_corrupt(corrupt, DraftEvent::NothingToRestore),
+            Ok((None, unreadable)) => with_unreadable(unreadable, DraftEvent::NothingToRestore),
             Err(e) => vec![fail("restore draft", e)],
         },
         DraftCommand::Save { node, existing } => {
@@ -655,7 +766,7 @@ mod tests {
             ["b", "a"]
         );
         assert_eq!(s.latest().unwrap().0.unwrap().node, w);
-        assert_eq!(s.load("a").unwrap().0.node.ipv4, "10.0.0.1");
+        assert_eq!(s.load("a").unwrap().node.ipv4, "10.0.0.1");
         let r = s.rename("a", "c").unwrap();
         assert_eq!(r.name, "c");
         assert!(matches!(s.load("a"), Err(StoreError::NotFound(_))));
@@ -675,7 +786,7 @@ mod tests {
             matches!(err, StoreError::Conflict { found: 2, .. }),
             "{err}"
         );
-        assert_eq!(s.load("n").unwrap().0.node.ipv4, "10.0.0.2");
+        assert_eq!(s.load("n").unwrap().node.ipv4, "10.0.0.2");
         assert!(matches!(
             s.save("n", &node("x"), None),
             Err(StoreError::Exists(_))
@@ -683,24 +794,141 @@ mod tests {
         assert_eq!(s.save_new("n", &node("10.0.0.4")).unwrap().name, "n-2");
     }
 
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n != LOCK_FILE)
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A draft exactly as a newer build could write it: a higher format and a field this
+    /// build does not know.
+    fn newer_draft(name: &str) -> String {
+        format!(
+            r#"{{"format":{},"name":"{name}","revision":1,"savedAt":"2026-01-15T09:00:00Z","node":{{"ipv4":"10.0.0.7","gpu":true}}}}"#,
+            DRAFT_FORMAT + 1
+        )
+    }
+
     #[test]
-    fn a_corrupt_file_is_moved_aside_and_reported() {
+    fn listing_reports_unreadable_files_and_moves_nothing() {
         let tmp = tempfile::tempdir().unwrap();
         let s = DraftStore::new(tmp.path());
         s.save("good", &node("10.0.0.1"), None).unwrap();
         fs::write(s.dir().join("bad.json"), b"{ not json").unwrap();
-        let l = s.list().unwrap();
-        assert_eq!(l.drafts.len(), 1);
-        assert_eq!(l.corrupt.len(), 1);
-        assert!(l.corrupt[0].moved_to.exists());
+        fs::write(s.dir().join("future.json"), newer_draft("future")).unwrap();
+        let before = files_in(s.dir());
+        for _ in 0..2 {
+            let l = s.list().unwrap();
+            assert_eq!(l.drafts.len(), 1);
+            assert_eq!(l.unreadable.len(), 2, "{:?}", l.unreadable);
+            let bad = &l.unreadable[0];
+            assert_eq!(bad.file, s.dir().join("bad.json"));
+            assert_eq!(bad.problem, Problem::Corrupt);
+            assert!(!bad.reason.is_empty());
+            let future = &l.unreadable[1];
+            assert_eq!(future.file, s.dir().join("future.json"));
+            assert_eq!(
+                future.problem,
+                Problem::Newer {
+                    format: DRAFT_FORMAT + 1
+                }
+            );
+            assert!(
+                future
+                    .reason
+                    .starts_with("written by a newer acp-cockpit; upgrade to open it"),
+                "{}",
+                future.reason
+            );
+            assert_eq!(
+                files_in(s.dir()),
+                before,
+                "a listing wrote to the directory"
+            );
+        }
+        // Restore-latest goes through the listing as well, and so writes nothing either.
+        let (latest, unreadable) = s.latest().unwrap();
+        assert_eq!(latest.unwrap().name, "good");
+        assert_eq!(unreadable.len(), 2);
+        assert_eq!(files_in(s.dir()), before);
+    }
+
+    #[test]
+    fn a_newer_draft_is_never_moved_or_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        let text = newer_draft("future");
+        let path = s.dir().join("future.json");
+        fs::create_dir_all(s.dir()).unwrap();
+        fs::write(&path, &text).unwrap();
+        let err = s.load("future").unwrap_err();
         assert!(
-            l.corrupt[0]
-                .moved_to
-                .to_string_lossy()
-                .contains("bad.json.corrupt-")
+            matches!(err, StoreError::Newer { format, .. } if format == DRAFT_FORMAT + 1),
+            "{err}"
         );
-        assert!(!s.dir().join("bad.json").exists());
-        assert!(s.list().unwrap().corrupt.is_empty());
+        assert!(err.to_string().contains("upgrade to open it"), "{err}");
+        assert!(matches!(
+            s.save("future", &node("10.0.0.2"), None),
+            Err(StoreError::Newer { .. })
+        ));
+        assert!(matches!(
+            s.save("future", &node("10.0.0.2"), Some(1)),
+            Err(StoreError::Newer { .. })
+        ));
+        assert!(matches!(
+            s.rename("future", "past"),
+            Err(StoreError::Newer { .. })
+        ));
+        assert_eq!(
+            s.save_new("future", &node("10.0.0.2")).unwrap().name,
+            "future-2"
+        );
+        assert!(s.repair().unwrap().is_empty());
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        assert_eq!(files_in(s.dir()), ["future-2.json", "future.json"]);
+    }
+
+    #[test]
+    fn opening_or_repairing_a_corrupt_draft_moves_it_aside_and_says_where() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(tmp.path());
+        fs::create_dir_all(s.dir()).unwrap();
+        fs::write(s.dir().join("bad.json"), b"{ not json").unwrap();
+        // A save over it neither overwrites nor moves it.
+        assert!(matches!(
+            s.save("bad", &node("10.0.0.1"), None),
+            Err(StoreError::Unreadable { .. })
+        ));
+        assert_eq!(files_in(s.dir()), ["bad.json"]);
+        let err = s.load("bad").unwrap_err().to_string();
+        assert!(
+            err.contains("was corrupt") && err.contains("bad.json.corrupt-"),
+            "{err}"
+        );
+        let moved = files_in(s.dir());
+        assert_eq!(moved.len(), 1);
+        assert!(moved[0].starts_with("bad.json.corrupt-"), "{moved:?}");
+        assert_eq!(
+            fs::read(s.dir().join(&moved[0])).unwrap(),
+            b"{ not json",
+            "the moved file keeps its bytes"
+        );
+        assert!(s.list().unwrap().unreadable.is_empty());
+
+        fs::write(s.dir().join("worse.json"), b"[]").unwrap();
+        fs::write(s.dir().join("future.json"), newer_draft("future")).unwrap();
+        let repaired = s.repair().unwrap();
+        assert_eq!(repaired.len(), 1);
+        assert_eq!(repaired[0].file, s.dir().join("worse.json"));
+        assert!(repaired[0].moved_to.exists());
+        let l = s.list().unwrap();
+        assert_eq!(l.unreadable.len(), 1);
+        assert!(matches!(l.unreadable[0].problem, Problem::Newer { .. }));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use tui_input::InputRequest;
 
 use super::{Effect, Pane, PaneId, RenderCtx};
 use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
-use crate::engine::store::{CorruptDraft, DraftCommand, DraftEvent};
+use crate::engine::store::{DraftCommand, DraftEvent, Problem, UnreadableDraft};
 use crate::engine::{Command, Event};
 use crate::tui::theme::Role;
 use crate::tui::widgets::form_field as field;
@@ -40,7 +40,8 @@ impl Prompt {
 
 pub struct DraftsPane {
     drafts: Vec<Draft>,
-    corrupt: Vec<CorruptDraft>,
+    /// Files the last listing could not open; the listing leaves them where they are.
+    unreadable: Vec<UnreadableDraft>,
     selected: usize,
     loaded: bool,
     prompt: Option<Prompt>,
@@ -59,7 +60,7 @@ impl DraftsPane {
     pub fn new() -> Self {
         DraftsPane {
             drafts: Vec::new(),
-            corrupt: Vec::new(),
+            unreadable: Vec::new(),
             selected: 0,
             loaded: false,
             prompt: None,
@@ -125,16 +126,38 @@ impl DraftsPane {
                 },
             ),
         ];
-        p.corrupt = vec![CorruptDraft {
-            file: PathBuf::from("drafts/old.json"),
-            moved_to: PathBuf::from("drafts/old.json.corrupt-20260115T090000.000Z"),
-            error: "EOF while parsing an object at line 3 column 0".into(),
-        }];
+        p.unreadable = vec![
+            UnreadableDraft {
+                file: PathBuf::from("drafts/old.json"),
+                problem: Problem::Corrupt,
+                reason: "EOF while parsing an object at line 3 column 0".into(),
+            },
+            UnreadableDraft {
+                file: PathBuf::from("drafts/gpu-1.json"),
+                problem: Problem::Newer {
+                    format: DRAFT_FORMAT + 1,
+                },
+                reason: format!(
+                    "written by a newer acp-cockpit; upgrade to open it (draft format {}, \
+                     this build reads format {DRAFT_FORMAT})",
+                    DRAFT_FORMAT + 1
+                ),
+            },
+        ];
         p
     }
 
     pub fn drafts(&self) -> &[Draft] {
         &self.drafts
+    }
+
+    /// Lines above the list for the files that cannot be opened: a heading and up to two.
+    fn banner_height(&self) -> u16 {
+        if self.unreadable.is_empty() {
+            0
+        } else {
+            (self.unreadable.len() as u16 + 1).min(3)
+        }
     }
 
     fn current(&self) -> Option<&Draft> {
@@ -335,7 +358,9 @@ impl Pane for DraftsPane {
         match ev {
             DraftEvent::Listed(l) => {
                 self.drafts = l.drafts.clone();
-                self.corrupt.extend(l.corrupt.iter().cloned());
+                // Each listing sees the directory as it is now: a file repaired or upgraded
+                // since drops out, so replace rather than accumulate.
+                self.unreadable = l.unreadable.clone();
                 self.loaded = true;
                 self.clamp();
             }
@@ -367,7 +392,13 @@ impl Pane for DraftsPane {
             DraftEvent::Exported { name, to } => {
                 self.status = Some((Role::Ok, format!("Exported '{name}' to {}", to.display())));
             }
-            DraftEvent::Corrupt(c) => self.corrupt.extend(c.iter().cloned()),
+            DraftEvent::Unreadable(u) => {
+                for bad in u {
+                    if !self.unreadable.contains(bad) {
+                        self.unreadable.push(bad.clone());
+                    }
+                }
+            }
             DraftEvent::Failed { action, error } => {
                 // An import reads the user's file, not the data directory, so a read error
                 // is about the path typed.
@@ -398,11 +429,7 @@ impl Pane for DraftsPane {
         if inner.height < 3 || inner.width < 20 {
             return;
         }
-        let corrupt_h = if self.corrupt.is_empty() {
-            0
-        } else {
-            (self.corrupt.len() as u16 + 1).min(3)
-        };
+        let corrupt_h = self.banner_height();
         // A failure's message ends with its fix, so the status line takes as many lines as
         // the message needs (up to 3) instead of cutting it at the pane's width.
         let footer_h = match (&self.prompt, &self.status) {
@@ -423,19 +450,24 @@ impl Pane for DraftsPane {
             ])
             .split(inner);
         if corrupt_h > 0 {
+            let n = self.unreadable.len();
             let mut lines = vec![Line::from(Span::styled(
-                "Corrupt draft files were moved aside (nothing was deleted):",
+                format!(
+                    "{n} draft file{} cannot be opened here (left as {}):",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "it is" } else { "they are" }
+                ),
                 theme.style(Role::Warn),
             ))];
-            for c in self.corrupt.iter().rev().take(corrupt_h as usize - 1) {
+            for u in self.unreadable.iter().take(corrupt_h as usize - 1) {
+                // A newer cockpit's draft is fine, just not for this build: no warning colour.
+                let role = match u.problem {
+                    Problem::Newer { .. } => Role::Muted,
+                    Problem::Corrupt => Role::Warn,
+                };
                 lines.push(Line::from(Span::styled(
-                    format!(
-                        "  {} -> {}: {}",
-                        c.file.display(),
-                        c.moved_to.display(),
-                        c.error
-                    ),
-                    theme.style(Role::Warn),
+                    format!("  {}: {}", u.file.display(), u.reason),
+                    theme.style(role),
                 )));
             }
             frame.render_widget(Paragraph::new(lines), rows[0]);
@@ -641,6 +673,56 @@ mod tests {
     use crossterm::event::KeyModifiers;
 
     #[test]
+    fn a_listing_shows_unreadable_files_with_path_and_reason() {
+        let mut p = DraftsPane::new();
+        let future = UnreadableDraft {
+            file: PathBuf::from("/data/drafts/gpu-1.json"),
+            problem: Problem::Newer {
+                format: DRAFT_FORMAT + 1,
+            },
+            reason: "written by a newer acp-cockpit; upgrade to open it".into(),
+        };
+        let listed = |unreadable: Vec<UnreadableDraft>| {
+            Event::Drafts(DraftEvent::Listed(crate::engine::store::Listing {
+                drafts: Vec::new(),
+                unreadable,
+            }))
+        };
+        p.on_event(&listed(vec![future.clone()]));
+        let theme = crate::tui::theme::Theme::default();
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
+        t.draw(|f| {
+            let ctx = RenderCtx {
+                theme: &theme,
+                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
+                readonly: false,
+                sandbox: false,
+            };
+            p.render(f, f.area(), &ctx);
+        })
+        .unwrap();
+        let buf = t.backend().buffer();
+        let text: String = (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.contains(
+                "/data/drafts/gpu-1.json: written by a newer acp-cockpit; upgrade to open it"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("left as it is"), "{text}");
+        // The next listing is the directory as it is now; a file gone since is not kept.
+        p.on_event(&listed(Vec::new()));
+        assert_eq!(p.banner_height(), 0);
+    }
+
+    #[test]
     fn delete_needs_an_explicit_yes() {
         let mut p = DraftsPane::demo();
         assert!(p.on_action("delete").is_empty());
@@ -682,7 +764,7 @@ mod tests {
             empty.on_event(&Event::Drafts(DraftEvent::Listed(
                 crate::engine::store::Listing {
                     drafts: Vec::new(),
-                    corrupt: Vec::new(),
+                    unreadable: Vec::new(),
                 },
             )));
             for mut p in [DraftsPane::demo(), empty] {
@@ -701,11 +783,7 @@ mod tests {
                 let buf = t.backend().buffer();
                 // The pane's body, as render() lays it out: inside the border, below the
                 // corrupt-file lines, above the footer.
-                let top = if p.corrupt.is_empty() {
-                    0
-                } else {
-                    (p.corrupt.len() as u16 + 1).min(3)
-                };
+                let top = p.banner_height();
                 let body = Rect::new(1, 1 + top, w - 2, h - 3 - top);
                 let [list, preview] = split_list_preview(body);
                 let (gap, cells): (Rect, Vec<(u16, u16)>) = if list.y == preview.y {
@@ -769,7 +847,7 @@ mod tests {
         })
         .unwrap();
         let buf = t.backend().buffer();
-        let top = (p.corrupt.len() as u16 + 1).min(3);
+        let top = p.banner_height();
         let [_, preview] = split_list_preview(Rect::new(1, 1 + top, 118, 33 - top));
         let text: String = (preview.y..preview.bottom())
             .map(|y| {
