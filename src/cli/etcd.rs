@@ -2,7 +2,8 @@
 //!
 //! Exit code 2 when a control-plane node failed to take the new key (or the migration failed),
 //! so a script or a CI job can alert on it; 0 otherwise, including when etcd encryption is not
-//! installed (the report says so).
+//! installed (the report says so) and for the global cluster, where the docs say etcd
+//! encryption is not supported (the report quotes that rule).
 
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -12,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use super::GlobalArgs;
 use super::clusters::{out, out_structured};
 use super::output::Format;
-use crate::domain::etcd::{EtcdEncryptionConfig, NodeAdvice, RotationSummary, node_advice};
+use crate::domain::etcd::{
+    EtcdEncryptionConfig, NodeAdvice, RotationSummary, node_advice, unsupported_reason,
+};
 use crate::engine::kube::etcd::{EtcdState, get_etcd_config, not_installed_reason};
 use crate::engine::kube::{FailureKind, KubeEvent, KubeFailure, KubeSource, ops};
 use crate::engine::{CHANNEL_CAPACITY, Event};
@@ -52,7 +55,8 @@ pub struct NodeRow {
 pub struct Report {
     pub cluster: String,
     pub installed: bool,
-    /// `not-installed`, `not-reported`, `in-progress`, `complete`, `lagging`, `failed`.
+    /// `not-supported`, `not-installed`, `not-reported`, `in-progress`, `complete`, `lagging`,
+    /// `failed`.
     pub verdict: String,
     pub headline: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +75,26 @@ pub struct Report {
 
 /// What to do about a cluster without etcd encryption.
 pub const INSTALL_HINT: &str = "install the etcd Encryption Manager cluster plugin on the cluster (on-premises and DCS clusters; not global); it creates EtcdEncryptionConfig default";
+
+/// The report for a cluster etcd encryption cannot be used on (global), if `cluster` is one.
+pub fn unsupported_report(cluster: &str) -> Option<Report> {
+    let reason = unsupported_reason(cluster)?;
+    Some(Report {
+        cluster: cluster.to_string(),
+        installed: false,
+        verdict: "not-supported".to_string(),
+        headline: reason,
+        revision: None,
+        rotation_interval: None,
+        next_rotation_due: None,
+        nodes: Vec::new(),
+        object: None,
+        hint: Some(
+            "etcd encryption runs on workload clusters only; list them with `acp-cockpit clusters`"
+                .to_string(),
+        ),
+    })
+}
 
 /// The report of a cluster's config (`None`: not installed).
 pub fn report(cluster: &str, cfg: Option<&EtcdEncryptionConfig>, reason: &str) -> Report {
@@ -222,6 +246,10 @@ fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
 }
 
 pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+    if let Some(r) = unsupported_report(&args.cluster) {
+        print(&r, args.output, false)?;
+        return Ok(exit_code(&r));
+    }
     let resolved = super::platform::resolve(global).await?;
     let result = run_on(&args, &resolved.source).await;
     resolved.shutdown().await;
@@ -230,6 +258,12 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
 
 /// The command on a platform source; public so tests can run it against a sandbox.
 pub async fn run_on(args: &Args, source: &KubeSource) -> anyhow::Result<i32> {
+    // The docs' rule settles it without asking the platform: whatever global holds, it is
+    // not a rotation the etcd Encryption Manager runs (and `--watch` has nothing to follow).
+    if let Some(r) = unsupported_report(&args.cluster) {
+        print(&r, args.output, false)?;
+        return Ok(exit_code(&r));
+    }
     let conn = ops::connect(source).await?;
     // A typo should say so, not read as "etcd encryption not installed".
     if let Err(f) = ops::get_cluster(&conn.client, &args.cluster).await {
@@ -332,6 +366,40 @@ mod tests {
         let busy = report("staging", Some(&cfg_of(&demo::in_progress())), "");
         assert_eq!(busy.verdict, "in-progress");
         assert!(busy.nodes.iter().all(|n| n.advice.is_none()));
+    }
+
+    #[test]
+    fn global_is_not_supported_and_says_why() {
+        let r = unsupported_report("global").expect("global is excluded");
+        assert_eq!((r.verdict.as_str(), exit_code(&r)), ("not-supported", 0));
+        let t = text(&r);
+        assert!(
+            t[0].contains("etcd encryption is not supported on the global cluster"),
+            "{}",
+            t[0]
+        );
+        assert!(t[0].contains("Not supported: global cluster."), "{}", t[0]);
+        assert!(t[1].starts_with("hint: "), "{t:?}");
+        assert!(
+            !t.iter()
+                .any(|l| l.contains("complete") || l.contains("key rev"))
+        );
+        assert!(unsupported_report("prod-east").is_none());
+    }
+
+    #[tokio::test]
+    async fn etcd_global_reports_the_rule_without_reading_the_cluster() {
+        // A source that cannot be reached: the answer must not depend on the platform.
+        let source = KubeSource::Kubeconfig {
+            path: Some("/nonexistent/acp-cockpit-test/kubeconfig".into()),
+            context: None,
+        };
+        let args = Args {
+            cluster: "global".into(),
+            output: Format::Json,
+            watch: true,
+        };
+        assert_eq!(run_on(&args, &source).await.expect("no platform needed"), 0);
     }
 
     #[test]

@@ -30,6 +30,22 @@ pub const DEFAULT_RESOURCES: [&str; 2] = ["secrets", "configmaps"];
 /// How many keys the manager keeps, newest first.
 pub const KEPT_KEYS: usize = 8;
 
+/// The platform's own cluster, which the etcd Encryption Manager does not support.
+pub const GLOBAL_CLUSTER: &str = "global";
+/// The docs' rule, quoted (etcd Encryption > Installation > Note).
+pub const SUPPORT_RULE: &str =
+    "Currently supported: On-Premises clusters, DCS clusters. Not supported: global cluster.";
+
+/// Why etcd encryption cannot be used on `cluster`, if it cannot: only global is excluded by
+/// the docs; which other clusters have the plugin is read from the cluster itself.
+pub fn unsupported_reason(cluster: &str) -> Option<String> {
+    (cluster == GLOBAL_CLUSTER).then(|| {
+        format!(
+            "etcd encryption is not supported on the global cluster (ACP docs, etcd Encryption: \"{SUPPORT_RULE}\")"
+        )
+    })
+}
+
 /// `EtcdEncryptionConfig.spec`.
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(

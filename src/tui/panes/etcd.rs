@@ -18,17 +18,15 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::clusters::fit;
 use super::{Effect, Pane, PaneId, RenderCtx};
 use crate::domain::etcd::{
-    EtcdEncryptionConfig, NodeSince, NodeVerdict, PROVIDER_CONF, RotationSummary, deploy_state,
-    format_go_duration, migration_state, node_advice,
+    EtcdEncryptionConfig, GLOBAL_CLUSTER, NodeSince, NodeVerdict, PROVIDER_CONF, RotationSummary,
+    SUPPORT_RULE, deploy_state, format_go_duration, migration_state, node_advice,
+    unsupported_reason,
 };
 use crate::domain::timeline::format_secs;
 use crate::engine::kube::etcd::{EtcdState, RESOURCE};
 use crate::engine::kube::{KubeCommand, KubeEvent};
 use crate::engine::{Command, Event};
 use crate::tui::theme::{Role, Theme};
-
-/// The platform's own cluster: the etcd Encryption Manager does not support it.
-const GLOBAL: &str = "global";
 
 pub struct EtcdPane {
     /// The platform context the engine reports current.
@@ -185,12 +183,24 @@ impl EtcdPane {
             .unwrap_or_default()
     }
 
+    /// The Running clusters etcd encryption can be used on: the chooser's rows.
+    fn choices(&self) -> Vec<String> {
+        let mut v = self.running();
+        v.retain(|c| unsupported_reason(c).is_none());
+        v
+    }
+
     fn watch(&mut self, cluster: &str) -> Vec<Effect> {
         self.target = Some(cluster.to_string());
         self.state = None;
         self.since.clear();
         self.selected = 0;
         self.pinned = false;
+        if unsupported_reason(cluster).is_some() {
+            // Nothing to watch: even an object someone created there would not be rotated.
+            // Stop the previous cluster's watch so its events do not keep arriving.
+            return vec![Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))];
+        }
         vec![Effect::Engine(Command::Kube(KubeCommand::WatchEtcd {
             cluster: cluster.to_string(),
         }))]
@@ -229,7 +239,8 @@ impl EtcdPane {
     }
 
     fn render_chooser(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let running = self.running();
+        let running = self.choices();
+        let global_running = self.running().iter().any(|c| c == GLOBAL_CLUSTER);
         let mut lines = vec![
             Line::styled(
                 "The etcd-encryption-manager's key rotation, per control-plane node.",
@@ -241,7 +252,7 @@ impl EtcdPane {
             ),
             Line::raw(""),
         ];
-        if running.is_empty() {
+        if running.is_empty() && !global_running {
             lines.push(Line::styled(
                 "No Running clusters known yet: the platform's clusters are still loading, or none is Running (see Clusters, 1).",
                 theme.style(Role::Muted),
@@ -254,6 +265,47 @@ impl EtcdPane {
             }
             lines.push(Line::from(Span::styled(format!(" {name} "), style)));
         }
+        if global_running {
+            if running.is_empty() {
+                lines.push(Line::styled(
+                    "No Running workload cluster known yet (see Clusters, 1).",
+                    theme.style(Role::Muted),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "global is not listed: etcd encryption is not supported on the global cluster (docs: \"{SUPPORT_RULE}\")"
+                ),
+                theme.style(Role::Muted),
+            ));
+        }
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+
+    /// `:etcd global`: the docs' rule instead of a rotation, whatever the cluster holds.
+    fn render_unsupported(&self, frame: &mut Frame, area: Rect, theme: &Theme, reason: &str) {
+        let mut lines = vec![
+            Line::styled(format!("{reason}."), theme.style(Role::Warn)),
+            Line::raw(""),
+            Line::styled(
+                "The etcd Encryption Manager runs on workload clusters only; nothing is read from global.",
+                theme.style(Role::Text),
+            ),
+        ];
+        let others = self.choices();
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            if others.is_empty() {
+                "Pick a workload cluster with :etcd <cluster>.".to_string()
+            } else {
+                format!(
+                    "Pick a workload cluster with :etcd <cluster> (Running: {}).",
+                    others.join(", ")
+                )
+            },
+            theme.style(Role::Muted),
+        ));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
@@ -274,23 +326,16 @@ impl EtcdPane {
                     theme.style(Role::Text),
                 ));
                 lines.push(Line::raw(""));
-                if cluster == GLOBAL {
-                    lines.push(Line::styled(
-                        "The etcd Encryption Manager does not support the global cluster; nothing to do here.",
-                        theme.style(Role::Muted),
-                    ));
-                } else {
-                    lines.push(Line::styled("What to do:", theme.style(Role::Muted)));
-                    for item in [
-                        "install the etcd Encryption Manager cluster plugin on this cluster (on-premises and DCS clusters are supported)",
-                        "the plugin deploys etcd-encryption-manager in kube-system and creates EtcdEncryptionConfig default",
-                        "this pane fills in by itself once it exists; r checks again now",
-                    ] {
-                        lines.push(Line::from(vec![
-                            Span::styled("  - ", theme.style(Role::Accent)),
-                            Span::styled(item, theme.style(Role::Text)),
-                        ]));
-                    }
+                lines.push(Line::styled("What to do:", theme.style(Role::Muted)));
+                for item in [
+                    "install the etcd Encryption Manager cluster plugin on this cluster (on-premises and DCS clusters are supported)",
+                    "the plugin deploys etcd-encryption-manager in kube-system and creates EtcdEncryptionConfig default",
+                    "this pane fills in by itself once it exists; r checks again now",
+                ] {
+                    lines.push(Line::from(vec![
+                        Span::styled("  - ", theme.style(Role::Accent)),
+                        Span::styled(item, theme.style(Role::Text)),
+                    ]));
                 }
             }
             Some(EtcdState::Failed(f)) => {
@@ -422,6 +467,10 @@ impl Pane for EtcdPane {
             self.render_chooser(frame, inner, theme);
             return;
         };
+        if let Some(reason) = unsupported_reason(&cluster) {
+            self.render_unsupported(frame, inner, theme, &reason);
+            return;
+        }
         let Some(cfg) = self.config().cloned() else {
             self.render_message(frame, inner, theme, &cluster);
             return;
@@ -581,7 +630,7 @@ impl Pane for EtcdPane {
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
         let count = match &self.target {
             Some(_) => self.node_count(),
-            None => self.running().len(),
+            None => self.choices().len(),
         };
         match action {
             "select_next" => {
@@ -595,7 +644,7 @@ impl Pane for EtcdPane {
                 self.selected = self.selected.saturating_sub(1);
             }
             "open" if self.target.is_none() => {
-                if let Some(name) = self.running().get(self.selected).cloned() {
+                if let Some(name) = self.choices().get(self.selected).cloned() {
                     return self.watch(&name);
                 }
             }
@@ -655,6 +704,7 @@ impl Pane for EtcdPane {
             } => {
                 if self.target.as_deref() != Some(cluster.as_str())
                     || self.context.as_ref().is_some_and(|c| c != context)
+                    || unsupported_reason(cluster).is_some()
                 {
                     return false;
                 }
@@ -834,13 +884,60 @@ mod tests {
             p.on_event(&ev);
         }
         assert_eq!(p.running(), vec!["global", "prod-east", "prod-west"]);
+        // Global is Running but not a choice: the docs exclude it from etcd encryption.
+        assert_eq!(p.choices(), vec!["prod-east", "prod-west"]);
+        let text = render_to_string(&mut p, 120, 20);
+        assert!(
+            text.contains(
+                "global is not listed: etcd encryption is not supported on the global cluster"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Not supported: global cluster."), "{text}");
         p.on_action("select_next");
         let fx = p.on_action("open");
         assert!(matches!(
             fx.as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "prod-east"
+            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "prod-west"
         ));
-        assert_eq!(p.target(), Some("prod-east"));
+        assert_eq!(p.target(), Some("prod-west"));
+    }
+
+    #[test]
+    fn global_says_unsupported_and_never_shows_a_rotation() {
+        let mut p = EtcdPane::new();
+        for ev in crate::tui::panes::clusters::demo::events() {
+            p.on_event(&ev);
+        }
+        p.on_open(Some("prod-east"));
+        // `:etcd global` stops the previous watch and starts none.
+        let fx = p.on_open(Some("global"));
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))]
+        ));
+        assert!(matches!(
+            p.on_action("refresh").as_slice(),
+            [Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))]
+        ));
+        // Even a complete rotation reported for global is not shown as one.
+        let done = demo::complete_config(12, 5, "168h0m0s");
+        p.apply(&KubeEvent::Etcd {
+            context: String::new(),
+            cluster: "global".into(),
+            state: EtcdState::Config {
+                config: Box::new(done),
+                observed: demo::now(),
+            },
+        });
+        let text = render_to_string(&mut p, 120, 24);
+        assert!(
+            text.contains("etcd encryption is not supported on the global cluster"),
+            "{text}"
+        );
+        assert!(text.contains("Not supported: global cluster."), "{text}");
+        assert!(!text.contains("complete"), "{text}");
+        assert!(!text.contains("key rev"), "{text}");
     }
 
     #[test]
