@@ -178,6 +178,14 @@ struct AccessCheck {
     expires: Instant,
 }
 
+/// The question asked before quitting while a pane holds input that quitting would throw
+/// away. Like the safety gate it defaults to Cancel: losing typed work takes `y` then Enter.
+struct QuitConfirm {
+    /// What would be lost, one entry per pane, in the panes' own words.
+    lost: Vec<(PaneId, String)>,
+    quit_focused: bool,
+}
+
 #[derive(Default)]
 struct Prompt {
     input: String,
@@ -191,6 +199,7 @@ enum Mode {
     Help { scroll: u16 },
     Prompt(Prompt),
     Confirm(Box<Confirm>),
+    ConfirmQuit(QuitConfirm),
 }
 
 struct ToastEntry {
@@ -208,7 +217,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("registry", "", "built-in registry checks"),
     ("ctx", "<name>", "switch the kubeconfig context"),
     ("help", "", "all keys"),
-    ("quit", "", "quit (also :q)"),
+    ("quit", "", "quit (also :q; :q! quits without asking)"),
 ];
 
 pub struct AppOptions {
@@ -332,6 +341,40 @@ impl App {
     }
     pub fn confirm_open(&self) -> bool {
         matches!(self.mode, Mode::Confirm(_))
+    }
+    /// The "quit and lose unsaved input?" question is on screen.
+    pub fn quit_confirm_open(&self) -> bool {
+        matches!(self.mode, Mode::ConfirmQuit(_))
+    }
+
+    /// What quitting now would throw away, as each pane names it.
+    pub fn unsaved_input(&self) -> Vec<(PaneId, String)> {
+        self.panes
+            .iter()
+            .filter_map(|(id, p)| p.unsaved_input().map(|what| (*id, what)))
+            .collect()
+    }
+
+    /// A quit the user asked for (the quit key, Ctrl-C, `:q`): at once when nothing would be
+    /// lost, otherwise after the question, because nothing the user typed is lost silently.
+    ///
+    /// SIGHUP, SIGTERM and SIGINT never come here: the run loop exits on them at once. A
+    /// dropped SSH link has nobody left to answer a dialog, and a process manager expects a
+    /// prompt exit; waiting would keep a dead session alive on the jump host. The wizard's form
+    /// is in memory only, so that loss is accepted for signals; the question protects against
+    /// the everyday case, a stray key.
+    fn request_quit(&mut self) {
+        let lost = self.unsaved_input();
+        if lost.is_empty() {
+            self.quit = true;
+        } else {
+            tracing::info!(panes = lost.len(), "quit asked while input is unsaved");
+            self.mode = Mode::ConfirmQuit(QuitConfirm {
+                lost,
+                quit_focused: false,
+            });
+        }
+        self.dirty = true;
     }
     pub fn toast_count(&self) -> usize {
         self.toasts.len()
@@ -577,8 +620,13 @@ impl App {
         // The terminal's own keys: they work in every mode and cannot be unbound.
         if key.modifiers.contains(KeyModifiers::CONTROL) {
             match key.code {
+                // Ctrl-C is a key like `q`, and just as easy to press by mistake: it asks too
+                // when input would be lost. Pressed again on the question it changes nothing,
+                // so hammering it cannot throw the input away.
                 KeyCode::Char('c') => {
-                    self.quit = true;
+                    if !self.quit_confirm_open() {
+                        self.request_quit();
+                    }
                     return;
                 }
                 KeyCode::Char('z') => {
@@ -591,6 +639,7 @@ impl App {
         self.dirty = true;
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Confirm(c) => self.confirm_key(*c, key, now),
+            Mode::ConfirmQuit(q) => self.quit_confirm_key(q, key, now),
             Mode::Prompt(p) => self.prompt_key(p, key, now),
             Mode::Help { scroll } => {
                 self.mode = Mode::Help { scroll };
@@ -643,7 +692,7 @@ impl App {
             return;
         };
         match action.as_str() {
-            "quit" => self.quit = true,
+            "quit" => self.request_quit(),
             "help" => self.mode = Mode::Help { scroll: 0 },
             "command" => self.mode = Mode::Prompt(Prompt::default()),
             "next_pane" | "prev_pane" => {
@@ -700,6 +749,40 @@ impl App {
             _ => {
                 self.dirty = false;
                 self.mode = Mode::Confirm(Box::new(c));
+            }
+        }
+    }
+
+    /// The quit question's keys, the same as the safety gate's: Cancel has the focus, `y`
+    /// moves it to Quit anyway and Enter then quits.
+    fn quit_confirm_key(&mut self, mut q: QuitConfirm, key: KeyEvent, now: Instant) {
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
+                self.push_toast(Toast::info("still running; nothing was discarded"), now);
+            }
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                q.quit_focused = true;
+                self.mode = Mode::ConfirmQuit(q);
+            }
+            KeyCode::Tab
+            | KeyCode::BackTab
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Char('h')
+            | KeyCode::Char('l') => {
+                q.quit_focused = !q.quit_focused;
+                self.mode = Mode::ConfirmQuit(q);
+            }
+            KeyCode::Enter if q.quit_focused => {
+                tracing::info!("quit confirmed; unsaved input discarded");
+                self.quit = true;
+            }
+            KeyCode::Enter => {
+                self.push_toast(Toast::info("still running; nothing was discarded"), now);
+            }
+            _ => {
+                self.dirty = false;
+                self.mode = Mode::ConfirmQuit(q);
             }
         }
     }
@@ -766,8 +849,13 @@ impl App {
         };
         let arg = words.next().map(str::to_string);
         let extra = words.next().is_some();
-        if matches!(word, "q" | "q!" | "quit" | "qa" | "exit") {
+        // As in vim: the plain forms ask when input would be lost, `!` quits regardless.
+        if matches!(word, "q!" | "quit!" | "qa!") {
             self.quit = true;
+            return;
+        }
+        if matches!(word, "q" | "quit" | "qa" | "exit") {
+            self.request_quit();
             return;
         }
         let matches: Vec<&str> = COMMANDS
@@ -814,7 +902,7 @@ impl App {
         }
         match name {
             "help" => self.mode = Mode::Help { scroll: 0 },
-            "quit" => self.quit = true,
+            "quit" => self.request_quit(),
             "ctx" => match arg {
                 None if self.contexts.is_empty() => {
                     usage_error(self, "`:ctx` needs a context name".to_string())
@@ -998,6 +1086,7 @@ impl App {
                 self.render_help(frame, body, scroll);
             }
             Mode::Confirm(c) => self.render_confirm(frame, body, c),
+            Mode::ConfirmQuit(q) => self.render_quit_confirm(frame, body, q),
             _ => {}
         }
     }
@@ -1119,6 +1208,18 @@ impl App {
                 frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
                 return;
             }
+            Mode::ConfirmQuit(_) => {
+                let spans = footer_spans(
+                    t,
+                    &[
+                        ("y", "then Enter: quit anyway"),
+                        ("Tab", "switch"),
+                        ("Esc", "cancel"),
+                    ],
+                );
+                frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+                return;
+            }
             _ => self.active.key(),
         };
         let mut items: Vec<(String, String)> = Vec::new();
@@ -1232,7 +1333,10 @@ impl App {
                 items.push(Item::Entry(keys, desc));
             }
         }
-        items.push(Item::Entry("Ctrl-c".into(), "quit (always)".into()));
+        items.push(Item::Entry(
+            "Ctrl-c".into(),
+            "quit (asks first if input would be lost)".into(),
+        ));
         items.push(Item::Section("Commands (press : first)".to_string()));
         for (name, arg, desc) in COMMANDS {
             let key = format!(":{name} {arg}").trim_end().to_string();
@@ -1329,9 +1433,6 @@ impl App {
     }
 
     fn render_confirm(&self, frame: &mut Frame, body: Rect, c: &Confirm) {
-        let t = &self.theme;
-        let width = 72.min(body.width.saturating_sub(2)).max(20);
-        let text_w = width.saturating_sub(4) as usize;
         let (rbac_text, rbac_role) = match (&c.guarded.access, &c.verdict) {
             (None, _) => ("permission: no RBAC check needed".to_string(), Role::Muted),
             (Some(a), AccessVerdict::Allowed) => (
@@ -1362,18 +1463,53 @@ impl App {
                 Role::Warn,
             ),
         };
-        let mut lines: Vec<Line> = Vec::new();
-        let para = |text: &str, role: Role, lines: &mut Vec<Line>| {
-            for l in wrap(text, text_w) {
-                lines.push(Line::styled(l, t.style(role)));
-            }
+        let paragraphs = [
+            (c.guarded.title.clone(), Role::Title),
+            (c.guarded.detail.clone(), Role::Text),
+            (rbac_text, rbac_role),
+        ];
+        self.render_dialog(frame, body, &paragraphs, "Confirm", c.confirm_focused);
+    }
+
+    /// The quit question: what would be lost, and the way to keep it.
+    fn render_quit_confirm(&self, frame: &mut Frame, body: Rect, q: &QuitConfirm) {
+        let mut paragraphs = vec![("Quit and lose unsaved input?".to_string(), Role::Title)];
+        for (_, lost) in &q.lost {
+            paragraphs.push((format!("Quitting now throws away {lost}."), Role::Warn));
+        }
+        // The way to keep the form, from the active keymap, since Cancel alone only postpones.
+        let save = self.keymap.keys(PaneId::Create.key(), "save_draft").first();
+        let keep = match save {
+            Some(k) if q.lost.iter().any(|(id, _)| *id == PaneId::Create) => format!(
+                "Cancel stays in the cockpit; {k} in the {} pane saves a draft.",
+                PaneId::Create.title()
+            ),
+            _ => "Cancel stays in the cockpit.".to_string(),
         };
-        para(&c.guarded.title, Role::Title, &mut lines);
-        lines.push(Line::raw(""));
-        para(&c.guarded.detail, Role::Text, &mut lines);
-        lines.push(Line::raw(""));
-        para(&rbac_text, rbac_role, &mut lines);
-        lines.push(Line::raw(""));
+        paragraphs.push((keep, Role::Text));
+        self.render_dialog(frame, body, &paragraphs, "Quit anyway", q.quit_focused);
+    }
+
+    /// The shell's confirmation dialog: paragraphs separated by blank lines, then Cancel and
+    /// one confirming button, Cancel focused unless `confirm_focused`.
+    fn render_dialog(
+        &self,
+        frame: &mut Frame,
+        body: Rect,
+        paragraphs: &[(String, Role)],
+        confirm_label: &str,
+        confirm_focused: bool,
+    ) {
+        let t = &self.theme;
+        let width = 72.min(body.width.saturating_sub(2)).max(20);
+        let text_w = width.saturating_sub(4) as usize;
+        let mut lines: Vec<Line> = Vec::new();
+        for (text, role) in paragraphs {
+            for l in wrap(text, text_w) {
+                lines.push(Line::styled(l, t.style(*role)));
+            }
+            lines.push(Line::raw(""));
+        }
         let button = |label: &str, focused: bool| {
             if focused {
                 Span::styled(format!("[ {label} ]"), t.style(Role::ButtonFocused))
@@ -1383,9 +1519,9 @@ impl App {
         };
         lines.push(
             Line::from(vec![
-                button("Cancel", !c.confirm_focused),
+                button("Cancel", !confirm_focused),
                 Span::raw("    "),
-                button("Confirm", c.confirm_focused),
+                button(confirm_label, confirm_focused),
             ])
             .centered(),
         );
@@ -2066,7 +2202,7 @@ mod tests {
             .iter()
             .find(|l| l.trim_start().starts_with(":quit"))
             .expect("quit listed");
-        assert_eq!(quit.find("quit (also :q)"), Some(col), "{quit:?}");
+        assert_eq!(quit.find("quit (also :q;"), Some(col), "{quit:?}");
     }
 
     #[test]
@@ -2144,6 +2280,195 @@ mod tests {
             .collect();
         assert!(help.contains("Warnings from loading your files"), "{help}");
         assert!(help.contains("bound to both"), "{help}");
+    }
+
+    /// A pane holding input that quitting would throw away, as the wizard does with a form
+    /// filled in and not yet saved.
+    struct UnsavedPane;
+
+    impl Pane for UnsavedPane {
+        fn id(&self) -> PaneId {
+            PaneId::Create
+        }
+        fn render(&mut self, _frame: &mut Frame, _area: Rect, _ctx: &RenderCtx) {}
+        fn on_action(&mut self, _action: &str) -> Vec<Effect> {
+            Vec::new()
+        }
+        fn unsaved_input(&self) -> Option<String> {
+            Some("the Create form for demo with 3 node(s)".into())
+        }
+    }
+
+    fn app_with(panes: Vec<Box<dyn Pane>>) -> App {
+        App::new(
+            AppOptions {
+                theme: Theme::default(),
+                keymap: Keymap::default(),
+                header: HeaderInfo::default(),
+                readonly: false,
+                sandbox: true,
+                panes,
+                warnings: Vec::new(),
+                shell_hook: None,
+            },
+            Instant::now(),
+        )
+    }
+
+    fn unsaved_app() -> App {
+        app_with(vec![Box::new(UnsavedPane)])
+    }
+
+    fn ctrl_c() -> KeyEvent {
+        KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+    }
+
+    #[test]
+    fn quit_without_unsaved_input_quits_at_once() {
+        let now = Instant::now();
+        for how in ["q", ":q\r", ":quit\r", ":qui\r", ":exit\r"] {
+            let mut a = app(false);
+            assert!(a.unsaved_input().is_empty());
+            for ch in how.chars() {
+                let code = if ch == '\r' {
+                    KeyCode::Enter
+                } else {
+                    KeyCode::Char(ch)
+                };
+                a.on_key(key(code), now);
+            }
+            assert!(a.should_quit(), "{how:?} did not quit");
+            assert!(!a.quit_confirm_open(), "{how:?}");
+        }
+        let mut a = app(false);
+        a.on_key(ctrl_c(), now);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn quit_with_unsaved_input_asks_and_does_not_quit() {
+        let now = Instant::now();
+        let mut a = unsaved_app();
+        a.on_key(key(KeyCode::Char('q')), now);
+        assert!(a.quit_confirm_open());
+        assert!(!a.should_quit());
+        let s = screen(&mut a);
+        assert!(
+            s.contains("Quitting now throws away the Create form for demo with 3 node(s)."),
+            "{s}"
+        );
+        assert!(s.contains("w in the Create pane saves a draft"), "{s}");
+        // Cancel has the focus, as in every confirmation of the shell.
+        assert!(s.contains("[ Cancel ]"), "{s}");
+        assert!(s.contains("  Quit anyway  "), "{s}");
+        assert!(s.contains("y then Enter: quit anyway"), "{s}");
+        // Ctrl-C again changes nothing: hammering it cannot discard the input.
+        a.on_key(ctrl_c(), now);
+        assert!(a.quit_confirm_open());
+        assert!(!a.should_quit());
+
+        for how in [":q", ":quit", ":exit"] {
+            let mut a = unsaved_app();
+            typed(&mut a, how, now);
+            a.on_key(key(KeyCode::Enter), now);
+            assert!(a.quit_confirm_open(), "{how}");
+            assert!(!a.should_quit(), "{how}");
+        }
+        let mut a = unsaved_app();
+        a.on_key(ctrl_c(), now);
+        assert!(a.quit_confirm_open());
+        assert!(!a.should_quit());
+    }
+
+    #[test]
+    fn cancel_keeps_running() {
+        let now = Instant::now();
+        // Esc, `n`, a second `q` and Enter on the focused Cancel all keep the cockpit running.
+        for k in [
+            KeyCode::Esc,
+            KeyCode::Char('n'),
+            KeyCode::Char('q'),
+            KeyCode::Enter,
+        ] {
+            let mut a = unsaved_app();
+            a.on_key(key(KeyCode::Char('q')), now);
+            a.on_key(key(k), now);
+            assert!(!a.quit_confirm_open(), "{k:?}");
+            assert!(!a.should_quit(), "{k:?}");
+            assert!(
+                a.toasts()
+                    .any(|t| t.message.contains("nothing was discarded")),
+                "{k:?}"
+            );
+        }
+        // Focus moved to Quit anyway and back again: Enter still cancels.
+        let mut a = unsaved_app();
+        a.on_key(key(KeyCode::Char('q')), now);
+        a.on_key(key(KeyCode::Tab), now);
+        a.on_key(key(KeyCode::Tab), now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(!a.should_quit());
+        // Unrelated keys leave the question open.
+        a.on_key(key(KeyCode::Char('q')), now);
+        a.on_key(key(KeyCode::Char('x')), now);
+        assert!(a.quit_confirm_open());
+        assert!(!a.should_quit());
+    }
+
+    #[test]
+    fn confirming_quits() {
+        let now = Instant::now();
+        let mut a = unsaved_app();
+        a.on_key(key(KeyCode::Char('q')), now);
+        a.on_key(key(KeyCode::Char('y')), now);
+        // `y` only moves the focus; the quit takes the Enter.
+        assert!(!a.should_quit());
+        assert!(screen(&mut a).contains("[ Quit anyway ]"));
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.should_quit());
+
+        let mut a = unsaved_app();
+        typed(&mut a, ":q", now);
+        a.on_key(key(KeyCode::Enter), now);
+        a.on_key(key(KeyCode::Tab), now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn bang_quits_without_asking() {
+        let now = Instant::now();
+        for how in [":q!", ":quit!", ":qa!"] {
+            let mut a = unsaved_app();
+            typed(&mut a, how, now);
+            a.on_key(key(KeyCode::Enter), now);
+            assert!(a.should_quit(), "{how}");
+            assert!(!a.quit_confirm_open(), "{how}");
+        }
+    }
+
+    #[test]
+    fn the_wizards_form_counts_as_unsaved_input() {
+        use crate::tui::panes::wizard::WizardPane;
+        let now = Instant::now();
+        let mut a = app_with(vec![Box::new(WizardPane::new())]);
+        assert!(a.unsaved_input().is_empty());
+        a.on_key(key(KeyCode::Char('q')), now);
+        assert!(a.should_quit(), "a blank form is nothing to lose");
+
+        let mut a = app_with(vec![Box::new(WizardPane::new())]);
+        a.switch_to(PaneId::Create, None, now);
+        a.on_key(key(KeyCode::Char('e')), now);
+        typed(&mut a, "abc", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(
+            a.unsaved_input(),
+            [(PaneId::Create, "the Create form for abc".to_string())]
+        );
+        typed(&mut a, ":q", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert!(a.quit_confirm_open());
+        assert!(!a.should_quit());
     }
 
     #[test]
