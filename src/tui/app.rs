@@ -2,7 +2,7 @@
 //! toasts, and the routing of keys to keymap actions. No I/O here: the run loop feeds it input
 //! and engine events, draws it, and carries out what it leaves in its outbox.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local, Utc};
@@ -14,7 +14,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use crate::engine::kube::{AccessDecision, KubeCommand, KubeEvent, KubeFailure};
+use crate::engine::kube::{
+    AccessDecision, ClusterSummary, Delta, KubeCommand, KubeEvent, KubeFailure,
+};
 use crate::engine::{Command, Event, Toast, ToastLevel};
 use crate::tui::keymap::{self, Keymap};
 use crate::tui::panes::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
@@ -33,6 +35,8 @@ pub const ACCESS_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_ACCESS_CHECKS: usize = 16;
 /// Kubeconfig contexts remembered for `:ctx` completion.
 const MAX_CONTEXTS: usize = 1024;
+/// Cluster names remembered for `:timeline` / `:etcd` completion, over all platforms.
+const MAX_CLUSTER_NAMES: usize = 4096;
 /// The widest key column in the help overlay; longer keys get a line of their own.
 const MAX_HELP_KEY_WIDTH: usize = 28;
 /// The smallest terminal the shell draws into.
@@ -210,7 +214,11 @@ struct ToastEntry {
 /// The `:` commands: name, argument, help text.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("clusters", "", "the clusters of the platform"),
-    ("create", "", "the cluster creation wizard"),
+    (
+        "create",
+        "[file.yaml]",
+        "the creation wizard; a manifest or draft:<name> fills it",
+    ),
     ("drafts", "", "saved node drafts"),
     ("timeline", "<cluster>", "a cluster's creation timeline"),
     ("etcd", "<cluster>", "etcd encryption status"),
@@ -256,6 +264,12 @@ pub struct App {
     context_platforms: BTreeMap<String, String>,
     /// Fixed offset for the clock in tests and screenshots; the local zone otherwise.
     pub clock_offset: Option<FixedOffset>,
+    /// Cluster names per platform from the watch, for Tab after `:timeline` and `:etcd`.
+    cluster_names: BTreeMap<String, BTreeSet<String>>,
+    /// What the active pane asked for at the last frame ([`Pane::tick_interval`]), and when
+    /// that redraw is due: the only timer armed for the panes.
+    live_every: Option<Duration>,
+    live_at: Option<Instant>,
     quit: bool,
     dirty: bool,
 }
@@ -291,6 +305,9 @@ impl App {
             switching_to: None,
             context_platforms: BTreeMap::new(),
             clock_offset: None,
+            cluster_names: BTreeMap::new(),
+            live_every: None,
+            live_at: None,
             quit: false,
             dirty: true,
         };
@@ -390,18 +407,40 @@ impl App {
             .or_insert_with(|| Box::new(crate::tui::panes::placeholder::PlaceholderPane::new(id)))
     }
 
-    /// When the app next needs to wake without input: the first toast expiry, or the moment
-    /// the confirmation stops waiting for its RBAC check.
+    /// When the app next needs to wake without input: the first toast expiry, the moment
+    /// the confirmation stops waiting for its RBAC check, or the active pane's live redraw.
     pub fn next_deadline(&self) -> Option<Instant> {
         let check = match &self.mode {
             Mode::Confirm(c) => c.check.map(|(_, at)| at),
             _ => None,
         };
-        self.toasts.iter().map(|t| t.expires).chain(check).min()
+        self.toasts
+            .iter()
+            .map(|t| t.expires)
+            .chain(check)
+            .chain(self.live_at)
+            .min()
     }
 
-    /// Expires toasts and an unanswered RBAC check; called when the deadline passes.
+    /// Arms the live redraw after a frame drawn at `now`, when the active pane asked for one
+    /// while drawing; otherwise nothing stays armed, so an idle screen never wakes.
+    pub fn arm_live_timer(&mut self, now: Instant) {
+        self.live_at = self.live_every.map(|every| now + every);
+    }
+
+    /// The redraw interval the active pane asked for at the last frame.
+    pub fn live_interval(&self) -> Option<Duration> {
+        self.live_every
+    }
+
+    /// Expires toasts and an unanswered RBAC check, and redraws a live pane; called when the
+    /// deadline passes.
     pub fn tick(&mut self, now: Instant) {
+        if self.live_at.is_some_and(|at| at <= now) {
+            // Re-armed by the frame this asks for, with the interval the pane gives then.
+            self.live_at = None;
+            self.dirty = true;
+        }
         let before = self.toasts.len();
         self.toasts.retain(|t| t.expires > now);
         if self.toasts.len() != before {
@@ -454,7 +493,8 @@ impl App {
 
     pub fn switch_to(&mut self, id: PaneId, target: Option<String>, now: Instant) {
         self.active = id;
-        if let Some(t) = &target {
+        // The Create pane's target is a manifest path or a draft, not a cluster.
+        if let Some(t) = target.as_ref().filter(|_| id != PaneId::Create) {
             self.header.cluster = Some(t.clone());
         }
         self.dirty = true;
@@ -474,6 +514,7 @@ impl App {
             Event::Kube(KubeEvent::Contexts { current, available }) => {
                 self.on_contexts(current.as_deref(), available, now)
             }
+            Event::Kube(KubeEvent::ClustersChanged(d)) => self.note_cluster_names(d),
             _ => {}
         }
         let active = self.active;
@@ -491,6 +532,48 @@ impl App {
                 self.apply_effects(id, effects, now);
             }
         }
+    }
+
+    /// Keeps the names `:timeline` and `:etcd` complete, up to [`MAX_CLUSTER_NAMES`] in all: a
+    /// platform with more still works, Tab just does not offer the rest.
+    fn note_cluster_names(&mut self, d: &Delta<ClusterSummary>) {
+        let total: usize = self.cluster_names.values().map(BTreeSet::len).sum();
+        let names = self.cluster_names.entry(d.platform.clone()).or_default();
+        let mut room = MAX_CLUSTER_NAMES.saturating_sub(total);
+        if d.reset {
+            room += names.len();
+            names.clear();
+        }
+        for name in &d.deleted {
+            if names.remove(name) {
+                room += 1;
+            }
+        }
+        for c in &d.applied {
+            if names.contains(&c.name) {
+                continue;
+            }
+            if room == 0 {
+                break;
+            }
+            names.insert(c.name.clone());
+            room -= 1;
+        }
+    }
+
+    /// The cluster names to complete: the current context's, or every platform's before the
+    /// engine named a current one.
+    pub fn cluster_names(&self) -> Vec<String> {
+        let set: BTreeSet<&String> = match self
+            .header
+            .context
+            .as_ref()
+            .and_then(|c| self.cluster_names.get(c))
+        {
+            Some(names) => names.iter().collect(),
+            None => self.cluster_names.values().flatten().collect(),
+        };
+        set.into_iter().cloned().collect()
     }
 
     /// Matches an engine answer to the oldest unanswered check for the same access; it counts
@@ -810,7 +893,8 @@ impl App {
                 p.candidates.clear();
             }
             KeyCode::Tab => {
-                let (completed, candidates) = complete(&p.input, &self.contexts);
+                let (completed, candidates) =
+                    complete_with(&p.input, &self.contexts, &self.cluster_names());
                 p.input = completed;
                 p.candidates = candidates;
             }
@@ -926,9 +1010,21 @@ impl App {
                 let Some(id) = PaneId::ALL.iter().copied().find(|p| p.key() == pane) else {
                     return;
                 };
-                let takes_arg = matches!(id, PaneId::Timeline | PaneId::Etcd);
+                // `:create` passes a manifest path or `draft:<name>` on to the wizard.
+                let takes_arg = matches!(id, PaneId::Timeline | PaneId::Etcd | PaneId::Create);
                 if arg.is_some() && !takes_arg {
                     usage_error(self, format!("`:{pane}` takes no argument"));
+                    return;
+                }
+                // The wizard would ignore anything else without a word; say so here instead.
+                if let (PaneId::Create, Some(a)) = (id, arg.as_deref())
+                    && !a.starts_with("draft:")
+                    && ![".yaml", ".yml", ".json"].iter().any(|e| a.ends_with(e))
+                {
+                    usage_error(
+                        self,
+                        format!("`:create {a}`: give a .yaml/.yml/.json manifest or draft:<name>"),
+                    );
                     return;
                 }
                 self.switch_to(id, arg, now);
@@ -1047,6 +1143,8 @@ impl App {
 
     pub fn render(&mut self, frame: &mut Frame, now: DateTime<Utc>) {
         let area = frame.area();
+        // Asked again on every frame: the pane knows when its durations stop being live.
+        self.live_every = None;
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!(
                 "terminal too small: {}x{}, need at least {MIN_WIDTH}x{MIN_HEIGHT}",
@@ -1077,6 +1175,7 @@ impl App {
         };
         if let Some(pane) = self.panes.get_mut(&self.active) {
             pane.render(frame, body, &ctx);
+            self.live_every = pane.tick_interval(now);
         }
         self.render_footer(frame, footer);
         self.render_toasts(frame, body);
@@ -1110,24 +1209,32 @@ impl App {
             t.style(Role::Muted)
         };
         let value = base.patch(Style::default().add_modifier(ratatui::style::Modifier::BOLD));
-        let mut left = vec![
-            Span::styled(" ACP cockpit ", base.patch(t.style(Role::Title))),
-            Span::styled("│ ", label),
-            Span::styled("platform ", label),
-            Span::styled(self.header.platform.clone(), value),
-        ];
-        if let Some(ctx) = &self.header.context {
+        let fit = HeaderFit::choose(
+            area.width as usize,
+            &self.header.platform,
+            self.header.context.as_deref(),
+            self.header.cluster.as_deref().unwrap_or("—"),
+            self.readonly,
+            self.sandbox,
+        );
+        let mut left = Vec::new();
+        if fit.title {
+            left.push(Span::styled(
+                " ACP cockpit ",
+                base.patch(t.style(Role::Title)),
+            ));
+            left.push(Span::styled("│ ", label));
+        } else {
+            left.push(Span::styled(" ", label));
+        }
+        left.push(Span::styled("platform ", label));
+        left.push(Span::styled(fit.platform, value));
+        if let Some(ctx) = fit.context {
             left.push(Span::styled("  context ", label));
-            left.push(Span::styled(ctx.clone(), value));
+            left.push(Span::styled(ctx, value));
         }
         left.push(Span::styled("  cluster ", label));
-        left.push(Span::styled(
-            self.header
-                .cluster
-                .clone()
-                .unwrap_or_else(|| "—".to_string()),
-            value,
-        ));
+        left.push(Span::styled(fit.cluster, value));
         let mut right = Vec::new();
         if self.readonly {
             right.push(Span::styled(" READ-ONLY ", t.style(Role::ReadonlyBadge)));
@@ -1137,7 +1244,9 @@ impl App {
             right.push(Span::styled(" SANDBOX ", t.style(Role::SandboxBadge)));
             right.push(Span::styled(" ", base));
         }
-        right.push(Span::styled(format!("{} ", self.clock(now)), value));
+        if fit.clock {
+            right.push(Span::styled(format!("{} ", self.clock(now)), value));
+        }
         widgets::two_sided(frame, area, left, right, base);
     }
 
@@ -1172,7 +1281,7 @@ impl App {
                 Span::styled("█", t.style(Role::Prompt)),
             ];
             let hint = if p.candidates.is_empty() {
-                let (_, cands) = complete(&p.input, &self.contexts);
+                let (_, cands) = complete_with(&p.input, &self.contexts, &self.cluster_names());
                 if p.input.is_empty() || cands.is_empty() {
                     String::new()
                 } else {
@@ -1575,20 +1684,34 @@ fn usage(name: &str) -> String {
 /// argument), several matches are extended to their common prefix and returned as candidates.
 /// After `ctx ` the argument is completed from `contexts` the same way.
 pub fn complete(input: &str, contexts: &[String]) -> (String, Vec<String>) {
+    complete_with(input, contexts, &[])
+}
+
+/// [`complete`], and after `timeline ` or `etcd ` the argument is completed from `clusters`.
+pub fn complete_with(
+    input: &str,
+    contexts: &[String],
+    clusters: &[String],
+) -> (String, Vec<String>) {
     if let Some((word, arg)) = input.split_once(' ') {
-        if word != "ctx" || arg.contains(' ') {
+        let names = match word {
+            "ctx" => contexts,
+            "timeline" | "etcd" => clusters,
+            _ => &[],
+        };
+        if arg.contains(' ') {
             return (input.to_string(), Vec::new());
         }
-        let cands: Vec<&str> = contexts
+        let cands: Vec<&str> = names
             .iter()
             .map(String::as_str)
             .filter(|c| c.starts_with(arg))
             .collect();
         return match cands.as_slice() {
             [] => (input.to_string(), Vec::new()),
-            [one] => (format!("ctx {one}"), Vec::new()),
+            [one] => (format!("{word} {one}"), Vec::new()),
             many => (
-                format!("ctx {}", common_prefix(many)),
+                format!("{word} {}", common_prefix(many)),
                 many.iter().map(|c| c.to_string()).collect(),
             ),
         };
@@ -1601,7 +1724,8 @@ pub fn complete(input: &str, contexts: &[String]) -> (String, Vec<String>) {
     match cands.as_slice() {
         [] => (input.to_string(), Vec::new()),
         [(n, a)] => (
-            if a.is_empty() {
+            // An optional argument (`[...]`) is left for the user to start: Enter alone works.
+            if a.is_empty() || a.starts_with('[') {
                 n.to_string()
             } else {
                 format!("{n} ")
@@ -1634,6 +1758,94 @@ fn common_prefix<'a>(words: &[&'a str]) -> &'a str {
             .min(end);
     }
     &first[..end]
+}
+
+/// What of the header fits a width. The cluster name matters most (it is what an action acts
+/// on), then the platform and the badges; the context label, the clock and the title go first,
+/// in that order, and a name that must still be cut ends with `…` so the cut shows.
+struct HeaderFit {
+    title: bool,
+    platform: String,
+    context: Option<String>,
+    cluster: String,
+    clock: bool,
+}
+
+impl HeaderFit {
+    fn choose(
+        width: usize,
+        platform: &str,
+        context: Option<&str>,
+        cluster: &str,
+        readonly: bool,
+        sandbox: bool,
+    ) -> HeaderFit {
+        let badges = if readonly { " READ-ONLY  ".len() } else { 0 }
+            + if sandbox { " SANDBOX  ".len() } else { 0 };
+        let mut fit = HeaderFit {
+            title: true,
+            platform: platform.to_string(),
+            context: context.map(str::to_string),
+            cluster: cluster.to_string(),
+            clock: true,
+        };
+        // One blank column keeps the left part from running into the badges or the clock.
+        let overflow = |f: &HeaderFit| {
+            let left = if f.title {
+                " ACP cockpit │ ".width()
+            } else {
+                1
+            } + "platform ".len()
+                + f.platform.width()
+                + f.context
+                    .as_ref()
+                    .map_or(0, |c| "  context ".len() + c.width())
+                + "  cluster ".len()
+                + f.cluster.width();
+            let right = badges + if f.clock { "HH:MM ".len() } else { 0 };
+            (left + 1 + right).saturating_sub(width)
+        };
+        if overflow(&fit) > 0 {
+            fit.context = None;
+        }
+        if overflow(&fit) > 0 {
+            fit.clock = false;
+        }
+        if overflow(&fit) > 0 {
+            fit.title = false;
+        }
+        // The platform gives way down to a few letters before the cluster name is cut.
+        let over = overflow(&fit);
+        if over > 0 {
+            let keep = fit.platform.width().saturating_sub(over).max(4);
+            fit.platform = ellipsize(&fit.platform, keep);
+        }
+        let over = overflow(&fit);
+        if over > 0 {
+            let keep = fit.cluster.width().saturating_sub(over).max(1);
+            fit.cluster = ellipsize(&fit.cluster, keep);
+        }
+        fit
+    }
+}
+
+/// `s` cut to `cells` terminal cells, the last one `…` when anything was cut.
+fn ellipsize(s: &str, cells: usize) -> String {
+    if s.width() <= cells {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + cw + 1 > cells {
+            break;
+        }
+        out.push(c);
+        used += cw;
+    }
+    out.push('…');
+    out
 }
 
 /// Greedy word wrap by display width.
@@ -1777,6 +1989,246 @@ mod tests {
         a.on_key(key(KeyCode::Tab), now);
         a.on_key(key(KeyCode::Enter), now);
         assert_eq!(a.active(), PaneId::Drafts);
+    }
+
+    /// A pane that only answers `tick_interval` and remembers what it was opened on.
+    struct LivePane {
+        id: PaneId,
+        every: Option<Duration>,
+        opened: std::rc::Rc<std::cell::RefCell<Vec<Option<String>>>>,
+    }
+
+    impl Pane for LivePane {
+        fn id(&self) -> PaneId {
+            self.id
+        }
+        fn render(&mut self, _frame: &mut Frame, _area: Rect, _ctx: &RenderCtx) {}
+        fn on_action(&mut self, _action: &str) -> Vec<Effect> {
+            Vec::new()
+        }
+        fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
+            self.opened.borrow_mut().push(target.map(str::to_string));
+            Vec::new()
+        }
+        fn tick_interval(&self, _now: DateTime<Utc>) -> Option<Duration> {
+            self.every
+        }
+    }
+
+    fn live(id: PaneId, every: Option<Duration>) -> Box<dyn Pane> {
+        Box::new(LivePane {
+            id,
+            every,
+            opened: Default::default(),
+        })
+    }
+
+    fn app_on(panes: Vec<Box<dyn Pane>>) -> App {
+        App::new(
+            AppOptions {
+                theme: Theme::default(),
+                keymap: Keymap::default(),
+                header: HeaderInfo::default(),
+                readonly: false,
+                sandbox: true,
+                panes,
+                warnings: Vec::new(),
+                shell_hook: None,
+            },
+            Instant::now(),
+        )
+    }
+
+    /// One frame as the run loop draws it: render, then arm the live timer.
+    fn frame(a: &mut App, now: Instant) {
+        crate::tui::screenshots::render(a, 80, 24);
+        a.mark_drawn();
+        a.arm_live_timer(now);
+    }
+
+    #[test]
+    fn live_timer_is_armed_only_while_the_active_pane_asks() {
+        let now = Instant::now();
+        let mut a = app_on(vec![
+            live(PaneId::Clusters, None),
+            live(PaneId::Timeline, Some(Duration::from_secs(1))),
+        ]);
+        frame(&mut a, now);
+        assert_eq!(a.live_interval(), None);
+        assert_eq!(a.next_deadline(), None, "idle: nothing may wake the loop");
+
+        a.switch_to(PaneId::Timeline, Some("demo".into()), now);
+        frame(&mut a, now);
+        let at = now + Duration::from_secs(1);
+        assert_eq!(a.next_deadline(), Some(at));
+        a.tick(at - Duration::from_millis(1));
+        assert!(!a.is_dirty(), "not due yet");
+        a.tick(at);
+        assert!(a.is_dirty(), "the due tick redraws");
+        assert_eq!(
+            a.next_deadline(),
+            None,
+            "re-armed by the frame, not by the tick"
+        );
+        frame(&mut a, at);
+        assert_eq!(a.next_deadline(), Some(at + Duration::from_secs(1)));
+
+        // Back on a pane with nothing live: the timer is gone after its frame.
+        a.switch_to(PaneId::Clusters, None, at);
+        frame(&mut a, at);
+        assert_eq!(a.next_deadline(), None);
+    }
+
+    #[test]
+    fn real_panes_ask_for_ticks_only_while_something_runs() {
+        use crate::tui::panes::clusters::{ClustersPane, demo};
+        use crate::tui::panes::timeline::TimelinePane;
+        // The demo has creating clusters: the Timeline on one of them is live every second.
+        let tl = TimelinePane::demo();
+        let live = tl.tick_interval(demo::now());
+        assert_eq!(live, Some(Duration::from_secs(1)), "{:?}", tl.target());
+        // No target: nothing runs on screen.
+        assert_eq!(TimelinePane::new().tick_interval(demo::now()), None);
+        // The creating demo rows are older than two minutes: a minute is enough for AGE.
+        let mut cl = ClustersPane::demo();
+        cl.visible_names();
+        assert_eq!(cl.tick_interval(demo::now()), Some(Duration::from_secs(60)));
+        assert_eq!(ClustersPane::new().tick_interval(demo::now()), None);
+    }
+
+    #[test]
+    fn create_passes_a_manifest_or_draft_to_the_wizard() {
+        let now = Instant::now();
+        let opened: std::rc::Rc<std::cell::RefCell<Vec<Option<String>>>> = Default::default();
+        let mut a = app_on(vec![Box::new(LivePane {
+            id: PaneId::Create,
+            every: None,
+            opened: opened.clone(),
+        })]);
+        typed(&mut a, ":create ~/qa/good3.yaml", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(a.active(), PaneId::Create);
+        assert_eq!(a.toast_count(), 0, "{:?}", a.toasts().collect::<Vec<_>>());
+        typed(&mut a, ":create draft:demo", now);
+        a.on_key(key(KeyCode::Enter), now);
+        typed(&mut a, ":create", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(
+            *opened.borrow(),
+            vec![
+                Some("~/qa/good3.yaml".to_string()),
+                Some("draft:demo".to_string()),
+                None
+            ]
+        );
+        // A path is not a cluster: the header keeps naming none.
+        assert_eq!(a.header.cluster, None);
+        // Anything else would be ignored by the wizard, so the prompt says what it takes.
+        typed(&mut a, ":create notes.txt", now);
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(opened.borrow().len(), 3);
+        assert!(
+            a.toasts().any(|t| t.message.contains("draft:<name>")),
+            "{:?}",
+            a.toasts().collect::<Vec<_>>()
+        );
+    }
+
+    fn prompt_input(a: &App) -> (String, Vec<String>) {
+        match &a.mode {
+            Mode::Prompt(p) => (p.input.clone(), p.candidates.clone()),
+            _ => panic!("the prompt is closed"),
+        }
+    }
+
+    #[test]
+    fn tab_completes_cluster_names_for_timeline_and_etcd() {
+        use crate::tui::panes::clusters::demo;
+        let now = Instant::now();
+        let mut a = app(false);
+        for ev in demo::events() {
+            a.on_engine_event(ev, now);
+        }
+        typed(&mut a, ":timeline ed", now);
+        a.on_key(key(KeyCode::Tab), now);
+        assert_eq!(prompt_input(&a).0, "timeline edge-lab-02");
+        a.on_key(key(KeyCode::Enter), now);
+        assert_eq!(a.active(), PaneId::Timeline);
+        assert_eq!(a.header.cluster.as_deref(), Some("edge-lab-02"));
+
+        typed(&mut a, ":etcd prod-", now);
+        a.on_key(key(KeyCode::Tab), now);
+        let (input, cands) = prompt_input(&a);
+        assert_eq!(input, "etcd prod-");
+        assert!(
+            cands.len() > 1 && cands.iter().all(|c| c.starts_with("prod-")),
+            "{cands:?}"
+        );
+        a.on_key(key(KeyCode::Esc), now);
+
+        // A deleted cluster is no longer offered; another platform's are not mixed in.
+        a.on_engine_event(
+            Event::Kube(KubeEvent::ClustersChanged(Delta {
+                platform: demo::CONTEXT.into(),
+                reset: false,
+                applied: Vec::new(),
+                deleted: vec!["edge-lab-02".into()],
+            })),
+            now,
+        );
+        assert!(!a.cluster_names().contains(&"edge-lab-02".to_string()));
+        assert!(a.cluster_names().contains(&"staging".to_string()));
+        assert_eq!(
+            complete_with("ctx ed", &[], &a.cluster_names()),
+            ("ctx ed".to_string(), Vec::new()),
+            "contexts and clusters stay apart"
+        );
+    }
+
+    #[test]
+    fn header_at_80_columns_keeps_the_cluster_name() {
+        let mut a = app(true);
+        a.header = HeaderInfo {
+            platform: "acp-prod.example.com".into(),
+            context: Some("acp-prod-admin@acp-prod".into()),
+            cluster: Some("dev-new-east".into()),
+        };
+        let buf = crate::tui::screenshots::render(&mut a, 80, 24);
+        let text = crate::tui::screenshots::text(&buf);
+        let header = text.lines().next().unwrap_or_default();
+        assert!(header.contains("cluster dev-new-east "), "{header:?}");
+        assert!(
+            header.contains("platform acp-prod.example.com"),
+            "{header:?}"
+        );
+        assert!(
+            header.contains("READ-ONLY") && header.contains("SANDBOX"),
+            "{header:?}"
+        );
+        assert!(
+            !header.contains("context"),
+            "the context label goes first: {header:?}"
+        );
+
+        // Too narrow for everything: what is cut shows it with `…`, and the badges stay.
+        let fit = HeaderFit::choose(
+            60,
+            "acp-prod.example.com",
+            Some("admin"),
+            "a-cluster-with-a-very-long-name",
+            true,
+            true,
+        );
+        assert!(!fit.title && !fit.clock && fit.context.is_none());
+        assert!(
+            fit.platform.ends_with('…') && fit.platform.width() == 4,
+            "{}",
+            fit.platform
+        );
+        assert!(fit.cluster.ends_with('…'), "{}", fit.cluster);
+        let badges = " READ-ONLY  ".len() + " SANDBOX  ".len();
+        let left = 1 + "platform ".len() + 4 + "  cluster ".len() + fit.cluster.width();
+        assert_eq!(left + 1 + badges, 60, "{}", fit.cluster);
     }
 
     /// What the engine reports about the kubeconfig.

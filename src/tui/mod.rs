@@ -3,8 +3,9 @@
 //! [`run`] is the event loop: one `select!` over terminal input, engine events, signals and a
 //! single timer. Everything queued is drained before a frame is drawn, a frame is drawn at most
 //! every [`FRAME_BUDGET`] and only when something changed, and the timer is armed only for a
-//! pending frame, a visible toast, or the header clock's next minute. Idle therefore means no
-//! wake-ups and no bytes written.
+//! pending frame, a visible toast, the header clock's next minute, or the active pane's live
+//! durations (a running step's seconds) while it shows some. Idle therefore means no wake-ups
+//! and no bytes written.
 
 pub mod app;
 pub mod keymap;
@@ -178,6 +179,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
                 tracing::trace!("frame unchanged; nothing written");
             }
             app.mark_drawn();
+            app.arm_live_timer(now);
             if last_draw.is_none() {
                 tracing::info!(
                     elapsed_ms = start.elapsed().as_millis() as u64,
