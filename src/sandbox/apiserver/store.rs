@@ -494,7 +494,10 @@ impl Store {
                 m.remove(k);
             }
             m.insert("uid".into(), uuid::Uuid::new_v4().to_string().into());
-            let created = opts.creation_timestamp.clone().unwrap_or_else(|| now.clone());
+            let created = opts
+                .creation_timestamp
+                .clone()
+                .unwrap_or_else(|| now.clone());
             m.insert("creationTimestamp".into(), created.into());
             if kind.uses_generation {
                 m.insert("generation".into(), 1.into());
