@@ -1332,7 +1332,16 @@ impl App {
             _ => self.active.key(),
         };
         let mut items: Vec<(String, String)> = Vec::new();
+        // A pane that handles no action yet (a placeholder) must not advertise its layer's keys.
+        let advertised = layer == "help"
+            || self
+                .panes
+                .get(&self.active)
+                .is_none_or(|p| p.handles_actions());
         for (action, keys) in self.keymap.bindings(layer) {
+            if !advertised {
+                break;
+            }
             // Moving around is obvious and listed in help; the footer shows what is particular.
             let navigation = action.starts_with("select_")
                 || action.starts_with("scroll_")
@@ -1915,6 +1924,17 @@ mod tests {
         a.on_key(key(KeyCode::Char('1')), now);
         a.on_key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT), now);
         assert_eq!(a.active(), PaneId::Registry);
+    }
+
+    #[test]
+    fn a_placeholder_pane_advertises_no_keys() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.on_key(key(KeyCode::Char('6')), now);
+        let shown = screen(&mut a);
+        let footer = shown.lines().last().unwrap_or_default();
+        assert!(footer.contains("help"), "{footer}");
+        assert!(!footer.contains("refresh"), "{footer}");
     }
 
     #[test]

@@ -122,6 +122,12 @@ pub trait Pane {
     /// A keymap action of this pane's layer (e.g. "select_next", "open", "filter").
     fn on_action(&mut self, action: &str) -> Vec<Effect>;
 
+    /// False for a pane that does nothing with its keymap layer yet, so the footer does not
+    /// advertise keys that would do nothing.
+    fn handles_actions(&self) -> bool {
+        true
+    }
+
     /// True while the pane edits text: the shell then hands it raw keys first.
     fn wants_text_input(&self) -> bool {
         false

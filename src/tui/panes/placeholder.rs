@@ -80,6 +80,10 @@ impl Pane for PlaceholderPane {
         self.id
     }
 
+    fn handles_actions(&self) -> bool {
+        false
+    }
+
     fn render(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
         let t = ctx.theme;
         let mut title = format!(" {} ", self.id.title());
