@@ -217,6 +217,8 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
                     let status = std::process::Command::new(&job.program)
                         .args(&job.args)
                         .status();
+                    // A failure's output must stay readable until the user has read it.
+                    terminal::pause_after_job_on_terminal(&job.program, &status);
                     tui.resume()?;
                     input = Some(EventStream::new());
                     let now = Instant::now();

@@ -2,7 +2,9 @@
 //! undone on the way out, whichever way out it is (quit, error, panic, SIGHUP, SIGTERM, SIGINT),
 //! and around Ctrl-Z and programs run in the foreground.
 
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufRead, BufWriter, IsTerminal, Stdout, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 use std::sync::{Mutex, Once};
 use std::thread::ThreadId;
 
@@ -179,6 +181,86 @@ pub fn stop_self(tui: &mut Tui) -> io::Result<()> {
     tui.resume()
 }
 
+/// How a program run in the foreground failed, as one sentence; `None` when it succeeded.
+fn job_failure(program: &str, status: &io::Result<ExitStatus>) -> Option<String> {
+    match status {
+        Ok(s) if s.success() => None,
+        Ok(s) => Some(match (s.code(), s.signal()) {
+            (Some(code), _) => format!("{program} exited with status {code}"),
+            (None, Some(sig)) => format!("{program} was killed by signal {sig}"),
+            (None, None) => format!("{program} failed ({s})"),
+        }),
+        Err(e) => Some(format!("cannot run {program}: {e}")),
+    }
+}
+
+/// The most of an answer read at the prompt, so a stream without line ends cannot keep it
+/// reading (a terminal's line is shorter than this anyway).
+const PROMPT_INPUT_LIMIT: usize = 4096;
+
+/// Runs after a foreground program, on the plain screen. A failed program's output (a
+/// device-login URL and code, an error) is what the user needs next, and taking the alternate
+/// screen back at once would hide it; so a failure is reported and the user presses Enter
+/// before the TUI returns. End of input (stdin closed, Ctrl-D) or a read error returns too, so
+/// this never waits on a terminal that is gone. Returns whether the program succeeded.
+pub fn pause_after_job(
+    program: &str,
+    status: &io::Result<ExitStatus>,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> bool {
+    let Some(failure) = job_failure(program, status) else {
+        return true;
+    };
+    let _ = write!(
+        out,
+        "acp-cockpit: {failure}. Press Enter to return to acp-cockpit. "
+    );
+    let _ = out.flush();
+    let mut read = 0;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if buf.is_empty() {
+            // No Enter will come to end the line: end it here, so what follows starts clean.
+            let _ = writeln!(out);
+            let _ = out.flush();
+            break;
+        }
+        // A program that died in raw mode leaves Enter sending CR; accept it as well as LF.
+        if let Some(end) = buf.iter().position(|&b| b == b'\n' || b == b'\r') {
+            input.consume(end + 1);
+            break;
+        }
+        let n = buf.len();
+        input.consume(n);
+        read += n;
+        if read >= PROMPT_INPUT_LIMIT {
+            break;
+        }
+    }
+    false
+}
+
+/// [`pause_after_job`] on the real terminal: reads stdin when it is the terminal, else the
+/// controlling terminal (as crossterm does), and waits for nothing when there is neither.
+pub fn pause_after_job_on_terminal(program: &str, status: &io::Result<ExitStatus>) -> bool {
+    if status.as_ref().is_ok_and(|s| s.success()) {
+        return true;
+    }
+    let mut out = io::stdout().lock();
+    if io::stdin().is_terminal() {
+        return pause_after_job(program, status, &mut io::stdin().lock(), &mut out);
+    }
+    match std::fs::File::open("/dev/tty") {
+        Ok(tty) => pause_after_job(program, status, &mut io::BufReader::new(tty), &mut out),
+        Err(_) => pause_after_job(program, status, &mut io::empty(), &mut out),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sig {
     /// The terminal went away (an SSH link dropped): leave at once.
@@ -213,5 +295,124 @@ impl Signals {
             _ = self.int.recv() => Sig::Interrupt,
             _ = self.tstp.recv() => Sig::Stop,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A wait status as waitpid(2) reports a normal exit with `code`.
+    fn exited(code: i32) -> io::Result<ExitStatus> {
+        Ok(ExitStatus::from_raw(code << 8))
+    }
+
+    /// Input that fails the test if it is ever read.
+    struct Untouched;
+
+    impl io::Read for Untouched {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            panic!("a successful program must not wait for input");
+        }
+    }
+
+    impl BufRead for Untouched {
+        fn fill_buf(&mut self) -> io::Result<&[u8]> {
+            panic!("a successful program must not wait for input");
+        }
+        fn consume(&mut self, _: usize) {}
+    }
+
+    #[test]
+    fn a_successful_program_returns_at_once_and_prints_nothing() {
+        let mut out = Vec::new();
+        assert!(pause_after_job(
+            "kubelogin",
+            &exited(0),
+            &mut Untouched,
+            &mut out
+        ));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_failed_program_is_reported_and_waits_for_one_line() {
+        let mut input = io::Cursor::new(b"\nkept for the TUI".to_vec());
+        let mut out = Vec::new();
+        assert!(!pause_after_job(
+            "kubelogin",
+            &exited(3),
+            &mut input,
+            &mut out
+        ));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "acp-cockpit: kubelogin exited with status 3. Press Enter to return to acp-cockpit. "
+        );
+        assert_eq!(input.position(), 1, "only the line up to Enter is read");
+    }
+
+    #[test]
+    fn typing_before_enter_is_read_up_to_enter() {
+        let mut input = io::Cursor::new(b"abc\r\nrest".to_vec());
+        let mut out = Vec::new();
+        assert!(!pause_after_job("vi", &exited(1), &mut input, &mut out));
+        assert_eq!(input.position(), 4, "CR ends the line too");
+    }
+
+    #[test]
+    fn end_of_input_returns_instead_of_waiting() {
+        let mut out = Vec::new();
+        assert!(!pause_after_job(
+            "vi",
+            &exited(1),
+            &mut io::empty(),
+            &mut out
+        ));
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.starts_with("acp-cockpit: vi exited with status 1."),
+            "{out}"
+        );
+        assert!(out.ends_with('\n'), "the prompt line is ended: {out:?}");
+    }
+
+    #[test]
+    fn endless_input_without_a_line_end_is_bounded() {
+        let mut input = io::BufReader::new(io::repeat(b'x'));
+        let mut out = Vec::new();
+        assert!(!pause_after_job("vi", &exited(1), &mut input, &mut out));
+    }
+
+    #[test]
+    fn a_program_that_cannot_start_is_reported_and_waits() {
+        let status = Err(io::Error::from(io::ErrorKind::NotFound));
+        let mut input = io::Cursor::new(b"\n".to_vec());
+        let mut out = Vec::new();
+        assert!(!pause_after_job(
+            "no-such-editor",
+            &status,
+            &mut input,
+            &mut out
+        ));
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.starts_with("acp-cockpit: cannot run no-such-editor: "),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("Press Enter to return to acp-cockpit. "),
+            "{out}"
+        );
+        assert_eq!(input.position(), 1);
+    }
+
+    #[test]
+    fn a_program_killed_by_a_signal_says_which() {
+        let mut out = Vec::new();
+        let killed = Ok(ExitStatus::from_raw(libc::SIGKILL));
+        assert!(!pause_after_job("vi", &killed, &mut io::empty(), &mut out));
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("vi was killed by signal 9."), "{out}");
     }
 }

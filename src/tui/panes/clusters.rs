@@ -973,7 +973,10 @@ impl Pane for ClustersPane {
         if !ok {
             out.push(Effect::Toast(Toast::error(
                 "the login command failed",
-                Some("check its output above, fix the login, then press r again".to_string()),
+                Some(
+                    "fix what its output said (shown before the cockpit came back), then press r again"
+                        .to_string(),
+                ),
             )));
         }
         out
