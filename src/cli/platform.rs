@@ -81,6 +81,16 @@ pub fn locate(flag: Option<&Path>, env: Option<&str>, home: Option<&Path>) -> Ku
     KubeconfigLocation::Missing
 }
 
+/// [`locate`] with this process's `--kubeconfig`, `$KUBECONFIG` and home directory.
+pub fn locate_for(global: &GlobalArgs) -> KubeconfigLocation {
+    let env = std::env::var("KUBECONFIG").ok();
+    locate(
+        global.kubeconfig.as_deref(),
+        env.as_deref(),
+        home_dir().as_deref(),
+    )
+}
+
 /// Speed factor of the embedded sandbox (default 1: real time).
 pub const SPEED_ENV: &str = "ACP_COCKPIT_SANDBOX_SPEED";
 /// Seed of the embedded sandbox's scenario (default 1).
@@ -135,13 +145,7 @@ pub async fn resolve(global: &GlobalArgs) -> anyhow::Result<Resolved> {
 
 /// Picks the platform without any note: the TUI shows the SANDBOX badge instead.
 pub async fn resolve_quiet(global: &GlobalArgs) -> anyhow::Result<Resolved> {
-    let env = std::env::var("KUBECONFIG").ok();
-    let home = home_dir();
-    let location = locate(
-        global.kubeconfig.as_deref(),
-        env.as_deref(),
-        home.as_deref(),
-    );
+    let location = locate_for(global);
     if global.sandbox || location == KubeconfigLocation::Missing {
         let opts = sandbox_options_from_env(
             std::env::var(SPEED_ENV).ok().as_deref(),
