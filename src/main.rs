@@ -9,6 +9,9 @@ fn main() -> ExitCode {
     // "could not determine the process-level CryptoProvider" panic.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = Cli::parse();
+    if cli.command.is_some() {
+        restore_default_sigpipe();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,5 +54,16 @@ fn main() -> ExitCode {
             eprintln!("acp-cockpit: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `acp-cockpit clusters | head` would panic in `println!` once `head`
+/// exits. A subcommand is a Unix filter and should end quietly like one; the TUI keeps the
+/// default Rust behaviour because it never writes to a pipe.
+fn restore_default_sigpipe() {
+    // SAFETY: called before any other thread exists that could be writing; SIG_DFL for
+    // SIGPIPE is async-signal-safe and only changes what happens on a write to a closed pipe.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
