@@ -290,14 +290,19 @@ fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
     }
     let mut t = Pty::start(dir.path());
     t.wait_for("SANDBOX", WAIT);
+    // A cluster on the newest release in the list means the platform is connected, and the
+    // versions it publishes (one read, sent for before the watch starts) have reached the
+    // wizard.
+    t.wait_for("1.32.7", WAIT);
     t.keys(&["2"]);
     t.wait_for("Create Cluster", WAIT);
 
-    // Basic Info: name, version (a choice: Enter takes the newest offered), endpoint.
+    // Basic Info: name, version (a choice: Enter takes the newest the platform publishes),
+    // endpoint.
     t.keys(&[ENTER]);
     t.type_text("pty-demo");
     t.keys(&[ENTER, DOWN, DOWN, ENTER]);
-    t.wait_for("< 1.31.9 >", WAIT);
+    t.wait_for("< 1.32.7 >", WAIT);
     t.keys(&[DOWN, DOWN, DOWN, DOWN, ENTER]);
     t.type_text("192.168.0.10");
     t.keys(&[ENTER]);
@@ -352,4 +357,94 @@ fn filling_the_wizard_in_a_terminal_creates_the_cluster() {
         grep_tree(dir.path(), needle.as_bytes(), &mut hits);
         assert!(hits.is_empty(), "the password is on disk in {hits:?}");
     }
+}
+
+/// `create --dry-run` judges with what the platform knows: a node of a seeded cluster and a
+/// version the platform does not publish are refused before any request; a clean manifest
+/// with a release only the platform publishes passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_dry_run_refuses_taken_nodes_and_unpublished_versions() {
+    let platform = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc_path = dir.path().join("kubeconfig");
+    kubeconfig::write(platform.kubeconfig(), &kc_path).expect("write kubeconfig");
+    let admin = platform.client(kubeconfig::CONTEXT).await.unwrap();
+    let clusters = Api::<Cluster>::all(admin)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items;
+    let (owner, taken) = clusters
+        .iter()
+        .find_map(|c| {
+            let name = c.metadata.name.clone()?;
+            let m = c.spec.machines.iter().find(|m| !m.ip.is_empty())?;
+            Some((name, m.ip.clone()))
+        })
+        .expect("a seeded cluster with nodes");
+
+    let run_with = |args: &[&str], name: &str, form: ClusterForm| {
+        let path = dir.path().join(format!("{name}.yaml"));
+        let yaml = acp_cockpit::domain::form::to_yaml(&form.to_cluster(), false).unwrap();
+        std::fs::write(&path, yaml).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_acp-cockpit"))
+            .arg("--kubeconfig")
+            .arg(&kc_path)
+            .args(args)
+            .arg("-f")
+            .arg(&path)
+            .env_remove("KUBECONFIG")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .output()
+            .expect("runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let run = |name: &str, form: ClusterForm| run_with(&["create", "--dry-run"], name, form);
+
+    let mut form = valid_form("e2e-taken");
+    form.node_settings.nodes[1].ip = taken.clone();
+    form.node_settings.monitoring.nodes = vec![taken.clone()];
+    let (code, text) = tokio::task::block_in_place(|| run("taken", form));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{taken} is already a node of cluster {owner}")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("remove it from {owner}")), "{text}");
+    // `validate` judges the same way only when asked to consult the platform.
+    let mut form = valid_form("e2e-taken");
+    form.node_settings.nodes[1].ip = taken.clone();
+    form.node_settings.monitoring.nodes = vec![taken.clone()];
+    let (code, text) = tokio::task::block_in_place(|| {
+        run_with(&["validate", "--platform"], "taken", form.clone())
+    });
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(&format!("cluster {owner}")), "{text}");
+    let (_, text) = tokio::task::block_in_place(|| run_with(&["validate"], "taken", form));
+    assert!(!text.contains("already a node"), "offline: {text}");
+
+    let mut form = valid_form("e2e-old");
+    form.basic.kubernetes_version = "1.27.16".into();
+    let (code, text) = tokio::task::block_in_place(|| run("old", form));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("1.27.16"), "{text}");
+    assert!(
+        text.contains("1.32.7"),
+        "the hint lists the published releases: {text}"
+    );
+
+    // 1.32.7 is published by the platform but not in the built-in list, so passing proves
+    // the platform's list was used.
+    let mut form = valid_form("e2e-clean");
+    form.basic.kubernetes_version = "1.32.7".into();
+    let (code, text) = tokio::task::block_in_place(|| run("clean", form));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("accepted cluster e2e-clean"), "{text}");
+    platform.shutdown().await;
 }

@@ -1,7 +1,9 @@
 //! `acp-cockpit create -f cluster.yaml [--dry-run]`: validate, then create on the platform.
 //!
-//! The same rules as `validate` run first and any error refuses the create. The platform does
-//! a server-side dry run before the real create. `--readonly` refuses the real create.
+//! The same rules as `validate --platform` run first, with the platform's published versions
+//! and its other clusters' nodes, and any error refuses the create before anything is sent.
+//! The platform does a server-side dry run before the real create. `--readonly` refuses the
+//! real create.
 
 use std::path::PathBuf;
 
@@ -10,7 +12,7 @@ use serde::Serialize;
 
 use super::GlobalArgs;
 use super::output::{Format, print_structured};
-use super::validate::{print_findings, read_manifest, report_for};
+use super::validate::{platform_context, print_findings, read_manifest, report_with};
 use crate::engine::kube::{ClientPool, ops};
 
 #[derive(Debug, ClapArgs)]
@@ -43,20 +45,6 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let report = report_for(&args.file, &cluster);
-    if !report.valid {
-        match args.output {
-            Format::Table => {
-                print_findings(&report.findings);
-                eprintln!(
-                    "acp-cockpit: not creating: {} error(s) in {}; fix them (`acp-cockpit validate -f {}` lists them)",
-                    report.errors, report.file, report.file
-                );
-            }
-            f => print_structured(&report, f)?,
-        }
-        return Ok(1);
-    }
     if global.readonly && !args.dry_run {
         eprintln!(
             "acp-cockpit: not creating: --readonly refuses every write; drop --readonly, or use --dry-run to only check"
@@ -76,38 +64,60 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
             .platform(&context)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // The rules judge with what the platform knows, so a version it does not offer or a
+        // node another cluster owns is refused here, with a hint, before any request writes.
+        let ctx = platform_context(&client, &cluster).await;
+        let report = report_with(&args.file, &cluster, &ctx);
+        if !report.valid {
+            return Ok(Err(report));
+        }
         ops::create_cluster(&client, &cluster, args.dry_run)
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::Ok(Ok(report))
     }
     .await;
     resolved.shutdown().await;
-    let outcome = match result {
-        Ok(_) => Outcome {
-            message: match (args.dry_run, embedded) {
-                (true, _) => {
-                    format!("the platform accepted cluster {name} (dry run; nothing was created)")
+    let report = match result {
+        Ok(Ok(report)) => report,
+        Ok(Err(report)) => {
+            match args.output {
+                Format::Table => {
+                    print_findings(&report.findings);
+                    eprintln!(
+                        "acp-cockpit: not creating: {} error(s) in {}; fix them (`acp-cockpit validate --platform -f {}` lists them)",
+                        report.errors, report.file, report.file
+                    );
                 }
-                (false, false) => format!(
-                    "cluster {name} is being created; follow it with `acp-cockpit timeline {name}`"
-                ),
-                (false, true) => format!(
-                    "cluster {name} is being created on the embedded sandbox, which stops with this \
-                     command, so there is nothing left to follow; to keep a sandbox running, start \
-                     `acp-cockpit sandbox serve --kubeconfig-out sandbox.kubeconfig` and run \
-                     `KUBECONFIG=sandbox.kubeconfig acp-cockpit create -f {}`",
-                    args.file.display()
-                ),
-            },
-            name,
-            platform,
-            dry_run: args.dry_run,
-            created: !args.dry_run,
-        },
+                f => print_structured(&report, f)?,
+            }
+            return Ok(1);
+        }
         Err(e) => {
             eprintln!("acp-cockpit: the platform refused cluster {name}: {e:#}");
             return Ok(1);
         }
+    };
+    let outcome = Outcome {
+        message: match (args.dry_run, embedded) {
+            (true, _) => {
+                format!("the platform accepted cluster {name} (dry run; nothing was created)")
+            }
+            (false, false) => format!(
+                "cluster {name} is being created; follow it with `acp-cockpit timeline {name}`"
+            ),
+            (false, true) => format!(
+                "cluster {name} is being created on the embedded sandbox, which stops with this \
+                     command, so there is nothing left to follow; to keep a sandbox running, start \
+                     `acp-cockpit sandbox serve --kubeconfig-out sandbox.kubeconfig` and run \
+                     `KUBECONFIG=sandbox.kubeconfig acp-cockpit create -f {}`",
+                args.file.display()
+            ),
+        },
+        name,
+        platform,
+        dry_run: args.dry_run,
+        created: !args.dry_run,
     };
     match args.output {
         Format::Table => {

@@ -1,4 +1,6 @@
-//! `acp-cockpit validate -f cluster.yaml`: every creation rule, without a platform.
+//! `acp-cockpit validate -f cluster.yaml [--platform]`: every creation rule, without a
+//! platform unless `--platform` asks to judge with its published versions and the nodes of
+//! its other clusters.
 //!
 //! Exit codes: 0 when there is no error (warnings allowed), 1 when any rule reports an error
 //! or the file cannot be read as a Cluster.
@@ -13,12 +15,17 @@ use super::output::{Format, print_structured};
 use crate::domain::cluster::Cluster;
 use crate::domain::form;
 use crate::domain::rules::{self, Finding, RuleContext, Severity};
+use crate::engine::kube::{ClientPool, platform_facts};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// The Cluster manifest (YAML or JSON); `-` reads standard input.
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: PathBuf,
+    /// Also check against the platform: the Kubernetes versions it publishes and the node
+    /// addresses its other clusters use. Without it nothing is sent anywhere.
+    #[arg(long)]
+    pub platform: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub output: Format,
@@ -58,9 +65,14 @@ pub fn read_manifest(path: &Path) -> anyhow::Result<Cluster> {
     })
 }
 
-/// Runs every rule over a manifest.
+/// Runs every rule over a manifest, knowing nothing of the platform.
 pub fn report_for(path: &Path, cluster: &Cluster) -> Report {
-    let findings = rules::check_cluster(cluster, &RuleContext::default());
+    report_with(path, cluster, &RuleContext::default())
+}
+
+/// Runs every rule over a manifest with what is known of the platform.
+pub fn report_with(path: &Path, cluster: &Cluster, ctx: &RuleContext) -> Report {
+    let findings = rules::check_cluster(cluster, ctx);
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -99,7 +111,18 @@ pub fn print_findings(findings: &[Finding]) {
     }
 }
 
-pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
+/// The rule context for creating `cluster` on a connected platform, read from `global`.
+/// Facts that cannot be read are reported on stderr and left at their defaults, since the
+/// platform checks again when the cluster is created.
+pub async fn platform_context(client: &kube::Client, cluster: &Cluster) -> RuleContext {
+    let facts = platform_facts::fetch(client).await;
+    for note in &facts.notes {
+        eprintln!("acp-cockpit: note: {note}");
+    }
+    facts.rule_context(cluster.metadata.name.as_deref().unwrap_or_default())
+}
+
+pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     let cluster = match read_manifest(&args.file) {
         Ok(c) => c,
         Err(e) => {
@@ -107,7 +130,33 @@ pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let report = report_for(&args.file, &cluster);
+    let ctx = if args.platform {
+        let resolved = super::platform::resolve(global).await?;
+        let context = resolved.labels.context.clone();
+        let ctx = async {
+            let pool = ClientPool::new(&resolved.source).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let client = pool
+                .platform(&context)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            anyhow::Ok(platform_context(&client, &cluster).await)
+        }
+        .await;
+        resolved.shutdown().await;
+        match ctx {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                eprintln!(
+                    "acp-cockpit: cannot reach the platform to check against it: {e:#}\n\
+                     hint: check --kubeconfig / --context, or drop --platform to validate offline"
+                );
+                return Ok(1);
+            }
+        }
+    } else {
+        RuleContext::default()
+    };
+    let report = report_with(&args.file, &cluster, &ctx);
     match args.output {
         Format::Table => {
             print_findings(&report.findings);

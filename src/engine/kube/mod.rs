@@ -7,6 +7,7 @@ pub mod client;
 pub mod etcd;
 pub mod model;
 pub mod ops;
+pub mod platform_facts;
 pub mod watch;
 
 use std::collections::HashMap;
@@ -143,6 +144,12 @@ pub enum KubeEvent {
         dry_run: bool,
         result: Result<(), KubeFailure>,
     },
+    /// The Kubernetes releases the platform publishes for new clusters; `None` when it
+    /// publishes none readable, so the rules fall back to their built-in list.
+    PlatformVersions {
+        context: String,
+        versions: Option<Vec<String>>,
+    },
     /// A workload cluster's etcd encryption, as watched.
     Etcd {
         context: String,
@@ -222,6 +229,20 @@ impl KubeEngine {
         }
         let token = CancellationToken::new();
         self.watches.insert(context.clone(), token.clone());
+        // The versions are read once per connection: the platform changes them only on
+        // upgrade, and a reconnect reads them again.
+        let (events, p, ctx) = (self.events.clone(), pool.clone(), context.clone());
+        tokio::spawn(async move {
+            let Ok(client) = p.platform(&ctx).await else {
+                return;
+            };
+            let versions = platform_facts::fetch_versions(&client).await.ok().flatten();
+            let ev = KubeEvent::PlatformVersions {
+                context: ctx,
+                versions,
+            };
+            let _ = events.send(Event::Kube(ev)).await;
+        });
         tokio::spawn(watch::watch_platform(
             pool,
             context,

@@ -2242,6 +2242,17 @@ impl Pane for WizardPane {
 
     fn on_event(&mut self, event: &Event) -> bool {
         match event {
+            Event::Kube(KubeEvent::PlatformVersions { versions, .. }) => {
+                let versions = versions
+                    .clone()
+                    .unwrap_or_else(|| rules::RuleContext::default().supported_versions);
+                if versions == self.ctx.supported_versions {
+                    return false;
+                }
+                self.ctx.supported_versions = versions;
+                self.recheck();
+                true
+            }
             Event::Kube(KubeEvent::MachinesChanged(delta)) => {
                 if delta.reset {
                     self.machines.clear();
@@ -3062,6 +3073,25 @@ mod tests {
         type_str(&mut p, "137");
         p.on_key(key(KeyCode::Enter));
         assert!(!p.issues().iter().any(|i| i.path.ends_with("vrid")));
+    }
+
+    #[test]
+    fn the_platforms_published_versions_reach_the_rules() {
+        let mut p = valid();
+        assert!(!p.issues().iter().any(|i| i.path == "spec.version"));
+        let published = |versions: Option<Vec<String>>| {
+            Event::Kube(KubeEvent::PlatformVersions {
+                context: "global".into(),
+                versions,
+            })
+        };
+        assert!(p.on_event(&published(Some(vec!["1.32.7".into()]))));
+        assert!(p.issues().iter().any(|i| i.path == "spec.version"));
+        // The same list again changes nothing, so nothing is redrawn.
+        assert!(!p.on_event(&published(Some(vec!["1.32.7".into()]))));
+        // A platform that publishes none brings back the built-in list.
+        assert!(p.on_event(&published(None)));
+        assert!(!p.issues().iter().any(|i| i.path == "spec.version"));
     }
 
     #[test]
