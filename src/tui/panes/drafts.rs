@@ -672,6 +672,24 @@ mod tests {
     use super::*;
     use crossterm::event::KeyModifiers;
 
+    /// The pane drawn on a `w`x`h` test terminal at the fixed test clock.
+    fn draw(p: &mut DraftsPane, w: u16, h: u16) -> ratatui::buffer::Buffer {
+        let theme = crate::tui::theme::Theme::default();
+        let mut t =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test backend");
+        t.draw(|f| {
+            let ctx = RenderCtx {
+                theme: &theme,
+                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
+                readonly: false,
+                sandbox: false,
+            };
+            p.render(f, f.area(), &ctx);
+        })
+        .expect("draw");
+        t.backend().buffer().clone()
+    }
+
     #[test]
     fn a_listing_shows_unreadable_files_with_path_and_reason() {
         let mut p = DraftsPane::new();
@@ -689,19 +707,7 @@ mod tests {
             }))
         };
         p.on_event(&listed(vec![future.clone()]));
-        let theme = crate::tui::theme::Theme::default();
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 20)).unwrap();
-        t.draw(|f| {
-            let ctx = RenderCtx {
-                theme: &theme,
-                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
-                readonly: false,
-                sandbox: false,
-            };
-            p.render(f, f.area(), &ctx);
-        })
-        .unwrap();
-        let buf = t.backend().buffer();
+        let buf = draw(&mut p, 120, 20);
         let text: String = (0..buf.area.height)
             .map(|y| {
                 (0..buf.area.width)
@@ -758,7 +764,6 @@ mod tests {
 
     #[test]
     fn list_and_preview_never_touch() {
-        let theme = crate::tui::theme::Theme::default();
         for (w, h) in [(80, 24), (120, 36), (160, 45), (200, 50)] {
             let mut empty = DraftsPane::new();
             empty.on_event(&Event::Drafts(DraftEvent::Listed(
@@ -768,19 +773,7 @@ mod tests {
                 },
             )));
             for mut p in [DraftsPane::demo(), empty] {
-                let mut t =
-                    ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-                t.draw(|f| {
-                    let ctx = RenderCtx {
-                        theme: &theme,
-                        now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
-                        readonly: false,
-                        sandbox: false,
-                    };
-                    p.render(f, f.area(), &ctx);
-                })
-                .unwrap();
-                let buf = t.backend().buffer();
+                let buf = draw(&mut p, w, h);
                 // The pane's body, as render() lays it out: inside the border, below the
                 // corrupt-file lines, above the footer.
                 let top = p.banner_height();
@@ -834,19 +827,7 @@ mod tests {
             .map(|s| s.label())
             .collect();
         let last = asks.last().copied().unwrap_or_default().to_string();
-        let theme = crate::tui::theme::Theme::default();
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 36)).unwrap();
-        t.draw(|f| {
-            let ctx = RenderCtx {
-                theme: &theme,
-                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
-                readonly: false,
-                sandbox: false,
-            };
-            p.render(f, f.area(), &ctx);
-        })
-        .unwrap();
-        let buf = t.backend().buffer();
+        let buf = draw(&mut p, 120, 36);
         let top = p.banner_height();
         let [_, preview] = split_list_preview(Rect::new(1, 1 + top, 118, 33 - top));
         let text: String = (preview.y..preview.bottom())
@@ -880,19 +861,7 @@ mod tests {
             "{msg}"
         );
         assert!(!msg.contains("data directory"), "{msg}");
-        let theme = crate::tui::theme::Theme::default();
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
-        t.draw(|f| {
-            let ctx = RenderCtx {
-                theme: &theme,
-                now: Utc.with_ymd_and_hms(2026, 1, 15, 10, 0, 0).unwrap(),
-                readonly: false,
-                sandbox: false,
-            };
-            p.render(f, f.area(), &ctx);
-        })
-        .unwrap();
-        let buf = t.backend().buffer();
+        let buf = draw(&mut p, 80, 24);
         let text: String = (0..buf.area.height)
             .map(|y| {
                 (1..buf.area.width - 1)
