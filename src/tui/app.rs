@@ -2771,24 +2771,8 @@ mod tests {
         }
     }
 
-    fn app_with(panes: Vec<Box<dyn Pane>>) -> App {
-        App::new(
-            AppOptions {
-                theme: Theme::default(),
-                keymap: Keymap::default(),
-                header: HeaderInfo::default(),
-                readonly: false,
-                sandbox: true,
-                panes,
-                warnings: Vec::new(),
-                shell_hook: None,
-            },
-            Instant::now(),
-        )
-    }
-
     fn unsaved_app() -> App {
-        app_with(vec![Box::new(UnsavedPane)])
+        app_on(vec![Box::new(UnsavedPane)])
     }
 
     fn ctrl_c() -> KeyEvent {
@@ -2923,12 +2907,12 @@ mod tests {
     fn the_wizards_form_counts_as_unsaved_input() {
         use crate::tui::panes::wizard::WizardPane;
         let now = Instant::now();
-        let mut a = app_with(vec![Box::new(WizardPane::new())]);
+        let mut a = app_on(vec![Box::new(WizardPane::new())]);
         assert!(a.unsaved_input().is_empty());
         a.on_key(key(KeyCode::Char('q')), now);
         assert!(a.should_quit(), "a blank form is nothing to lose");
 
-        let mut a = app_with(vec![Box::new(WizardPane::new())]);
+        let mut a = app_on(vec![Box::new(WizardPane::new())]);
         a.switch_to(PaneId::Create, None, now);
         a.on_key(key(KeyCode::Char('e')), now);
         typed(&mut a, "abc", now);

@@ -3160,27 +3160,7 @@ mod tests {
         p.form.network.cni = Cni::Flannel;
         p.changed();
         p.set_section(Section::Network);
-        let theme = Theme::default();
-        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
-        t.draw(|f| {
-            let ctx = RenderCtx {
-                theme: &theme,
-                now: chrono::DateTime::from_timestamp(0, 0).unwrap(),
-                readonly: false,
-                sandbox: false,
-            };
-            p.render(f, f.area(), &ctx);
-        })
-        .unwrap();
-        let buf = t.backend().buffer();
-        let text: String = (0..buf.area.height)
-            .map(|y| {
-                (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol().to_string())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = screen(&mut p, 160, 30);
         assert!(text.contains("holds at most 256 nodes"), "{text}");
     }
 
