@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
-use super::output::Format;
+use super::output::{Format, out, out_structured};
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
 use crate::engine::{CHANNEL_CAPACITY, Event};
@@ -25,30 +25,6 @@ pub struct Args {
     /// The pane's filter: text, /regex/ or re:..., phase:, version:, type:, step:, is:failed (all must match).
     #[arg(long, value_name = "QUERY")]
     pub filter: Option<String>,
-}
-
-/// Writes one line to stdout. A closed pipe (`| head`) ends the process quietly, with the
-/// status a shell gives a process killed by SIGPIPE.
-pub fn out(line: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut o = std::io::stdout().lock();
-    match writeln!(o, "{line}").and_then(|_| o.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(141),
-        r => Ok(r?),
-    }
-}
-
-/// Prints a value as JSON (pretty, or one line with `compact`) or YAML.
-pub fn out_structured<T: serde::Serialize>(
-    v: &T,
-    format: Format,
-    compact: bool,
-) -> anyhow::Result<()> {
-    match format {
-        Format::Yaml => out(serde_saphyr::to_string(v)?.trim_end()),
-        _ if compact => out(&serde_json::to_string(v)?),
-        _ => out(&serde_json::to_string_pretty(v)?),
-    }
 }
 
 /// The table lines of rows (header first), as `clusters` prints them.

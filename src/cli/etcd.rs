@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
-use super::clusters::{out, out_structured};
 use super::output::Format;
+use super::output::{out, out_structured};
 use crate::domain::etcd::{
     EtcdEncryptionConfig, NodeAdvice, RotationSummary, node_advice, unsupported_reason,
 };

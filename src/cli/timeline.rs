@@ -9,8 +9,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::GlobalArgs;
-use super::clusters::{out, out_structured};
 use super::output::Format;
+use super::output::{out, out_structured};
 use crate::domain::timeline::{StepState, Timeline, format_secs};
 use crate::engine::kube::{
     ClusterModel, ConnState, FailureKind, KubeEvent, KubeFailure, ops, watch,
