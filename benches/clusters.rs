@@ -5,16 +5,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use acp_cockpit::config::theme::Theme;
 use acp_cockpit::domain::cluster::{
     Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition,
 };
 use acp_cockpit::domain::timeline::CLUSTER_CREATE_STEPS;
 use acp_cockpit::engine::kube::model::Interner;
 use acp_cockpit::engine::kube::{ClusterSummary, ConnState, Delta, KubeEvent};
-use acp_cockpit::tui::panes::clusters::{ClustersPane, demo};
+use acp_cockpit::fixtures::clusters as demo;
+use acp_cockpit::tui::panes::clusters::ClustersPane;
 use acp_cockpit::tui::panes::timeline::TimelinePane;
 use acp_cockpit::tui::panes::{Pane, RenderCtx};
-use acp_cockpit::tui::theme::Theme;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -10,9 +10,9 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use acp_cockpit::tui::registry::demo_panes;
+use acp_cockpit::config::theme::{ColorDepth, Theme};
+use acp_cockpit::tui::panes::demo_panes;
 use acp_cockpit::tui::screenshots::{Scene, app, press, render};
-use acp_cockpit::tui::theme::{ColorDepth, Theme};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 const SYNC_END: &[u8] = b"\x1b[?2026l";

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
             Some(Sub::Etcd(a)) => acp_cockpit::cli::etcd::run(a, &global).await,
             Some(Sub::Registry(_)) => acp_cockpit::cli::reserved::run("registry"),
             Some(Sub::Sandbox(a)) => acp_cockpit::cli::sandbox::run(a, &global).await,
-            Some(Sub::Screenshots(a)) => acp_cockpit::cli::screenshots::run(a, &global).await,
+            Some(Sub::Screenshots(a)) => acp_cockpit::tui::screenshots::run(&a.out),
         }
     });
     match result {

@@ -581,8 +581,8 @@ fn global_args(args: &[&str]) -> acp_cockpit::cli::GlobalArgs {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolve_starts_the_embedded_sandbox_in_memory() {
-    use acp_cockpit::cli::platform::resolve;
     use acp_cockpit::engine::kube::KubeSource;
+    use acp_cockpit::startup::resolve;
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let resolved = resolve(&global_args(&["--sandbox"]))
         .await

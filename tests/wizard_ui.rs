@@ -269,7 +269,7 @@ fn render_text(pane: &mut WizardPane) -> String {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let theme = acp_cockpit::tui::theme::Theme::default();
+    let theme = acp_cockpit::config::theme::Theme::default();
     t.draw(|f| {
         let ctx = acp_cockpit::tui::panes::RenderCtx {
             theme: &theme,
@@ -417,7 +417,7 @@ fn render_pane(pane: &mut dyn Pane, w: u16, h: u16) -> String {
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let theme = acp_cockpit::tui::theme::Theme::default();
+    let theme = acp_cockpit::config::theme::Theme::default();
     t.draw(|f| {
         let ctx = acp_cockpit::tui::panes::RenderCtx {
             theme: &theme,

@@ -12,7 +12,8 @@ use super::output::{Format, out, out_structured};
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::clusters::{fit, nodes_label, progress_text, short_age};
+use crate::present::clusters::progress_text;
+use crate::present::text::{fit, nodes_label, short_age};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -145,7 +146,7 @@ fn sorted_rows(model: &ClusterModel, filter: &Filter) -> Vec<ClusterRow> {
 pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     let filter = Filter::parse(args.filter.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
-    let resolved = super::platform::resolve(global).await?;
+    let resolved = crate::startup::resolve(global).await?;
     let result = run_on(&args, &filter, &resolved.source).await;
     resolved.shutdown().await;
     result

@@ -52,7 +52,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
         return Ok(1);
     }
     let name = cluster.metadata.name.clone().unwrap_or_default();
-    let resolved = super::platform::resolve(global).await?;
+    let resolved = crate::startup::resolve(global).await?;
     let platform = resolved.labels.platform.clone();
     let context = resolved.labels.context.clone();
     // The embedded sandbox lives only as long as this command, so a cluster created on it

@@ -19,7 +19,7 @@ use crate::domain::etcd::{
 use crate::engine::kube::etcd::{EtcdState, get_etcd_config, not_installed_reason};
 use crate::engine::kube::{FailureKind, KubeEvent, KubeFailure, KubeSource, ops};
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::etcd::verdict_text;
+use crate::present::etcd::verdict_text;
 
 /// Exit code when a node (or the migration) failed.
 pub const EXIT_FAILED_NODE: i32 = 2;
@@ -250,7 +250,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
         print(&r, args.output, false)?;
         return Ok(exit_code(&r));
     }
-    let resolved = super::platform::resolve(global).await?;
+    let resolved = crate::startup::resolve(global).await?;
     let result = run_on(&args, &resolved.source).await;
     resolved.shutdown().await;
     result
@@ -335,13 +335,10 @@ pub async fn run_on(args: &Args, source: &KubeSource) -> anyhow::Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::panes::etcd::demo;
+    use crate::fixtures::etcd as demo;
 
-    fn cfg_of(p: &crate::tui::panes::etcd::EtcdPane) -> EtcdEncryptionConfig {
-        p.state()
-            .and_then(EtcdState::config)
-            .cloned()
-            .expect("config")
+    fn cfg_of(s: &demo::Scenario) -> EtcdEncryptionConfig {
+        s.last().clone()
     }
 
     #[test]

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::GlobalArgs;
 use super::output::{Format, print_structured};
-use super::platform::{KubeconfigLocation, locate_for};
 use crate::config::{Config, Paths, Source};
+use crate::startup::{KubeconfigLocation, locate_for};
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Args {
@@ -158,7 +158,7 @@ pub fn collect(config: &Config, global: &GlobalArgs) -> Info {
         log_file: crate::logging::current_file(&p.log_dir()),
         theme: config.theme_source.clone(),
         colors: config.depth.label().to_string(),
-        keymap: config.keymap.name.clone(),
+        keymap: config.keymap_name.clone(),
         keymap_sources: config.keymap_sources.clone(),
         warnings: config.warnings.clone(),
     }

@@ -9,16 +9,15 @@ pub mod drafts;
 pub mod etcd;
 pub mod info;
 pub mod output;
-pub mod platform;
 pub mod reserved;
 pub mod sandbox;
 pub mod screenshots;
 pub mod timeline;
 pub mod validate;
 
-use std::path::PathBuf;
+use clap::{Parser, Subcommand};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use crate::config::{ColorChoice, GlobalArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,43 +33,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Sub>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, value_name = "PATH")]
-    pub kubeconfig: Option<PathBuf>,
-    /// Kubeconfig context of the platform's global cluster.
-    #[arg(long, global = true, value_name = "NAME")]
-    pub context: Option<String>,
-    /// Refuse every action that writes to a platform.
-    #[arg(long, global = true)]
-    pub readonly: bool,
-    /// Run on the embedded sandbox platform instead of a real one.
-    #[arg(long, global = true)]
-    pub sandbox: bool,
-    /// Theme name (dark, light, high-contrast, mono) or a path to a theme file.
-    #[arg(long, global = true, value_name = "NAME")]
-    pub theme: Option<String>,
-    /// Keymap name (default, vim) or a path to a keymap file.
-    #[arg(long, global = true, value_name = "NAME")]
-    pub keymap: Option<String>,
-    /// When to use colors, and how many.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-    Truecolor,
-    #[value(name = "256")]
-    C256,
-    #[value(name = "16")]
-    C16,
 }
 
 #[derive(Debug, Subcommand)]

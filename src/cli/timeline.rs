@@ -16,7 +16,7 @@ use crate::engine::kube::{
     ClusterModel, ConnState, FailureKind, KubeEvent, KubeFailure, ops, watch,
 };
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::tui::panes::timeline::{
+use crate::present::timeline::{
     blocked_text, check_failure_text, created_text, eta_text, gauge, step_mark,
 };
 
@@ -217,7 +217,7 @@ fn not_found(name: &str, context: &str) -> anyhow::Error {
 }
 
 pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
-    let resolved = super::platform::resolve(global).await?;
+    let resolved = crate::startup::resolve(global).await?;
     let result = run_on(&args, &resolved.source).await;
     resolved.shutdown().await;
     result
@@ -343,7 +343,7 @@ fn strip_clock(v: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::panes::clusters::demo;
+    use crate::fixtures::clusters as demo;
 
     fn demo_model() -> ClusterModel {
         let mut m = ClusterModel::new();

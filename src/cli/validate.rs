@@ -131,7 +131,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
         }
     };
     let ctx = if args.platform {
-        let resolved = super::platform::resolve(global).await?;
+        let resolved = crate::startup::resolve(global).await?;
         let context = resolved.labels.context.clone();
         let ctx = async {
             let pool = ClientPool::new(&resolved.source).map_err(|e| anyhow::anyhow!("{e}"))?;

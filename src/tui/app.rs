@@ -3,6 +3,7 @@
 //! and engine events, draws it, and carries out what it leaves in its outbox.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, Local, Utc};
@@ -14,13 +15,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
+use crate::config::keymap::{Catalog, Keymap};
+use crate::config::theme::{Role, Theme};
 use crate::engine::kube::{
     AccessDecision, ClusterSummary, Delta, KubeCommand, KubeEvent, KubeFailure,
 };
 use crate::engine::{Command, Event, Toast, ToastLevel};
-use crate::tui::keymap::{self, Keymap};
-use crate::tui::panes::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
-use crate::tui::theme::{Role, Theme};
+use crate::tui::panes::{
+    Access, CommandArg, Effect, Guarded, Pane, PaneId, RenderCtx, SPECS, SuspendJob,
+};
 use crate::tui::widgets;
 
 /// How many toasts are kept; older ones are dropped first.
@@ -211,22 +214,21 @@ struct ToastEntry {
     expires: Instant,
 }
 
-/// The `:` commands: name, argument, help text.
-pub const COMMANDS: &[(&str, &str, &str)] = &[
-    ("clusters", "", "the clusters of the platform"),
-    (
-        "create",
-        "[file.yaml]",
-        "the creation wizard; a manifest or draft:<name> fills it",
-    ),
-    ("drafts", "", "saved node drafts"),
-    ("timeline", "<cluster>", "a cluster's creation timeline"),
-    ("etcd", "<cluster>", "etcd encryption status"),
-    ("registry", "", "built-in registry checks"),
-    ("ctx", "<name>", "switch the kubeconfig context"),
-    ("help", "", "all keys"),
-    ("quit", "", "quit (also :q; :q! quits without asking)"),
-];
+/// The `:` commands: name, argument, help text. Each pane's comes from its spec; the shell adds
+/// its own.
+pub static COMMANDS: LazyLock<Vec<(&'static str, &'static str, &'static str)>> =
+    LazyLock::new(|| {
+        let mut v: Vec<_> = SPECS
+            .iter()
+            .map(|s| (s.key(), s.command.label(), s.command_help))
+            .collect();
+        v.extend([
+            ("ctx", "<name>", "switch the kubeconfig context"),
+            ("help", "", "all keys"),
+            ("quit", "", "quit (also :q; :q! quits without asking)"),
+        ]);
+        v
+    });
 
 pub struct AppOptions {
     pub theme: Theme,
@@ -243,6 +245,8 @@ pub struct AppOptions {
 pub struct App {
     pub theme: Theme,
     pub keymap: Keymap,
+    /// Every action the shell and panes understand, for help's descriptions.
+    catalog: Catalog,
     pub header: HeaderInfo,
     pub readonly: bool,
     pub sandbox: bool,
@@ -280,7 +284,7 @@ impl App {
         for p in opts.panes {
             panes.insert(p.id(), p);
         }
-        for id in PaneId::ALL {
+        for id in PaneId::all() {
             panes.entry(id).or_insert_with(|| {
                 Box::new(crate::tui::panes::placeholder::PlaceholderPane::new(id))
             });
@@ -288,6 +292,7 @@ impl App {
         let mut app = App {
             theme: opts.theme,
             keymap: opts.keymap,
+            catalog: crate::tui::actions::catalog(),
             header: opts.header,
             readonly: opts.readonly,
             sandbox: opts.sandbox,
@@ -779,23 +784,24 @@ impl App {
             "help" => self.mode = Mode::Help { scroll: 0 },
             "command" => self.mode = Mode::Prompt(Prompt::default()),
             "next_pane" | "prev_pane" => {
-                let i = PaneId::ALL.iter().position(|p| *p == id).unwrap_or(0);
-                let n = PaneId::ALL.len();
+                let all: Vec<PaneId> = PaneId::all().collect();
+                let i = all.iter().position(|p| *p == id).unwrap_or(0);
+                let n = all.len();
                 let j = if action == "next_pane" {
                     (i + 1) % n
                 } else {
                     (i + n - 1) % n
                 };
-                self.switch_to(PaneId::ALL[j], None, now);
+                self.switch_to(all[j], None, now);
             }
             "suspend" => self.outbox.push(Outgoing::SuspendSelf),
             a => {
                 if let Some(n) = a
                     .strip_prefix("pane_")
                     .and_then(|n| n.parse::<usize>().ok())
-                    && let Some(p) = PaneId::ALL.get(n.wrapping_sub(1))
+                    && let Some(p) = PaneId::all().nth(n.wrapping_sub(1))
                 {
-                    self.switch_to(*p, None, now);
+                    self.switch_to(p, None, now);
                 }
             }
         }
@@ -1007,11 +1013,11 @@ impl App {
                 Some(ctx) => self.shell_command(ShellCommand::SwitchContext(ctx), now),
             },
             pane => {
-                let Some(id) = PaneId::ALL.iter().copied().find(|p| p.key() == pane) else {
+                let Some(id) = PaneId::all().find(|p| p.key() == pane) else {
                     return;
                 };
                 // `:create` passes a manifest path or `draft:<name>` on to the wizard.
-                let takes_arg = matches!(id, PaneId::Timeline | PaneId::Etcd | PaneId::Create);
+                let takes_arg = id.spec().command != CommandArg::None;
                 if arg.is_some() && !takes_arg {
                     usage_error(self, format!("`:{pane}` takes no argument"));
                     return;
@@ -1253,13 +1259,13 @@ impl App {
     fn render_tabs(&self, frame: &mut Frame, area: Rect) {
         let t = &self.theme;
         let mut spans = vec![Span::raw(" ")];
-        for (i, id) in PaneId::ALL.iter().enumerate() {
-            let style = if *id == self.active {
+        for (i, id) in PaneId::all().enumerate() {
+            let style = if id == self.active {
                 t.style(Role::TabActive)
             } else {
                 t.style(Role::Tab)
             };
-            let key_style = if *id == self.active {
+            let key_style = if id == self.active {
                 style
             } else {
                 t.style(Role::Key)
@@ -1445,7 +1451,9 @@ impl App {
             items.push(Item::Section(title));
             for (action, _) in self.keymap.bindings(layer) {
                 let keys = self.keymap.keys_label(layer, action).unwrap_or_default();
-                let desc = keymap::describe(layer, action)
+                let desc = self
+                    .catalog
+                    .describe(layer, action)
                     .unwrap_or(action)
                     .to_string();
                 items.push(Item::Entry(keys, desc));
@@ -1456,7 +1464,7 @@ impl App {
             "quit (asks first if input would be lost)".into(),
         ));
         items.push(Item::Section("Commands (press : first)".to_string()));
-        for (name, arg, desc) in COMMANDS {
+        for (name, arg, desc) in COMMANDS.iter() {
             let key = format!(":{name} {arg}").trim_end().to_string();
             items.push(Item::Entry(key, desc.to_string()));
         }
@@ -1703,9 +1711,12 @@ pub fn complete_with(
     clusters: &[String],
 ) -> (String, Vec<String>) {
     if let Some((word, arg)) = input.split_once(' ') {
+        let takes_cluster = SPECS
+            .iter()
+            .any(|s| s.key() == word && matches!(s.command, CommandArg::Cluster(_)));
         let names = match word {
             "ctx" => contexts,
-            "timeline" | "etcd" => clusters,
+            _ if takes_cluster => clusters,
             _ => &[],
         };
         if arg.contains(' ') {
@@ -1884,7 +1895,7 @@ mod tests {
         App::new(
             AppOptions {
                 theme: Theme::default(),
-                keymap: Keymap::default(),
+                keymap: crate::tui::actions::default_keymap(),
                 header: HeaderInfo {
                     platform: "sandbox".into(),
                     context: Some("global".into()),
@@ -2047,7 +2058,7 @@ mod tests {
         App::new(
             AppOptions {
                 theme: Theme::default(),
-                keymap: Keymap::default(),
+                keymap: crate::tui::actions::default_keymap(),
                 header: HeaderInfo::default(),
                 readonly: false,
                 sandbox: true,
@@ -2101,7 +2112,8 @@ mod tests {
 
     #[test]
     fn real_panes_ask_for_ticks_only_while_something_runs() {
-        use crate::tui::panes::clusters::{ClustersPane, demo};
+        use crate::fixtures::clusters as demo;
+        use crate::tui::panes::clusters::ClustersPane;
         use crate::tui::panes::timeline::TimelinePane;
         // The demo has creating clusters: the Timeline on one of them is live every second.
         let tl = TimelinePane::demo();
@@ -2163,7 +2175,7 @@ mod tests {
 
     #[test]
     fn tab_completes_cluster_names_for_timeline_and_etcd() {
-        use crate::tui::panes::clusters::demo;
+        use crate::fixtures::clusters as demo;
         let now = Instant::now();
         let mut a = app(false);
         for ev in demo::events() {
@@ -2629,7 +2641,7 @@ mod tests {
         let mut a = App::new(
             AppOptions {
                 theme: Theme::default(),
-                keymap: Keymap::default(),
+                keymap: crate::tui::actions::default_keymap(),
                 header: HeaderInfo::default(),
                 readonly: false,
                 sandbox: true,
@@ -2716,9 +2728,10 @@ mod tests {
         let km = Keymap::from_sources(
             "default",
             &[
-                ("d", keymap::DEFAULT_KEYMAP),
+                ("d", crate::config::keymap::DEFAULT_KEYMAP),
                 ("keymap.toml", "[clusters]\nyaml = \"j\"\n"),
             ],
+            &crate::tui::actions::catalog(),
         );
         let warnings = km.warnings.clone();
         assert_eq!(warnings.len(), 1);

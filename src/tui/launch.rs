@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-use crate::cli::GlobalArgs;
+use crate::config::GlobalArgs;
 use crate::config::{Config, Paths};
 use crate::engine::{self, EngineConfig};
 use crate::tui::{TuiOptions, run};
@@ -24,7 +24,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         warnings.push(format!("{e:#}; running without a log file"));
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting the TUI");
-    let resolved = crate::cli::platform::resolve_quiet(global).await?;
+    let resolved = crate::startup::resolve_quiet(global).await?;
     let (handle, events) = engine::spawn(EngineConfig {
         kube: resolved.source.clone(),
         readonly: global.readonly,
@@ -57,7 +57,7 @@ fn context_platforms(source: &crate::engine::kube::KubeSource) -> BTreeMap<Strin
     crate::engine::kube::client::context_names(&kc)
         .into_iter()
         .filter_map(|name| {
-            let labels = crate::cli::platform::labels_for(&kc, Some(&name)).ok()?;
+            let labels = crate::startup::labels_for(&kc, Some(&name)).ok()?;
             Some((name, labels.platform))
         })
         .collect()

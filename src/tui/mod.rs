@@ -7,15 +7,13 @@
 //! durations (a running step's seconds) while it shows some. Idle therefore means no wake-ups
 //! and no bytes written.
 
+pub mod actions;
 pub mod app;
-pub mod keymap;
 pub mod launch;
 pub mod panes;
-pub mod registry;
 pub mod screenshots;
 pub mod svg;
 pub mod terminal;
-pub mod theme;
 pub mod widgets;
 
 use std::collections::BTreeMap;
@@ -28,13 +26,13 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::config::Config;
+use crate::config::keymap::Keymap;
+use crate::config::theme::Theme;
 use crate::engine::{Command, EngineHandle, Event, Toast};
 use app::{App, AppOptions, HeaderInfo, Outgoing, ShellHook};
-use keymap::Keymap;
 pub use launch::launch;
-use registry::PaneDeps;
+use panes::PaneDeps;
 use terminal::{Sig, Signals, Tui};
-use theme::Theme;
 
 /// The shortest time between two frames (about 60 per second).
 pub const FRAME_BUDGET: Duration = Duration::from_millis(16);
@@ -44,7 +42,7 @@ const DRAIN_LIMIT: usize = 4096;
 /// A debugging aid for the end-to-end tests: `1` makes the TUI panic after its first frame.
 pub const TEST_PANIC_ENV: &str = "ACP_COCKPIT_TEST_PANIC";
 
-/// Everything the TUI needs; the platform resolution (`cli::platform`) fills it.
+/// Everything the TUI needs; the platform resolution (`crate::startup`) fills it.
 pub struct TuiOptions {
     pub theme: Theme,
     pub keymap: Keymap,
@@ -80,10 +78,13 @@ impl TuiOptions {
         engine: EngineHandle,
         events: mpsc::Receiver<Event>,
     ) -> TuiOptions {
+        let keymap = config.keymap(&actions::catalog());
+        let mut warnings = config.warnings.clone();
+        warnings.extend(keymap.warnings.iter().cloned());
         TuiOptions {
             theme: config.theme.clone(),
-            keymap: config.keymap.clone(),
-            warnings: config.warnings.clone(),
+            keymap,
+            warnings,
             readonly,
             sandbox,
             platform: platform.into(),
@@ -143,7 +144,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
         pane_deps,
         mouse,
     } = opts;
-    let panes = registry::build_panes(&pane_deps);
+    let panes = panes::build_panes(&pane_deps);
     let mut app = App::new(
         AppOptions {
             theme,

@@ -5,23 +5,20 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::FixedOffset;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
+use crate::config::theme::{ColorDepth, Theme};
 use crate::engine::Command;
 use crate::tui::app::{App, AppOptions, HeaderInfo};
-use crate::tui::keymap::Keymap;
 use crate::tui::panes::{Access, Effect, Guarded, Pane, PaneId};
 use crate::tui::svg::{Palette, buffer_to_svg};
-use crate::tui::theme::{ColorDepth, Theme};
 
 /// 09:41 UTC, the clock every render shows.
-pub fn fixed_clock() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_795_340_460, 0).unwrap_or_default()
-}
+pub use crate::fixtures::fixed_clock;
 
 pub struct Scene {
     pub theme: Theme,
@@ -35,7 +32,7 @@ pub fn app(scene: Scene) -> App {
     let mut app = App::new(
         AppOptions {
             theme: scene.theme,
-            keymap: Keymap::default(),
+            keymap: crate::tui::actions::default_keymap(),
             header: HeaderInfo {
                 platform: if scene.sandbox {
                     "sandbox"
@@ -136,11 +133,11 @@ pub fn write_all(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         theme: theme("dark", ColorDepth::TrueColor),
         readonly: false,
         sandbox: true,
-        panes: crate::tui::registry::demo_panes(),
+        panes: crate::tui::panes::demo_panes(),
     };
-    for (i, id) in PaneId::ALL.iter().enumerate() {
+    for (i, id) in PaneId::all().enumerate() {
         let mut a = app(dark());
-        a.switch_to(*id, None, Instant::now());
+        a.switch_to(id, None, Instant::now());
         let buf = render(&mut a, w, h);
         save(
             &format!("{}-{}", i + 1, id.key()),
@@ -190,7 +187,7 @@ pub fn write_all(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         theme: theme("light", ColorDepth::TrueColor),
         readonly: true,
         sandbox: false,
-        panes: crate::tui::registry::demo_panes(),
+        panes: crate::tui::panes::demo_panes(),
     });
     save(
         "light-readonly",
@@ -203,7 +200,7 @@ pub fn write_all(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         theme: theme("high-contrast", ColorDepth::Ansi16),
         readonly: true,
         sandbox: true,
-        panes: crate::tui::registry::demo_panes(),
+        panes: crate::tui::panes::demo_panes(),
     });
     save(
         "high-contrast",
@@ -216,7 +213,7 @@ pub fn write_all(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         theme: theme("dark", ColorDepth::None),
         readonly: true,
         sandbox: true,
-        panes: crate::tui::registry::demo_panes(),
+        panes: crate::tui::panes::demo_panes(),
     });
     save(
         "no-color",
@@ -225,6 +222,14 @@ pub fn write_all(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         Palette::DARK,
     )?;
     Ok(written)
+}
+
+/// `acp-cockpit screenshots --out DIR`: writes every screen and prints the paths.
+pub fn run(out: &std::path::Path) -> anyhow::Result<i32> {
+    for path in write_all(out)? {
+        println!("{}", path.display());
+    }
+    Ok(0)
 }
 
 #[cfg(test)]
@@ -288,12 +293,13 @@ mod tests {
     #[test]
     fn footer_keys_follow_the_keymap() {
         let mut a = shell(false);
-        a.keymap = Keymap::from_sources(
+        a.keymap = crate::config::keymap::Keymap::from_sources(
             "default",
             &[
-                ("d", crate::tui::keymap::DEFAULT_KEYMAP),
+                ("d", crate::config::keymap::DEFAULT_KEYMAP),
                 ("u", "[global]\nhelp = \"F2\"\n"),
             ],
+            &crate::tui::actions::catalog(),
         );
         let t = text(&render(&mut a, 120, 24));
         let footer = t.lines().last().unwrap_or_default();

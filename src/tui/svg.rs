@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-use crate::tui::theme::indexed_rgb;
+use crate::config::theme::indexed_rgb;
 
 const CELL_W: f32 = 8.4;
 const CELL_H: f32 = 18.0;

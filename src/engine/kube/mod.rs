@@ -18,10 +18,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Event, Toast};
 use crate::domain::cluster::Cluster;
-use crate::tui::panes::Access;
 pub use client::{ClientPool, FailureKind, KubeFailure};
 pub use model::{ClusterModel, ClusterRow, ClusterSummary, Delta, MachineSummary};
-pub use ops::AccessDecision;
+pub use ops::{Access, AccessDecision};
 
 /// Where the kube configuration comes from.
 #[derive(Debug, Clone)]

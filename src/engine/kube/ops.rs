@@ -12,7 +12,6 @@ use super::client::{ClientPool, FailureKind, KubeFailure, initial_context};
 use super::watch::Watched;
 use super::{KubeSource, ObjectKind};
 use crate::domain::cluster::{Cluster, Machine};
-use crate::tui::panes::Access;
 
 /// Field manager recorded on objects this program creates.
 pub const FIELD_MANAGER: &str = "acp-cockpit";
@@ -112,6 +111,16 @@ pub async fn fetch_yaml(
         ObjectKind::Cluster => to_yaml(&get::<Cluster>(client, name).await?),
         ObjectKind::Machine => to_yaml(&get::<Machine>(client, name).await?),
     }
+}
+
+/// A permission to check before an action that writes: what a SelfSubjectAccessReview asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub verb: String,
+    pub group: String,
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
 }
 
 /// The answer of a SelfSubjectAccessReview.

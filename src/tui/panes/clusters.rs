@@ -2,8 +2,9 @@
 //! with the platform connection state always in sight.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
+use crate::present::clusters::progress_text;
+use crate::present::text::{fit, nodes_label, short_age};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Frame;
@@ -11,14 +12,9 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-use unicode_width::UnicodeWidthStr;
 
-use super::{Effect, Pane, PaneId, RenderCtx, SuspendJob};
-use crate::domain::cluster::{
-    Cluster, ClusterMachine, ClusterSpec, ClusterStatus, Condition, Machine, MachineSpec,
-    MachineStatus,
-};
-use crate::engine::kube::model::Interner;
+use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, SuspendJob, pane_actions};
+use crate::config::theme::{Role, Theme};
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{
     ClusterModel, ClusterRow, ClusterSummary, ConnState, Delta, KubeCommand, KubeEvent,
@@ -26,7 +22,35 @@ use crate::engine::kube::{
 };
 use crate::engine::{Command, Event, Toast};
 use crate::tui::app::{ShellCommand, ShellHook};
-use crate::tui::theme::{Role, Theme};
+
+pane_actions! {
+    /// What this pane does with its keymap layer.
+    pub enum ClustersAction {
+        SelectNext = new("select_next", "next cluster"),
+        SelectPrev = new("select_prev", "previous cluster"),
+        PageDown = new("page_down", "page down"),
+        PageUp = new("page_up", "page up"),
+        Top = new("top", "first cluster"),
+        Bottom = new("bottom", "last cluster"),
+        Open = new("open", "open the cluster's timeline"),
+        Yaml = new("yaml", "show the cluster's YAML"),
+        Filter = new("filter", "filter by name"),
+        SortNext = new("sort_next", "sort by the next column"),
+        SortReverse = new("sort_reverse", "reverse the sort"),
+        Relogin = new("relogin", "log in again / reconnect the platform"),
+        Back = new("back", "close the YAML view or clear the filter"),
+    }
+}
+
+pub static SPEC: PaneSpec = PaneSpec {
+    id: PaneId::Clusters,
+    title: "Clusters",
+    command: CommandArg::None,
+    command_help: "the clusters of the platform",
+    actions: ClustersAction::SPECS,
+    build: |_| Box::new(ClustersPane::new()),
+    demo: || Box::new(ClustersPane::demo()),
+};
 
 /// Tag of the suspend job that runs a login plugin; the context follows it.
 const RELOGIN_TAG: &str = "relogin:";
@@ -59,53 +83,6 @@ pub fn phase_role(phase: &str) -> Role {
         "Confined" | "Idling" => Role::Warn,
         _ => Role::Info,
     }
-}
-
-/// `95s`, `12m`, `5h`, `3d`, like kubectl's AGE column.
-pub fn short_age(secs: i64) -> String {
-    let s = secs.max(0);
-    if s < 120 {
-        format!("{s}s")
-    } else if s < 2 * 3600 {
-        format!("{}m", s / 60)
-    } else if s < 2 * 86_400 {
-        format!("{}h", s / 3600)
-    } else {
-        format!("{}d", s / 86_400)
-    }
-}
-
-/// `3cp+2w`: control-plane and worker counts, which a bare `3/2` would let read as ready/total.
-pub fn nodes_label(control_plane: usize, workers: usize) -> String {
-    format!("{control_plane}cp+{workers}w")
-}
-
-/// Pads or cuts `s` to exactly `w` columns.
-pub fn fit(s: &str, w: usize) -> String {
-    let width = s.width();
-    if width <= w {
-        let mut out = String::with_capacity(s.len() + w - width);
-        out.push_str(s);
-        out.extend(std::iter::repeat_n(' ', w - width));
-        return out;
-    }
-    if w == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for ch in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
-        if used + cw > w - 1 {
-            break;
-        }
-        out.push(ch);
-        used += cw;
-    }
-    out.push('~');
-    used += 1;
-    out.extend(std::iter::repeat_n(' ', w.saturating_sub(used)));
-    out
 }
 
 /// One platform as the pane knows it.
@@ -169,21 +146,6 @@ impl PlatformView {
     }
 }
 
-/// The PROGRESS cell: the cluster's own step first; on a created cluster, the nodes being added.
-pub fn progress_text(row: &ClusterRow) -> String {
-    let frac = row.progress.label();
-    match (&row.current_step, &row.failing_node) {
-        (Some(step), _) if row.failed => format!("{frac} FAILED {step}"),
-        (Some(step), _) => format!("{frac} {step}"),
-        (None, Some(n)) => format!("{frac} node {} FAILED {}", n.ip, n.step),
-        (None, None) if row.adding_nodes == 1 => format!("{frac} adding 1 node"),
-        (None, None) if row.adding_nodes > 1 => {
-            format!("{frac} adding {} nodes", row.adding_nodes)
-        }
-        (None, None) => frac,
-    }
-}
-
 #[derive(Debug)]
 struct YamlView {
     name: String,
@@ -243,11 +205,11 @@ impl ClustersPane {
         }
     }
 
-    /// Fixed data for screenshots and snapshot tests (clock: [`demo::now`]).
+    /// Fixed data for screenshots and snapshot tests (clock: [`crate::fixtures::clusters::now`]).
     pub fn demo() -> Self {
         let mut p = Self::new();
         p.started = true;
-        for ev in demo::events() {
+        for ev in crate::fixtures::clusters::events() {
             p.on_event(&ev);
         }
         p
@@ -765,34 +727,39 @@ impl Pane for ClustersPane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let Some(action) = ClustersAction::parse(action) else {
+            return Vec::new();
+        };
         self.refresh_view();
         if self.yaml.is_some() {
             let page = self.page as isize;
             match action {
-                "select_next" => self.yaml_scroll(1),
-                "select_prev" => self.yaml_scroll(-1),
-                "page_down" => self.yaml_scroll(page),
-                "page_up" => self.yaml_scroll(-page),
-                "top" => self.yaml_scroll(isize::MIN / 2),
-                "bottom" => self.yaml_scroll(isize::MAX / 2),
-                "back" | "yaml" | "open" => self.yaml = None,
+                ClustersAction::SelectNext => self.yaml_scroll(1),
+                ClustersAction::SelectPrev => self.yaml_scroll(-1),
+                ClustersAction::PageDown => self.yaml_scroll(page),
+                ClustersAction::PageUp => self.yaml_scroll(-page),
+                ClustersAction::Top => self.yaml_scroll(isize::MIN / 2),
+                ClustersAction::Bottom => self.yaml_scroll(isize::MAX / 2),
+                ClustersAction::Back | ClustersAction::Yaml | ClustersAction::Open => {
+                    self.yaml = None
+                }
                 _ => {}
             }
             return Vec::new();
         }
         match action {
-            "select_next" => self.move_to(self.selected + 1),
-            "select_prev" => self.move_to(self.selected.saturating_sub(1)),
-            "page_down" => self.move_to(self.selected + self.page.max(1)),
-            "page_up" => self.move_to(self.selected.saturating_sub(self.page.max(1))),
-            "top" => self.move_to(0),
-            "bottom" => self.move_to(usize::MAX),
-            "open" => {
+            ClustersAction::SelectNext => self.move_to(self.selected + 1),
+            ClustersAction::SelectPrev => self.move_to(self.selected.saturating_sub(1)),
+            ClustersAction::PageDown => self.move_to(self.selected + self.page.max(1)),
+            ClustersAction::PageUp => self.move_to(self.selected.saturating_sub(self.page.max(1))),
+            ClustersAction::Top => self.move_to(0),
+            ClustersAction::Bottom => self.move_to(usize::MAX),
+            ClustersAction::Open => {
                 if let Some(name) = self.selected_name() {
                     return vec![Effect::Open(PaneId::Timeline, Some(name))];
                 }
             }
-            "yaml" => {
+            ClustersAction::Yaml => {
                 if let Some(name) = self.selected_name() {
                     self.yaml = Some(YamlView {
                         name: name.clone(),
@@ -806,8 +773,8 @@ impl Pane for ClustersPane {
                     }))];
                 }
             }
-            "filter" => self.editing = Some(self.filter.source().to_string()),
-            "sort_next" => {
+            ClustersAction::Filter => self.editing = Some(self.filter.source().to_string()),
+            ClustersAction::SortNext => {
                 // A hidden column would sort by something the user cannot see.
                 let shown = self.table_width.map(layout_columns);
                 let mut next = self.column.next();
@@ -820,12 +787,12 @@ impl Pane for ClustersPane {
                 self.column = next;
                 self.view_dirty = true;
             }
-            "sort_reverse" => {
+            ClustersAction::SortReverse => {
                 self.reverse = !self.reverse;
                 self.view_dirty = true;
             }
-            "relogin" => return self.relogin(),
-            "back" if !self.filter.is_empty() => self.set_filter(""),
+            ClustersAction::Relogin => return self.relogin(),
+            ClustersAction::Back if !self.filter.is_empty() => self.set_filter(""),
             _ => {}
         }
         Vec::new()
@@ -1004,353 +971,6 @@ impl Pane for ClustersPane {
     }
 }
 
-/// Fixed demo platform shared by the screenshot renderer and the snapshot tests.
-pub mod demo {
-    use super::*;
-
-    /// The clock the demo data is written against: the one the screenshots render at, so the
-    /// durations they show are the demo's own (minutes), not the gap between two dates.
-    pub fn now() -> DateTime<Utc> {
-        crate::tui::screenshots::fixed_clock()
-    }
-
-    /// The demo platform's creation plan with each step's usual seconds: ACP-like, shorter than
-    /// TKE's list (the sandbox runs the same one), so the finished clusters teach the plan.
-    pub const PLAN: &[(&str, i64)] = &[
-        ("EnsureCopyFiles", 12),
-        ("EnsurePreInstallHook", 3),
-        ("EnsureRegistryHosts", 6),
-        ("EnsureKernelModule", 6),
-        ("EnsureSysctl", 6),
-        ("EnsureDisableSwap", 3),
-        ("EnsurePreflight", 24),
-        ("EnsureClusterComplete", 6),
-        ("EnsureContainerRuntime", 105),
-        ("EnsureKubernetesImages", 270),
-        ("EnsureKubelet", 45),
-        ("EnsureCNIPlugins", 30),
-        ("EnsureKubeadm", 24),
-        ("EnsureKeepalivedInit", 18),
-        ("EnsurePrepareForControlplane", 9),
-        ("EnsureKubeadmInitPhaseKubeletStart", 18),
-        ("EnsureKubeadmInitPhaseCerts", 12),
-        ("EnsureStoreCredential", 6),
-        ("EnsureKubeconfig", 6),
-        ("EnsureKubeadmInitPhaseControlPlane", 60),
-        ("EnsureKubeadmInitPhaseETCD", 75),
-        ("EnsureKubeadmInitPhaseWaitControlPlane", 135),
-        ("EnsureKubeadmInitPhaseUploadConfig", 9),
-        ("EnsureJoinPhaseControlPlaneJoinETCD", 120),
-        ("EnsureJoinPhaseKubeletStart", 90),
-        ("EnsureMarkControlPlane", 6),
-        ("EnsureWaitClusterModuleReady", 330),
-        ("EnsurePostInstallHook", 6),
-    ];
-
-    pub const CONTEXT: &str = "acp-prod";
-
-    fn at(mins_ago: i64) -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time> {
-        let t = now() - chrono::Duration::minutes(mins_ago);
-        k8s_openapi::jiff::Timestamp::from_second(t.timestamp())
-            .ok()
-            .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time)
-    }
-
-    fn cond(
-        ty: &str,
-        status: &str,
-        mins_ago: i64,
-        reason: Option<&str>,
-        msg: Option<&str>,
-    ) -> Condition {
-        Condition {
-            type_: ty.to_string(),
-            status: status.to_string(),
-            last_transition_time: at(mins_ago),
-            last_probe_time: at(mins_ago),
-            reason: reason.map(str::to_string),
-            message: msg.map(str::to_string),
-        }
-    }
-
-    fn machine(ip: &str, role: &str) -> ClusterMachine {
-        ClusterMachine {
-            ip: ip.to_string(),
-            port: 22,
-            username: "root".into(),
-            password: Some("c2VjcmV0".into()),
-            role: Some(role.to_string()),
-            ..Default::default()
-        }
-    }
-
-    /// `steps` finished one after the other from `start_ago` minutes ago, each taking its usual
-    /// time stretched by `pace` percent (clusters differ a little).
-    fn finished_steps(steps: &[(&str, i64)], start_ago: i64, pace: i64) -> Vec<Condition> {
-        let mut t = now() - chrono::Duration::minutes(start_ago);
-        steps
-            .iter()
-            .map(|(ty, secs)| {
-                t += chrono::Duration::seconds(secs * pace / 100);
-                let mut c = cond(ty, "True", 0, None, None);
-                c.last_transition_time = k8s_openapi::jiff::Timestamp::from_second(t.timestamp())
-                    .ok()
-                    .map(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time);
-                c.last_probe_time = c.last_transition_time.clone();
-                c
-            })
-            .collect()
-    }
-
-    /// Index of a step in [`PLAN`].
-    fn step(ty: &str) -> usize {
-        PLAN.iter().position(|(t, _)| *t == ty).unwrap_or(0)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn cluster(
-        name: &str,
-        display: &str,
-        phase: &str,
-        version: &str,
-        masters: usize,
-        workers: usize,
-        subnet: i64,
-        created_ago: i64,
-        conditions: Vec<Condition>,
-    ) -> Cluster {
-        let mut machines = Vec::new();
-        for i in 0..masters {
-            machines.push(machine(&format!("10.0.{subnet}.{}", 10 + i), "master"));
-        }
-        for i in 0..workers {
-            machines.push(machine(&format!("10.0.{subnet}.{}", 50 + i), "node"));
-        }
-        let mut c = Cluster::new(
-            name,
-            ClusterSpec {
-                display_name: Some(display.to_string()),
-                type_: "Baremetal".into(),
-                version: version.into(),
-                machines,
-                ..Default::default()
-            },
-        );
-        c.metadata.creation_timestamp = at(created_ago);
-        c.metadata.resource_version = Some("1".into());
-        c.status = Some(ClusterStatus {
-            phase: Some(phase.into()),
-            version: (phase == "Running").then(|| version.to_string()),
-            conditions,
-            ..Default::default()
-        });
-        c
-    }
-
-    /// The demo clusters; `creating` is the one the timeline demo shows, `broken` has failed.
-    pub fn clusters() -> Vec<Cluster> {
-        // About 12 minutes of steps, then three minutes into etcd.
-        let etcd = step("EnsureKubeadmInitPhaseETCD");
-        let mut creating = finished_steps(&PLAN[..etcd], 15, 110);
-        creating.push(cond(
-            "EnsureKubeadmInitPhaseETCD",
-            "Unknown",
-            3,
-            Some("Waiting"),
-            Some("waiting execute"),
-        ));
-        let preflight = step("EnsurePreflight");
-        let mut broken = finished_steps(&PLAN[..preflight], 95, 100);
-        broken.push(cond(
-            "EnsurePreflight",
-            "False",
-            80,
-            Some("FailedInit"),
-            Some("[preflight] Some fatal errors occurred: [ERROR Port-6443]: Port 6443 is in use; [ERROR FileContent--proc-sys-net-ipv4-ip_forward]: /proc/sys/net/ipv4/ip_forward contents are not set to 1. Fix the node, the step is retried automatically."),
-        ));
-        // A GPU pool runs the NVIDIA steps the other clusters skipped: two more than the plan.
-        let complete = step("EnsureClusterComplete");
-        let mut gpu = finished_steps(&PLAN[..=complete], 9, 100);
-        gpu.extend(finished_steps(&[("EnsureNvidiaDriver", 240)], 7, 100));
-        gpu.push(cond(
-            "EnsureNvidiaContainerRuntime",
-            "Unknown",
-            3,
-            Some("Waiting"),
-            Some("waiting execute"),
-        ));
-        vec![
-            cluster(
-                "global",
-                "global",
-                "Running",
-                "1.32.7",
-                3,
-                4,
-                1,
-                60 * 24 * 200,
-                finished_steps(PLAN, 60 * 24 * 200, 100),
-            ),
-            cluster(
-                "prod-east",
-                "Production East",
-                "Running",
-                "1.28.13",
-                3,
-                12,
-                40,
-                60 * 24 * 41,
-                finished_steps(PLAN, 60 * 24 * 41, 90),
-            ),
-            cluster(
-                "prod-west",
-                "Production West",
-                "Running",
-                "1.28.13",
-                3,
-                9,
-                41,
-                60 * 24 * 40,
-                finished_steps(PLAN, 60 * 24 * 40, 95),
-            ),
-            cluster(
-                "staging",
-                "Staging",
-                "Failed",
-                "1.27.16-1",
-                1,
-                3,
-                80,
-                60 * 24 * 12,
-                finished_steps(PLAN, 60 * 24 * 12, 120),
-            ),
-            cluster(
-                "edge-lab-02",
-                "Edge lab 2",
-                "Initializing",
-                "1.32.7",
-                3,
-                2,
-                40,
-                15,
-                creating,
-            ),
-            cluster(
-                "dev-sh",
-                "Dev Shanghai",
-                "Initializing",
-                "1.28.13",
-                1,
-                1,
-                95,
-                95,
-                broken,
-            ),
-            cluster(
-                "ml-gpu",
-                "ML GPU pool",
-                "Initializing",
-                "1.32.7",
-                1,
-                4,
-                20,
-                9,
-                gpu,
-            ),
-            cluster(
-                "old-batch",
-                "Batch (retiring)",
-                "Terminating",
-                "1.25.16-2",
-                1,
-                2,
-                100,
-                60 * 24 * 400,
-                finished_steps(PLAN, 60 * 24 * 400, 105),
-            ),
-        ]
-    }
-
-    pub fn machines() -> Vec<Machine> {
-        let mk = |name: &str, ip: &str, conds: Vec<Condition>, phase: &str| {
-            let mut m = Machine::new(
-                name,
-                MachineSpec {
-                    cluster_name: "edge-lab-02".into(),
-                    type_: "Baremetal".into(),
-                    machine: machine(ip, "node"),
-                    ..Default::default()
-                },
-            );
-            m.metadata.creation_timestamp = at(15);
-            m.status = Some(MachineStatus {
-                phase: Some(phase.into()),
-                conditions: conds,
-                ..Default::default()
-            });
-            m
-        };
-        let steps = crate::domain::timeline::MACHINE_CREATE_STEPS;
-        let done = |n: usize, from: i64| -> Vec<Condition> {
-            steps
-                .iter()
-                .take(n)
-                .enumerate()
-                .map(|(i, t)| cond(t, "True", from - i as i64, None, None))
-                .collect()
-        };
-        let mut a = done(12, 14);
-        a.push(cond(steps[12], "Unknown", 2, Some("Waiting"), None));
-        let mut b = done(9, 14);
-        b.push(cond(
-            steps[9],
-            "False",
-            5,
-            Some("FailedInit"),
-            Some("ssh: handshake failed: ssh: unable to authenticate"),
-        ));
-        vec![
-            mk("edge-lab-02-10-0-40-51", "10.0.40.51", a, "Initializing"),
-            mk("edge-lab-02-10-0-40-52", "10.0.40.52", b, "Initializing"),
-        ]
-    }
-
-    /// The engine events that produce the demo state.
-    pub fn events() -> Vec<Event> {
-        let mut interner = Interner::default();
-        let clusters: Vec<Arc<ClusterSummary>> = clusters()
-            .iter()
-            .map(|c| Arc::new(ClusterSummary::from_cluster(c, &mut interner)))
-            .collect();
-        let machines: Vec<Arc<MachineSummary>> = machines()
-            .iter()
-            .map(|m| Arc::new(MachineSummary::from_machine(m, &mut interner)))
-            .collect();
-        vec![
-            Event::Kube(KubeEvent::Contexts {
-                current: Some(CONTEXT.into()),
-                available: vec![CONTEXT.into(), "acp-dr".into()],
-            }),
-            Event::Kube(KubeEvent::Connection {
-                context: CONTEXT.into(),
-                state: ConnState::Ready,
-            }),
-            Event::Kube(KubeEvent::ClustersChanged(Delta {
-                platform: CONTEXT.into(),
-                reset: true,
-                applied: clusters,
-                deleted: Vec::new(),
-            })),
-            Event::Kube(KubeEvent::MachinesChanged(Delta {
-                platform: CONTEXT.into(),
-                reset: true,
-                applied: machines,
-                deleted: Vec::new(),
-            })),
-        ]
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1474,7 +1094,7 @@ pub(crate) mod tests {
         p.on_open(Some("ml-gpu"));
         assert_eq!(p.selected_name().as_deref(), Some("ml-gpu"));
         p.apply(&KubeEvent::ClustersChanged(Delta {
-            platform: demo::CONTEXT.into(),
+            platform: crate::fixtures::clusters::CONTEXT.into(),
             reset: false,
             applied: Vec::new(),
             deleted: vec!["dev-sh".into(), "edge-lab-02".into()],
@@ -1486,25 +1106,28 @@ pub(crate) mod tests {
     #[test]
     fn creating_rows_follow_the_plan_of_the_first_cluster_to_finish() {
         let mut p = ClustersPane::new();
-        let demo_clusters = demo::clusters();
+        let demo_clusters = crate::fixtures::clusters::clusters();
         let summary = |name: &str| {
             let c = demo_clusters
                 .iter()
                 .find(|c| c.metadata.name.as_deref() == Some(name))
                 .expect("demo cluster");
-            Arc::new(ClusterSummary::from_cluster(c, &mut Interner::default()))
+            std::sync::Arc::new(ClusterSummary::from_cluster(
+                c,
+                &mut crate::engine::kube::model::Interner::default(),
+            ))
         };
         let delta = |reset, applied| {
             KubeEvent::ClustersChanged(Delta {
-                platform: demo::CONTEXT.into(),
+                platform: crate::fixtures::clusters::CONTEXT.into(),
                 reset,
                 applied,
                 deleted: Vec::new(),
             })
         };
         p.apply(&KubeEvent::Contexts {
-            current: Some(demo::CONTEXT.into()),
-            available: vec![demo::CONTEXT.into()],
+            current: Some(crate::fixtures::clusters::CONTEXT.into()),
+            available: vec![crate::fixtures::clusters::CONTEXT.into()],
         });
         p.apply(&delta(true, vec![summary("edge-lab-02")]));
         let label = |p: &ClustersPane| {
@@ -1525,7 +1148,7 @@ pub(crate) mod tests {
     fn relogin_runs_the_plugin_then_reconnects() {
         let mut p = ClustersPane::demo();
         p.apply(&KubeEvent::Connection {
-            context: demo::CONTEXT.into(),
+            context: crate::fixtures::clusters::CONTEXT.into(),
             state: ConnState::AuthExpired {
                 message: "token expired".into(),
                 relogin: Some(ReloginJob {
@@ -1543,13 +1166,13 @@ pub(crate) mod tests {
         };
         match p.on_resumed(&tag, true).as_slice() {
             [Effect::Engine(Command::Kube(KubeCommand::Reconnect { context }))] => {
-                assert_eq!(context, demo::CONTEXT)
+                assert_eq!(context, crate::fixtures::clusters::CONTEXT)
             }
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(p.on_resumed(&tag, false).len(), 2);
         p.apply(&KubeEvent::Connection {
-            context: demo::CONTEXT.into(),
+            context: crate::fixtures::clusters::CONTEXT.into(),
             state: ConnState::Ready,
         });
         assert!(matches!(
@@ -1564,7 +1187,7 @@ pub(crate) mod tests {
         p.on_action("yaml");
         let name = p.selected_name().expect("selection");
         p.apply(&KubeEvent::Yaml {
-            context: demo::CONTEXT.into(),
+            context: crate::fixtures::clusters::CONTEXT.into(),
             kind: ObjectKind::Cluster,
             name,
             result: Ok("a: 1\nb: 2\n".into()),
@@ -1590,14 +1213,14 @@ pub(crate) mod tests {
         let mut p = ClustersPane::demo();
         p.apply(&KubeEvent::Contexts {
             current: Some("acp-dr".into()),
-            available: vec![demo::CONTEXT.into(), "acp-dr".into()],
+            available: vec![crate::fixtures::clusters::CONTEXT.into(), "acp-dr".into()],
         });
         assert_eq!(p.current_context(), Some("acp-dr"));
         assert!(p.visible_names().is_empty());
         assert_eq!(p.connection(), None);
         p.apply(&KubeEvent::Contexts {
-            current: Some(demo::CONTEXT.into()),
-            available: vec![demo::CONTEXT.into(), "acp-dr".into()],
+            current: Some(crate::fixtures::clusters::CONTEXT.into()),
+            available: vec![crate::fixtures::clusters::CONTEXT.into(), "acp-dr".into()],
         });
         assert_eq!(p.visible_names().len(), 8);
     }
@@ -1618,7 +1241,7 @@ pub(crate) mod tests {
         let theme = Theme::default();
         let ctx = RenderCtx {
             theme: &theme,
-            now: demo::now(),
+            now: crate::fixtures::clusters::now(),
             readonly: false,
             sandbox: false,
         };
@@ -1699,7 +1322,7 @@ pub(crate) mod tests {
         p.on_action("yaml");
         let name = p.selected_name().expect("selection");
         p.apply(&KubeEvent::Yaml {
-            context: demo::CONTEXT.into(),
+            context: crate::fixtures::clusters::CONTEXT.into(),
             kind: ObjectKind::Cluster,
             name,
             result: Ok("apiVersion: platform.tkestack.io/v1\nkind: Cluster\nmetadata:\n  name: dev-sh\nspec:\n  machines:\n  - ip: 10.0.95.10\n    password: <redacted>\n".into()),

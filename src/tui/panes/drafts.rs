@@ -10,12 +10,37 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
-use super::{Effect, Pane, PaneId, RenderCtx};
+use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
+use crate::config::theme::Role;
 use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
 use crate::engine::store::{DraftCommand, DraftEvent, Problem, UnreadableDraft};
 use crate::engine::{Command, Event};
-use crate::tui::theme::Role;
 use crate::tui::widgets::form_field as field;
+
+pane_actions! {
+    /// What this pane does with its keymap layer.
+    pub enum DraftsAction {
+        SelectNext = new("select_next", "next draft"),
+        SelectPrev = new("select_prev", "previous draft"),
+        Open = new("open", "open in the Create wizard"),
+        Rename = new("rename", "rename"),
+        Delete = destructive("delete", "delete (asks to confirm)"),
+        Restore = new("restore", "restore from backup"),
+        Import = new("import", "import a YAML file"),
+        Export = new("export", "export to a YAML file"),
+        Refresh = new("refresh", "read the drafts folder again"),
+    }
+}
+
+pub static SPEC: PaneSpec = PaneSpec {
+    id: PaneId::Drafts,
+    title: "Drafts",
+    command: CommandArg::None,
+    command_help: "saved node drafts",
+    actions: DraftsAction::SPECS,
+    build: |_| Box::new(DraftsPane::new()),
+    demo: || Box::new(DraftsPane::demo()),
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Prompt {
@@ -297,20 +322,23 @@ impl Pane for DraftsPane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let Some(action) = DraftsAction::parse(action) else {
+            return Vec::new();
+        };
         match action {
-            "select_next" => {
+            DraftsAction::SelectNext => {
                 if self.selected + 1 < self.drafts.len() {
                     self.selected += 1;
                 }
                 Vec::new()
             }
-            "select_prev" => {
+            DraftsAction::SelectPrev => {
                 self.selected = self.selected.saturating_sub(1);
                 Vec::new()
             }
             // The preview always shows the selected draft, so opening means restoring it
             // into the Create wizard's add-node dialog.
-            "open" | "restore" => match self.current() {
+            DraftsAction::Open | DraftsAction::Restore => match self.current() {
                 Some(d) => vec![
                     Self::engine(DraftCommand::Load {
                         name: d.name.clone(),
@@ -320,25 +348,25 @@ impl Pane for DraftsPane {
                 ],
                 None => Vec::new(),
             },
-            "rename" => {
+            DraftsAction::Rename => {
                 if let Some(d) = self.current() {
                     let from = d.name.clone();
                     self.start_prompt(Prompt::Rename { from: from.clone() }, from);
                 }
                 Vec::new()
             }
-            "delete" => {
+            DraftsAction::Delete => {
                 if let Some(d) = self.current() {
                     let name = d.name.clone();
                     self.start_prompt(Prompt::ConfirmDelete { name }, String::new());
                 }
                 Vec::new()
             }
-            "import" => {
+            DraftsAction::Import => {
                 self.start_prompt(Prompt::Import, String::new());
                 Vec::new()
             }
-            "export" => {
+            DraftsAction::Export => {
                 if let Some(d) = self.current() {
                     let name = d.name.clone();
                     let initial = format!("{name}.draft.json");
@@ -346,8 +374,7 @@ impl Pane for DraftsPane {
                 }
                 Vec::new()
             }
-            "refresh" => vec![Self::engine(DraftCommand::List)],
-            _ => Vec::new(),
+            DraftsAction::Refresh => vec![Self::engine(DraftCommand::List)],
         }
     }
 
@@ -674,7 +701,7 @@ mod tests {
 
     /// The pane drawn on a `w`x`h` test terminal at the fixed test clock.
     fn draw(p: &mut DraftsPane, w: u16, h: u16) -> ratatui::buffer::Buffer {
-        let theme = crate::tui::theme::Theme::default();
+        let theme = crate::config::theme::Theme::default();
         let mut t =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test backend");
         t.draw(|f| {

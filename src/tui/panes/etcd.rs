@@ -15,8 +15,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::clusters::fit;
-use super::{Effect, Pane, PaneId, RenderCtx};
+use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
+use crate::config::theme::{Role, Theme};
 use crate::domain::etcd::{
     EtcdEncryptionConfig, GLOBAL_CLUSTER, NodeSince, NodeVerdict, PROVIDER_CONF, RotationSummary,
     SUPPORT_RULE, deploy_state, format_go_duration, migration_state, node_advice,
@@ -26,7 +26,28 @@ use crate::domain::timeline::format_secs;
 use crate::engine::kube::etcd::{EtcdState, RESOURCE};
 use crate::engine::kube::{KubeCommand, KubeEvent};
 use crate::engine::{Command, Event};
-use crate::tui::theme::{Role, Theme};
+use crate::present::etcd::verdict_text;
+use crate::present::text::fit;
+
+pane_actions! {
+    /// What this pane does with its keymap layer.
+    pub enum EtcdAction {
+        SelectNext = new("select_next", "next node"),
+        SelectPrev = new("select_prev", "previous node"),
+        Open = new("open", "show the node's details"),
+        Refresh = new("refresh", "check again"),
+    }
+}
+
+pub static SPEC: PaneSpec = PaneSpec {
+    id: PaneId::Etcd,
+    title: "etcd",
+    command: CommandArg::Cluster("<cluster>"),
+    command_help: "etcd encryption status",
+    actions: EtcdAction::SPECS,
+    build: |_| Box::new(EtcdPane::new()),
+    demo: || Box::new(EtcdPane::demo()),
+};
 
 pub struct EtcdPane {
     /// The platform context the engine reports current.
@@ -82,22 +103,6 @@ pub fn summary_role(s: &RotationSummary) -> Role {
         RotationSummary::Complete => Role::Ok,
         RotationSummary::Lagging { .. } => Role::Warn,
         RotationSummary::Failed { .. } => Role::Fail,
-    }
-}
-
-/// A node's verdict in a few words, for the table and the CLI.
-pub fn verdict_text(v: &NodeVerdict, revision: i64, attention: bool) -> String {
-    match v {
-        NodeVerdict::Done => format!("on key rev {revision}"),
-        NodeVerdict::InProgress => "loading the new key".to_string(),
-        NodeVerdict::Behind { node_revision } if attention => {
-            format!("LAGGING: rev {node_revision} of {revision}")
-        }
-        NodeVerdict::Behind { node_revision } => {
-            format!("waiting its turn (rev {node_revision})")
-        }
-        NodeVerdict::Failed { state, .. } => format!("FAILED ({state})"),
-        NodeVerdict::Unknown(s) => format!("unknown state {s:?}"),
     }
 }
 
@@ -628,28 +633,31 @@ impl Pane for EtcdPane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let Some(action) = EtcdAction::parse(action) else {
+            return Vec::new();
+        };
         let count = match &self.target {
             Some(_) => self.node_count(),
             None => self.choices().len(),
         };
         match action {
-            "select_next" => {
+            EtcdAction::SelectNext => {
                 self.pinned = true;
                 if count > 0 {
                     self.selected = (self.selected + 1).min(count - 1);
                 }
             }
-            "select_prev" => {
+            EtcdAction::SelectPrev => {
                 self.pinned = true;
                 self.selected = self.selected.saturating_sub(1);
             }
-            "open" if self.target.is_none() => {
+            EtcdAction::Open if self.target.is_none() => {
                 if let Some(name) = self.choices().get(self.selected).cloned() {
                     return self.watch(&name);
                 }
             }
-            "open" => self.details = !self.details,
-            "refresh" => {
+            EtcdAction::Open => self.details = !self.details,
+            EtcdAction::Refresh => {
                 if let Some(t) = self.target.clone() {
                     let keep = (self.selected, self.pinned);
                     let fx = self.watch(&t);
@@ -657,7 +665,6 @@ impl Pane for EtcdPane {
                     return fx;
                 }
             }
-            _ => {}
         }
         Vec::new()
     }
@@ -733,103 +740,44 @@ impl Pane for EtcdPane {
     }
 }
 
-/// Demo data for screenshots and snapshot tests, anchored to the screenshot clock.
+impl EtcdPane {
+    /// Fixed data for screenshots (clock: `clusters::demo::now`): a node that failed.
+    pub fn demo() -> Self {
+        demo::failed()
+    }
+}
+
+/// Panes that watched the demo rotations of [`crate::fixtures::etcd`].
 pub mod demo {
-    use super::*;
-    use crate::tui::panes::clusters::demo as clusters_demo;
-    use serde_json::{Value, json};
+    use super::EtcdPane;
+    use crate::fixtures::clusters as clusters_demo;
+    use crate::fixtures::etcd::{self as rotations, Scenario};
+    use crate::tui::panes::Pane;
 
-    pub fn now() -> DateTime<Utc> {
-        clusters_demo::now()
-    }
+    pub use rotations::{complete_config, now};
 
-    fn ts(mins_ago: i64) -> String {
-        (now() - chrono::Duration::minutes(mins_ago))
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    }
-
-    fn object(status: Value, interval: &str) -> EtcdEncryptionConfig {
-        let v = json!({
-            "apiVersion": "cluster.alauda.io/v1alpha1",
-            "kind": "EtcdEncryptionConfig",
-            "metadata": {"name": "default"},
-            "spec": {"resources": ["secrets", "configmaps"], "rotationInterval": interval, "type": "aesgcm"},
-            "status": status,
-        });
-        serde_json::from_value(v).unwrap_or_default()
-    }
-
-    const NODES: [&str; 3] = ["192.168.14.21", "192.168.14.22", "192.168.14.23"];
-
-    fn complete(rev: i64, done_mins_ago: i64) -> Value {
-        json!({
-            "revision": rev,
-            "deployStatus": {
-                NODES[0]: {"revision": rev, "state": "Success"},
-                NODES[1]: {"revision": rev, "state": "Success"},
-                NODES[2]: {"revision": rev, "state": "Success"},
-            },
-            "migration": {"revision": rev, "state": "Success", "resources": ["secrets", "configmaps"], "message": "", "completeTimestamp": ts(done_mins_ago)},
-        })
-    }
-
-    /// A finished rotation at `rev`, completed `done_mins_ago`.
-    pub fn complete_config(rev: i64, done_mins_ago: i64, interval: &str) -> EtcdEncryptionConfig {
-        object(complete(rev, done_mins_ago), interval)
-    }
-
-    /// A pane that watched `cluster` through `steps` (status, minutes ago).
-    fn watched(cluster: &str, steps: Vec<(Value, i64)>, interval: &str) -> EtcdPane {
+    fn watched(s: Scenario) -> EtcdPane {
         let mut p = EtcdPane::new();
         for ev in clusters_demo::events() {
             p.on_event(&ev);
         }
-        p.on_open(Some(cluster));
-        for (status, mins) in steps {
-            p.apply(&KubeEvent::Etcd {
-                context: clusters_demo::CONTEXT.into(),
-                cluster: cluster.into(),
-                state: EtcdState::Config {
-                    config: Box::new(object(status, interval)),
-                    observed: now() - chrono::Duration::minutes(mins),
-                },
-            });
+        p.on_open(Some(s.cluster));
+        for ev in s.events() {
+            p.apply(&ev);
         }
         p
     }
 
-    /// A node's kube-apiserver failed to reload the new key.
     pub fn failed() -> EtcdPane {
-        let mut s = complete(9, 0);
-        s["deployStatus"][NODES[2]] = json!({
-            "revision": 9,
-            "state": "RestartFailed",
-            "message": format!("kube-apiserver on {n} did not become healthy after reloading /etc/kubernetes/encryption-provider.conf: Get \"https://{n}:6443/readyz\": context deadline exceeded", n = NODES[2]),
-        });
-        s["migration"] = json!({"revision": 9, "state": "Processing", "resources": ["secrets", "configmaps"], "message": "waiting for every control-plane node to load the new key"});
-        let mut start = complete(8, 0);
-        start["revision"] = json!(9);
-        start["migration"] = complete(8, 7 * 24 * 60 + 30)["migration"].clone();
-        watched("prod-east", vec![(start, 40), (s, 31)], "168h0m0s")
+        watched(rotations::failed())
     }
 
-    /// One node never left the previous revision.
     pub fn lagging() -> EtcdPane {
-        let mut s = complete(6, 0);
-        s["deployStatus"][NODES[1]] = json!({"revision": 5, "state": "Success"});
-        s["migration"] = json!({"revision": 6, "state": "Processing", "resources": ["secrets", "configmaps"], "message": "waiting for every control-plane node to load the new key"});
-        watched("edge-lab", vec![(s, 95)], "168h0m0s")
+        watched(rotations::lagging())
     }
 
-    /// A rotation under way: one node done, one loading, one not reached.
     pub fn in_progress() -> EtcdPane {
-        let before = complete(4, 12);
-        let mut s = complete(4, 12);
-        s["revision"] = json!(5);
-        s["deployStatus"][NODES[0]] = json!({"revision": 5, "state": "Success"});
-        s["deployStatus"][NODES[1]] = json!({"revision": 5, "state": "Updated"});
-        watched("staging", vec![(before, 14), (s, 1)], "10m0s")
+        watched(rotations::in_progress())
     }
 
     /// The plugin is not installed.
@@ -839,21 +787,14 @@ pub mod demo {
             p.on_event(&ev);
         }
         p.on_open(Some("dev-new"));
-        p.apply(&KubeEvent::Etcd {
+        p.apply(&crate::engine::kube::KubeEvent::Etcd {
             context: clusters_demo::CONTEXT.into(),
             cluster: "dev-new".into(),
-            state: EtcdState::NotInstalled {
+            state: crate::engine::kube::etcd::EtcdState::NotInstalled {
                 reason: crate::engine::kube::etcd::not_installed_reason(false),
             },
         });
         p
-    }
-}
-
-impl EtcdPane {
-    /// Fixed data for screenshots (clock: `clusters::demo::now`): a node that failed.
-    pub fn demo() -> Self {
-        demo::failed()
     }
 }
 
@@ -880,7 +821,7 @@ mod tests {
     #[test]
     fn chooser_lists_running_clusters_and_enter_watches() {
         let mut p = EtcdPane::new();
-        for ev in crate::tui::panes::clusters::demo::events() {
+        for ev in crate::fixtures::clusters::events() {
             p.on_event(&ev);
         }
         assert_eq!(p.running(), vec!["global", "prod-east", "prod-west"]);
@@ -906,7 +847,7 @@ mod tests {
     #[test]
     fn global_says_unsupported_and_never_shows_a_rotation() {
         let mut p = EtcdPane::new();
-        for ev in crate::tui::panes::clusters::demo::events() {
+        for ev in crate::fixtures::clusters::events() {
             p.on_event(&ev);
         }
         p.on_open(Some("prod-east"));
@@ -969,7 +910,7 @@ mod tests {
         let mut p = demo::in_progress();
         let late = demo::complete_config(4, 30, "10m0s");
         p.apply(&KubeEvent::Etcd {
-            context: crate::tui::panes::clusters::demo::CONTEXT.into(),
+            context: crate::fixtures::clusters::CONTEXT.into(),
             cluster: "staging".into(),
             state: EtcdState::Config {
                 config: Box::new(late),
@@ -999,7 +940,7 @@ mod tests {
         let mut p = demo::lagging();
         let before = p.state().cloned();
         assert!(!p.apply(&KubeEvent::Etcd {
-            context: crate::tui::panes::clusters::demo::CONTEXT.into(),
+            context: crate::fixtures::clusters::CONTEXT.into(),
             cluster: "other".into(),
             state: EtcdState::Connecting,
         }));
@@ -1083,7 +1024,7 @@ mod tests {
     #[test]
     fn snapshot_chooser_and_error_80x24() {
         let mut c = EtcdPane::new();
-        for ev in crate::tui::panes::clusters::demo::events() {
+        for ev in crate::fixtures::clusters::events() {
             c.on_event(&ev);
         }
         let a = render_to_string(&mut c, 80, 24);

@@ -7,6 +7,7 @@ pub mod clusters;
 pub mod drafts;
 pub mod etcd;
 pub mod placeholder;
+pub mod registry;
 pub mod timeline;
 pub mod wizard;
 
@@ -14,52 +15,150 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 use ratatui::{Frame, layout::Rect};
 
+use crate::config::keymap::ActionSpec;
+use crate::config::theme::Theme;
+pub use crate::engine::kube::Access;
 use crate::engine::{Command, Event, Toast};
-use crate::tui::theme::Theme;
 
+/// A pane, named by its keymap layer (which is also its `:` command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PaneId {
-    Clusters,
-    Create,
-    Drafts,
-    Timeline,
-    Etcd,
-    Registry,
-}
+pub struct PaneId(pub &'static str);
 
+// Named like the variants they replaced, so panes that open each other read naturally.
+#[allow(non_upper_case_globals)]
 impl PaneId {
-    pub const ALL: [PaneId; 6] = [
-        PaneId::Clusters,
-        PaneId::Create,
-        PaneId::Drafts,
-        PaneId::Timeline,
-        PaneId::Etcd,
-        PaneId::Registry,
-    ];
+    pub const Clusters: PaneId = PaneId("clusters");
+    pub const Create: PaneId = PaneId("create");
+    pub const Drafts: PaneId = PaneId("drafts");
+    pub const Timeline: PaneId = PaneId("timeline");
+    pub const Etcd: PaneId = PaneId("etcd");
+    pub const Registry: PaneId = PaneId("registry");
+
+    /// Every pane in tab order: the order of [`SPECS`].
+    pub fn all() -> impl Iterator<Item = PaneId> {
+        SPECS.iter().map(|s| s.id)
+    }
+
+    pub fn spec(self) -> &'static PaneSpec {
+        SPECS
+            .iter()
+            .copied()
+            .find(|s| s.id == self)
+            .expect("every PaneId comes from a spec in SPECS")
+    }
 
     /// Name of the pane's keymap layer and of its `:command`.
     pub fn key(self) -> &'static str {
-        match self {
-            PaneId::Clusters => "clusters",
-            PaneId::Create => "create",
-            PaneId::Drafts => "drafts",
-            PaneId::Timeline => "timeline",
-            PaneId::Etcd => "etcd",
-            PaneId::Registry => "registry",
-        }
+        self.0
     }
 
     pub fn title(self) -> &'static str {
+        self.spec().title
+    }
+}
+
+/// What a pane's `:` command takes after its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandArg {
+    None,
+    /// Shown in help as written, e.g. `<cluster>`; completed from the platform's cluster names.
+    Cluster(&'static str),
+    /// Shown in help as written, e.g. `[file.yaml]`; Enter alone works.
+    Optional(&'static str),
+}
+
+impl CommandArg {
+    pub fn label(self) -> &'static str {
         match self {
-            PaneId::Clusters => "Clusters",
-            PaneId::Create => "Create",
-            PaneId::Drafts => "Drafts",
-            PaneId::Timeline => "Timeline",
-            PaneId::Etcd => "etcd",
-            PaneId::Registry => "Registry",
+            CommandArg::None => "",
+            CommandArg::Cluster(l) | CommandArg::Optional(l) => l,
         }
     }
 }
+
+/// Everything the shell knows about a pane, declared once in the pane's own module.
+pub struct PaneSpec {
+    pub id: PaneId,
+    pub title: &'static str,
+    pub command: CommandArg,
+    /// What the `:` command opens, for help and completion.
+    pub command_help: &'static str,
+    /// The pane's keymap layer: every action it understands.
+    pub actions: &'static [ActionSpec],
+    pub build: fn(&PaneDeps) -> Box<dyn Pane>,
+    /// The pane with demo data and no engine, for screenshots and snapshot tests.
+    pub demo: fn() -> Box<dyn Pane>,
+}
+
+impl PaneSpec {
+    pub fn key(&self) -> &'static str {
+        self.id.0
+    }
+}
+
+/// The panes, in tab order. A new pane is its module plus one line here.
+pub static SPECS: [&PaneSpec; 6] = [
+    &clusters::SPEC,
+    &wizard::SPEC,
+    &drafts::SPEC,
+    &timeline::SPEC,
+    &etcd::SPEC,
+    &registry::SPEC,
+];
+
+/// What pane constructors may need from the shell.
+#[derive(Debug, Clone, Default)]
+pub struct PaneDeps {
+    pub readonly: bool,
+    pub sandbox: bool,
+    /// The data directory (drafts live under it).
+    pub data_dir: std::path::PathBuf,
+}
+
+/// The panes of a running cockpit.
+pub fn build_panes(deps: &PaneDeps) -> Vec<Box<dyn Pane>> {
+    SPECS.iter().map(|s| (s.build)(deps)).collect()
+}
+
+/// The panes with demo data and no engine behind them, for screenshots and snapshot tests.
+pub fn demo_panes() -> Vec<Box<dyn Pane>> {
+    SPECS.iter().map(|s| (s.demo)()).collect()
+}
+
+/// Declares a pane's actions once: the enum its `on_action` matches exhaustively, and the
+/// keymap layer's [`ActionSpec`]s (name, help text, destructive or not) in help order.
+macro_rules! pane_actions {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($variant:ident = $kind:ident($action:literal, $help:literal),)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($variant,)*
+        }
+
+        impl $name {
+            pub const SPECS: &'static [$crate::config::keymap::ActionSpec] = &[
+                $($crate::config::keymap::ActionSpec::$kind($action, $help),)*
+            ];
+
+            /// The action a keymap name stands for; `None` for a name of another layer.
+            pub fn parse(name: &str) -> Option<Self> {
+                match name {
+                    $($action => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($name::$variant => $action,)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use pane_actions;
 
 /// What the shell knows that every pane may need while drawing.
 pub struct RenderCtx<'a> {
@@ -82,15 +181,6 @@ pub struct Guarded {
     pub access: Option<Access>,
     /// Sent to the engine only after the user confirmed.
     pub command: Command,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Access {
-    pub verb: String,
-    pub group: String,
-    pub resource: String,
-    pub namespace: Option<String>,
-    pub name: Option<String>,
 }
 
 /// What a pane asks the shell to do.

@@ -7,22 +7,28 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use super::{Effect, Pane, PaneId, RenderCtx};
-use crate::tui::theme::Role;
+use crate::config::theme::Role;
 
 pub struct PlaceholderPane {
     id: PaneId,
     target: Option<String>,
+    /// What the finished pane shows: a summary and the list of what it will check or display.
+    plan: (&'static str, &'static [&'static str]),
 }
 
 impl PlaceholderPane {
     pub fn new(id: PaneId) -> Self {
-        PlaceholderPane { id, target: None }
+        PlaceholderPane {
+            id,
+            target: None,
+            plan: Self::plan_of(id),
+        }
     }
 
     /// What the finished pane shows: a summary and the list of what it will check or display.
-    pub fn plan(id: PaneId) -> (&'static str, &'static [&'static str]) {
-        match id {
-            PaneId::Clusters => (
+    fn plan_of(id: PaneId) -> (&'static str, &'static [&'static str]) {
+        match id.key() {
+            "clusters" => (
                 "The clusters of the platform, watched live.",
                 &[
                     "name, phase, Kubernetes version, nodes ready / total, age",
@@ -30,7 +36,7 @@ impl PlaceholderPane {
                     "Enter opens the cluster's creation timeline",
                 ],
             ),
-            PaneId::Create => (
+            "create" => (
                 "The cluster creation wizard, checked against every creation rule as you type.",
                 &[
                     "basics, network (CIDR overlap and capacity), nodes, features",
@@ -38,14 +44,14 @@ impl PlaceholderPane {
                     "review the manifest, save it as a draft, or create it after confirmation",
                 ],
             ),
-            PaneId::Drafts => (
+            "drafts" => (
                 "Saved node drafts: restore, rename, delete, import and export.",
                 &[
                     "drafts never hold passwords or keys",
                     "atomic writes with a backup of the previous version",
                 ],
             ),
-            PaneId::Timeline => (
+            "timeline" => (
                 "A cluster's creation as a timeline of steps with durations.",
                 &[
                     "the current step, the failing condition and its message",
@@ -53,7 +59,7 @@ impl PlaceholderPane {
                     "open it with Enter on a cluster or with :timeline <cluster>",
                 ],
             ),
-            PaneId::Etcd => (
+            "etcd" => (
                 "etcd encryption at rest, per control-plane node.",
                 &[
                     "the etcd-encryption-manager EtcdEncryptionConfig status",
@@ -62,7 +68,7 @@ impl PlaceholderPane {
                     "rotation progress and nodes that disagree",
                 ],
             ),
-            PaneId::Registry => (
+            "registry" => (
                 "The built-in registry: access and a troubleshooting checklist, run automatically.",
                 &[
                     "DNS, TCP and TLS to the registry endpoint",
@@ -71,6 +77,7 @@ impl PlaceholderPane {
                     "each failed check with the command that fixes it",
                 ],
             ),
+            _ => ("This pane is not built in this version.", &[]),
         }
     }
 }
@@ -97,7 +104,7 @@ impl Pane for PlaceholderPane {
             .title(Span::styled(title, t.style(Role::Title)));
         let inner = block.inner(area).inner(Margin::new(2, 1));
         frame.render_widget(block, area);
-        let (summary, items) = Self::plan(self.id);
+        let (summary, items) = self.plan;
         let mut lines = vec![
             Line::styled(summary, t.style(Role::Text)),
             Line::raw(""),

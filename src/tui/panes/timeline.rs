@@ -8,12 +8,39 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::clusters::{fit, phase_role};
-use super::{Effect, Pane, PaneId, RenderCtx};
+use super::clusters::phase_role;
+use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
+use crate::config::theme::{Role, Theme};
 use crate::domain::timeline::{Resource, Step, StepState, StepStats, Timeline, format_secs};
 use crate::engine::Event;
 use crate::engine::kube::{ClusterModel, ConnState, KubeEvent};
-use crate::tui::theme::{Role, Theme};
+use crate::present::text::fit;
+use crate::present::timeline::{
+    blocked_text, check_failure_text, created_text, eta_text, gauge, step_mark,
+};
+
+pane_actions! {
+    /// What this pane does with its keymap layer.
+    pub enum TimelineAction {
+        ScrollDown = new("scroll_down", "scroll down"),
+        ScrollUp = new("scroll_up", "scroll up"),
+        PageDown = new("page_down", "page down"),
+        PageUp = new("page_up", "page up"),
+        Top = new("top", "first step"),
+        Bottom = new("bottom", "last step"),
+        Back = new("back", "back to the clusters"),
+    }
+}
+
+pub static SPEC: PaneSpec = PaneSpec {
+    id: PaneId::Timeline,
+    title: "Timeline",
+    command: CommandArg::Cluster("<cluster>"),
+    command_help: "a cluster's creation timeline",
+    actions: TimelineAction::SPECS,
+    build: |_| Box::new(TimelinePane::new()),
+    demo: || Box::new(TimelinePane::demo()),
+};
 
 #[derive(Default)]
 struct Platform {
@@ -60,71 +87,6 @@ impl Default for TimelinePane {
     }
 }
 
-/// Glyph and role of a step: ASCII inside box-drawing rails, readable on any terminal font.
-pub fn step_mark(state: StepState) -> (&'static str, Role) {
-    match state {
-        StepState::Done => ("[+]", Role::Ok),
-        StepState::Skipped => ("[-]", Role::Muted),
-        StepState::Running => ("[>]", Role::Accent),
-        StepState::Failed => ("[!]", Role::Fail),
-        StepState::Pending => ("[ ]", Role::Muted),
-    }
-}
-
-/// `[#####-----]` as text; the gauge is part of the text so snapshots and copies show it.
-pub fn gauge(ratio: f64, width: usize) -> String {
-    let w = width.max(1);
-    let filled = ((ratio.clamp(0.0, 1.0) * w as f64).round() as usize).min(w);
-    let mut s = String::with_capacity(w + 2);
-    s.push('[');
-    s.extend(std::iter::repeat_n('#', filled));
-    s.extend(std::iter::repeat_n('-', w - filled));
-    s.push(']');
-    s
-}
-
-/// `blocked: EnsureKubeadmInitPhaseETCD failing` while the current step fails: the steps after
-/// it wait for a fix, so no time can be promised.
-pub fn blocked_text(tl: &Timeline) -> Option<String> {
-    let f = tl.failure.as_ref().filter(|_| tl.blocked)?;
-    Some(format!("blocked: {} failing", f.type_))
-}
-
-/// `created in 14m05s`, or just `created` when the times are missing.
-pub fn created_text(tl: &Timeline) -> String {
-    match tl.took_secs {
-        Some(d) => format!("created in {}", format_secs(d)),
-        None => "created".to_string(),
-    }
-}
-
-/// `FAILED HealthCheck (FailedHealthCheck) for 16s: apiserver down`: a created cluster's
-/// failing check, on its own line because it is not a creation step.
-pub fn check_failure_text(tl: &Timeline) -> Option<String> {
-    let f = tl.check_failure.as_ref()?;
-    let mut s = format!("FAILED {}", f.type_);
-    if let Some(r) = &f.reason {
-        s.push_str(&format!(" ({r})"));
-    }
-    if let Some(d) = f.retrying_secs {
-        s.push_str(&format!(" for {}", format_secs(d)));
-    }
-    if let Some(m) = &f.message {
-        s.push_str(&format!(": {m}"));
-    }
-    Some(s)
-}
-
-/// `~14m05s`, with `+` when steps without a median follow.
-pub fn eta_text(tl: &Timeline) -> Option<String> {
-    let e = tl.eta?;
-    Some(format!(
-        "~{}{}",
-        format_secs(e.remaining_secs),
-        if e.partial { "+" } else { "" }
-    ))
-}
-
 impl TimelinePane {
     pub fn new() -> Self {
         TimelinePane {
@@ -140,7 +102,7 @@ impl TimelinePane {
     /// Fixed data for screenshots and snapshot tests (clock: `clusters::demo::now`).
     pub fn demo() -> Self {
         let mut p = Self::new();
-        for ev in super::clusters::demo::events() {
+        for ev in crate::fixtures::clusters::events() {
             p.on_event(&ev);
         }
         p.target = Some("edge-lab-02".into());
@@ -292,7 +254,7 @@ fn step_line(
         Span::raw(" "),
         Span::styled(
             fit(&dur, 16),
-            theme.style(if is_current { role } else { Role::Muted }),
+            theme.style(if is_current { role.into() } else { Role::Muted }),
         ),
     ];
     if let Some(r) = &s.reason {
@@ -561,34 +523,38 @@ impl Pane for TimelinePane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let Some(action) = TimelineAction::parse(action) else {
+            return Vec::new();
+        };
         let page = self.page.max(1);
         match action {
-            "scroll_down" => {
+            TimelineAction::ScrollDown => {
                 self.follow = false;
                 self.scroll += 1;
             }
-            "scroll_up" => {
+            TimelineAction::ScrollUp => {
                 self.follow = false;
                 self.scroll = self.scroll.saturating_sub(1);
             }
-            "page_down" => {
+            TimelineAction::PageDown => {
                 self.follow = false;
                 self.scroll += page;
             }
-            "page_up" => {
+            TimelineAction::PageUp => {
                 self.follow = false;
                 self.scroll = self.scroll.saturating_sub(page);
             }
-            "top" => {
+            TimelineAction::Top => {
                 self.follow = false;
                 self.scroll = 0;
             }
-            "bottom" => {
+            TimelineAction::Bottom => {
                 self.follow = false;
                 self.scroll = usize::MAX / 2;
             }
-            "back" => return vec![Effect::Open(PaneId::Clusters, self.target.clone())],
-            _ => {}
+            TimelineAction::Back => {
+                return vec![Effect::Open(PaneId::Clusters, self.target.clone())];
+            }
         }
         Vec::new()
     }
@@ -669,7 +635,7 @@ impl Pane for TimelinePane {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::panes::clusters::demo;
+    use crate::fixtures::clusters as demo;
 
     #[test]
     fn wrapped_rows_counts_word_wrapping() {

@@ -18,7 +18,11 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
 use self::node_dialog::{NodeDialog, NodeEntry, Outcome};
-use super::{Access, Effect, Guarded, Pane, PaneId, RenderCtx, SuspendJob};
+use super::{
+    Access, CommandArg, Effect, Guarded, Pane, PaneId, PaneSpec, RenderCtx, SuspendJob,
+    pane_actions,
+};
+use crate::config::theme::{Role, Theme};
 use crate::domain::cluster::{Cluster, MASK};
 use crate::domain::draft::{NodeType, SshAuth};
 use crate::domain::form::{
@@ -29,8 +33,36 @@ use crate::domain::rules;
 use crate::engine::kube::{KubeCommand, KubeEvent};
 use crate::engine::store::{DraftCommand, DraftEvent, StoreError};
 use crate::engine::{Command, Event};
-use crate::tui::theme::{Role, Theme};
 use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
+
+pane_actions! {
+    /// What this pane does with its keymap layer.
+    pub enum CreateAction {
+        NextField = new("next_field", "next field"),
+        PrevField = new("prev_field", "previous field"),
+        NextSection = new("next_section", "next section"),
+        PrevSection = new("prev_section", "previous section"),
+        Edit = new("edit", "edit the field"),
+        Toggle = new("toggle", "toggle the option"),
+        AddNode = new("add_node", "add a node"),
+        Review = new("review", "review the manifest and findings"),
+        Submit = destructive("submit", "create the cluster (asks to confirm)"),
+        SaveDraft = new("save_draft", "save as a draft"),
+        RestoreDraft = new("restore_draft", "restore a draft"),
+        OpenEditor = new("open_editor", "edit the manifest in $EDITOR"),
+        RemoveNode = new("remove_node", "remove the selected node"),
+    }
+}
+
+pub static SPEC: PaneSpec = PaneSpec {
+    id: PaneId::Create,
+    title: "Create",
+    command: CommandArg::Optional("[file.yaml]"),
+    command_help: "the creation wizard; a manifest or draft:<name> fills it",
+    actions: CreateAction::SPECS,
+    build: |_| Box::new(WizardPane::new()),
+    demo: || Box::new(WizardPane::demo()),
+};
 
 /// Tag of the `$EDITOR` job, so the resumed pane knows what to re-import.
 pub const EDITOR_TAG: &str = "wizard-yaml";
@@ -2125,26 +2157,29 @@ impl Pane for WizardPane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
+        let Some(action) = CreateAction::parse(action) else {
+            return Vec::new();
+        };
         // Any other action answers "no" to a pending node removal.
         let pending_remove = self.pending_remove.take();
         match action {
-            "next_field" if self.section == Section::Review => {
+            CreateAction::NextField if self.section == Section::Review => {
                 self.review_scroll = self.review_scroll.saturating_add(1).min(self.review_max);
             }
-            "prev_field" if self.section == Section::Review => {
+            CreateAction::PrevField if self.section == Section::Review => {
                 self.review_scroll = self.review_scroll.saturating_sub(1);
             }
-            "next_field" => self.move_focus(1),
-            "prev_field" => self.move_focus(-1),
-            "next_section" => {
+            CreateAction::NextField => self.move_focus(1),
+            CreateAction::PrevField => self.move_focus(-1),
+            CreateAction::NextSection => {
                 let i = self.section.index();
                 self.set_section(Section::ALL[(i + 1) % Section::ALL.len()]);
             }
-            "prev_section" => {
+            CreateAction::PrevSection => {
                 let i = self.section.index();
                 self.set_section(Section::ALL[(i + Section::ALL.len() - 1) % Section::ALL.len()]);
             }
-            "edit" => {
+            CreateAction::Edit => {
                 if let Submit::Created(name) = &self.submit
                     && self.section == Section::Review
                 {
@@ -2152,16 +2187,16 @@ impl Pane for WizardPane {
                 }
                 return self.activate();
             }
-            "toggle" => {
+            CreateAction::Toggle => {
                 if let Some(spec) = self.focused() {
                     self.cycle(&spec.id, true);
                 }
             }
-            "add_node" => {
+            CreateAction::AddNode => {
                 let d = NodeDialog::new(self.form.is_dual_stack());
                 self.open_dialog(d);
             }
-            "remove_node" => {
+            CreateAction::RemoveNode => {
                 // Delete removes whatever list entry is focused: a node, a parameter, an
                 // annotation or an APIServer URL.
                 match self.focused().map(|s| s.id) {
@@ -2212,9 +2247,9 @@ impl Pane for WizardPane {
                     self.changed();
                 }
             }
-            "review" => self.set_section(Section::Review),
-            "submit" => return self.submit(),
-            "save_draft" => {
+            CreateAction::Review => self.set_section(Section::Review),
+            CreateAction::Submit => return self.submit(),
+            CreateAction::SaveDraft => {
                 if let Some(Spec {
                     id: FieldId::Node(i),
                     ..
@@ -2231,11 +2266,10 @@ impl Pane for WizardPane {
                     "Select a node (or open Add Node) to save it as a draft".into(),
                 ));
             }
-            "restore_draft" => {
+            CreateAction::RestoreDraft => {
                 return vec![Effect::Engine(Command::Drafts(DraftCommand::RestoreLatest))];
             }
-            "open_editor" => return self.open_editor(),
-            _ => {}
+            CreateAction::OpenEditor => return self.open_editor(),
         }
         Vec::new()
     }

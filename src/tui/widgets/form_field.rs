@@ -8,7 +8,7 @@ use tui_input::{Input, InputRequest};
 use unicode_width::UnicodeWidthStr;
 use zeroize::Zeroizing;
 
-use crate::tui::theme::{Role, Theme};
+use crate::config::theme::{Role, Theme};
 
 /// How bad a finding is, as the field row shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use tui_input::InputRequest;
 use zeroize::Zeroizing;
 
+use crate::config::theme::{Role, Theme};
 use crate::domain::draft::{NodeDraft, NodeType, SshAuth};
-use crate::tui::theme::{Role, Theme};
 use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 
 /// Capacity reserved for a secret up front: pushing within it never reallocates, so no copy of

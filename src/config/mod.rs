@@ -10,9 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{ColorChoice, GlobalArgs};
-use crate::tui::keymap::{self, Keymap};
-use crate::tui::theme::{ColorDepth, Theme};
+pub mod args;
+pub mod keymap;
+pub mod theme;
+
+pub use args::{ColorChoice, GlobalArgs};
+
+use keymap::{Catalog, Keymap};
+use theme::{ColorDepth, Theme};
 
 pub const CONFIG_DIR_ENV: &str = "ACP_COCKPIT_CONFIG_DIR";
 pub const DATA_DIR_ENV: &str = "ACP_COCKPIT_DATA_DIR";
@@ -133,7 +138,10 @@ pub struct Config {
     pub depth: ColorDepth,
     pub theme: Theme,
     pub theme_source: Source,
-    pub keymap: Keymap,
+    /// The keymap's name and its TOML texts in the order they apply; a front end turns them
+    /// into a [`Keymap`] with its own catalog of actions ([`Config::keymap`]).
+    pub keymap_name: String,
+    keymap_texts: Vec<(String, String)>,
     pub keymap_sources: Vec<Source>,
     /// Problems with the user's files; the UI shows them once.
     pub warnings: Vec<String>,
@@ -227,8 +235,8 @@ impl Config {
             .keymap
             .clone()
             .unwrap_or_else(|| settings.keymap.clone());
-        let (keymap, keymap_sources) = load_keymap(&keymap_spec, &paths, &mut warnings);
-        warnings.extend(keymap.warnings.iter().cloned());
+        let (keymap_name, keymap_texts, keymap_sources) =
+            load_keymap(&keymap_spec, &paths, &mut warnings);
 
         Config {
             paths,
@@ -238,15 +246,35 @@ impl Config {
             depth,
             theme,
             theme_source,
-            keymap,
+            keymap_name,
+            keymap_texts,
             keymap_sources,
             warnings,
         }
     }
+
+    /// The keymap checked against the actions a front end really has; its warnings (unknown
+    /// actions, conflicts) are the user's to see, like [`Config::warnings`].
+    pub fn keymap(&self, catalog: &Catalog) -> Keymap {
+        let refs: Vec<(&str, &str)> = self
+            .keymap_texts
+            .iter()
+            .map(|(o, t)| (o.as_str(), t.as_str()))
+            .collect();
+        let mut km = Keymap::from_sources(&self.keymap_name, &refs, catalog);
+        if km.name != self.keymap_name && !self.keymap_sources.iter().any(|s| s.file.is_some()) {
+            km.name = self.keymap_name.clone();
+        }
+        km
+    }
 }
 
 /// The base keymap (built-in name or file) plus the user's keymap.toml on top.
-fn load_keymap(spec: &str, paths: &Paths, warnings: &mut Vec<String>) -> (Keymap, Vec<Source>) {
+fn load_keymap(
+    spec: &str,
+    paths: &Paths,
+    warnings: &mut Vec<String>,
+) -> (String, Vec<(String, String)>, Vec<Source>) {
     let mut texts: Vec<(String, String)> = Vec::new();
     let mut sources = Vec::new();
     let mut name = spec.to_string();
@@ -304,15 +332,7 @@ fn load_keymap(spec: &str, paths: &Paths, warnings: &mut Vec<String>) -> (Keymap
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => warnings.push(format!("{}: cannot read it ({e})", user.display())),
     }
-    let refs: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(o, t)| (o.as_str(), t.as_str()))
-        .collect();
-    let mut km = Keymap::from_sources(&name, &refs);
-    if km.name != name && !sources.iter().any(|s| s.file.is_some()) {
-        km.name = name;
-    }
-    (km, sources)
+    (name, texts, sources)
 }
 
 #[cfg(test)]
@@ -350,7 +370,7 @@ mod tests {
         assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
         assert_eq!(cfg.settings, Settings::default());
         assert_eq!(cfg.theme.name, "dark");
-        assert_eq!(cfg.keymap.name, "default");
+        assert_eq!(cfg.keymap_name, "default");
         assert_eq!(cfg.depth, ColorDepth::Ansi256);
         assert!(!cfg.config_file_used);
     }
@@ -388,7 +408,7 @@ mod tests {
         let cfg = Config::load_with(p.clone(), &global(), &term);
         assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
         assert_eq!(
-            (cfg.theme.name.as_str(), cfg.keymap.name.as_str()),
+            (cfg.theme.name.as_str(), cfg.keymap_name.as_str()),
             ("light", "vim")
         );
         assert_eq!(cfg.depth, ColorDepth::Ansi16);
@@ -414,17 +434,5 @@ mod tests {
             "{w}"
         );
         assert_eq!(cfg.theme.name, "dark");
-    }
-
-    #[test]
-    fn user_keymap_overrides_and_warnings_surface() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = paths(dir.path());
-        std::fs::create_dir_all(&p.config_dir).unwrap();
-        std::fs::write(p.keymap_file(), "[clusters]\nyaml = \"j\"\n").unwrap();
-        let cfg = Config::load_with(p, &global(), &term);
-        assert_eq!(cfg.keymap_sources.len(), 2);
-        assert_eq!(cfg.warnings.len(), 1, "{:?}", cfg.warnings);
-        assert!(cfg.warnings[0].contains("bound to both"));
     }
 }

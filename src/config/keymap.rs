@@ -1,24 +1,14 @@
 //! Layered keymaps loaded from TOML: keys are data, the shell and the panes only see action names.
 //!
-//! A keymap has a `global` layer, one layer per pane (named by [`PaneId::key`]) and a `help`
-//! layer for the help overlay. While a pane is active its layer is consulted first, then
-//! `global`. The footer and the help overlay are generated from the same map, so they always
-//! show the keys actually in force.
+//! A keymap has a `global` layer, one layer per pane and a `help` layer for the help overlay.
+//! While a pane is active its layer is consulted first, then `global`. The footer and the help
+//! overlay are generated from the same map, so they always show the keys actually in force.
 //!
-//! # Actions each pane receives through `Pane::on_action`
+//! Which layers and actions exist is not decided here: the front end passes a [`Catalog`] (the
+//! TUI builds it from its pane specs), so a keymap file is checked against the actions that
+//! really exist, and their order and descriptions come from one place.
 //!
-//! | layer      | actions |
-//! |------------|---------|
-//! | `global`   | `quit`, `help`, `command`, `pane_1`..`pane_6`, `next_pane`, `prev_pane`, `suspend` (handled by the shell, never sent to panes) |
-//! | `clusters` | `select_next`, `select_prev`, `page_down`, `page_up`, `top`, `bottom`, `open`, `yaml`, `filter`, `sort_next`, `sort_reverse`, `relogin`, `back` |
-//! | `create`   | `next_field`, `prev_field`, `next_section`, `prev_section`, `edit`, `toggle`, `add_node`, `review`, `submit`, `save_draft`, `restore_draft`, `open_editor` |
-//! | `drafts`   | `select_next`, `select_prev`, `open`, `rename`, `delete`, `restore`, `import`, `export` |
-//! | `timeline` | `scroll_down`, `scroll_up`, `page_down`, `page_up`, `top`, `bottom`, `back` |
-//! | `etcd`     | `select_next`, `select_prev`, `open`, `refresh` |
-//! | `registry` | `select_next`, `select_prev`, `open`, `refresh` |
-//! | `help`     | `close`, `scroll_down`, `scroll_up` (handled by the shell) |
-//!
-//! `submit` and `delete` are destructive: the pane must answer them with `Effect::Guarded`, so
+//! Actions the catalog marks destructive are answered by their pane with a guarded effect, so
 //! the shell asks for a confirmation that defaults to Cancel. A keymap that binds them to a bare
 //! lowercase letter gets a warning.
 //!
@@ -34,109 +24,88 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::tui::panes::PaneId;
-
 pub const DEFAULT_KEYMAP: &str = include_str!("../../keymaps/default.toml");
 pub const VIM_KEYMAP: &str = include_str!("../../keymaps/vim.toml");
 
 /// Built-in keymaps by name.
 pub const BUILTIN: [(&str, &str); 2] = [("default", DEFAULT_KEYMAP), ("vim", VIM_KEYMAP)];
 
-/// Every layer and action the program understands, with the text the help overlay shows.
-pub const ACTIONS: &[(&str, &str, &str)] = &[
-    ("global", "quit", "quit"),
-    ("global", "help", "show all keys"),
-    (
-        "global",
-        "command",
-        "command prompt (commands listed below)",
-    ),
-    ("global", "pane_1", "go to Clusters"),
-    ("global", "pane_2", "go to Create"),
-    ("global", "pane_3", "go to Drafts"),
-    ("global", "pane_4", "go to Timeline"),
-    ("global", "pane_5", "go to etcd"),
-    ("global", "pane_6", "go to Registry"),
-    ("global", "next_pane", "next pane"),
-    ("global", "prev_pane", "previous pane"),
-    ("global", "suspend", "suspend to the shell (fg resumes)"),
-    ("clusters", "select_next", "next cluster"),
-    ("clusters", "select_prev", "previous cluster"),
-    ("clusters", "page_down", "page down"),
-    ("clusters", "page_up", "page up"),
-    ("clusters", "top", "first cluster"),
-    ("clusters", "bottom", "last cluster"),
-    ("clusters", "open", "open the cluster's timeline"),
-    ("clusters", "yaml", "show the cluster's YAML"),
-    ("clusters", "filter", "filter by name"),
-    ("clusters", "sort_next", "sort by the next column"),
-    ("clusters", "sort_reverse", "reverse the sort"),
-    (
-        "clusters",
-        "relogin",
-        "log in again / reconnect the platform",
-    ),
-    (
-        "clusters",
-        "back",
-        "close the YAML view or clear the filter",
-    ),
-    ("create", "next_field", "next field"),
-    ("create", "prev_field", "previous field"),
-    ("create", "next_section", "next section"),
-    ("create", "prev_section", "previous section"),
-    ("create", "edit", "edit the field"),
-    ("create", "toggle", "toggle the option"),
-    ("create", "add_node", "add a node"),
-    ("create", "review", "review the manifest and findings"),
-    ("create", "submit", "create the cluster (asks to confirm)"),
-    ("create", "save_draft", "save as a draft"),
-    ("create", "restore_draft", "restore a draft"),
-    ("create", "open_editor", "edit the manifest in $EDITOR"),
-    ("create", "remove_node", "remove the selected node"),
-    ("drafts", "select_next", "next draft"),
-    ("drafts", "select_prev", "previous draft"),
-    ("drafts", "open", "open in the Create wizard"),
-    ("drafts", "rename", "rename"),
-    ("drafts", "delete", "delete (asks to confirm)"),
-    ("drafts", "restore", "restore from backup"),
-    ("drafts", "import", "import a YAML file"),
-    ("drafts", "export", "export to a YAML file"),
-    ("timeline", "scroll_down", "scroll down"),
-    ("timeline", "scroll_up", "scroll up"),
-    ("timeline", "page_down", "page down"),
-    ("timeline", "page_up", "page up"),
-    ("timeline", "top", "first step"),
-    ("timeline", "bottom", "last step"),
-    ("timeline", "back", "back to the clusters"),
-    ("etcd", "select_next", "next node"),
-    ("etcd", "select_prev", "previous node"),
-    ("etcd", "open", "show the node's details"),
-    ("etcd", "refresh", "check again"),
-    ("registry", "select_next", "next check"),
-    ("registry", "select_prev", "previous check"),
-    ("registry", "open", "show the check's details"),
-    ("registry", "refresh", "run the checks again"),
-    ("help", "close", "close help"),
-    ("help", "scroll_down", "scroll down"),
-    ("help", "scroll_up", "scroll up"),
-];
-
-/// Actions that destroy or create something on a platform or on disk.
-const DESTRUCTIVE: &[(&str, &str)] = &[("create", "submit"), ("drafts", "delete")];
-
 /// Keys a terminal multiplexer, readline or XON/XOFF flow control needs.
 const RESERVED: &[char] = &['a', 'b', 's', 'q'];
 
-pub fn describe(layer: &str, action: &str) -> Option<&'static str> {
-    ACTIONS
-        .iter()
-        .find(|(l, a, _)| *l == layer && *a == action)
-        .map(|(_, _, d)| *d)
+/// One action a layer understands, with the text the help overlay shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionSpec {
+    pub name: &'static str,
+    pub help: &'static str,
+    /// Creates or destroys something on a platform or on disk: never on a bare letter.
+    pub destructive: bool,
 }
 
-fn known_layer(layer: &str) -> bool {
-    ACTIONS.iter().any(|(l, _, _)| *l == layer)
+impl ActionSpec {
+    pub const fn new(name: &'static str, help: &'static str) -> Self {
+        ActionSpec {
+            name,
+            help,
+            destructive: false,
+        }
+    }
+
+    pub const fn destructive(name: &'static str, help: &'static str) -> Self {
+        ActionSpec {
+            name,
+            help,
+            destructive: true,
+        }
+    }
+}
+
+/// Every layer and action a front end understands, in the order help and the footer list them.
+/// `global` and `help` are the shell's layers; every other layer belongs to a pane.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub layers: Vec<(&'static str, &'static [ActionSpec])>,
+}
+
+impl Catalog {
+    pub fn action(&self, layer: &str, action: &str) -> Option<&ActionSpec> {
+        self.layers
+            .iter()
+            .find(|(l, _)| *l == layer)
+            .and_then(|(_, actions)| actions.iter().find(|a| a.name == action))
+    }
+
+    pub fn describe(&self, layer: &str, action: &str) -> Option<&'static str> {
+        self.action(layer, action).map(|a| a.help)
+    }
+
+    fn known_layer(&self, layer: &str) -> bool {
+        self.layers.iter().any(|(l, _)| *l == layer)
+    }
+
+    fn layer_names(&self) -> String {
+        self.layers
+            .iter()
+            .map(|(l, _)| *l)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn rank(&self, layer: &str, action: &str) -> usize {
+        self.layers
+            .iter()
+            .find(|(l, _)| *l == layer)
+            .and_then(|(_, actions)| actions.iter().position(|a| a.name == action))
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The pane layers: every layer but the shell's own.
+    fn pane_layers(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.layers
+            .iter()
+            .map(|(l, _)| *l)
+            .filter(|l| *l != "global" && *l != "help")
+    }
 }
 
 /// One key with its modifiers, normalised so that `G` and `Shift-g` are the same binding.
@@ -291,13 +260,6 @@ pub struct Keymap {
     pub warnings: Vec<String>,
 }
 
-impl Default for Keymap {
-    fn default() -> Self {
-        // The embedded keymap is checked by a unit test, so its warnings list is empty.
-        Keymap::from_sources("default", &[("built-in default keymap", DEFAULT_KEYMAP)])
-    }
-}
-
 #[derive(serde::Deserialize)]
 #[serde(untagged)]
 enum KeysValue {
@@ -309,7 +271,7 @@ impl Keymap {
     /// Loads a keymap from TOML sources applied in order: the first is the base, later ones
     /// (the user's keymap.toml) override or unbind single actions. `origin` names each source
     /// in warnings.
-    pub fn from_sources(name: &str, sources: &[(&str, &str)]) -> Keymap {
+    pub fn from_sources(name: &str, sources: &[(&str, &str)], catalog: &Catalog) -> Keymap {
         let mut warnings = Vec::new();
         let mut layers: BTreeMap<String, Layer> = BTreeMap::new();
         let mut name = name.to_string();
@@ -331,9 +293,10 @@ impl Keymap {
                     }
                     continue;
                 }
-                if !known_layer(&layer) {
+                if !catalog.known_layer(&layer) {
                     warnings.push(format!(
-                        "{origin}: unknown layer [{layer}] (layers: global, clusters, create, drafts, timeline, etcd, registry, help)"
+                        "{origin}: unknown layer [{layer}] (layers: {})",
+                        catalog.layer_names()
                     ));
                     continue;
                 }
@@ -345,7 +308,7 @@ impl Keymap {
                 };
                 let slot = layers.entry(layer.clone()).or_default();
                 for (action, keys) in entries {
-                    if describe(&layer, &action).is_none() {
+                    if catalog.describe(&layer, &action).is_none() {
                         warnings.push(format!("{origin}: unknown action `{action}` in [{layer}]; see keymaps/default.toml for the list"));
                         continue;
                     }
@@ -376,14 +339,8 @@ impl Keymap {
         }
         // Catalogue order, not file order (TOML tables are unordered): the footer and help
         // then list actions the same way whatever the user's file looks like.
-        let rank = |layer: &str, action: &str| {
-            ACTIONS
-                .iter()
-                .position(|(l, a, _)| *l == layer && *a == action)
-                .unwrap_or(usize::MAX)
-        };
         for (layer, bindings) in layers.iter_mut() {
-            bindings.sort_by_key(|(a, _)| rank(layer, a));
+            bindings.sort_by_key(|(a, _)| catalog.rank(layer, a));
         }
         let mut km = Keymap {
             name,
@@ -391,13 +348,13 @@ impl Keymap {
             lookup: HashMap::new(),
             warnings,
         };
-        km.index();
+        km.index(catalog);
         km
     }
 
     /// Builds the lookup table and reports conflicts; a conflicting binding is dropped so the
     /// first one in file order wins.
-    fn index(&mut self) {
+    fn index(&mut self, catalog: &Catalog) {
         let mut lookup: HashMap<(String, Key), String> = HashMap::new();
         for (layer, bindings) in &mut self.layers {
             for (action, keys) in bindings.iter_mut() {
@@ -417,7 +374,7 @@ impl Keymap {
                     lookup.insert((layer.clone(), *key), action.clone());
                     true
                 });
-                if DESTRUCTIVE.contains(&(layer.as_str(), action.as_str()))
+                if catalog.action(layer, action).is_some_and(|a| a.destructive)
                     && keys.iter().any(Key::is_bare_lowercase)
                 {
                     self.warnings.push(format!(
@@ -426,16 +383,15 @@ impl Keymap {
                 }
             }
         }
-        for pane in PaneId::ALL {
-            let Some(bindings) = self.layers.get(pane.key()) else {
+        for pane in catalog.pane_layers() {
+            let Some(bindings) = self.layers.get(pane) else {
                 continue;
             };
             for (action, keys) in bindings {
                 for key in keys {
                     if let Some(global) = lookup.get(&("global".to_string(), *key)) {
                         self.warnings.push(format!(
-                            "[{}] {key} (`{action}`) hides the global `{global}` in that pane",
-                            pane.key()
+                            "[{pane}] {key} (`{action}`) hides the global `{global}` in that pane"
                         ));
                     }
                 }
@@ -487,161 +443,4 @@ impl Keymap {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crossterm::event::KeyEventKind;
-
-    fn ev(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
-        let mut e = KeyEvent::new(code, mods);
-        e.kind = KeyEventKind::Press;
-        e
-    }
-
-    #[test]
-    fn shipped_keymaps_load_without_warnings() {
-        for (name, text) in BUILTIN {
-            let km = Keymap::from_sources(name, &[(name, text)]);
-            assert!(km.warnings.is_empty(), "{name}: {:?}", km.warnings);
-            assert_eq!(km.name, name);
-            for (layer, action, _) in ACTIONS {
-                assert!(
-                    !km.keys(layer, action).is_empty(),
-                    "{name}: [{layer}] {action} is unbound"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn parses_keys_and_normalises_shift() {
-        assert_eq!(
-            Key::parse("G").unwrap(),
-            Key::new(KeyCode::Char('G'), KeyModifiers::SHIFT)
-        );
-        assert_eq!(Key::parse("Shift-g").unwrap(), Key::parse("G").unwrap());
-        assert_eq!(Key::parse("Shift-Tab").unwrap().code, KeyCode::BackTab);
-        assert_eq!(
-            Key::parse("Ctrl-D").unwrap(),
-            Key::new(KeyCode::Char('d'), KeyModifiers::CONTROL)
-        );
-        assert_eq!(Key::parse("-").unwrap().code, KeyCode::Char('-'));
-        assert_eq!(Key::parse("F12").unwrap().code, KeyCode::F(12));
-        assert!(Key::parse("Hyper-x").is_err());
-        assert!(Key::parse("F13").is_err());
-        assert!(Key::parse("Bogus").is_err());
-    }
-
-    #[test]
-    fn resolves_by_layer() {
-        let km = Keymap::default();
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('j'), KeyModifiers::NONE)),
-            Some("select_next")
-        );
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
-            Some("bottom")
-        );
-        assert_eq!(
-            km.action_in("global", &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
-            Some("prev_pane")
-        );
-        assert_eq!(
-            km.action_in("global", &ev(KeyCode::Char('j'), KeyModifiers::NONE)),
-            None
-        );
-    }
-
-    #[test]
-    fn user_file_rebinds_and_unbinds() {
-        let user = "[clusters]\nselect_next = \"n\"\nyaml = \"none\"\n[global]\nquit = []\n";
-        let km = Keymap::from_sources(
-            "default",
-            &[("default", DEFAULT_KEYMAP), ("keymap.toml", user)],
-        );
-        assert!(km.warnings.is_empty(), "{:?}", km.warnings);
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('n'), KeyModifiers::NONE)),
-            Some("select_next")
-        );
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('j'), KeyModifiers::NONE)),
-            None
-        );
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('y'), KeyModifiers::NONE)),
-            None
-        );
-        assert_eq!(
-            km.action_in("global", &ev(KeyCode::Char('q'), KeyModifiers::NONE)),
-            None
-        );
-        assert!(km.bindings("clusters").all(|(a, _)| a != "yaml"));
-    }
-
-    #[test]
-    fn conflicts_become_warnings_and_first_binding_wins() {
-        let user = "[clusters]\nyaml = \"j\"\n";
-        let km = Keymap::from_sources(
-            "default",
-            &[("default", DEFAULT_KEYMAP), ("keymap.toml", user)],
-        );
-        assert_eq!(km.warnings.len(), 1, "{:?}", km.warnings);
-        assert!(km.warnings[0].contains("bound to both"));
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('j'), KeyModifiers::NONE)),
-            Some("select_next")
-        );
-    }
-
-    #[test]
-    fn shadowing_reserved_destructive_and_unknown_are_reported() {
-        let user = "[clusters]\nfilter = \"q\"\ntop = \"Ctrl-a\"\n[drafts]\ndelete = \"d\"\nexplode = \"x\"\n[nope]\na = \"b\"\n";
-        let km = Keymap::from_sources(
-            "default",
-            &[("default", DEFAULT_KEYMAP), ("keymap.toml", user)],
-        );
-        let all = km.warnings.join("\n");
-        assert!(all.contains("hides the global `quit`"), "{all}");
-        assert!(all.contains("left to tmux"), "{all}");
-        assert!(all.contains("destructive"), "{all}");
-        assert!(all.contains("unknown action `explode`"), "{all}");
-        assert!(all.contains("unknown layer [nope]"), "{all}");
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('a'), KeyModifiers::CONTROL)),
-            None
-        );
-    }
-
-    #[test]
-    fn invalid_toml_keeps_the_base_and_names_the_file() {
-        let km = Keymap::from_sources(
-            "default",
-            &[
-                ("default", DEFAULT_KEYMAP),
-                ("keymap.toml", "[clusters\nselect_next = 3"),
-            ],
-        );
-        assert_eq!(km.warnings.len(), 1);
-        assert!(
-            km.warnings[0].starts_with("keymap.toml:"),
-            "{:?}",
-            km.warnings
-        );
-        assert_eq!(
-            km.action_in("clusters", &ev(KeyCode::Char('j'), KeyModifiers::NONE)),
-            Some("select_next")
-        );
-        let km = Keymap::from_sources(
-            "default",
-            &[
-                ("default", DEFAULT_KEYMAP),
-                ("k", "[clusters]\nselect_next = 3\nopen = [\"Hyper-x\"]"),
-            ],
-        );
-        assert_eq!(km.warnings.len(), 2, "{:?}", km.warnings);
-    }
 }

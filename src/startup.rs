@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::GlobalArgs;
+use crate::config::GlobalArgs;
 use crate::engine::kube::KubeSource;
 use crate::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig};
 
@@ -314,5 +314,11 @@ mod tests {
         assert!(!l.sandbox);
         let err = labels_for(&kc, Some("nope")).expect_err("unknown context");
         assert!(err.to_string().contains("use one of: acp"), "{err}");
+    }
+
+    #[test]
+    fn the_resolved_platform_can_move_between_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Resolved>();
     }
 }

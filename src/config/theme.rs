@@ -11,7 +11,8 @@ use std::path::Path;
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::cli::ColorChoice;
+use crate::config::ColorChoice;
+use crate::present::Tone;
 
 /// What a piece of text means; the theme decides how it looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,6 +44,20 @@ pub enum Role {
     ButtonFocused,
     /// The `:` command line.
     Prompt,
+}
+
+impl From<Tone> for Role {
+    fn from(t: Tone) -> Role {
+        match t {
+            Tone::Text => Role::Text,
+            Tone::Ok => Role::Ok,
+            Tone::Warn => Role::Warn,
+            Tone::Fail => Role::Fail,
+            Tone::Info => Role::Info,
+            Tone::Muted => Role::Muted,
+            Tone::Accent => Role::Accent,
+        }
+    }
 }
 
 impl Role {
@@ -179,7 +194,8 @@ fn builtin(name: &str) -> Option<&'static str> {
 }
 
 impl Theme {
-    pub fn style(&self, role: Role) -> Style {
+    pub fn style(&self, role: impl Into<Role>) -> Style {
+        let role = role.into();
         self.styles.get(&role).copied().unwrap_or_default()
     }
 

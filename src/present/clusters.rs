@@ -1,0 +1,18 @@
+//! A cluster row's cells.
+
+use crate::engine::kube::ClusterRow;
+
+/// The PROGRESS cell: the cluster's own step first; on a created cluster, the nodes being added.
+pub fn progress_text(row: &ClusterRow) -> String {
+    let frac = row.progress.label();
+    match (&row.current_step, &row.failing_node) {
+        (Some(step), _) if row.failed => format!("{frac} FAILED {step}"),
+        (Some(step), _) => format!("{frac} {step}"),
+        (None, Some(n)) => format!("{frac} node {} FAILED {}", n.ip, n.step),
+        (None, None) if row.adding_nodes == 1 => format!("{frac} adding 1 node"),
+        (None, None) if row.adding_nodes > 1 => {
+            format!("{frac} adding {} nodes", row.adding_nodes)
+        }
+        (None, None) => frac,
+    }
+}
