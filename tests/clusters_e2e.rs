@@ -9,7 +9,7 @@ use acp_cockpit::domain::cluster::{Cluster, Machine};
 use acp_cockpit::engine::kube::{
     ClientPool, ClusterModel, ClusterRow, ConnState, KubeCommand, KubeEvent, KubeSource, ObjectKind,
 };
-use acp_cockpit::engine::{self, Command, EngineConfig, EngineHandle, Event};
+use acp_cockpit::engine::{self, Command, EngineConfig, EngineHandle, Event, RequestId};
 use acp_cockpit::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig};
 use acp_cockpit::tui::panes::Access;
 use k8s_openapi::api::core::v1::Node;
@@ -101,7 +101,7 @@ impl Front {
             Event::Kube(KubeEvent::MachinesChanged(d)) => self.model.apply_machines(&d),
             Event::Kube(KubeEvent::Connection { state, .. }) => self.state = Some(state),
             Event::Kube(other) => self.others.push(other),
-            Event::Toast(t) => panic!("unexpected toast: {t:?}"),
+            Event::Failure(f) => panic!("unexpected failure: {f:?}"),
             _ => {}
         }
     }
@@ -190,6 +190,7 @@ async fn created_cluster_appears_in_the_model_and_its_timeline_advances() {
     // A dry run checks without creating.
     let name = "e2e-made";
     f.send(KubeCommand::CreateCluster {
+        id: RequestId::next(),
         cluster: Box::new(new_cluster(name)),
         dry_run: true,
     });
@@ -211,6 +212,7 @@ async fn created_cluster_appears_in_the_model_and_its_timeline_advances() {
     assert!(!server_versions(&client).await.contains_key(name));
 
     f.send(KubeCommand::CreateCluster {
+        id: RequestId::next(),
         cluster: Box::new(new_cluster(name)),
         dry_run: false,
     });
@@ -271,13 +273,16 @@ async fn created_cluster_appears_in_the_model_and_its_timeline_advances() {
     assert_eq!(listed.items.len(), 2, "one node per machine");
 
     // The access review the safety gate uses.
-    f.send(KubeCommand::CheckAccess(Access {
-        verb: "create".into(),
-        group: "platform.tkestack.io".into(),
-        resource: "clusters".into(),
-        namespace: None,
-        name: None,
-    }));
+    f.send(KubeCommand::CheckAccess {
+        id: RequestId::next(),
+        access: Access {
+            verb: "create".into(),
+            group: "platform.tkestack.io".into(),
+            resource: "clusters".into(),
+            namespace: None,
+            name: None,
+        },
+    });
     f.until("access answer", |f| {
         f.others
             .iter()
@@ -291,6 +296,7 @@ async fn created_cluster_appears_in_the_model_and_its_timeline_advances() {
 
     // YAML on demand, cleaned.
     f.send(KubeCommand::FetchYaml {
+        id: RequestId::next(),
         context: None,
         kind: ObjectKind::Cluster,
         name: name.into(),
@@ -477,14 +483,18 @@ async fn rejected_logins_are_visible_states_and_the_viewer_cannot_create() {
         context: kubeconfig::VIEWER_CONTEXT.into(),
     });
     f.until("viewer sync", |f| f.model.synced).await;
-    f.send(KubeCommand::CheckAccess(Access {
-        verb: "create".into(),
-        group: "platform.tkestack.io".into(),
-        resource: "clusters".into(),
-        namespace: None,
-        name: None,
-    }));
+    f.send(KubeCommand::CheckAccess {
+        id: RequestId::next(),
+        access: Access {
+            verb: "create".into(),
+            group: "platform.tkestack.io".into(),
+            resource: "clusters".into(),
+            namespace: None,
+            name: None,
+        },
+    });
     f.send(KubeCommand::CreateCluster {
+        id: RequestId::next(),
         cluster: Box::new(new_cluster("viewer-made")),
         dry_run: true,
     });
@@ -529,4 +539,72 @@ async fn wait_for_state(
             return state;
         }
     }
+}
+
+/// Each capability has its own task: a drafts command stuck on another cockpit's file lock does
+/// not hold up a kube command sent after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_drafts_command_does_not_hold_up_kube() {
+    use acp_cockpit::engine::store::{DraftCommand, DraftStore};
+    use fs4::fs_std::FileExt;
+
+    let p = start(20.0, 5).await;
+    let mut f = Front::start(&p);
+    f.send(KubeCommand::Watch { context: None });
+    f.until("first sync", |f| {
+        f.model.synced && f.state == Some(ConnState::Ready)
+    })
+    .await;
+    let name = f.model.clusters().next().expect("a cluster").name.to_string();
+
+    // Another cockpit holds the drafts lock.
+    let drafts_dir = DraftStore::new(f._dir.path()).dir().to_path_buf();
+    std::fs::create_dir_all(&drafts_dir).expect("drafts dir");
+    let lock = std::fs::File::create(drafts_dir.join(".lock")).expect("lock file");
+    FileExt::lock_exclusive(&lock).expect("lock");
+
+    let drafts_id = RequestId::next();
+    f.handle
+        .send(Command::Drafts {
+            id: drafts_id,
+            cmd: DraftCommand::List,
+        })
+        .expect("queued");
+    let yaml_id = RequestId::next();
+    f.send(KubeCommand::FetchYaml {
+        id: yaml_id,
+        context: None,
+        kind: ObjectKind::Cluster,
+        name,
+    });
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let ev = tokio::time::timeout_at(deadline, f.rx.recv())
+            .await
+            .expect("the kube answer came while drafts waited")
+            .expect("engine running");
+        match ev {
+            Event::Drafts { id, .. } if id == drafts_id => {
+                panic!("the drafts command finished while its lock was held")
+            }
+            Event::Kube(KubeEvent::Yaml { id, result, .. }) if id == yaml_id => {
+                result.expect("yaml");
+                break;
+            }
+            _ => {}
+        }
+    }
+    // Released, the drafts command completes too.
+    FileExt::unlock(&lock).expect("unlock");
+    loop {
+        let ev = tokio::time::timeout_at(deadline, f.rx.recv())
+            .await
+            .expect("the drafts answer after the lock was released")
+            .expect("engine running");
+        if matches!(ev, Event::Drafts { id, .. } if id == drafts_id) {
+            break;
+        }
+    }
+    f.handle.shutdown().await;
+    p.shutdown().await;
 }

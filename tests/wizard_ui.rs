@@ -234,7 +234,7 @@ fn drafts_saved_from_the_dialog_hold_no_secret() {
     pane.on_key(key(KeyCode::Tab));
     let mut saved = None;
     for f in pane.on_key(key(KeyCode::Enter)).unwrap_or_default() {
-        if let Effect::Engine(acp_cockpit::engine::Command::Drafts(cmd)) = f {
+        if let Effect::Engine(acp_cockpit::engine::Command::Drafts { cmd, .. }) = f {
             saved = Some(run_command(&store, cmd));
         }
     }
@@ -246,7 +246,10 @@ fn drafts_saved_from_the_dialog_hold_no_secret() {
     // Restoring brings the node back and asks for both secrets again.
     let restored = run_command(&store, DraftCommand::RestoreLatest);
     for ev in &restored {
-        pane.on_event(&acp_cockpit::engine::Event::Drafts(ev.clone()));
+        pane.on_event(&acp_cockpit::engine::Event::Drafts {
+            id: acp_cockpit::engine::RequestId(0),
+            event: ev.clone(),
+        });
     }
     let frame = render_text(&mut pane);
     assert!(frame.contains("from draft 192.168.7.7"), "{frame}");

@@ -1,65 +1,96 @@
-//! The async engine: it owns every connection (kube watches, SSH sessions, files) and never draws.
+//! The async engine: it owns every connection (kube watches, files, and the SSH sessions to
+//! come) and never draws.
 //!
-//! Front ends talk to it through two bounded channels: they send [`Command`]s and receive
-//! [`Event`]s. Each capability owns its own command and event type in its own module, so the
-//! engine core only routes. The CLI calls the capability modules' functions directly.
+//! # Task per capability
+//! Each capability (kube, drafts, …) owns its command and event types in its own module and runs
+//! as its own task with its own bounded queue. [`EngineHandle::send`] puts a command straight
+//! onto its capability's queue without waiting, so a slow draft-file lock or an SSH handshake
+//! never stalls a kube command. Work a capability spawns (watches, one-shot requests) is tracked
+//! in a [`TaskTracker`] and cancelled and awaited on [`EngineHandle::shutdown`]: nothing is
+//! detached.
+//!
+//! # Requests and answers
+//! A command that expects an answer carries a [`RequestId`]; the events that answer it echo the
+//! id, so a front end matches an answer to its question and drops a stale one (an answer to a
+//! question it no longer asks). Failures of every capability are one type, [`Failure`], with a
+//! message and the fix when one is known. Long work reports [`Progress`].
+//!
+//! The CLI does not use this at all: it calls each capability's plain async functions
+//! (`kube::ops`, `kube::watch`, `store::DraftStore`) directly.
 
+pub mod failure;
 pub mod kube;
 pub mod store;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-/// Capacity of both channels. A flooding API server makes the cockpit lag, never grow without bound.
+pub use failure::{Failure, FailureKind};
+
+/// Capacity of every queue. A flooding API server makes the cockpit lag, never grow without bound.
 pub const CHANNEL_CAPACITY: usize = 1024;
+
+/// Names one question to the engine; the answer's event carries the same id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+impl RequestId {
+    /// A process-wide unique id.
+    pub fn next() -> RequestId {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        RequestId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
 
 /// What a front end asks the engine to do.
 #[derive(Debug)]
 pub enum Command {
     Kube(kube::KubeCommand),
-    Drafts(store::DraftCommand),
+    Drafts {
+        id: RequestId,
+        cmd: store::DraftCommand,
+    },
+    /// Stop every capability; [`EngineHandle::shutdown`] also waits for them.
     Shutdown,
+}
+
+impl Command {
+    /// A drafts command under a fresh id.
+    pub fn drafts(cmd: store::DraftCommand) -> Command {
+        Command::Drafts {
+            id: RequestId::next(),
+            cmd,
+        }
+    }
 }
 
 /// What the engine reports back.
 #[derive(Debug, Clone)]
 pub enum Event {
     Kube(kube::KubeEvent),
-    Drafts(store::DraftEvent),
-    Toast(Toast),
+    /// The answer to the drafts command with this id.
+    Drafts {
+        id: RequestId,
+        event: store::DraftEvent,
+    },
+    /// A failure no request is waiting for (an unreadable kubeconfig, an unknown context).
+    Failure(Failure),
+    /// How far a long piece of work has come.
+    Progress(Progress),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ToastLevel {
-    Info,
-    Warn,
-    Error,
-}
-
-/// A message for the user: what happened and, when known, how to fix it.
+/// How far the work asked for by `id` has come: `done` of `total` (when known), and what it is
+/// doing now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Toast {
-    pub level: ToastLevel,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl Toast {
-    pub fn error(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
-        Toast {
-            level: ToastLevel::Error,
-            message: message.into(),
-            hint: hint.into(),
-        }
-    }
-    pub fn info(message: impl Into<String>) -> Self {
-        Toast {
-            level: ToastLevel::Info,
-            message: message.into(),
-            hint: None,
-        }
-    }
+pub struct Progress {
+    pub id: RequestId,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub what: String,
 }
 
 /// Where the engine finds its platforms and keeps its files.
@@ -70,41 +101,70 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
 }
 
-/// The front end's end of the command channel.
+/// The front end's end of the engine: one queue per capability.
 #[derive(Debug, Clone)]
 pub struct EngineHandle {
-    tx: mpsc::Sender<Command>,
+    kube: mpsc::Sender<kube::KubeCommand>,
+    drafts: mpsc::Sender<(RequestId, store::DraftCommand)>,
+    stop: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl EngineHandle {
-    /// Sends without waiting; a full channel means the engine is behind, which the UI reports
-    /// rather than blocking the render loop.
-    pub fn send(&self, cmd: Command) -> Result<(), Toast> {
-        self.tx.try_send(cmd).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => Toast::error(
-                "the engine is busy; the last action was dropped",
-                Some("wait a moment and try again".to_string()),
-            ),
-            mpsc::error::TrySendError::Closed(_) => Toast::error("the engine has stopped", None),
-        })
+    /// Queues a command on its capability without waiting; a full queue means that capability
+    /// is behind, which the UI reports rather than blocking the render loop.
+    pub fn send(&self, cmd: Command) -> Result<(), Failure> {
+        fn sent<T>(r: Result<(), mpsc::error::TrySendError<T>>, what: &str) -> Result<(), Failure> {
+            r.map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => Failure::new(
+                    FailureKind::Other,
+                    format!("the {what} engine is busy; the last action was dropped"),
+                    Some("wait a moment and try again"),
+                ),
+                mpsc::error::TrySendError::Closed(_) => Failure::new(
+                    FailureKind::Other,
+                    format!("the {what} engine has stopped"),
+                    None,
+                ),
+            })
+        }
+        match cmd {
+            Command::Kube(c) => sent(self.kube.try_send(c), "kube"),
+            Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
+            Command::Shutdown => {
+                self.stop.cancel();
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops every capability and waits until each has cancelled and awaited its own work.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 }
 
-/// Starts the engine on the current tokio runtime.
+/// Starts the engine on the current tokio runtime: one task per capability.
 pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
-    let (cmd_tx, mut cmd_rx) = mpsc::channel::<Command>(CHANNEL_CAPACITY);
     let (ev_tx, ev_rx) = mpsc::channel::<Event>(CHANNEL_CAPACITY);
-    tokio::spawn(async move {
-        let mut kube = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, ev_tx.clone());
-        let mut drafts = store::DraftEngine::new(cfg.data_dir.clone(), ev_tx.clone());
-        while let Some(cmd) = cmd_rx.recv().await {
-            match cmd {
-                Command::Kube(c) => kube.handle(c).await,
-                Command::Drafts(c) => drafts.handle(c).await,
-                Command::Shutdown => break,
-            }
-        }
-        kube.shutdown().await;
-    });
-    (EngineHandle { tx: cmd_tx }, ev_rx)
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+
+    let (kube_tx, kube_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let kube = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, ev_tx.clone());
+    tasks.spawn(kube.run(kube_rx, stop.clone()));
+
+    let (drafts_tx, drafts_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let drafts = store::DraftEngine::new(cfg.data_dir.clone(), ev_tx);
+    tasks.spawn(drafts.run(drafts_rx, stop.clone()));
+
+    let handle = EngineHandle {
+        kube: kube_tx,
+        drafts: drafts_tx,
+        stop,
+        tasks,
+    };
+    (handle, ev_rx)
 }

@@ -20,7 +20,9 @@ use fs4::fs_std::FileExt;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{Event, Toast};
+use tokio_util::sync::CancellationToken;
+
+use super::{Event, Failure, FailureKind, RequestId};
 use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, newer_format, validate_name};
 
 const DRAFT_EXT: &str = "json";
@@ -88,8 +90,17 @@ impl StoreError {
         }
     }
 
-    pub fn to_toast(&self) -> Toast {
-        Toast::error(self.to_string(), self.hint())
+    pub fn to_failure(&self) -> Failure {
+        let kind = match self {
+            StoreError::Io { .. } => FailureKind::Io,
+            StoreError::Invalid(_) => FailureKind::Invalid,
+            _ => FailureKind::Other,
+        };
+        Failure {
+            kind,
+            message: self.to_string(),
+            hint: self.hint(),
+        }
     }
 }
 
@@ -647,25 +658,47 @@ impl DraftEngine {
         }
     }
 
-    async fn emit(&self, ev: DraftEvent) {
-        let _ = self.events.send(Event::Drafts(ev)).await;
+    async fn emit(&self, id: RequestId, event: DraftEvent) {
+        let _ = self.events.send(Event::Drafts { id, event }).await;
     }
 
-    pub async fn handle(&mut self, cmd: DraftCommand) {
+    /// The capability's task. Commands run one after another (a draft's revision check depends
+    /// on the previous write), each on a blocking thread, so file locks and fsync never hold up
+    /// the runtime or the kube capability.
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<(RequestId, DraftCommand)>,
+        stop: CancellationToken,
+    ) {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                cmd = commands.recv() => match cmd {
+                    Some((id, c)) => self.handle(id, c).await,
+                    None => break,
+                },
+            }
+        }
+    }
+
+    pub async fn handle(&mut self, id: RequestId, cmd: DraftCommand) {
         let store = self.store.clone();
         // File locks and fsync block; keep them off the runtime's worker threads.
         let out = tokio::task::spawn_blocking(move || run_command(&store, cmd)).await;
         match out {
             Ok(events) => {
                 for ev in events {
-                    self.emit(ev).await;
+                    self.emit(id, ev).await;
                 }
             }
             Err(e) => {
-                self.emit(DraftEvent::Failed {
-                    action: "drafts".into(),
-                    error: StoreError::Invalid(format!("the drafts task failed: {e}")),
-                })
+                self.emit(
+                    id,
+                    DraftEvent::Failed {
+                        action: "drafts".into(),
+                        error: StoreError::Invalid(format!("the drafts task failed: {e}")),
+                    },
+                )
                 .await
             }
         }

@@ -20,10 +20,11 @@ use crate::config::theme::{Role, Theme};
 use crate::engine::kube::{
     AccessDecision, ClusterSummary, Delta, KubeCommand, KubeEvent, KubeFailure,
 };
-use crate::engine::{Command, Event, Toast, ToastLevel};
+use crate::engine::{Command, Event, RequestId};
 use crate::tui::panes::{
     Access, CommandArg, Effect, Guarded, Pane, PaneId, RenderCtx, SPECS, SuspendJob,
 };
+use crate::tui::toast::{Toast, ToastLevel};
 use crate::tui::widgets;
 
 /// How many toasts are kept; older ones are dropped first.
@@ -35,7 +36,6 @@ const MAX_EFFECT_HOPS: usize = 32;
 /// How long the gate waits for an RBAC answer before letting the user decide without one.
 pub const ACCESS_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// RBAC checks remembered while unanswered; older ones are forgotten first.
-const MAX_ACCESS_CHECKS: usize = 16;
 /// Kubeconfig contexts remembered for `:ctx` completion.
 const MAX_CONTEXTS: usize = 1024;
 /// Cluster names remembered for `:timeline` / `:etcd` completion, over all platforms.
@@ -168,21 +168,11 @@ struct Confirm {
     guarded: Guarded,
     confirm_focused: bool,
     verdict: AccessVerdict,
-    /// The RBAC check this dialog waits for (an id in `App::access_checks`) and when it stops
-    /// waiting.
-    check: Option<(u64, Instant)>,
+    /// The RBAC check this dialog waits for (its request id) and when it stops waiting. An
+    /// answer with another id is stale (a dialog since closed asked it) and is dropped.
+    check: Option<(RequestId, Instant)>,
     /// Confirmed while the check was still out: the command goes once the check allows it.
     confirmed_early: bool,
-}
-
-/// An RBAC check sent to the engine and not answered yet. Answers carry only the access they
-/// are about, so they are matched to checks oldest first.
-struct AccessCheck {
-    id: u64,
-    access: Access,
-    /// After this an answer is no longer expected (the engine may never answer, e.g. without a
-    /// current context).
-    expires: Instant,
 }
 
 /// The question asked before quitting while a pane holds input that quitting would throw
@@ -258,8 +248,6 @@ pub struct App {
     warnings: Vec<String>,
     outbox: Vec<Outgoing>,
     shell_hook: Option<ShellHook>,
-    access_checks: VecDeque<AccessCheck>,
-    next_check_id: u64,
     /// The kubeconfig's contexts as the engine last reported them.
     contexts: Vec<String>,
     /// The context `:ctx` asked for, until the engine reports it current.
@@ -304,8 +292,6 @@ impl App {
             warnings: opts.warnings,
             outbox: Vec::new(),
             shell_hook: opts.shell_hook,
-            access_checks: VecDeque::new(),
-            next_check_id: 0,
             contexts: Vec::new(),
             switching_to: None,
             context_platforms: BTreeMap::new(),
@@ -451,7 +437,6 @@ impl App {
         if self.toasts.len() != before {
             self.dirty = true;
         }
-        self.access_checks.retain(|c| c.expires > now);
         if let Mode::Confirm(c) = &self.mode
             && c.check.is_some_and(|(_, at)| at <= now)
         {
@@ -509,12 +494,12 @@ impl App {
 
     pub fn on_engine_event(&mut self, event: Event, now: Instant) {
         let event = match event {
-            Event::Toast(t) => return self.push_toast(t, now),
+            Event::Failure(f) => return self.push_toast(f.into(), now),
             other => other,
         };
         match &event {
-            Event::Kube(KubeEvent::Access { access, result }) => {
-                self.on_access_answer(access, result, now)
+            Event::Kube(KubeEvent::Access { id, access, result }) => {
+                self.on_access_answer(*id, access, result, now)
             }
             Event::Kube(KubeEvent::Contexts { current, available }) => {
                 self.on_contexts(current.as_deref(), available, now)
@@ -581,24 +566,15 @@ impl App {
         set.into_iter().cloned().collect()
     }
 
-    /// Matches an engine answer to the oldest unanswered check for the same access; it counts
-    /// only when that check is the one the open confirmation waits for.
+    /// An engine answer counts only when it answers the check the open confirmation waits for.
     fn on_access_answer(
         &mut self,
+        id: RequestId,
         access: &Access,
         result: &Result<AccessDecision, KubeFailure>,
         now: Instant,
     ) {
-        self.access_checks.retain(|c| c.expires > now);
-        let Some(pos) = self.access_checks.iter().position(|c| c.access == *access) else {
-            tracing::debug!(access = %access_label(access), "RBAC answer nobody waits for");
-            return;
-        };
-        let Some(check) = self.access_checks.remove(pos) else {
-            return;
-        };
-        let waiting =
-            matches!(&self.mode, Mode::Confirm(c) if c.check.is_some_and(|(id, _)| id == check.id));
+        let waiting = matches!(&self.mode, Mode::Confirm(c) if c.check.is_some_and(|(w, at)| w == id && at > now));
         if !waiting {
             tracing::debug!(access = %access_label(access), "stale RBAC answer ignored");
             return;
@@ -1118,21 +1094,13 @@ impl App {
         let (verdict, check) = match access {
             None => (AccessVerdict::Allowed, None),
             Some(access) => {
-                let id = self.next_check_id;
-                self.next_check_id += 1;
+                let id = RequestId::next();
                 let expires = now + ACCESS_CHECK_TIMEOUT;
-                self.access_checks.push_back(AccessCheck {
-                    id,
-                    access: access.clone(),
-                    expires,
-                });
-                while self.access_checks.len() > MAX_ACCESS_CHECKS {
-                    self.access_checks.pop_front();
-                }
                 self.outbox
-                    .push(Outgoing::Engine(Command::Kube(KubeCommand::CheckAccess(
+                    .push(Outgoing::Engine(Command::Kube(KubeCommand::CheckAccess {
+                        id,
                         access,
-                    ))));
+                    })));
                 (AccessVerdict::Pending, Some((id, expires)))
             }
         };
@@ -1890,6 +1858,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{Failure, FailureKind};
 
     fn app(readonly: bool) -> App {
         App::new(
@@ -2391,25 +2360,32 @@ mod tests {
         guarded_with(Some(create_access()))
     }
 
-    fn answer(result: Result<AccessDecision, KubeFailure>) -> Event {
+    fn answer(id: RequestId, result: Result<AccessDecision, KubeFailure>) -> Event {
         Event::Kube(KubeEvent::Access {
+            id,
             access: create_access(),
             result,
         })
     }
 
-    fn allowed() -> Event {
-        answer(Ok(AccessDecision {
-            allowed: true,
-            reason: String::new(),
-        }))
+    fn allowed(id: RequestId) -> Event {
+        answer(
+            id,
+            Ok(AccessDecision {
+                allowed: true,
+                reason: String::new(),
+            }),
+        )
     }
 
-    fn denied() -> Event {
-        answer(Ok(AccessDecision {
-            allowed: false,
-            reason: "no RBAC policy matched".into(),
-        }))
+    fn denied(id: RequestId) -> Event {
+        answer(
+            id,
+            Ok(AccessDecision {
+                allowed: false,
+                reason: "no RBAC policy matched".into(),
+            }),
+        )
     }
 
     fn screen(a: &mut App) -> String {
@@ -2417,12 +2393,16 @@ mod tests {
         text(&render(a, 120, 30))
     }
 
-    /// Opens the gate on `guarded()` and checks that it asked the engine first.
-    fn open_gate(a: &mut App, now: Instant) {
+    /// Opens the gate on `guarded()`, checks that it asked the engine first, and returns the
+    /// id the answer must carry.
+    fn open_gate(a: &mut App, now: Instant) -> RequestId {
         a.apply_effects(PaneId::Create, vec![guarded()], now);
         assert!(a.confirm_open());
         match sent(a).as_slice() {
-            [Command::Kube(KubeCommand::CheckAccess(acc))] => assert_eq!(acc, &create_access()),
+            [Command::Kube(KubeCommand::CheckAccess { id, access })] => {
+                assert_eq!(access, &create_access());
+                *id
+            }
             other => panic!("expected an access check, got {other:?}"),
         }
     }
@@ -2441,12 +2421,12 @@ mod tests {
     fn denied_check_refuses_and_names_the_missing_permission() {
         let now = Instant::now();
         let mut a = app(false);
-        open_gate(&mut a, now);
+        let check = open_gate(&mut a, now);
         assert!(screen(&mut a).contains("checking permission…"));
         // Confirming ahead of the answer must not get past a denial.
         a.on_key(key(KeyCode::Char('y')), now);
         a.on_key(key(KeyCode::Enter), now);
-        a.on_engine_event(denied(), now);
+        a.on_engine_event(denied(check), now);
         assert!(!a.confirm_open());
         assert!(sent(&mut a).is_empty());
         let t = a
@@ -2472,8 +2452,8 @@ mod tests {
     fn allowed_check_enables_confirm() {
         let now = Instant::now();
         let mut a = app(false);
-        open_gate(&mut a, now);
-        a.on_engine_event(allowed(), now);
+        let check = open_gate(&mut a, now);
+        a.on_engine_event(allowed(check), now);
         assert!(a.confirm_open());
         assert!(sent(&mut a).is_empty());
         assert!(screen(&mut a).contains("permission: allowed to create on clusters"));
@@ -2487,13 +2467,13 @@ mod tests {
     fn confirm_typed_ahead_goes_once_allowed() {
         let now = Instant::now();
         let mut a = app(false);
-        open_gate(&mut a, now);
+        let check = open_gate(&mut a, now);
         a.on_key(key(KeyCode::Char('y')), now);
         a.on_key(key(KeyCode::Enter), now);
         assert!(a.confirm_open());
         assert!(sent(&mut a).is_empty());
         assert!(screen(&mut a).contains("goes ahead once allowed"));
-        a.on_engine_event(allowed(), now);
+        a.on_engine_event(allowed(check), now);
         assert!(!a.confirm_open());
         assert!(matches!(sent(&mut a).as_slice(), [Command::Shutdown]));
     }
@@ -2502,15 +2482,18 @@ mod tests {
     fn failed_check_lets_the_user_decide() {
         let now = Instant::now();
         let mut a = app(false);
-        open_gate(&mut a, now);
+        let check = open_gate(&mut a, now);
         a.on_key(key(KeyCode::Char('y')), now);
         a.on_key(key(KeyCode::Enter), now);
         a.on_engine_event(
-            answer(Err(KubeFailure::new(
-                crate::engine::kube::FailureKind::Unreachable,
-                "connection refused",
-                None,
-            ))),
+            answer(
+                check,
+                Err(KubeFailure::new(
+                    crate::engine::kube::FailureKind::Unreachable,
+                    "connection refused",
+                    None,
+                )),
+            ),
             now,
         );
         // The early confirmation was given before the failure was visible: ask again.
@@ -2527,7 +2510,7 @@ mod tests {
     fn unanswered_check_times_out_into_a_decision() {
         let now = Instant::now();
         let mut a = app(false);
-        open_gate(&mut a, now);
+        let check = open_gate(&mut a, now);
         let deadline = a.next_deadline().expect("the check has a deadline");
         assert_eq!(deadline, now + ACCESS_CHECK_TIMEOUT);
         a.tick(deadline);
@@ -2535,7 +2518,7 @@ mod tests {
         assert!(screen(&mut a).contains("no answer from the platform"));
         assert_eq!(a.next_deadline(), None);
         // The late answer finds nothing waiting for it.
-        a.on_engine_event(denied(), now);
+        a.on_engine_event(denied(check), now);
         assert!(a.confirm_open());
     }
 
@@ -2544,15 +2527,16 @@ mod tests {
         let now = Instant::now();
         let mut a = app(false);
         // No dialog: nothing to do.
-        a.on_engine_event(denied(), now);
+        a.on_engine_event(denied(RequestId::next()), now);
         assert!(a.toasts().next().is_none());
 
-        open_gate(&mut a, now);
+        let first = open_gate(&mut a, now);
         a.on_key(key(KeyCode::Esc), now);
-        open_gate(&mut a, now);
-        // Another permission entirely.
+        let second = open_gate(&mut a, now);
+        // Another question entirely.
         a.on_engine_event(
             Event::Kube(KubeEvent::Access {
+                id: RequestId::next(),
                 access: Access {
                     verb: "delete".into(),
                     ..create_access()
@@ -2566,14 +2550,13 @@ mod tests {
         );
         assert!(a.confirm_open());
         // The answer to the cancelled dialog's check comes first and is dropped.
-        a.on_engine_event(denied(), now);
+        a.on_engine_event(denied(first), now);
         assert!(a.confirm_open());
         assert!(screen(&mut a).contains("checking permission…"));
-        a.on_engine_event(allowed(), now);
+        a.on_engine_event(allowed(second), now);
         assert!(a.confirm_open());
         assert!(screen(&mut a).contains("permission: allowed"));
     }
-
     #[test]
     fn confirmation_defaults_to_cancel() {
         let now = Instant::now();
@@ -2660,7 +2643,10 @@ mod tests {
         assert_eq!(a.header.cluster.as_deref(), Some("demo"));
         assert!(matches!(sent(&mut a).as_slice(), [Command::Shutdown]));
         // Drained, not repeated: a toast does not reach panes, so nothing new is asked.
-        a.on_engine_event(Event::Toast(Toast::info("hello")), now);
+        a.on_engine_event(
+            Event::Failure(Failure::new(FailureKind::Other, "hello", None)),
+            now,
+        );
         assert!(sent(&mut a).is_empty());
     }
 
@@ -2695,7 +2681,10 @@ mod tests {
         let mut a = app(false);
         assert_eq!(a.next_deadline(), None);
         for i in 0..10 {
-            a.on_engine_event(Event::Toast(Toast::info(format!("t{i}"))), now);
+            a.on_engine_event(
+                Event::Failure(Failure::new(FailureKind::Other, format!("t{i}"), None)),
+                now,
+            );
         }
         assert_eq!(a.toast_count(), MAX_TOASTS);
         assert_eq!(a.toasts().next().map(|t| t.message.as_str()), Some("t6"));

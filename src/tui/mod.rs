@@ -14,6 +14,7 @@ pub mod panes;
 pub mod screenshots;
 pub mod svg;
 pub mod terminal;
+pub mod toast;
 pub mod widgets;
 
 use std::collections::BTreeMap;
@@ -28,12 +29,15 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
-use crate::engine::{Command, EngineHandle, Event, Toast};
+use crate::engine::{Command, EngineHandle, Event};
 use app::{App, AppOptions, HeaderInfo, Outgoing, ShellHook};
 pub use launch::launch;
 use panes::PaneDeps;
 use terminal::{Sig, Signals, Tui};
+use toast::Toast;
 
+/// How long quitting waits for the engine's tasks to cancel and finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The shortest time between two frames (about 60 per second).
 pub const FRAME_BUDGET: Duration = Duration::from_millis(16);
 /// At most this many queued inputs or events are folded in before a frame is considered, so a
@@ -199,7 +203,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
             match out {
                 Outgoing::Engine(cmd) => {
                     if let Err(t) = engine.send(cmd) {
-                        app.push_toast(t, Instant::now());
+                        app.push_toast(t.into(), Instant::now());
                     }
                 }
                 Outgoing::SuspendSelf => {
@@ -337,8 +341,15 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
             }
         }
     };
-    let _ = engine.send(Command::Shutdown);
+    // The terminal first: the user gets the shell back while the engine winds down, and a
+    // capability that does not stop in time is left to the process exit.
     drop(tui);
+    if tokio::time::timeout(SHUTDOWN_GRACE, engine.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the engine did not stop within {SHUTDOWN_GRACE:?}");
+    }
     tracing::info!(code, "TUI closed");
     Ok(code)
 }

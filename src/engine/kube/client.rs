@@ -9,55 +9,9 @@ use kube::{Client, Config};
 use tokio::sync::Mutex;
 
 use super::{ConnState, KubeSource, ReloginJob};
-
-/// Why a kube call failed, in the terms the user acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// 401, or the credential plugin failed: log in again.
-    AuthExpired,
-    /// 403: a permission is missing.
-    Forbidden,
-    /// The server could not be reached or answered garbage.
-    Unreachable,
-    NotFound,
-    /// 409/AlreadyExists.
-    Conflict,
-    /// 422/400: the object was rejected.
-    Invalid,
-    /// The kubeconfig itself is wrong or missing.
-    Config,
-    Other,
-}
-
-/// A kube failure with a message and, when known, how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KubeFailure {
-    pub kind: FailureKind,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl std::fmt::Display for KubeFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)?;
-        if let Some(h) = &self.hint {
-            write!(f, " ({h})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for KubeFailure {}
+pub use crate::engine::failure::{Failure as KubeFailure, FailureKind};
 
 impl KubeFailure {
-    pub fn new(kind: FailureKind, message: impl Into<String>, hint: Option<&str>) -> Self {
-        KubeFailure {
-            kind,
-            message: message.into(),
-            hint: hint.map(str::to_string),
-        }
-    }
-
     fn config(message: impl Into<String>, hint: &str) -> Self {
         Self::new(FailureKind::Config, message, Some(hint))
     }

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Event, Toast};
+use tokio_util::task::TaskTracker;
+
+use super::{Event, Failure, RequestId};
 use crate::domain::cluster::Cluster;
 pub use client::{ClientPool, FailureKind, KubeFailure};
 pub use model::{ClusterModel, ClusterRow, ClusterSummary, Delta, MachineSummary};
@@ -96,14 +98,16 @@ pub enum KubeCommand {
     Reconnect { context: String },
     /// One object as YAML, answered by [`KubeEvent::Yaml`].
     FetchYaml {
+        id: RequestId,
         context: Option<String>,
         kind: ObjectKind,
         name: String,
     },
     /// A SelfSubjectAccessReview on the current platform, answered by [`KubeEvent::Access`].
-    CheckAccess(Access),
+    CheckAccess { id: RequestId, access: Access },
     /// Server-side dry run, then (unless `dry_run`) create; answered by [`KubeEvent::ClusterCreated`].
     CreateCluster {
+        id: RequestId,
         cluster: Box<Cluster>,
         dry_run: bool,
     },
@@ -128,16 +132,19 @@ pub enum KubeEvent {
     ClustersChanged(Delta<ClusterSummary>),
     MachinesChanged(Delta<MachineSummary>),
     Yaml {
+        id: RequestId,
         context: String,
         kind: ObjectKind,
         name: String,
         result: Result<String, KubeFailure>,
     },
     Access {
+        id: RequestId,
         access: Access,
         result: Result<AccessDecision, KubeFailure>,
     },
     ClusterCreated {
+        id: RequestId,
         context: String,
         name: String,
         dry_run: bool,
@@ -166,6 +173,10 @@ pub struct KubeEngine {
     watches: HashMap<String, CancellationToken>,
     /// The one etcd watch the etcd pane has open.
     etcd_watch: Option<CancellationToken>,
+    /// Every task this capability spawned; awaited on shutdown.
+    tasks: TaskTracker,
+    /// Cancelled on shutdown; every watch's token is a child of it.
+    stop: CancellationToken,
 }
 
 impl KubeEngine {
@@ -178,7 +189,29 @@ impl KubeEngine {
             current: None,
             watches: HashMap::new(),
             etcd_watch: None,
+            tasks: TaskTracker::new(),
+            stop: CancellationToken::new(),
         }
+    }
+
+    /// The capability's task: serves commands until the queue closes or `stop` fires, then
+    /// cancels and awaits everything it spawned.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<KubeCommand>, stop: CancellationToken) {
+        self.stop = stop.child_token();
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                cmd = commands.recv() => match cmd {
+                    Some(c) => self.handle(c).await,
+                    None => break,
+                },
+            }
+        }
+        self.shutdown().await;
+    }
+
+    async fn fail(&self, f: Failure) {
+        let _ = self.events.send(Event::Failure(f)).await;
     }
 
     async fn emit(&self, ev: KubeEvent) {
@@ -194,13 +227,7 @@ impl KubeEngine {
                     self.pool = Some(p);
                 }
                 Err(f) => {
-                    let _ = self
-                        .events
-                        .send(Event::Toast(Toast::error(
-                            f.message.clone(),
-                            f.hint.clone(),
-                        )))
-                        .await;
+                    self.fail(f).await;
                     return None;
                 }
             }
@@ -226,23 +253,30 @@ impl KubeEngine {
         {
             return;
         }
-        let token = CancellationToken::new();
+        let token = self.stop.child_token();
         self.watches.insert(context.clone(), token.clone());
         // The versions are read once per connection: the platform changes them only on
         // upgrade, and a reconnect reads them again.
         let (events, p, ctx) = (self.events.clone(), pool.clone(), context.clone());
-        tokio::spawn(async move {
-            let Ok(client) = p.platform(&ctx).await else {
-                return;
+        let versions_stop = token.clone();
+        self.tasks.spawn(async move {
+            let read = async {
+                let Ok(client) = p.platform(&ctx).await else {
+                    return;
+                };
+                let versions = platform_facts::fetch_versions(&client).await.ok().flatten();
+                let ev = KubeEvent::PlatformVersions {
+                    context: ctx,
+                    versions,
+                };
+                let _ = events.send(Event::Kube(ev)).await;
             };
-            let versions = platform_facts::fetch_versions(&client).await.ok().flatten();
-            let ev = KubeEvent::PlatformVersions {
-                context: ctx,
-                versions,
-            };
-            let _ = events.send(Event::Kube(ev)).await;
+            tokio::select! {
+                _ = versions_stop.cancelled() => {}
+                _ = read => {}
+            }
         });
-        tokio::spawn(watch::watch_platform(
+        self.tasks.spawn(watch::watch_platform(
             pool,
             context,
             self.events.clone(),
@@ -251,13 +285,23 @@ impl KubeEngine {
     }
 
     async fn no_context(&self) {
-        let _ = self
-            .events
-            .send(Event::Toast(Toast::error(
-                "the kubeconfig has no current context",
-                Some("pick one with :ctx <name>, or start with --context <name>".to_string()),
-            )))
-            .await;
+        self.fail(Failure::new(
+            FailureKind::Config,
+            "the kubeconfig has no current context",
+            Some("pick one with :ctx <name>, or start with --context <name>"),
+        ))
+        .await;
+    }
+
+    /// Runs one request as a tracked task that ends early on shutdown.
+    fn spawn_request(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        let stop = self.stop.clone();
+        self.tasks.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = work => {}
+            }
+        });
     }
 
     pub async fn handle(&mut self, cmd: KubeCommand) {
@@ -282,14 +326,13 @@ impl KubeEngine {
             }
             KubeCommand::SwitchContext { context } => {
                 if !client::context_names(pool.kubeconfig()).contains(&context) {
-                    let _ = self
-                        .events
-                        .send(Event::Toast(Toast::error(
+                    return self
+                        .fail(Failure::new(
+                            FailureKind::Config,
                             format!("no context named {context:?} in the kubeconfig"),
-                            Some("`:ctx` with no name lists the contexts".to_string()),
-                        )))
+                            Some("`:ctx` with no name lists the contexts"),
+                        ))
                         .await;
-                    return;
                 }
                 self.current = Some(context.clone());
                 self.emit_contexts().await;
@@ -303,6 +346,7 @@ impl KubeEngine {
                 self.start_watch(pool, context);
             }
             KubeCommand::FetchYaml {
+                id,
                 context,
                 kind,
                 name,
@@ -311,12 +355,13 @@ impl KubeEngine {
                     return self.no_context().await;
                 };
                 let events = self.events.clone();
-                tokio::spawn(async move {
+                self.spawn_request(async move {
                     let result = match pool.platform(&ctx).await {
                         Ok(c) => ops::fetch_yaml(&c, kind, &name).await,
                         Err(f) => Err(f),
                     };
                     let ev = KubeEvent::Yaml {
+                        id,
                         context: ctx,
                         kind,
                         name,
@@ -325,28 +370,33 @@ impl KubeEngine {
                     let _ = events.send(Event::Kube(ev)).await;
                 });
             }
-            KubeCommand::CheckAccess(access) => {
+            KubeCommand::CheckAccess { id, access } => {
                 let Some(ctx) = self.current.clone() else {
                     return self.no_context().await;
                 };
                 let events = self.events.clone();
-                tokio::spawn(async move {
+                self.spawn_request(async move {
                     let result = match pool.platform(&ctx).await {
                         Ok(c) => ops::check_access(&c, &access).await,
                         Err(f) => Err(f),
                     };
                     let _ = events
-                        .send(Event::Kube(KubeEvent::Access { access, result }))
+                        .send(Event::Kube(KubeEvent::Access { id, access, result }))
                         .await;
                 });
             }
-            KubeCommand::CreateCluster { cluster, dry_run } => {
+            KubeCommand::CreateCluster {
+                id,
+                cluster,
+                dry_run,
+            } => {
                 let Some(ctx) = self.current.clone() else {
                     return self.no_context().await;
                 };
                 let name = cluster.metadata.name.clone().unwrap_or_default();
                 if self.readonly && !dry_run {
                     let ev = KubeEvent::ClusterCreated {
+                        id,
                         context: ctx,
                         name,
                         dry_run,
@@ -360,12 +410,13 @@ impl KubeEngine {
                 }
                 let events = self.events.clone();
                 let cluster: Arc<Cluster> = Arc::from(cluster);
-                tokio::spawn(async move {
+                self.spawn_request(async move {
                     let result = match pool.platform(&ctx).await {
                         Ok(c) => ops::create_cluster(&c, &cluster, dry_run).await.map(|_| ()),
                         Err(f) => Err(f),
                     };
                     let ev = KubeEvent::ClusterCreated {
+                        id,
                         context: ctx,
                         name,
                         dry_run,
@@ -381,9 +432,9 @@ impl KubeEngine {
                 if let Some(t) = self.etcd_watch.take() {
                     t.cancel();
                 }
-                let token = CancellationToken::new();
+                let token = self.stop.child_token();
                 self.etcd_watch = Some(token.clone());
-                tokio::spawn(etcd::watch_etcd(
+                self.tasks.spawn(etcd::watch_etcd(
                     pool,
                     ctx,
                     cluster,
@@ -400,11 +451,14 @@ impl KubeEngine {
     }
 
     pub async fn shutdown(&mut self) {
+        self.stop.cancel();
         for (_, t) in self.watches.drain() {
             t.cancel();
         }
         if let Some(t) = self.etcd_watch.take() {
             t.cancel();
         }
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 }

@@ -20,8 +20,9 @@ use crate::engine::kube::{
     ClusterModel, ClusterRow, ClusterSummary, ConnState, Delta, KubeCommand, KubeEvent,
     MachineSummary, ObjectKind,
 };
-use crate::engine::{Command, Event, Toast};
+use crate::engine::{Command, Event, RequestId};
 use crate::tui::app::{ShellCommand, ShellHook};
+use crate::tui::toast::Toast;
 
 pane_actions! {
     /// What this pane does with its keymap layer.
@@ -148,6 +149,8 @@ impl PlatformView {
 
 #[derive(Debug)]
 struct YamlView {
+    /// The request the overlay waits for; an answer to an earlier one is stale.
+    request: RequestId,
     name: String,
     text: Option<Result<Vec<String>, String>>,
     scroll: usize,
@@ -761,12 +764,15 @@ impl Pane for ClustersPane {
             }
             ClustersAction::Yaml => {
                 if let Some(name) = self.selected_name() {
+                    let id = RequestId::next();
                     self.yaml = Some(YamlView {
+                        request: id,
                         name: name.clone(),
                         text: None,
                         scroll: 0,
                     });
                     return vec![Effect::Engine(Command::Kube(KubeCommand::FetchYaml {
+                        id,
                         context: self.current.clone(),
                         kind: ObjectKind::Cluster,
                         name,
@@ -893,9 +899,13 @@ impl Pane for ClustersPane {
                 }
             }
             KubeEvent::Yaml {
-                name, result, kind, ..
+                id,
+                name,
+                result,
+                kind,
+                ..
             } => match &mut self.yaml {
-                Some(y) if &y.name == name && *kind == ObjectKind::Cluster => {
+                Some(y) if y.request == *id && &y.name == name && *kind == ObjectKind::Cluster => {
                     y.text = Some(
                         result
                             .as_ref()
@@ -975,6 +985,35 @@ impl Pane for ClustersPane {
 pub(crate) mod tests {
     use super::*;
     use crate::engine::kube::ReloginJob;
+
+    /// The id of the YAML request among a pane's effects.
+    fn yaml_request(fx: &[Effect]) -> RequestId {
+        match fx {
+            [Effect::Engine(Command::Kube(KubeCommand::FetchYaml { id, .. }))] => *id,
+            other => panic!("expected one FetchYaml, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_stale_yaml_answer_is_ignored() {
+        let mut p = ClustersPane::demo();
+        let old = yaml_request(&p.on_action("yaml"));
+        p.on_action("back");
+        let new = yaml_request(&p.on_action("yaml"));
+        let name = p.selected_name().expect("selection");
+        let answer = |id, text: &str| KubeEvent::Yaml {
+            id,
+            context: crate::fixtures::clusters::CONTEXT.into(),
+            kind: ObjectKind::Cluster,
+            name: name.clone(),
+            result: Ok(text.into()),
+        };
+        assert!(!p.apply(&answer(old, "stale: 1\n")));
+        assert!(p.yaml.as_ref().is_some_and(|y| y.text.is_none()));
+        assert!(p.apply(&answer(new, "fresh: 1\n")));
+        let text = p.yaml.as_ref().and_then(|y| y.text.clone());
+        assert_eq!(text, Some(Ok(vec!["fresh: 1".to_string()])));
+    }
 
     #[test]
     fn fit_pads_and_cuts() {
@@ -1184,9 +1223,10 @@ pub(crate) mod tests {
     #[test]
     fn yaml_answer_fills_the_overlay() {
         let mut p = ClustersPane::demo();
-        p.on_action("yaml");
+        let id = yaml_request(&p.on_action("yaml"));
         let name = p.selected_name().expect("selection");
         p.apply(&KubeEvent::Yaml {
+            id,
             context: crate::fixtures::clusters::CONTEXT.into(),
             kind: ObjectKind::Cluster,
             name,
@@ -1319,9 +1359,10 @@ pub(crate) mod tests {
     #[test]
     fn snapshot_yaml_overlay_80x24() {
         let mut p = ClustersPane::demo();
-        p.on_action("yaml");
+        let id = yaml_request(&p.on_action("yaml"));
         let name = p.selected_name().expect("selection");
         p.apply(&KubeEvent::Yaml {
+            id,
             context: crate::fixtures::clusters::CONTEXT.into(),
             kind: ObjectKind::Cluster,
             name,

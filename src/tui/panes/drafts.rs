@@ -196,7 +196,7 @@ impl DraftsPane {
     }
 
     fn engine(cmd: DraftCommand) -> Effect {
-        Effect::Engine(Command::Drafts(cmd))
+        Effect::Engine(Command::drafts(cmd))
     }
 
     fn start_prompt(&mut self, p: Prompt, initial: String) {
@@ -379,7 +379,7 @@ impl Pane for DraftsPane {
     }
 
     fn on_event(&mut self, event: &Event) -> bool {
-        let Event::Drafts(ev) = event else {
+        let Event::Drafts { event: ev, .. } = event else {
             return false;
         };
         match ev {
@@ -727,11 +727,12 @@ mod tests {
             },
             reason: "written by a newer acp-cockpit; upgrade to open it".into(),
         };
-        let listed = |unreadable: Vec<UnreadableDraft>| {
-            Event::Drafts(DraftEvent::Listed(crate::engine::store::Listing {
+        let listed = |unreadable: Vec<UnreadableDraft>| Event::Drafts {
+            id: crate::engine::RequestId(0),
+            event: DraftEvent::Listed(crate::engine::store::Listing {
                 drafts: Vec::new(),
                 unreadable,
-            }))
+            }),
         };
         p.on_event(&listed(vec![future.clone()]));
         let buf = draw(&mut p, 120, 20);
@@ -771,7 +772,7 @@ mod tests {
             .unwrap();
         assert!(matches!(
             fx.as_slice(),
-            [Effect::Engine(Command::Drafts(DraftCommand::Delete { name }))] if name == "worker-3"
+            [Effect::Engine(Command::Drafts { cmd: DraftCommand::Delete { name }, .. })] if name == "worker-3"
         ));
     }
 
@@ -783,7 +784,7 @@ mod tests {
         assert!(matches!(
             fx.as_slice(),
             [
-                Effect::Engine(Command::Drafts(DraftCommand::Load { name, restore: true })),
+                Effect::Engine(Command::Drafts { cmd: DraftCommand::Load { name, restore: true }, .. }),
                 Effect::Open(PaneId::Create, None)
             ] if name == "master-2"
         ));
@@ -793,12 +794,13 @@ mod tests {
     fn list_and_preview_never_touch() {
         for (w, h) in [(80, 24), (120, 36), (160, 45), (200, 50)] {
             let mut empty = DraftsPane::new();
-            empty.on_event(&Event::Drafts(DraftEvent::Listed(
-                crate::engine::store::Listing {
+            empty.on_event(&Event::Drafts {
+                id: crate::engine::RequestId(0),
+                event: DraftEvent::Listed(crate::engine::store::Listing {
                     drafts: Vec::new(),
                     unreadable: Vec::new(),
-                },
-            )));
+                }),
+            });
             for mut p in [DraftsPane::demo(), empty] {
                 let buf = draw(&mut p, w, h);
                 // The pane's body, as render() lays it out: inside the border, below the
@@ -873,13 +875,16 @@ mod tests {
     fn paths_are_absolute_and_import_errors_are_shown_whole() {
         assert!(expand_home("cp-1.draft.json").is_absolute());
         let mut p = DraftsPane::demo();
-        p.on_event(&Event::Drafts(DraftEvent::Failed {
-            action: "import draft".into(),
-            error: crate::engine::store::StoreError::Io {
-                context: "cannot read /tmp/qa/missing.json".into(),
-                message: "No such file or directory (os error 2)".into(),
+        p.on_event(&Event::Drafts {
+            id: crate::engine::RequestId(0),
+            event: DraftEvent::Failed {
+                action: "import draft".into(),
+                error: crate::engine::store::StoreError::Io {
+                    context: "cannot read /tmp/qa/missing.json".into(),
+                    message: "No such file or directory (os error 2)".into(),
+                },
             },
-        }));
+        });
         let Some((_, msg)) = &p.status else {
             panic!("no status")
         };
@@ -904,9 +909,12 @@ mod tests {
     #[test]
     fn events_fold_into_the_list() {
         let mut p = DraftsPane::demo();
-        let ev = Event::Drafts(DraftEvent::Deleted {
-            name: "worker-3".into(),
-        });
+        let ev = Event::Drafts {
+            id: crate::engine::RequestId(0),
+            event: DraftEvent::Deleted {
+                name: "worker-3".into(),
+            },
+        };
         assert!(p.on_event(&ev));
         assert_eq!(p.drafts().len(), 2);
         assert_eq!(p.drafts()[0].name, "master-2");

@@ -18,7 +18,8 @@ use ratatui::{Frame, layout::Rect};
 use crate::config::keymap::ActionSpec;
 use crate::config::theme::Theme;
 pub use crate::engine::kube::Access;
-use crate::engine::{Command, Event, Toast};
+use crate::engine::{Command, Event};
+use crate::tui::toast::Toast;
 
 /// A pane, named by its keymap layer (which is also its `:` command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

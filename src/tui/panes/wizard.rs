@@ -32,7 +32,7 @@ use crate::domain::form::{
 use crate::domain::rules;
 use crate::engine::kube::{KubeCommand, KubeEvent};
 use crate::engine::store::{DraftCommand, DraftEvent, StoreError};
-use crate::engine::{Command, Event};
+use crate::engine::{Command, Event, RequestId};
 use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 
 pane_actions! {
@@ -328,6 +328,8 @@ pub struct WizardPane {
     review_max: u16,
     notice: Option<(Role, String)>,
     submit: Submit,
+    /// The create or dry run the form waits for; an answer to another request is not ours.
+    request: Option<RequestId>,
     editor_file: Option<PathBuf>,
     /// Platform name for the confirmation text.
     platform: String,
@@ -368,6 +370,7 @@ impl WizardPane {
             review_max: u16::MAX,
             notice: None,
             submit: Submit::Idle,
+            request: None,
             editor_file: None,
             platform: "the platform".into(),
             saving: None,
@@ -897,7 +900,7 @@ impl WizardPane {
             Outcome::SaveDraft { node, existing } => {
                 self.notice = Some((Role::Info, "Saving the node as a draft...".into()));
                 self.saving = Some(d);
-                vec![Effect::Engine(Command::Drafts(DraftCommand::Save {
+                vec![Effect::Engine(Command::drafts(DraftCommand::Save {
                     node,
                     existing,
                 }))]
@@ -1061,6 +1064,7 @@ impl WizardPane {
                         name: None,
                     }),
                     command: Command::Kube(KubeCommand::CreateCluster {
+                        id: self.new_request(),
                         cluster: Box::new(self.form.to_cluster()),
                         dry_run: false,
                     }),
@@ -1070,11 +1074,18 @@ impl WizardPane {
                 self.submit = Submit::DryRunning(fp);
                 self.notice = Some((Role::Info, "Server-side dry run...".into()));
                 vec![Effect::Engine(Command::Kube(KubeCommand::CreateCluster {
+                    id: self.new_request(),
                     cluster: Box::new(self.form.to_cluster()),
                     dry_run: true,
                 }))]
             }
         }
+    }
+
+    fn new_request(&mut self) -> RequestId {
+        let id = RequestId::next();
+        self.request = Some(id);
+        id
     }
 
     /// Writes the masked YAML to a private temporary file and hands it to `$EDITOR`.
@@ -2256,7 +2267,7 @@ impl Pane for WizardPane {
                 }) = self.focused()
                     && let Some(n) = self.form.nodes().get(i)
                 {
-                    return vec![Effect::Engine(Command::Drafts(DraftCommand::Save {
+                    return vec![Effect::Engine(Command::drafts(DraftCommand::Save {
                         node: Box::new(n.to_draft()),
                         existing: None,
                     }))];
@@ -2267,7 +2278,7 @@ impl Pane for WizardPane {
                 ));
             }
             CreateAction::RestoreDraft => {
-                return vec![Effect::Engine(Command::Drafts(DraftCommand::RestoreLatest))];
+                return vec![Effect::Engine(Command::drafts(DraftCommand::RestoreLatest))];
             }
             CreateAction::OpenEditor => return self.open_editor(),
         }
@@ -2312,10 +2323,14 @@ impl Pane for WizardPane {
                 self.recheck();
                 true
             }
-            Event::Drafts(DraftEvent::Loaded {
-                draft,
-                restore: true,
-            }) => {
+            Event::Drafts {
+                event:
+                    DraftEvent::Loaded {
+                        draft,
+                        restore: true,
+                    },
+                ..
+            } => {
                 let d = NodeDialog::restored(
                     draft.node.clone(),
                     draft.name.clone(),
@@ -2326,14 +2341,20 @@ impl Pane for WizardPane {
                 self.open_dialog(d);
                 true
             }
-            Event::Drafts(DraftEvent::NothingToRestore) => {
+            Event::Drafts {
+                event: DraftEvent::NothingToRestore,
+                ..
+            } => {
                 self.notice = Some((
                     Role::Info,
                     "No draft to restore: in Add Node, choose Save Draft first".into(),
                 ));
                 true
             }
-            Event::Drafts(DraftEvent::Saved(d)) => {
+            Event::Drafts {
+                event: DraftEvent::Saved(d),
+                ..
+            } => {
                 self.saving = None;
                 self.notice = Some((
                     Role::Ok,
@@ -2344,7 +2365,10 @@ impl Pane for WizardPane {
                 ));
                 true
             }
-            Event::Drafts(DraftEvent::Failed { action, error }) => {
+            Event::Drafts {
+                event: DraftEvent::Failed { action, error },
+                ..
+            } => {
                 let hint = error.hint().map(|h| format!(" ({h})")).unwrap_or_default();
                 let msg = format!("Could not {action}: {error}{hint}");
                 match (action.as_str(), self.saving.take()) {
@@ -2368,11 +2392,12 @@ impl Pane for WizardPane {
                 true
             }
             Event::Kube(KubeEvent::ClusterCreated {
+                id,
                 name,
                 dry_run,
                 result,
                 ..
-            }) if *name == self.form.basic.name => {
+            }) if Some(*id) == self.request && *name == self.form.basic.name => {
                 match (dry_run, result) {
                     (true, Ok(())) => {
                         if let Submit::DryRunning(fp) = self.submit {
@@ -2445,7 +2470,7 @@ impl Pane for WizardPane {
             return Vec::new();
         };
         if let Some(name) = t.strip_prefix("draft:") {
-            return vec![Effect::Engine(Command::Drafts(DraftCommand::Load {
+            return vec![Effect::Engine(Command::drafts(DraftCommand::Load {
                 name: name.to_string(),
                 restore: true,
             }))];
@@ -2675,8 +2700,10 @@ mod tests {
         WizardPane::with_form(f)
     }
 
-    fn created(name: &str, dry_run: bool, ok: bool) -> Event {
+    /// The engine's answer to the request the pane sent last.
+    fn created(p: &WizardPane, name: &str, dry_run: bool, ok: bool) -> Event {
         Event::Kube(KubeEvent::ClusterCreated {
+            id: p.request.expect("a request was sent"),
             context: "ctx".into(),
             name: name.into(),
             dry_run,
@@ -2706,7 +2733,7 @@ mod tests {
         ));
         // Waiting: another submit sends nothing.
         assert!(p.on_action("submit").is_empty());
-        p.on_event(&created("unit", true, true));
+        p.on_event(&created(&p, "unit", true, true));
         let fx = p.on_action("submit");
         let [Effect::Guarded(g)] = fx.as_slice() else {
             panic!("expected the safety gate, got {fx:?}");
@@ -2714,11 +2741,11 @@ mod tests {
         assert!(g.title.contains("unit"));
         assert!(matches!(
             &g.command,
-            Command::Kube(KubeCommand::CreateCluster { dry_run: false, cluster })
+            Command::Kube(KubeCommand::CreateCluster { dry_run: false, cluster, .. })
                 if cluster.spec.machines.len() == 2
         ));
         assert!(p.take_effects().is_empty());
-        p.on_event(&created("unit", false, true));
+        p.on_event(&created(&p, "unit", false, true));
         assert!(matches!(
             p.take_effects().as_slice(),
             [Effect::Open(PaneId::Timeline, Some(n))] if n == "unit"
@@ -2729,7 +2756,7 @@ mod tests {
     fn the_gate_is_awaited_not_reported_as_creating_and_a_create_clears_the_form() {
         let mut p = valid();
         p.on_action("submit");
-        p.on_event(&created("unit", true, true));
+        p.on_event(&created(&p, "unit", true, true));
         let fx = p.on_action("submit");
         assert!(matches!(fx.as_slice(), [Effect::Guarded(_)]));
         p.set_section(Section::Review);
@@ -2741,7 +2768,7 @@ mod tests {
             p.on_action("submit").as_slice(),
             [Effect::Guarded(_)]
         ));
-        p.on_event(&created("unit", false, true));
+        p.on_event(&created(&p, "unit", false, true));
         assert!(
             p.form.basic.name.is_empty(),
             "a fresh form after the create"
@@ -2760,7 +2787,7 @@ mod tests {
         let mut p = valid();
         p.readonly = true;
         p.on_action("submit");
-        p.on_event(&created("unit", true, true));
+        p.on_event(&created(&p, "unit", true, true));
         assert!(
             matches!(&p.notice, Some((Role::Warn, m)) if m.contains("read-only: Create is disabled")),
             "{:?}",
@@ -2773,6 +2800,7 @@ mod tests {
         let mut p = valid();
         p.on_action("submit");
         p.on_event(&Event::Kube(KubeEvent::ClusterCreated {
+            id: p.request.expect("a request was sent"),
             context: "ctx".into(),
             name: "unit".into(),
             dry_run: true,
@@ -2862,9 +2890,9 @@ mod tests {
         // After a create the form is fresh again: nothing to lose.
         let mut p = valid();
         p.on_action("submit");
-        p.on_event(&created("unit", true, true));
+        p.on_event(&created(&p, "unit", true, true));
         p.on_action("submit");
-        p.on_event(&created("unit", false, true));
+        p.on_event(&created(&p, "unit", false, true));
         assert_eq!(p.unsaved_input(), None);
     }
 
@@ -2945,7 +2973,7 @@ mod tests {
     fn a_change_after_the_dry_run_needs_a_new_dry_run() {
         let mut p = valid();
         p.on_action("submit");
-        p.on_event(&created("unit", true, true));
+        p.on_event(&created(&p, "unit", true, true));
         p.form.basic.display_name = "changed".into();
         p.changed();
         assert!(matches!(
@@ -2955,7 +2983,7 @@ mod tests {
                 ..
             }))]
         ));
-        p.on_event(&created("unit", true, false));
+        p.on_event(&created(&p, "unit", true, false));
         assert!(matches!(p.submit, Submit::DryRunFailed(ref m) if m.contains("webhook")));
     }
 
@@ -3271,19 +3299,25 @@ mod tests {
         assert!(p.dialog.is_none());
         assert!(matches!(
             fx.as_slice(),
-            [Effect::Engine(Command::Drafts(DraftCommand::Save {
-                existing: Some(_),
+            [Effect::Engine(Command::Drafts {
+                cmd: DraftCommand::Save {
+                    existing: Some(_),
+                    ..
+                },
                 ..
-            }))]
+            })]
         ));
-        p.on_event(&Event::Drafts(DraftEvent::Failed {
-            action: "save draft".into(),
-            error: StoreError::Conflict {
-                name: "old".into(),
-                expected: 3,
-                found: 4,
+        p.on_event(&Event::Drafts {
+            id: crate::engine::RequestId(0),
+            event: DraftEvent::Failed {
+                action: "save draft".into(),
+                error: StoreError::Conflict {
+                    name: "old".into(),
+                    expected: 3,
+                    found: 4,
+                },
             },
-        }));
+        });
         let d = p.dialog.as_ref().expect("the dialog is back");
         assert_eq!(d.entry.node.ipv4, "192.168.0.31");
         assert_eq!(d.entry.ssh_password.as_str(), "kept");
