@@ -555,7 +555,13 @@ async fn a_slow_drafts_command_does_not_hold_up_kube() {
         f.model.synced && f.state == Some(ConnState::Ready)
     })
     .await;
-    let name = f.model.clusters().next().expect("a cluster").name.to_string();
+    let name = f
+        .model
+        .clusters()
+        .next()
+        .expect("a cluster")
+        .name
+        .to_string();
 
     // Another cockpit holds the drafts lock.
     let drafts_dir = DraftStore::new(f._dir.path()).dir().to_path_buf();

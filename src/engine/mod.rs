@@ -19,6 +19,7 @@
 //! (`kube::ops`, `kube::watch`, `store::DraftStore`) directly.
 
 pub mod failure;
+pub mod files;
 pub mod kube;
 pub mod store;
 
@@ -54,11 +55,21 @@ pub enum Command {
         id: RequestId,
         cmd: store::DraftCommand,
     },
+    Files {
+        id: RequestId,
+        cmd: files::FileCommand,
+    },
     /// Stop every capability; [`EngineHandle::shutdown`] also waits for them.
     Shutdown,
 }
 
 impl Command {
+    /// A files command under a fresh id, returned so the caller can match the answer.
+    pub fn files(cmd: files::FileCommand) -> (RequestId, Command) {
+        let id = RequestId::next();
+        (id, Command::Files { id, cmd })
+    }
+
     /// A drafts command under a fresh id.
     pub fn drafts(cmd: store::DraftCommand) -> Command {
         Command::Drafts {
@@ -76,6 +87,11 @@ pub enum Event {
     Drafts {
         id: RequestId,
         event: store::DraftEvent,
+    },
+    /// The answer to the files command with this id.
+    Files {
+        id: RequestId,
+        event: files::FileEvent,
     },
     /// A failure no request is waiting for (an unreadable kubeconfig, an unknown context).
     Failure(Failure),
@@ -106,6 +122,7 @@ pub struct EngineConfig {
 pub struct EngineHandle {
     kube: mpsc::Sender<kube::KubeCommand>,
     drafts: mpsc::Sender<(RequestId, store::DraftCommand)>,
+    files: mpsc::Sender<(RequestId, files::FileCommand)>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -131,6 +148,7 @@ impl EngineHandle {
         match cmd {
             Command::Kube(c) => sent(self.kube.try_send(c), "kube"),
             Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
+            Command::Files { id, cmd } => sent(self.files.try_send((id, cmd)), "files"),
             Command::Shutdown => {
                 self.stop.cancel();
                 Ok(())
@@ -157,12 +175,16 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
     tasks.spawn(kube.run(kube_rx, stop.clone()));
 
     let (drafts_tx, drafts_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let drafts = store::DraftEngine::new(cfg.data_dir.clone(), ev_tx);
+    let drafts = store::DraftEngine::new(cfg.data_dir.clone(), ev_tx.clone());
     tasks.spawn(drafts.run(drafts_rx, stop.clone()));
+
+    let (files_tx, files_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tasks.spawn(files::run(files_rx, ev_tx, stop.clone()));
 
     let handle = EngineHandle {
         kube: kube_tx,
         drafts: drafts_tx,
+        files: files_tx,
         stop,
         tasks,
     };

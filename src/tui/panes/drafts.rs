@@ -13,6 +13,7 @@ use tui_input::InputRequest;
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
 use crate::config::theme::Role;
 use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
+use crate::engine::files::expand_home;
 use crate::engine::store::{DraftCommand, DraftEvent, Problem, UnreadableDraft};
 use crate::engine::{Command, Event};
 use crate::tui::widgets::form_field as field;
@@ -246,24 +247,6 @@ impl DraftsPane {
         });
         self.selected = self.drafts.iter().position(|x| x.name == name).unwrap_or(0);
     }
-}
-
-/// The path the user typed, with `~/` expanded and made absolute against the working
-/// directory, so that messages say exactly which file was written or read.
-fn expand_home(p: &str) -> PathBuf {
-    let path = match p.strip_prefix("~/") {
-        Some(rest) => match std::env::var_os("HOME") {
-            Some(home) => PathBuf::from(home).join(rest),
-            None => PathBuf::from(p),
-        },
-        None => PathBuf::from(p),
-    };
-    if path.is_absolute() {
-        return path;
-    }
-    std::env::current_dir()
-        .map(|d| d.join(&path))
-        .unwrap_or(path)
 }
 
 /// "5m ago"-style age against the render clock, so snapshots stay fixed.
