@@ -12,6 +12,40 @@ pub(super) struct QuitConfirm {
 }
 
 /// Greedy word wrap by display width.
+/// What a key does in a confirmation dialog.
+pub(super) enum DialogKey {
+    Cancel,
+    Confirm,
+    /// The focus moved between Cancel and the confirm button.
+    Moved,
+    Ignored,
+}
+
+/// The keys every confirmation understands, so all of them behave alike: Esc, `n` and `q`
+/// cancel; `y` moves to the confirm button and Enter then confirms; Tab and the arrows move
+/// between the buttons; Enter on Cancel cancels. The focus starts on Cancel.
+pub(super) fn dialog_key(confirm_focused: &mut bool, key: &KeyEvent) -> DialogKey {
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => DialogKey::Cancel,
+        KeyCode::Char('y') | KeyCode::Char('Y') => {
+            *confirm_focused = true;
+            DialogKey::Moved
+        }
+        KeyCode::Tab
+        | KeyCode::BackTab
+        | KeyCode::Left
+        | KeyCode::Right
+        | KeyCode::Char('h')
+        | KeyCode::Char('l') => {
+            *confirm_focused = !*confirm_focused;
+            DialogKey::Moved
+        }
+        KeyCode::Enter if *confirm_focused => DialogKey::Confirm,
+        KeyCode::Enter => DialogKey::Cancel,
+        _ => DialogKey::Ignored,
+    }
+}
+
 pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut out = Vec::new();
     let mut line = String::new();
@@ -34,31 +68,16 @@ impl App {
     /// The quit question's keys, the same as the safety gate's: Cancel has the focus, `y`
     /// moves it to Quit anyway and Enter then quits.
     pub(super) fn quit_confirm_key(&mut self, mut q: QuitConfirm, key: KeyEvent, now: Instant) {
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
+        match dialog_key(&mut q.quit_focused, &key) {
+            DialogKey::Cancel => {
                 self.push_toast(Toast::info("still running; nothing was discarded"), now);
             }
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                q.quit_focused = true;
-                self.mode = Mode::ConfirmQuit(q);
-            }
-            KeyCode::Tab
-            | KeyCode::BackTab
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::Char('h')
-            | KeyCode::Char('l') => {
-                q.quit_focused = !q.quit_focused;
-                self.mode = Mode::ConfirmQuit(q);
-            }
-            KeyCode::Enter if q.quit_focused => {
+            DialogKey::Confirm => {
                 tracing::info!("quit confirmed; unsaved input discarded");
                 self.quit = true;
             }
-            KeyCode::Enter => {
-                self.push_toast(Toast::info("still running; nothing was discarded"), now);
-            }
-            _ => {
+            DialogKey::Moved => self.mode = Mode::ConfirmQuit(q),
+            DialogKey::Ignored => {
                 self.dirty = false;
                 self.mode = Mode::ConfirmQuit(q);
             }

@@ -161,34 +161,21 @@ impl App {
     }
 
     pub(super) fn confirm_key(&mut self, mut c: Confirm, key: KeyEvent, now: Instant) {
-        match key.code {
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Char('q') => {
+        match dialog_key(&mut c.confirm_focused, &key) {
+            DialogKey::Cancel => {
                 self.push_toast(Toast::info(format!("cancelled: {}", c.guarded.title)), now);
             }
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                c.confirm_focused = true;
-                self.mode = Mode::Confirm(Box::new(c));
-            }
-            KeyCode::Tab
-            | KeyCode::BackTab
-            | KeyCode::Left
-            | KeyCode::Right
-            | KeyCode::Char('h')
-            | KeyCode::Char('l') => {
-                c.confirm_focused = !c.confirm_focused;
-                c.confirmed_early &= c.confirm_focused;
-                self.mode = Mode::Confirm(Box::new(c));
-            }
             // Typed ahead of the RBAC answer: remembered, and sent only if the check allows it.
-            KeyCode::Enter if c.confirm_focused && c.check.is_some() => {
+            DialogKey::Confirm if c.check.is_some() => {
                 c.confirmed_early = true;
                 self.mode = Mode::Confirm(Box::new(c));
             }
-            KeyCode::Enter if c.confirm_focused => self.send_guarded(c, now),
-            KeyCode::Enter => {
-                self.push_toast(Toast::info(format!("cancelled: {}", c.guarded.title)), now);
+            DialogKey::Confirm => self.send_guarded(c, now),
+            DialogKey::Moved => {
+                c.confirmed_early &= c.confirm_focused;
+                self.mode = Mode::Confirm(Box::new(c));
             }
-            _ => {
+            DialogKey::Ignored => {
                 self.dirty = false;
                 self.mode = Mode::Confirm(Box::new(c));
             }
