@@ -5,6 +5,7 @@
 //! engine core only routes. The CLI calls the capability modules' functions directly.
 
 pub mod kube;
+pub mod ssh;
 pub mod store;
 
 use std::path::PathBuf;
