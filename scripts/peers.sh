@@ -90,11 +90,12 @@ start_ssh_peers() {
     return 0
   fi
   ensure_ssh_peers || return 1
-  local dir ssh_port socks_port pass
+  local dir ssh_port socks_port kbd_port pass
   # Under /tmp rather than the cache: sshd reads authorized_keys as the test user, who cannot
   # enter root's home. StrictModes is off because /tmp itself is world-writable.
   dir=$(mktemp -d /tmp/acp-ssh-peers.XXXXXX) && chmod 0755 "$dir"
-  ssh_port=$(free_loopback_port) && socks_port=$(free_loopback_port) || return 1
+  ACP_TEST_SSH_DIR=$dir   # so that stop_ssh_peers cleans up after a start that failed half-way
+  ssh_port=$(free_loopback_port) && socks_port=$(free_loopback_port) && kbd_port=$(free_loopback_port) || return 1
   pass=$(random_secret)
   mkdir -p /run/sshd && chmod 0755 /run/sshd
   (
@@ -123,26 +124,38 @@ PermitRootLogin no
 AllowUsers $ssh_peers_user
 LogLevel VERBOSE
 CFG
+  # A second server that, like some hardened nodes, refuses plain password auth and offers
+  # keyboard-interactive (through PAM) instead.
+  sed -e "s/^Port .*/Port $kbd_port/" -e "s#^PidFile .*#PidFile $dir/sshd-kbd.pid#" \
+      -e "s/^UsePAM no/UsePAM yes/" -e "s/^PasswordAuthentication yes/PasswordAuthentication no/" \
+      -e "s/^KbdInteractiveAuthentication no/KbdInteractiveAuthentication yes/" \
+      "$dir/sshd_config" > "$dir/sshd_kbd_config"
   /usr/sbin/sshd -t -f "$dir/sshd_config" || return 1
+  /usr/sbin/sshd -t -f "$dir/sshd_kbd_config" || return 1
   # By absolute path: sshd re-executes itself and refuses otherwise.
   /usr/sbin/sshd -D -e -f "$dir/sshd_config" >"$dir/sshd.log" 2>&1 &
   echo $! > "$dir/sshd.bgpid"
+  /usr/sbin/sshd -D -e -f "$dir/sshd_kbd_config" >"$dir/sshd-kbd.log" 2>&1 &
+  echo $! > "$dir/sshd-kbd.bgpid"
   microsocks -i 127.0.0.1 -p "$socks_port" -u acp-proxy -P "$pass-proxy" >"$dir/microsocks.log" 2>&1 &
   echo $! > "$dir/microsocks.bgpid"
   wait_loopback_port "$ssh_port" || { cat "$dir/sshd.log" >&2; return 1; }
   wait_loopback_port "$socks_port" || { cat "$dir/microsocks.log" >&2; return 1; }
+  wait_loopback_port "$kbd_port" || { cat "$dir/sshd-kbd.log" >&2; return 1; }
   export ACP_TEST_SSH_DIR=$dir ACP_TEST_SSH_PORT=$ssh_port ACP_TEST_SSH_USER=$ssh_peers_user
+  export ACP_TEST_SSH_KBD_PORT=$kbd_port
   export ACP_TEST_SSH_PASSWORD=$pass ACP_TEST_SSH_KEY_PASSPHRASE=$pass-key
   export ACP_TEST_SOCKS_PORT=$socks_port ACP_TEST_SOCKS_USER=acp-proxy ACP_TEST_SOCKS_PASSWORD=$pass-proxy
-  echo "ssh peers: sshd on 127.0.0.1:$ssh_port, microsocks on 127.0.0.1:$socks_port ($dir)"
+  echo "ssh peers: sshd on 127.0.0.1:$ssh_port (keyboard-interactive only: $kbd_port), microsocks on 127.0.0.1:$socks_port ($dir)"
 }
 
 stop_ssh_peers() {
   local dir=${ACP_TEST_SSH_DIR:-}
   [ -n "$dir" ] && [ -d "$dir" ] || return 0
   stop_pid "$dir/sshd.bgpid"
+  stop_pid "$dir/sshd-kbd.bgpid"
   stop_pid "$dir/microsocks.bgpid"
   rm -rf "$dir"
-  unset ACP_TEST_SSH_DIR ACP_TEST_SSH_PORT ACP_TEST_SSH_PASSWORD ACP_TEST_SSH_KEY_PASSPHRASE
+  unset ACP_TEST_SSH_DIR ACP_TEST_SSH_PORT ACP_TEST_SSH_KBD_PORT ACP_TEST_SSH_PASSWORD ACP_TEST_SSH_KEY_PASSPHRASE
   unset ACP_TEST_SOCKS_PORT ACP_TEST_SOCKS_PASSWORD
 }

@@ -6,12 +6,15 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use acp_cockpit::domain::cluster::{ClusterMachine, MachineProxy};
 use acp_cockpit::engine::ssh::{
-    FailureKind, HostKeyPolicy, Session, SshAuth, SshFailure, SshPool, SshTarget, Stage,
-    record_host_key,
+    FailureKind, HostKeyPolicy, ProxySpec, Session, SshAuth, SshFailure, SshPool, SshTarget, Stage,
+    Timeouts, record_host_key,
 };
+use base64::Engine as _;
 use common::{LOOPBACK, Peers, closed_port, local, peers, policy_with, timeouts};
 use tokio_util::sync::CancellationToken;
 use zeroize::Zeroizing;
@@ -544,4 +547,141 @@ async fn facts_over_ssh_match_this_machine() {
         .unwrap_or_default();
     assert_eq!(lines[4], local_mem);
     s.close().await;
+}
+
+#[tokio::test]
+async fn keyboard_interactive_stands_in_for_a_refused_password() {
+    let Some(p) = peers("keyboard_interactive") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = policy_with(dir.path(), &p.host_key_line_for(p.kbd_port), false);
+    let mut t = p.password_target(&p.password);
+    t.port = p.kbd_port;
+    let s = connect(&t, &policy)
+        .await
+        .expect("keyboard-interactive with the password");
+    let out = s
+        .exec("echo kbd", None, Duration::from_secs(10))
+        .await
+        .expect("exec");
+    assert_eq!(out.stdout, b"kbd\n");
+    s.close().await;
+    let mut wrong = p.password_target("wrong-password");
+    wrong.port = p.kbd_port;
+    let f = connect(&wrong, &policy).await.expect_err("wrong password");
+    assert_eq!(
+        (f.stage, f.kind),
+        (Stage::Auth, FailureKind::WrongPassword),
+        "{f}"
+    );
+}
+
+#[tokio::test]
+async fn silent_peers_time_out_at_their_own_stage() {
+    let Some(p) = peers("silent_peers") else {
+        return;
+    };
+    let (silent, task) = common::silent_listener().await;
+    let short = Timeouts {
+        proxy: Duration::from_millis(800),
+        handshake: Duration::from_millis(800),
+        ..timeouts()
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = policy_with(dir.path(), "", false);
+    let cancel = CancellationToken::new();
+    let mut t = p.key_target();
+    t.port = silent;
+    let f = Session::connect(&t, &policy, &short, &cancel)
+        .await
+        .expect_err("no SSH banner");
+    assert_eq!(
+        (f.stage, f.kind),
+        (Stage::Handshake, FailureKind::TimedOut),
+        "{f}"
+    );
+    let mut via = p.key_target();
+    via.proxy = Some(ProxySpec {
+        port: silent,
+        ..p.good_proxy()
+    });
+    let f = Session::connect(&via, &policy, &short, &cancel)
+        .await
+        .expect_err("silent proxy");
+    assert_eq!(
+        (f.stage, f.kind),
+        (Stage::Proxy, FailureKind::TimedOut),
+        "{f}"
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn an_acp_machine_entry_connects_through_its_proxy() {
+    let Some(p) = peers("machine_entry") else {
+        return;
+    };
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let m = ClusterMachine {
+        ip: LOOPBACK.into(),
+        port: i32::from(p.ssh_port),
+        username: p.user.clone(),
+        password: Some(b64(&p.password)),
+        proxy: Some(MachineProxy {
+            type_: "SOCKS5".into(),
+            address: format!("{LOOPBACK}:{}", p.socks_port),
+            username: Some(p.socks_user.clone()),
+            password: Some(b64(&p.socks_password)),
+        }),
+        ..Default::default()
+    };
+    let t = SshTarget::from_machine(&m).expect("valid machine");
+    assert!(t.proxy.is_some());
+    works(&p, &t).await;
+    let key = ClusterMachine {
+        password: None,
+        private_key: Some(b64(&p.read("client_ed25519_enc"))),
+        pass_phrase: Some(b64(&p.key_passphrase)),
+        ..m
+    };
+    works(
+        &p,
+        &SshTarget::from_machine(&key).expect("valid key machine"),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_never_runs_more_than_its_limit() {
+    let Some(p) = peers("pool_limit") else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = SshPool::new(
+        policy_with(dir.path(), &p.host_key_line(), false),
+        timeouts(),
+        2,
+    );
+    let active = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let cancel = CancellationToken::new();
+    let runs = (0..6).map(|_| {
+        let (pool, cancel, t) = (pool.clone(), cancel.clone(), p.key_target());
+        let (active, peak) = (active.clone(), peak.clone());
+        tokio::spawn(async move {
+            pool.with_session(&t, &cancel, |s: Arc<Session>| async move {
+                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                let out = s
+                    .exec("sleep 0.3; echo done", None, Duration::from_secs(10))
+                    .await;
+                active.fetch_sub(1, Ordering::SeqCst);
+                out
+            })
+            .await
+        })
+    });
+    for r in futures::future::join_all(runs).await {
+        assert_eq!(r.expect("task").expect("run").stdout, b"done\n");
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 2, "two slots, six nodes");
 }

@@ -14,6 +14,8 @@ pub const LOOPBACK: &str = "127.0.0.1";
 pub struct Peers {
     pub dir: PathBuf,
     pub ssh_port: u16,
+    /// A second sshd that refuses plain password auth and offers keyboard-interactive.
+    pub kbd_port: u16,
     pub user: String,
     pub password: String,
     pub key_passphrase: String,
@@ -22,9 +24,10 @@ pub struct Peers {
     pub socks_password: String,
 }
 
-const VARS: [&str; 8] = [
+const VARS: [&str; 9] = [
     "ACP_TEST_SSH_DIR",
     "ACP_TEST_SSH_PORT",
+    "ACP_TEST_SSH_KBD_PORT",
     "ACP_TEST_SSH_USER",
     "ACP_TEST_SSH_PASSWORD",
     "ACP_TEST_SSH_KEY_PASSPHRASE",
@@ -61,6 +64,7 @@ pub fn peers(test: &str) -> Option<Peers> {
     Some(Peers {
         dir: PathBuf::from(var("ACP_TEST_SSH_DIR")),
         ssh_port: port("ACP_TEST_SSH_PORT"),
+        kbd_port: port("ACP_TEST_SSH_KBD_PORT"),
         user: var("ACP_TEST_SSH_USER"),
         password: var("ACP_TEST_SSH_PASSWORD"),
         key_passphrase: var("ACP_TEST_SSH_KEY_PASSPHRASE"),
@@ -81,13 +85,18 @@ impl Peers {
 
     /// `[127.0.0.1]:port ssh-ed25519 AAAA...`, the sshd's real host key.
     pub fn host_key_line(&self) -> String {
+        self.host_key_line_for(self.ssh_port)
+    }
+
+    /// Both servers share one host key.
+    pub fn host_key_line_for(&self, port: u16) -> String {
         let public = self.read("host_ed25519.pub");
         let mut parts = public.split_whitespace();
         let (t, k) = (
             parts.next().unwrap_or_default(),
             parts.next().unwrap_or_default(),
         );
-        format!("[{LOOPBACK}]:{} {t} {k}", self.ssh_port)
+        format!("[{LOOPBACK}]:{port} {t} {k}")
     }
 
     pub fn target(&self, auth: SshAuth) -> SshTarget {
@@ -155,6 +164,24 @@ pub fn timeouts() -> Timeouts {
         auth: Duration::from_secs(10),
         command: Duration::from_secs(20),
     }
+}
+
+/// A loopback listener that accepts connections and never says a word, for timeouts.
+pub async fn silent_listener() -> (u16, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind((LOOPBACK, 0))
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let port = l
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("addr: {e}"));
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = l.accept().await {
+            held.push(sock);
+        }
+    });
+    (port, task)
 }
 
 /// Runs a program on this machine and returns its trimmed stdout.
