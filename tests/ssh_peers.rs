@@ -19,6 +19,9 @@ use common::{LOOPBACK, Peers, closed_port, local, peers, policy_with, timeouts};
 use tokio_util::sync::CancellationToken;
 use zeroize::Zeroizing;
 
+/// Where and why a case must fail; `None` for success.
+type Expected = (Stage, FailureKind);
+
 async fn connect(t: &SshTarget, policy: &HostKeyPolicy) -> Result<Session, SshFailure> {
     Session::connect(t, policy, &timeouts(), &CancellationToken::new()).await
 }
@@ -466,7 +469,7 @@ async fn many_targets_at_once_each_get_their_own_answer() {
     bad_proxy.proxy = Some(p.proxy(Some(&p.socks_user), Some("wrong")));
     let mut closed = p.key_target();
     closed.port = closed_port();
-    let cases: Vec<(SshTarget, &str, Option<(Stage, FailureKind)>)> = vec![
+    let cases: Vec<(SshTarget, &str, Option<Expected>)> = vec![
         (p.key_target(), "echo fine", None),
         (p.password_target(&p.password), "echo fine", None),
         (via_proxy, "echo fine", None),

@@ -120,7 +120,7 @@ pub struct SshFailure {
     pub message: String,
     pub hint: Option<String>,
     /// Set at stage [`Stage::HostKey`]: the key the node presented.
-    pub host_key: Option<HostKeySeen>,
+    pub host_key: Option<Box<HostKeySeen>>,
 }
 
 impl SshFailure {

@@ -152,7 +152,7 @@ pub(crate) async fn verify(
     let field = known_hosts::host_field(host, port);
     let refuse = |kind, message: String, hint: String| {
         let mut f = SshFailure::new(Stage::HostKey, kind, message).hint(hint);
-        f.host_key = Some(seen.clone());
+        f.host_key = Some(Box::new(seen.clone()));
         Verdict::Refused(f)
     };
     let mut files: Vec<&Path> = vec![policy.own.as_path()];
