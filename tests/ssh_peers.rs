@@ -524,10 +524,8 @@ async fn facts_over_ssh_match_this_machine() {
     let policy = policy_with(dir.path(), &p.host_key_line(), false);
     let s = connect(&p.key_target(), &policy).await.expect("connect");
     let probe = "uname -m; nproc; uname -r; hostname; grep MemTotal /proc/meminfo";
-    let out = s
-        .exec(probe, None, Duration::from_secs(10))
-        .await
-        .expect("probe");
+    // `run` uses the command timeout of `timeouts()`.
+    let out = s.run(probe, None).await.expect("probe");
     assert_eq!(
         out.exit,
         Some(0),

@@ -136,7 +136,8 @@ pub(crate) enum Verdict {
 }
 
 /// Checks the node's key against the policy's files; records it when the policy accepts new
-/// keys and no file knows the host.
+/// keys and no file knows the host. A conflicting line in either file refuses the key even
+/// when the other file lists it: the user removes the stale line, we never guess which is right.
 pub(crate) async fn verify(
     policy: &HostKeyPolicy,
     host: &str,
@@ -186,9 +187,6 @@ pub(crate) async fn verify(
             Match::Unknown => {}
         }
     }
-    if known {
-        return Verdict::Trusted;
-    }
     if let Some((path, n)) = changed {
         return refuse(
             FailureKind::HostKeyChanged,
@@ -205,6 +203,9 @@ pub(crate) async fn verify(
                 path.display()
             ),
         );
+    }
+    if known {
+        return Verdict::Trusted;
     }
     if policy.accept_new {
         return match record_host_key(policy, host, port, &line).await {
@@ -252,4 +253,132 @@ async fn read_bounded(path: &Path) -> Result<Option<String>, SshFailure> {
     }
     let bytes = tokio::fs::read(path).await.map_err(io_err)?;
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIA37xxax8Wr5HC3glifdQoXR64uARIu5vdNEKemLaxAN";
+    const K2: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIOntGVhRq1T7/i9ljw2Q4K4/wNvEPOrWv6Poi9BxnaDB";
+
+    fn key(b64: &str) -> PublicKey {
+        PublicKey::from_openssh(&format!("ssh-ed25519 {b64}")).expect("test key")
+    }
+
+    fn policy(
+        dir: &Path,
+        own: Option<&str>,
+        user: Option<&str>,
+        accept_new: bool,
+    ) -> HostKeyPolicy {
+        let p = HostKeyPolicy {
+            own: dir.join("own"),
+            user: Some(dir.join("user")),
+            accept_new,
+        };
+        for (path, text) in [(&p.own, own), (&dir.join("user"), user)] {
+            if let Some(t) = text {
+                std::fs::write(path, t).expect("write");
+            }
+        }
+        p
+    }
+
+    fn refused(v: Verdict) -> SshFailure {
+        match v {
+            Verdict::Refused(f) => f,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_is_refused_with_the_fingerprint_and_nothing_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = policy(dir.path(), None, None, false);
+        let f = refused(verify(&p, "h", 2222, &key(K1)).await);
+        assert_eq!(
+            (f.stage, f.kind),
+            (Stage::HostKey, FailureKind::HostKeyUnknown)
+        );
+        let seen = f.host_key.expect("seen");
+        assert!(
+            seen.fingerprint.starts_with("SHA256:"),
+            "{}",
+            seen.fingerprint
+        );
+        assert_eq!(seen.line, format!("[h]:2222 ssh-ed25519 {K1}"));
+        assert!(!p.own.exists());
+    }
+
+    #[tokio::test]
+    async fn accept_new_appends_one_line_after_existing_text() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = policy(
+            dir.path(),
+            Some(&format!("other ssh-ed25519 {K2}")),
+            None,
+            true,
+        );
+        assert!(matches!(
+            verify(&p, "h", 22, &key(K1)).await,
+            Verdict::Recorded
+        ));
+        assert!(matches!(
+            verify(&p, "h", 22, &key(K1)).await,
+            Verdict::Trusted
+        ));
+        let text = std::fs::read_to_string(&p.own).expect("own");
+        assert_eq!(
+            text,
+            format!("other ssh-ed25519 {K2}\nh ssh-ed25519 {K1}\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn user_file_vouches_but_a_conflict_in_either_file_refuses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = policy(
+            dir.path(),
+            None,
+            Some(&format!("*.lab ssh-ed25519 {K1}\n")),
+            false,
+        );
+        assert!(matches!(
+            verify(&p, "n1.lab", 22, &key(K1)).await,
+            Verdict::Trusted
+        ));
+        let p = policy(
+            dir.path(),
+            Some(&format!("n1.lab ssh-ed25519 {K1}\n")),
+            Some(&format!("# old\nn1.lab ssh-ed25519 {K2}\n")),
+            true,
+        );
+        let f = refused(verify(&p, "n1.lab", 22, &key(K1)).await);
+        assert_eq!(f.kind, FailureKind::HostKeyChanged);
+        let user = dir.path().join("user").display().to_string();
+        assert!(f.message.contains(&format!("{user}:2")), "{}", f.message);
+        assert!(
+            f.hint
+                .unwrap_or_default()
+                .contains(&format!("ssh-keygen -f {user} -R 'n1.lab'"))
+        );
+    }
+
+    #[tokio::test]
+    async fn revoked_wins_and_conflicts_cannot_be_recorded_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = policy(
+            dir.path(),
+            Some(&format!(
+                "h ssh-ed25519 {K1}\n@revoked * ssh-ed25519 {K1}\n"
+            )),
+            None,
+            true,
+        );
+        let f = refused(verify(&p, "h", 22, &key(K1)).await);
+        assert_eq!(f.kind, FailureKind::HostKeyRevoked);
+        let e = record_host_key(&p, "h", 22, &HostKeyLine::from_key(&key(K2))).await;
+        assert_eq!(e.expect_err("conflict").kind, FailureKind::HostKeyChanged);
+    }
 }

@@ -67,6 +67,7 @@ pub struct Session {
     handle: Handle<Client>,
     label: String,
     cancel: CancellationToken,
+    command_timeout: Duration,
     /// The host key was unknown and the policy recorded it during this connect.
     pub recorded_host_key: bool,
 }
@@ -189,6 +190,7 @@ impl Session {
             handle,
             label,
             cancel: cancel.clone(),
+            command_timeout: timeouts.command,
             recorded_host_key,
         })
     }
@@ -196,6 +198,11 @@ impl Session {
     /// `user@host:port` of this session.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// [`Session::exec`] with the `command` timeout the session was connected with.
+    pub async fn run(&self, cmd: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, SshFailure> {
+        self.exec(cmd, stdin, self.command_timeout).await
     }
 
     /// Runs one command on a new channel of this connection, feeding `stdin` when given. A
