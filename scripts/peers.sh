@@ -80,6 +80,34 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+child_pids() {
+  # Direct children of a PID, read from /proc so that no procps is needed.
+  local parent=$1 stat rest pid
+  for stat in /proc/[0-9]*/stat; do
+    read -r rest < "$stat" 2>/dev/null || continue
+    rest=${rest##*) }           # past "pid (comm) "; comm may hold spaces
+    set -- $rest
+    [ "${2:-}" = "$parent" ] && { pid=${stat#/proc/}; echo "${pid%/stat}"; }
+  done
+  return 0
+}
+
+stop_sshd() {
+  # sshd leaves one process per connection; let those finish (the tests have closed them)
+  # before stopping the listener, so that none is orphaned and left for PID 1 to reap.
+  local f=$1 pid i kids
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  for i in $(seq 1 30); do
+    kids=$(child_pids "$pid")
+    [ -z "$kids" ] && break
+    sleep 0.1
+  done
+  kids=$(child_pids "$pid")
+  [ -n "$kids" ] && kill $kids 2>/dev/null
+  stop_pid "$f"
+}
+
 random_secret() {
   head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20
 }
@@ -152,8 +180,8 @@ CFG
 stop_ssh_peers() {
   local dir=${ACP_TEST_SSH_DIR:-}
   [ -n "$dir" ] && [ -d "$dir" ] || return 0
-  stop_pid "$dir/sshd.bgpid"
-  stop_pid "$dir/sshd-kbd.bgpid"
+  stop_sshd "$dir/sshd.bgpid"
+  stop_sshd "$dir/sshd-kbd.bgpid"
   stop_pid "$dir/microsocks.bgpid"
   rm -rf "$dir"
   unset ACP_TEST_SSH_DIR ACP_TEST_SSH_PORT ACP_TEST_SSH_KBD_PORT ACP_TEST_SSH_PASSWORD ACP_TEST_SSH_KEY_PASSPHRASE
