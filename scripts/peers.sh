@@ -124,6 +124,8 @@ start_ssh_peers() {
   dir=$(mktemp -d /tmp/acp-ssh-peers.XXXXXX) && chmod 0755 "$dir"
   ACP_TEST_SSH_DIR=$dir   # so that stop_ssh_peers cleans up after a start that failed half-way
   ssh_port=$(free_loopback_port) && socks_port=$(free_loopback_port) && kbd_port=$(free_loopback_port) || return 1
+  while [ "$socks_port" = "$ssh_port" ]; do socks_port=$(free_loopback_port) || return 1; done
+  while [ "$kbd_port" = "$ssh_port" ] || [ "$kbd_port" = "$socks_port" ]; do kbd_port=$(free_loopback_port) || return 1; done
   pass=$(random_secret)
   mkdir -p /run/sshd && chmod 0755 /run/sshd
   (

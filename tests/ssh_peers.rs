@@ -46,7 +46,11 @@ async fn fails(p: &Peers, t: &SshTarget) -> SshFailure {
     let policy = policy_with(dir.path(), &p.host_key_line(), false);
     match connect(t, &policy).await {
         Ok(_) => panic!("{} connected, expected a failure", t.label()),
-        Err(f) => f,
+        Err(f) => {
+            // Shown with --nocapture, to read the wording a user would get.
+            eprintln!("{}: {f}", t.label());
+            f
+        }
     }
 }
 
@@ -685,4 +689,18 @@ async fn the_pool_never_runs_more_than_its_limit() {
         assert_eq!(r.expect("task").expect("run").stdout, b"done\n");
     }
     assert_eq!(peak.load(Ordering::SeqCst), 2, "two slots, six nodes");
+}
+
+#[tokio::test]
+async fn a_port_that_does_not_speak_ssh_fails_at_the_handshake() {
+    let Some(p) = peers("not_ssh") else { return };
+    // microsocks reads the SSH banner as a bad SOCKS greeting and hangs up.
+    let mut t = p.key_target();
+    t.port = p.socks_port;
+    let f = fails(&p, &t).await;
+    assert_eq!(f.stage, Stage::Handshake, "{f}");
+    assert!(
+        matches!(f.kind, FailureKind::Protocol | FailureKind::Disconnected),
+        "{f}"
+    );
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use russh::ChannelMsg;
 use russh::client::{self, Handle};
 use russh::keys::PublicKeyOrCertificate;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
@@ -80,6 +81,43 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// The byte stream SSH runs over: a TCP connection, or one through a SOCKS5 proxy.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for T {}
+
+/// Stages `Tcp` or `Proxy`: a stream to the node's SSH port.
+async fn open_stream(
+    target: &SshTarget,
+    timeouts: &Timeouts,
+    cancel: &CancellationToken,
+) -> Result<Box<dyn Transport>, SshFailure> {
+    match &target.proxy {
+        None => {
+            let what = format!("connect to {}:{}", target.host, target.port);
+            let tcp = stage(Stage::Tcp, &what, timeouts.tcp, cancel, async {
+                TcpStream::connect((target.host.as_str(), target.port))
+                    .await
+                    .map_err(|e| tcp_error(&what, &e))
+            })
+            .await?;
+            let _ = tcp.set_nodelay(true);
+            Ok(Box::new(tcp))
+        }
+        Some(spec) => {
+            let stream = stage(
+                Stage::Proxy,
+                &format!("SOCKS5 proxy {}", spec.label()),
+                // The proxy's own bound is the inner one; this only adds cancellation.
+                timeouts.proxy + Duration::from_millis(100),
+                cancel,
+                proxy::dial(spec, &target.host, target.port, timeouts.proxy),
+            )
+            .await?;
+            Ok(Box::new(stream))
+        }
+    }
+}
+
 /// Runs one stage: bounded by `limit`, abandoned on cancellation.
 async fn stage<T>(
     stage: Stage,
@@ -120,54 +158,19 @@ impl Session {
             port: target.port,
             verdict: verdict.clone(),
         };
-        let handshake_what = format!("SSH handshake with {label}");
-        let handle = match &target.proxy {
-            None => {
-                let what = format!("connect to {}:{}", target.host, target.port);
-                let tcp = stage(Stage::Tcp, &what, timeouts.tcp, cancel, async {
-                    TcpStream::connect((target.host.as_str(), target.port))
-                        .await
-                        .map_err(|e| tcp_error(&what, &e))
-                })
-                .await?;
-                let _ = tcp.set_nodelay(true);
-                stage(
-                    Stage::Handshake,
-                    &handshake_what,
-                    timeouts.handshake,
-                    cancel,
-                    async {
-                        client::connect_stream(config, tcp, handler)
-                            .await
-                            .map_err(|e| handshake_error(e, &verdict, &label))
-                    },
-                )
-                .await?
-            }
-            Some(spec) => {
-                let stream = stage(
-                    Stage::Proxy,
-                    &format!("SOCKS5 proxy {}", spec.label()),
-                    // The proxy's own bound is the inner one; this only adds cancellation.
-                    timeouts.proxy + Duration::from_millis(100),
-                    cancel,
-                    proxy::dial(spec, &target.host, target.port, timeouts.proxy),
-                )
-                .await?;
-                stage(
-                    Stage::Handshake,
-                    &handshake_what,
-                    timeouts.handshake,
-                    cancel,
-                    async {
-                        client::connect_stream(config, stream, handler)
-                            .await
-                            .map_err(|e| handshake_error(e, &verdict, &label))
-                    },
-                )
-                .await?
-            }
-        };
+        let stream = open_stream(target, timeouts, cancel).await?;
+        let handle = stage(
+            Stage::Handshake,
+            &format!("SSH handshake with {label}"),
+            timeouts.handshake,
+            cancel,
+            async {
+                client::connect_stream(config, stream, handler)
+                    .await
+                    .map_err(|e| handshake_error(e, &verdict, &label))
+            },
+        )
+        .await?;
         let recorded_host_key = matches!(
             verdict.lock().ok().and_then(|v| v.clone()),
             Some(Verdict::Recorded)
@@ -352,7 +355,8 @@ fn handshake_error(e: russh::Error, verdict: &Mutex<Option<Verdict>>, label: &st
         ),
         E::Disconnect | E::HUP | E::IO(_) => (
             FailureKind::Disconnected,
-            "the server hung up: check sshd's MaxStartups, AllowUsers/DenyHosts and its log",
+            "the peer hung up: is an SSH server listening on that port? If so, its log says why \
+             (MaxStartups, AllowUsers, DenyHosts)",
         ),
         _ => (
             FailureKind::Protocol,
@@ -370,6 +374,34 @@ fn handshake_error(e: russh::Error, verdict: &Mutex<Option<Verdict>>, label: &st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_stage_times_out_or_is_cancelled_with_its_own_name() {
+        let never = std::future::pending::<Result<(), SshFailure>>;
+        let cancel = CancellationToken::new();
+        let f = stage(
+            Stage::Tcp,
+            "dial",
+            Duration::from_millis(20),
+            &cancel,
+            never(),
+        )
+        .await
+        .expect_err("times out");
+        assert_eq!((f.stage, f.kind), (Stage::Tcp, FailureKind::TimedOut));
+        assert_eq!(f.message, "dial: no answer within 20 ms");
+        cancel.cancel();
+        let f = stage(
+            Stage::Auth,
+            "login",
+            Duration::from_secs(60),
+            &cancel,
+            never(),
+        )
+        .await
+        .expect_err("cancelled");
+        assert_eq!((f.stage, f.kind), (Stage::Auth, FailureKind::Cancelled));
+    }
 
     #[test]
     fn output_is_capped_and_flagged() {
