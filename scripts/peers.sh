@@ -41,7 +41,17 @@ ensure_kubectl() {
 ssh_peers_user=acp-ssh-test
 
 ensure_ssh_peers() {
-  [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null || apt_install openssh-server openssh-client
+  if ! { [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null; }; then
+    # Keep the package from starting a system sshd on every interface: the tests only want
+    # their own one on loopback. policy-rc.d exit 101 = "do not start services".
+    local policy=/usr/sbin/policy-rc.d own_policy=
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy" && own_policy=1
+    fi
+    apt_install openssh-server openssh-client; local rc=$?
+    [ -n "$own_policy" ] && rm -f "$policy"
+    [ "$rc" = 0 ] || return 1
+  fi
   command -v microsocks >/dev/null || apt_install microsocks
 }
 
@@ -84,7 +94,7 @@ child_pids() {
   # Direct children of a PID, read from /proc so that no procps is needed.
   local parent=$1 stat rest pid
   for stat in /proc/[0-9]*/stat; do
-    read -r rest < "$stat" 2>/dev/null || continue
+    read -r rest 2>/dev/null < "$stat" || continue
     rest=${rest##*) }           # past "pid (comm) "; comm may hold spaces
     set -- $rest
     [ "${2:-}" = "$parent" ] && { pid=${stat#/proc/}; echo "${pid%/stat}"; }
@@ -186,6 +196,8 @@ stop_ssh_peers() {
   stop_sshd "$dir/sshd-kbd.bgpid"
   stop_pid "$dir/microsocks.bgpid"
   rm -rf "$dir"
+  # The password only lives as long as the peers: lock the account again.
+  id "$ssh_peers_user" >/dev/null 2>&1 && usermod -p '!' "$ssh_peers_user" 2>/dev/null
   unset ACP_TEST_SSH_DIR ACP_TEST_SSH_PORT ACP_TEST_SSH_KBD_PORT ACP_TEST_SSH_PASSWORD ACP_TEST_SSH_KEY_PASSPHRASE
   unset ACP_TEST_SOCKS_PORT ACP_TEST_SOCKS_PASSWORD
 }
