@@ -28,19 +28,41 @@ pub(crate) async fn authenticate(
             public_key(handle, user, key).await
         }
         SshAuth::KeyFile { path, passphrase } => {
-            let text = Zeroizing::new(tokio::fs::read_to_string(path).await.map_err(|e| {
-                SshFailure::new(
-                    Stage::Auth,
-                    FailureKind::KeyUnreadable,
-                    format!("cannot read the key file {}: {e}", path.display()),
-                )
-                .hint("check the path and its permissions")
-            })?);
+            let text = read_key_file(path).await?;
             let what = format!("the key file {}", path.display());
             let key = keys::decode_secret_key(&text, passphrase.as_deref().map(String::as_str))
                 .map_err(|e| key_error(e, &what, passphrase.is_some()))?;
             public_key(handle, user, key).await
         }
+    }
+}
+
+/// A private key is a few kilobytes; anything past this is not one.
+const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
+async fn read_key_file(path: &std::path::Path) -> Result<Zeroizing<String>, SshFailure> {
+    let unreadable = |e: String| {
+        SshFailure::new(
+            Stage::Auth,
+            FailureKind::KeyUnreadable,
+            format!("cannot read the key file {}: {e}", path.display()),
+        )
+        .hint("check the path and its permissions")
+    };
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| unreadable(e.to_string()))?;
+    if meta.len() > MAX_KEY_FILE_BYTES {
+        return Err(unreadable("larger than 1 MiB, so not a private key".into()));
+    }
+    let bytes = Zeroizing::new(
+        tokio::fs::read(path)
+            .await
+            .map_err(|e| unreadable(e.to_string()))?,
+    );
+    match std::str::from_utf8(&bytes) {
+        Ok(t) => Ok(Zeroizing::new(t.to_string())),
+        Err(_) => Err(unreadable("not text".into())),
     }
 }
 
