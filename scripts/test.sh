@@ -12,6 +12,10 @@ here=$(pwd)
 ensure_kubectl
 export KUBECTL
 
+# sshd and microsocks on loopback for tests/ssh_peers.rs; stopped however this script ends.
+trap stop_ssh_peers EXIT
+start_ssh_peers
+
 echo "== cargo test (kubectl: $KUBECTL)"
 # One test thread per core would starve the end-to-end tests' pseudo-terminals and watches on
 # a 2-core machine; the suite's timing-free assertions make more threads safe, just slower.

@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod draft;
 pub mod etcd;
 pub mod form;
+pub mod known_hosts;
 pub mod network;
 pub mod registry;
 pub mod rules;
