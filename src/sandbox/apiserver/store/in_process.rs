@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::meta::meta_str;
+use super::{DeleteOutcome, ListOptions, Preconditions, Store, Subresource, WriteOptions, kind_of};
 use crate::sandbox::apiserver::kinds::{KINDS, KindId};
 use crate::sandbox::apiserver::patch;
 use crate::sandbox::apiserver::selectors::{LabelSelector, Selectors};
 use crate::sandbox::apiserver::status::ApiError;
-use super::meta::meta_str;
-use super::{Store, WriteOptions, Subresource, DeleteOutcome, Preconditions, ListOptions, kind_of};
 
 impl Store {
     // ----- In-process API (same semantics as HTTP) -----

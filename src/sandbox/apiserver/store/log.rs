@@ -3,9 +3,9 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use super::{State, Store, StoreEvent};
 use crate::sandbox::apiserver::kinds::KindId;
 use crate::sandbox::apiserver::status::ApiError;
-use super::{Store, State, StoreEvent};
 
 impl Store {
     pub(super) fn append(&self, st: &mut State, ev: StoreEvent) {

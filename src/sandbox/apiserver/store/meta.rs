@@ -4,9 +4,9 @@
 use rand::Rng as _;
 use serde_json::{Map, Value, json};
 
+use super::Store;
 use crate::sandbox::apiserver::kinds::ResourceKind;
 use crate::sandbox::apiserver::status::ApiError;
-use super::Store;
 
 pub(super) fn meta(obj: &Value) -> Option<&Map<String, Value>> {
     obj.get("metadata").and_then(Value::as_object)

@@ -8,11 +8,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use super::meta::meta_str;
+use super::{Key, ListOptions, ListPage, Store};
 use crate::sandbox::apiserver::kinds::{KINDS, KindId, by_name};
 use crate::sandbox::apiserver::selectors::Selectors;
 use crate::sandbox::apiserver::status::ApiError;
-use super::meta::meta_str;
-use super::{Store, Key, ListPage, ListOptions};
 
 pub(super) fn encode_continue(rv: u64, key: &Key) -> String {
     let raw = json!({"rv": rv, "ns": key.1, "name": key.2}).to_string();

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::meta::{differs_outside, finalizers, meta, meta_mut, meta_str, same_content};
+use super::{EventType, Key, State, Store, StoreEvent, Subresource, WriteOptions, now_rfc3339};
 use crate::sandbox::apiserver::kinds::{KindId, ResourceKind};
 use crate::sandbox::apiserver::status::ApiError;
 use crate::sandbox::apiserver::validation::validate_meta;
 use crate::sandbox::apiserver::{managed, patch};
-use super::meta::{meta, meta_str, meta_mut, finalizers, differs_outside, same_content};
-use super::{Store, State, Key, StoreEvent, EventType, WriteOptions, Subresource, now_rfc3339};
 
 impl Store {
     /// Read-modify-write. `f` turns the current object into the candidate; the store then

@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::meta::{finalizers, generate_suffix, meta_mut, meta_str};
+use super::{
+    DeleteOutcome, EventType, Key, Preconditions, State, Store, StoreEvent, WriteOptions,
+    now_rfc3339,
+};
 use crate::sandbox::apiserver::kinds::{KINDS, KindId, ResourceKind, by_name};
 use crate::sandbox::apiserver::managed;
 use crate::sandbox::apiserver::status::ApiError;
 use crate::sandbox::apiserver::validation::validate_meta;
-use super::meta::{meta_str, meta_mut, finalizers, generate_suffix};
-use super::{Store, State, Key, StoreEvent, EventType, WriteOptions, DeleteOutcome, Preconditions, now_rfc3339};
 
 impl Store {
     /// Create; `name` comes from the body (or its generateName).
