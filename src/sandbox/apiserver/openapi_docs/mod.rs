@@ -9,9 +9,10 @@
 //!   here) instead of being done client-side from the v2 document;
 //! * generic JSON clients (v2 as JSON).
 //!
-//! Built-in kinds take their schemas from k8s-openapi, the ACP kinds from the domain types
-//! (the same schemas a CRD generated from them would carry). Documents are built once per
-//! cluster flavour and cached.
+//! Built-in kinds take their schemas from k8s-openapi, the ACP kinds from ACP's published
+//! field list ([`acp_schemas`], a hand-written fixture), never from the cockpit's own types:
+//! a field the cockpit's model gets wrong is then refused here, as ACP would refuse it.
+//! Documents are built once per cluster flavour and cached.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,6 +24,7 @@ use serde_json::{Map, Value, json};
 use super::kinds::ResourceKind;
 use super::status::ApiError;
 
+mod acp_schemas;
 mod field_validation;
 mod paths;
 mod schemas;

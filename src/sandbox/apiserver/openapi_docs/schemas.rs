@@ -2,11 +2,11 @@
 //! published field list, list wrappers, and the passes that make them what the apiserver
 //! publishes.
 
-use kube::CustomResourceExt;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use super::META;
+use super::acp_schemas::acp_schema;
 use crate::sandbox::apiserver::kinds::ResourceKind;
 
 /// `platform.tkestack.io` -> `io.tkestack.platform`: how the apiserver names CRD schemas.
@@ -49,10 +49,11 @@ impl Flavour {
     }
 }
 
-/// The schema of an ACP custom resource as its CRD carries it, with `metadata` pointing at
-/// ObjectMeta as the apiserver publishes it for CRDs.
-pub(super) fn custom_schema(crd_schema: Option<Value>, description: &str, f: Flavour) -> Value {
-    let mut s = crd_schema
+/// The schema of an ACP custom resource as ACP publishes it (free-form when it publishes
+/// none), with `apiVersion`, `kind` and `metadata` pointing at ObjectMeta as the apiserver
+/// publishes them.
+pub(super) fn custom_schema(published: Option<Value>, description: &str, f: Flavour) -> Value {
+    let mut s = published
         .unwrap_or_else(|| json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
     s["description"] = description.into();
     if !s["properties"].is_object() {
@@ -105,24 +106,6 @@ pub(super) fn for_each_subschema(v: &mut Value, f: &mut dyn FnMut(&mut Value)) {
     }
 }
 
-/// Drops `additionalProperties` (which kube's schema rewriter turns into
-/// `x-kubernetes-preserve-unknown-fields`) next to `properties`: the domain types keep
-/// unmodelled fields in flattened `extra` maps so YAML round-trips, but the published
-/// schema (and strict field validation) lists only the modelled fields, like ACP's own
-/// OpenAPI.
-pub(super) fn make_structural(v: &mut Value) {
-    let mut fix = |s: &mut Value| {
-        if let Some(o) = s.as_object_mut()
-            && o.contains_key("properties")
-        {
-            o.remove("additionalProperties");
-            o.remove("x-kubernetes-preserve-unknown-fields");
-        }
-    };
-    fix(v);
-    for_each_subschema(v, &mut fix);
-}
-
 /// Marks schemas that say nothing about their type (free-form `serde_json::Value` fields
 /// come out as `{}`) as `x-kubernetes-preserve-unknown-fields`, as the apiserver publishes
 /// them: kubectl explain's templates fail on an empty schema.
@@ -148,19 +131,24 @@ pub(super) fn mark_untyped(v: &mut Value) {
     });
 }
 
-pub(super) fn crd_schema<K: CustomResourceExt>() -> Option<Value> {
-    K::crd()
-        .spec
-        .versions
-        .into_iter()
-        .next()
-        .and_then(|v| v.schema)
-        .and_then(|s| s.open_api_v3_schema)
-        .and_then(|s| serde_json::to_value(s).ok())
-        .map(|mut s| {
-            make_structural(&mut s);
-            s
-        })
+/// What `kubectl explain` says about a custom kind.
+fn description(k: &ResourceKind) -> String {
+    match (k.group, k.kind) {
+        ("platform.tkestack.io", "Cluster") => "Cluster is a Kubernetes cluster the platform \
+            creates and manages: its network, machines, features and lifecycle status."
+            .into(),
+        ("platform.tkestack.io", "Machine") => {
+            "Machine is a node added to an existing cluster.".into()
+        }
+        ("platform.tkestack.io", "ClusterCredential") => "ClusterCredential holds the \
+            certificates and tokens to reach a cluster's kube-apiserver and etcd."
+            .into(),
+        ("cluster.alauda.io", "EtcdEncryptionConfig") => "EtcdEncryptionConfig sets how the \
+            etcd-encryption-manager rotates the keys that encrypt resources at rest, and \
+            reports rotation progress."
+            .into(),
+        _ => format!("{} ({})", k.kind, k.api_version()),
+    }
 }
 
 /// Registers the schema of one kind and returns its definition name.
@@ -205,32 +193,7 @@ pub(super) fn kind_schema(
         return name.to_string();
     }
     let name = format!("{}.{}.{}", reversed_group(k.group), k.version, k.kind);
-    let schema = match (k.group, k.kind) {
-        ("platform.tkestack.io", "Cluster") => custom_schema(
-            crd_schema::<crate::domain::cluster::Cluster>(),
-            "Cluster is a Kubernetes cluster the platform creates and manages: its network, \
-             machines, features and lifecycle status.",
-            f,
-        ),
-        ("platform.tkestack.io", "Machine") => custom_schema(
-            crd_schema::<crate::domain::cluster::Machine>(),
-            "Machine is a node added to an existing cluster.",
-            f,
-        ),
-        ("platform.tkestack.io", "ClusterCredential") => custom_schema(
-            crd_schema::<crate::domain::cluster::ClusterCredential>(),
-            "ClusterCredential holds the certificates and tokens to reach a cluster's \
-             kube-apiserver and etcd.",
-            f,
-        ),
-        ("cluster.alauda.io", "EtcdEncryptionConfig") => custom_schema(
-            crd_schema::<crate::domain::etcd::EtcdEncryptionConfig>(),
-            "EtcdEncryptionConfig sets how the etcd-encryption-manager rotates the keys that \
-             encrypt resources at rest, and reports rotation progress.",
-            f,
-        ),
-        _ => custom_schema(None, &format!("{} ({})", k.kind, k.api_version()), f),
-    };
+    let schema = custom_schema(acp_schema(k.group, k.version, k.kind), &description(k), f);
     defs.insert(name.clone(), schema);
     name
 }

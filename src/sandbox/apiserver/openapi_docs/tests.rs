@@ -216,3 +216,117 @@ fn v2_negotiates_protobuf_json_or_406() {
             .is_none()
     );
 }
+
+/// The manifest of ACP's own example (API reference §1.7), which must pass Strict as is.
+fn acp_example() -> Value {
+    json!({
+        "apiVersion": "platform.tkestack.io/v1", "kind": "Cluster",
+        "metadata": {"name": "demo", "annotations": {
+            "cpaas.io/container-runtime": "containerd://1.6.28-4",
+            "cpaas.io/network-type": "kube-ovn"}},
+        "spec": {
+            "type": "Baremetal", "version": "1.28.13", "displayName": "demo",
+            "clusterCIDR": "10.3.0.0/16", "serviceCIDR": "10.4.0.0/16", "networkDevice": "eth0",
+            "properties": {"maxNodePodNum": 256},
+            "features": {"ipvs": true, "ipv6DualStack": false, "enableMasterSchedule": false,
+                "ha": {"tke": {"vip": "192.168.0.10", "vrid": 137}}},
+            "publicAlternativeNames": ["k8s.example.com"],
+            "kubeletExtraArgs": {}, "apiServerExtraArgs": {},
+            "controllerManagerExtraArgs": {}, "schedulerExtraArgs": {},
+            "machines": [
+                {"ip": "192.168.0.11", "port": 22, "role": "master", "username": "root",
+                 "password": "cm9vdA=="},
+                {"ip": "192.168.0.21", "port": 22, "role": "node", "username": "root",
+                 "privateKey": "a2V5", "passPhrase": "cA==",
+                 "proxy": {"type": "SOCKS5", "address": "192.168.1.1:1080"}},
+            ],
+        },
+    })
+}
+
+#[test]
+fn strict_mode_rejects_fields_acp_does_not_publish() {
+    let kinds = global();
+    let cls = &KINDS[by_name(names::CLUSTERS).expect("kind")];
+    let good = acp_example();
+    assert_eq!(
+        field_validation(cls, &kinds, Some("Strict"), &good).expect("ACP's example passes"),
+        Vec::<String>::new()
+    );
+    // TKE has these fields, ACP's published list does not.
+    let mut bad = good.clone();
+    bad["spec"]["features"]["containerRuntime"] = json!("containerd");
+    bad["spec"]["appVersion"] = json!("v1");
+    bad["spec"]["machines"][1]["proxy"]["ip"] = json!("192.168.1.1");
+    let err = field_validation(cls, &kinds, Some("Strict"), &bad).expect_err("strict");
+    assert_eq!(err.code, 400);
+    for field in [
+        "spec.appVersion",
+        "spec.features.containerRuntime",
+        "spec.machines[1].proxy.ip",
+    ] {
+        assert!(
+            err.message.contains(&format!("unknown field \"{field}\"")),
+            "{field}: {}",
+            err.message
+        );
+    }
+    let eec = &KINDS[by_name(names::ETCD_ENCRYPTION_CONFIGS).expect("kind")];
+    let obj = json!({"apiVersion": "cluster.alauda.io/v1alpha1", "kind": "EtcdEncryptionConfig",
+        "metadata": {"name": "default"},
+        "spec": {"resources": ["secrets"], "rotationInterval": "168h0m0s", "type": "aesgcm",
+            "keyStrategy": "random"}});
+    assert_eq!(
+        unknown_fields(eec, &kinds, &obj),
+        vec!["spec.keyStrategy".to_string()]
+    );
+    let cc = &KINDS[by_name(names::CLUSTER_CREDENTIALS).expect("kind")];
+    let obj = json!({"apiVersion": "platform.tkestack.io/v1", "kind": "ClusterCredential",
+        "metadata": {"name": "cc-a"}, "clusterName": "a", "tenantID": "default",
+        "token": "t", "username": "admin"});
+    assert_eq!(
+        unknown_fields(cc, &kinds, &obj),
+        vec!["username".to_string()]
+    );
+}
+
+#[test]
+fn machine_spec_carries_the_cluster_machine_fields() {
+    let kinds = global();
+    let mc = &KINDS[by_name(names::MACHINES).expect("kind")];
+    let obj = json!({"apiVersion": "platform.tkestack.io/v1", "kind": "Machine",
+        "metadata": {"name": "a-192-168-0-30"},
+        "spec": {"clusterName": "a", "type": "Baremetal", "ip": "192.168.0.30", "port": 22,
+            "username": "root", "password": "cm9vdA==", "role": "node", "publicIP": "10.1.1.1",
+            "taints": [{"key": "k", "effect": "NoSchedule"}]},
+        "status": {"phase": "Running", "addresses": [{"type": "InternalIP", "address": "x"}],
+            "machineInfo": {"osImage": "x"}}});
+    assert!(unknown_fields(mc, &kinds, &obj).is_empty());
+}
+
+/// The sandbox's own seeded objects must stay within what ACP publishes, or the sandbox
+/// would show clients fields a real platform never has.
+#[test]
+fn seeded_objects_use_only_published_fields() {
+    use crate::sandbox::scenario::Scenario;
+    let kinds = global();
+    let kind = |name: &str| &KINDS[by_name(name).expect("kind")];
+    let now = chrono::Utc::now();
+    for seed in [1, 7, 42] {
+        let scenario = Scenario::generate(seed);
+        for plan in &scenario.clusters {
+            let obj = plan.cluster_object(seed, now);
+            let unknown = unknown_fields(kind(names::CLUSTERS), &kinds, &obj);
+            assert!(unknown.is_empty(), "{}: {unknown:?}", plan.name);
+            for (mut machine, status) in plan.adding_machines(seed, now) {
+                machine["status"] = status;
+                let unknown = unknown_fields(kind(names::MACHINES), &kinds, &machine);
+                assert!(unknown.is_empty(), "{} machine: {unknown:?}", plan.name);
+            }
+            if let Some(eec) = plan.etcd_object(now) {
+                let unknown = unknown_fields(kind(names::ETCD_ENCRYPTION_CONFIGS), &kinds, &eec);
+                assert!(unknown.is_empty(), "{} etcd: {unknown:?}", plan.name);
+            }
+        }
+    }
+}
