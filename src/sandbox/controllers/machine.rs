@@ -4,11 +4,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::plan::probe_hash;
+use super::plan::next_step;
 use super::steps::execute_step;
-use super::{Next, RETRY_BASE, SimClock, Step, current_condition};
+use super::{Next, SimClock, Step};
 use crate::sandbox::apiserver::names;
-use crate::sandbox::scenario::SimRng;
 
 /// Node-add steps of a Machine, in order, with their base duration in seconds (TKE's
 /// baremetal machine provider).
@@ -116,32 +115,13 @@ pub fn plan_machine(machine: &Value, cluster: Option<&Value>, seed: u64, clock: 
     if phase == "Running" {
         return Next::Idle;
     }
-    match current_condition(&conditions) {
-        Some(i) => {
-            let c = &conditions[i];
-            let type_ = c["type"].as_str().unwrap_or_default().to_string();
-            let failed = c["status"] == "False";
-            let attempt = if failed { probe_hash(c) } else { 0 };
-            let base = if failed {
-                RETRY_BASE
-            } else {
-                MACHINE_STEPS
-                    .iter()
-                    .find(|(t, _)| *t == type_)
-                    .map(|(_, s)| Duration::from_secs(*s))
-                    .unwrap_or(Duration::from_secs(2))
-            };
-            let mut r = SimRng::derive(seed, &format!("machine/{name}/{type_}/{attempt}"));
-            let jitter = 0.75 + r.unit() * 0.5;
-            Next::RunStep {
-                index: i,
-                type_,
-                attempt,
-                after: clock.scale(base.mul_f64(jitter)),
-            }
-        }
-        None => Next::Finish,
-    }
+    let timing = |type_: &str| {
+        MACHINE_STEPS
+            .iter()
+            .find(|(t, _)| *t == type_)
+            .map(|(_, s)| Duration::from_secs(*s))
+    };
+    next_step(&conditions, timing, &format!("machine/{name}"), seed, clock)
 }
 
 /// The outcome of running node-add step `index` of a Machine now.

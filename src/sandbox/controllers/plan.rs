@@ -128,30 +128,39 @@ pub fn plan_next(cluster: &Value, seed: u64, clock: SimClock) -> Next {
         return Next::Idle;
     }
     let plan = step_plan(cluster);
-    match current_condition(&conditions) {
-        Some(i) => {
-            let c = &conditions[i];
-            let type_ = c["type"].as_str().unwrap_or_default().to_string();
-            let failed = c["status"] == "False";
-            let attempt = if failed { probe_hash(c) } else { 0 };
-            let base = if failed {
-                RETRY_BASE
-            } else {
-                plan.iter()
-                    .find(|s| s.type_ == type_)
-                    .map(|s| s.base)
-                    .unwrap_or(Duration::from_secs(2))
-            };
-            let mut r = SimRng::derive(seed, &format!("step/{name}/{type_}/{attempt}"));
-            let jitter = 0.75 + r.unit() * 0.5;
-            Next::RunStep {
-                index: i,
-                type_,
-                attempt,
-                after: clock.scale(base.mul_f64(jitter)),
-            }
-        }
-        None => Next::Finish,
+    let timing = |type_: &str| plan.iter().find(|s| s.type_ == type_).map(|s| s.base);
+    next_step(&conditions, timing, &format!("step/{name}"), seed, clock)
+}
+
+/// The next move of a resource that runs steps: run its current step (the first condition
+/// that is not `True`) after the step's seeded, jittered duration, or the retry delay when
+/// it failed; `Finish` when every step is done. `label` keys the jitter to the resource.
+pub(super) fn next_step(
+    conditions: &[Value],
+    base_of: impl Fn(&str) -> Option<Duration>,
+    label: &str,
+    seed: u64,
+    clock: SimClock,
+) -> Next {
+    let Some(i) = current_condition(conditions) else {
+        return Next::Finish;
+    };
+    let c = &conditions[i];
+    let type_ = c["type"].as_str().unwrap_or_default().to_string();
+    let failed = c["status"] == "False";
+    let attempt = if failed { probe_hash(c) } else { 0 };
+    let base = if failed {
+        RETRY_BASE
+    } else {
+        base_of(&type_).unwrap_or(Duration::from_secs(2))
+    };
+    let mut r = SimRng::derive(seed, &format!("{label}/{type_}/{attempt}"));
+    let jitter = 0.75 + r.unit() * 0.5;
+    Next::RunStep {
+        index: i,
+        type_,
+        attempt,
+        after: clock.scale(base.mul_f64(jitter)),
     }
 }
 

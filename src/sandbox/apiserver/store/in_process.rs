@@ -72,6 +72,41 @@ impl Store {
             .collect())
     }
 
+    fn replace_in(
+        &self,
+        resource: &str,
+        ns: Option<&str>,
+        name: &str,
+        sub: Subresource,
+        obj: Value,
+    ) -> Result<Value, ApiError> {
+        let kid = kind_of(resource)?;
+        self.replace_at(kid, ns, name, sub, obj, &WriteOptions::default())
+            .map(|o| (*o).clone())
+    }
+
+    fn merge_patch_in(
+        &self,
+        resource: &str,
+        ns: Option<&str>,
+        name: &str,
+        sub: Subresource,
+        patch_body: Value,
+    ) -> Result<Value, ApiError> {
+        let kid = kind_of(resource)?;
+        let merge = patch::PatchType::Merge;
+        self.patch_at(
+            kid,
+            ns,
+            name,
+            sub,
+            merge,
+            patch_body,
+            &WriteOptions::default(),
+        )
+        .map(|(o, _)| (*o).clone())
+    }
+
     /// Replaces the main resource. A `metadata.resourceVersion` in `obj` is a precondition
     /// (409 if stale); without one the write is unconditional (in-process callers only; the
     /// HTTP layer demands it for custom resources).
@@ -82,16 +117,7 @@ impl Store {
         name: &str,
         obj: Value,
     ) -> Result<Value, ApiError> {
-        let kid = kind_of(resource)?;
-        self.replace_at(
-            kid,
-            ns,
-            name,
-            Subresource::Main,
-            obj,
-            &WriteOptions::default(),
-        )
-        .map(|o| (*o).clone())
+        self.replace_in(resource, ns, name, Subresource::Main, obj)
     }
 
     /// Writes only `status` (taken from `obj["status"]`); never bumps generation.
@@ -104,16 +130,7 @@ impl Store {
         name: &str,
         obj: Value,
     ) -> Result<Value, ApiError> {
-        let kid = kind_of(resource)?;
-        self.replace_at(
-            kid,
-            ns,
-            name,
-            Subresource::Status,
-            obj,
-            &WriteOptions::default(),
-        )
-        .map(|o| (*o).clone())
+        self.replace_in(resource, ns, name, Subresource::Status, obj)
     }
 
     /// JSON merge patch of the main resource (status included for kinds without a status
@@ -125,17 +142,7 @@ impl Store {
         name: &str,
         patch_body: Value,
     ) -> Result<Value, ApiError> {
-        let kid = kind_of(resource)?;
-        self.patch_at(
-            kid,
-            ns,
-            name,
-            Subresource::Main,
-            patch::PatchType::Merge,
-            patch_body,
-            &WriteOptions::default(),
-        )
-        .map(|(o, _)| (*o).clone())
+        self.merge_patch_in(resource, ns, name, Subresource::Main, patch_body)
     }
 
     /// JSON merge patch of `/status`.
@@ -146,17 +153,7 @@ impl Store {
         name: &str,
         patch_body: Value,
     ) -> Result<Value, ApiError> {
-        let kid = kind_of(resource)?;
-        self.patch_at(
-            kid,
-            ns,
-            name,
-            Subresource::Status,
-            patch::PatchType::Merge,
-            patch_body,
-            &WriteOptions::default(),
-        )
-        .map(|(o, _)| (*o).clone())
+        self.merge_patch_in(resource, ns, name, Subresource::Status, patch_body)
     }
 
     /// Deletes; `Ok(Some(obj))` when finalizers keep the object (now carrying
