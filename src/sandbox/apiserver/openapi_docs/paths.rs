@@ -218,122 +218,30 @@ pub(super) fn operation(
     op
 }
 
-/// Adds the paths of one kind.
-pub(super) fn kind_paths(
-    k: &ResourceKind,
-    def: &str,
-    list_def: &str,
-    f: Flavour,
-    paths: &mut BTreeMap<String, Value>,
-) {
-    let root = if k.group.is_empty() {
-        format!("/api/{}", k.version)
-    } else {
-        format!("/apis/{}/{}", k.group, k.version)
-    };
-    let obj = f.reference(def);
-    let list = f.reference(list_def);
-    let status = f.reference(&format!("{META}.Status"));
-    let patch = f.reference(&format!("{META}.Patch"));
-    let delete_opts = f.reference(&format!("{META}.DeleteOptions"));
-    let json_yaml: &[&str] = &["application/json", "application/yaml"];
-    let patch_types: &[&str] = if k.custom {
-        &[
-            "application/apply-patch+yaml",
-            "application/json-patch+json",
-            "application/merge-patch+json",
-        ]
-    } else {
-        &[
-            "application/apply-patch+yaml",
-            "application/json-patch+json",
-            "application/merge-patch+json",
-            "application/strategic-merge-patch+json",
-        ]
-    };
-    let pretty = query(
-        "pretty",
-        "string",
-        "If 'true', then the output is pretty printed.",
-        f,
-    );
-    let ns_param = path_param(
-        "namespace",
-        "object name and auth scope, such as for teams and projects",
-        f,
-    );
-    let name_param = path_param("name", &format!("name of the {}", k.kind), f);
-    let coll = if k.namespaced {
-        format!("{root}/namespaces/{{namespace}}/{}", k.resource)
-    } else {
-        format!("{root}/{}", k.resource)
-    };
-    let mut common = vec![pretty.clone()];
-    if k.namespaced {
-        common.push(ns_param.clone());
-    }
+/// The definitions one kind's operations refer to.
+struct Refs {
+    obj: Value,
+    list: Value,
+    status: Value,
+    patch: Value,
+    delete_opts: Value,
+}
 
-    if k.create_only {
-        let post = operation(
-            "create",
-            "post",
-            k,
-            k.namespaced,
-            "",
-            write_params(f),
-            Some((obj.clone(), json_yaml)),
-            obj.clone(),
-            f,
-        );
-        paths.insert(coll, json!({"parameters": common, "post": post}));
-        return;
-    }
+const JSON_YAML: &[&str] = &["application/json", "application/yaml"];
 
-    let mut delete_coll_params = list_params(f);
-    delete_coll_params.push(query(
-        "dryRun",
-        "string",
-        "When present, indicates that modifications should not be persisted.",
-        f,
-    ));
-    delete_coll_params.push(query(
-        "gracePeriodSeconds",
-        "integer",
-        "The duration in seconds before the object should be deleted.",
-        f,
-    ));
-    delete_coll_params.push(query(
-        "propagationPolicy",
-        "string",
-        "Whether and how garbage collection will be performed.",
-        f,
-    ));
-    paths.insert(
-        coll.clone(),
-        json!({
-            "parameters": common,
-            "get": operation("list", "list", k, k.namespaced, "", list_params(f), None, list.clone(), f),
-            "post": operation("create", "post", k, k.namespaced, "", write_params(f), Some((obj.clone(), json_yaml)), obj.clone(), f),
-            "delete": operation("deletecollection", "deletecollection", k, k.namespaced, "", delete_coll_params, Some((delete_opts.clone(), json_yaml)), status.clone(), f),
-        }),
-    );
-    if k.namespaced {
-        paths.insert(
-            format!("{root}/{}", k.resource),
-            json!({
-                "parameters": [pretty.clone()],
-                "get": operation("list", "list", k, false, "ForAllNamespaces", list_params(f), None, list, f),
-            }),
-        );
-    }
+/// Patch content types: strategic merge only for built-in kinds, as upstream.
+fn patch_types(k: &ResourceKind) -> &'static [&'static str] {
+    const ALL: &[&str] = &[
+        "application/apply-patch+yaml",
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+    ];
+    if k.custom { &ALL[..3] } else { ALL }
+}
 
-    let mut item_common = vec![name_param, pretty];
-    if k.namespaced {
-        item_common.push(ns_param);
-    }
-    let mut patch_params = write_params(f);
-    patch_params.push(query("force", "boolean", "Force is going to \"force\" Apply requests. It must be unset for non-apply patch requests.", f));
-    let delete_params = vec![
+fn delete_params(f: Flavour) -> Vec<Value> {
+    vec![
         query(
             "dryRun",
             "string",
@@ -352,16 +260,127 @@ pub(super) fn kind_paths(
             "Whether and how garbage collection will be performed.",
             f,
         ),
+    ]
+}
+
+fn pretty(f: Flavour) -> Value {
+    query(
+        "pretty",
+        "string",
+        "If 'true', then the output is pretty printed.",
+        f,
+    )
+}
+
+fn namespace_param(f: Flavour) -> Value {
+    path_param(
+        "namespace",
+        "object name and auth scope, such as for teams and projects",
+        f,
+    )
+}
+
+/// Adds the paths of one kind.
+pub(super) fn kind_paths(
+    k: &ResourceKind,
+    def: &str,
+    list_def: &str,
+    f: Flavour,
+    paths: &mut BTreeMap<String, Value>,
+) {
+    let root = if k.group.is_empty() {
+        format!("/api/{}", k.version)
+    } else {
+        format!("/apis/{}/{}", k.group, k.version)
+    };
+    let refs = Refs {
+        obj: f.reference(def),
+        list: f.reference(list_def),
+        status: f.reference(&format!("{META}.Status")),
+        patch: f.reference(&format!("{META}.Patch")),
+        delete_opts: f.reference(&format!("{META}.DeleteOptions")),
+    };
+    let coll = if k.namespaced {
+        format!("{root}/namespaces/{{namespace}}/{}", k.resource)
+    } else {
+        format!("{root}/{}", k.resource)
+    };
+    let mut common = vec![pretty(f)];
+    if k.namespaced {
+        common.push(namespace_param(f));
+    }
+    let create = operation(
+        "create",
+        "post",
+        k,
+        k.namespaced,
+        "",
+        write_params(f),
+        Some((refs.obj.clone(), JSON_YAML)),
+        refs.obj.clone(),
+        f,
+    );
+    if k.create_only {
+        paths.insert(coll, json!({"parameters": common, "post": create}));
+        return;
+    }
+    let mut delete_coll_params = list_params(f);
+    delete_coll_params.extend(delete_params(f));
+    paths.insert(
+        coll.clone(),
+        json!({
+            "parameters": common,
+            "get": operation("list", "list", k, k.namespaced, "", list_params(f), None, refs.list.clone(), f),
+            "post": create,
+            "delete": operation("deletecollection", "deletecollection", k, k.namespaced, "", delete_coll_params, Some((refs.delete_opts.clone(), JSON_YAML)), refs.status.clone(), f),
+        }),
+    );
+    if k.namespaced {
+        paths.insert(
+            format!("{root}/{}", k.resource),
+            json!({
+                "parameters": [pretty(f)],
+                "get": operation("list", "list", k, false, "ForAllNamespaces", list_params(f), None, refs.list.clone(), f),
+            }),
+        );
+    }
+    item_paths(k, &coll, &refs, f, paths);
+}
+
+/// `<collection>/{name}` and, with a status subresource, `<collection>/{name}/status`.
+fn item_paths(
+    k: &ResourceKind,
+    coll: &str,
+    refs: &Refs,
+    f: Flavour,
+    paths: &mut BTreeMap<String, Value>,
+) {
+    let Refs {
+        obj,
+        patch,
+        delete_opts,
+        status,
+        ..
+    } = refs;
+    let mut item_common = vec![
+        path_param("name", &format!("name of the {}", k.kind), f),
+        pretty(f),
     ];
+    if k.namespaced {
+        item_common.push(namespace_param(f));
+    }
+    let mut patch_params = write_params(f);
+    patch_params.push(query("force", "boolean", "Force is going to \"force\" Apply requests. It must be unset for non-apply patch requests.", f));
+    let patch_types = patch_types(k);
     let item = format!("{coll}/{{name}}");
     paths.insert(
         item.clone(),
         json!({
             "parameters": item_common.clone(),
             "get": operation("read", "get", k, k.namespaced, "", vec![], None, obj.clone(), f),
-            "put": operation("replace", "put", k, k.namespaced, "", write_params(f), Some((obj.clone(), json_yaml)), obj.clone(), f),
+            "put": operation("replace", "put", k, k.namespaced, "", write_params(f), Some((obj.clone(), JSON_YAML)), obj.clone(), f),
             "patch": operation("patch", "patch", k, k.namespaced, "", patch_params.clone(), Some((patch.clone(), patch_types)), obj.clone(), f),
-            "delete": operation("delete", "delete", k, k.namespaced, "", delete_params, Some((delete_opts, json_yaml)), status, f),
+            "delete": operation("delete", "delete", k, k.namespaced, "", delete_params(f), Some((delete_opts.clone(), JSON_YAML)), status.clone(), f),
         }),
     );
     if k.status_subresource {
@@ -370,8 +389,8 @@ pub(super) fn kind_paths(
             json!({
                 "parameters": item_common,
                 "get": operation("read", "get", k, k.namespaced, "Status", vec![], None, obj.clone(), f),
-                "put": operation("replace", "put", k, k.namespaced, "Status", write_params(f), Some((obj.clone(), json_yaml)), obj.clone(), f),
-                "patch": operation("patch", "patch", k, k.namespaced, "Status", patch_params, Some((patch, patch_types)), obj, f),
+                "put": operation("replace", "put", k, k.namespaced, "Status", write_params(f), Some((obj.clone(), JSON_YAML)), obj.clone(), f),
+                "patch": operation("patch", "patch", k, k.namespaced, "Status", patch_params, Some((patch.clone(), patch_types)), obj.clone(), f),
             }),
         );
     }

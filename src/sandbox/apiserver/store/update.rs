@@ -50,6 +50,58 @@ impl Store {
         opts: &WriteOptions,
     ) -> Result<(Arc<Value>, bool), ApiError> {
         let kind = self.check_served(kid)?;
+        let manager = Self::check_apply_body(kind, ns, name, &mut applied, opts)?;
+        let status_only = sub == Subresource::Status;
+        let now = now_rfc3339();
+        let key = Self::key(kind, kid, ns, name);
+        let existing = self.read().objects.get(&key).cloned();
+        let Some(_) = existing else {
+            if status_only {
+                return Err(ApiError::not_found(kind, name));
+            }
+            let skeleton = Self::applied_skeleton(kind, ns, name, &applied, &manager, opts, &now)?;
+            return match self.insert_new(kid, kind, ns, skeleton, opts) {
+                // Lost a race with a concurrent create: apply onto what is there now.
+                Err(e) if e.is_already_exists() => self.apply_at(kid, ns, name, sub, applied, opts),
+                r => r.map(|o| (o, true)),
+            };
+        };
+        let mut st = self.write();
+        let old = st
+            .objects
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let out = patch::apply(
+            kind,
+            name,
+            &old,
+            &applied,
+            &manager,
+            opts.force,
+            status_only,
+            &now,
+        )?;
+        let new = Self::finalize_update(
+            kind,
+            &old,
+            out.object,
+            sub,
+            ManagedChange::Apply(out.entries),
+        )?;
+        self.commit_update(&mut st, kid, kind, key, old, new, opts)
+            .map(|o| (o, false))
+    }
+
+    /// Checks an apply body against the URL and returns the field manager (required for
+    /// apply); sets `metadata.name` from the URL when the body has none.
+    fn check_apply_body(
+        kind: &ResourceKind,
+        ns: Option<&str>,
+        name: &str,
+        applied: &mut Value,
+        opts: &WriteOptions,
+    ) -> Result<String, ApiError> {
         let Some(manager) = opts.field_manager.clone() else {
             return Err(ApiError::new(
                 422,
@@ -90,115 +142,73 @@ impl Store {
                 "invalid object type: kind must be set",
             ));
         }
-        Self::fix_type(kind, &mut applied)?;
+        Self::fix_type(kind, applied)?;
         // kube-rs controllers apply status as `{apiVersion, kind, status}` without metadata;
         // the real server takes the name from the URL then.
-        if meta_str(&applied, "name").is_empty() {
-            meta_mut(&mut applied).insert("name".into(), name.into());
+        if meta_str(applied, "name").is_empty() {
+            meta_mut(applied).insert("name".into(), name.into());
         }
-        let body_name = meta_str(&applied, "name");
+        let body_name = meta_str(applied, "name");
         if body_name != name {
             return Err(ApiError::bad_request(format!(
                 "the name of the object ({body_name}) does not match the name on the URL ({name})"
             )));
         }
-        if meta(&applied).is_some_and(|m| m.get("managedFields").is_some_and(|v| !v.is_null())) {
+        if meta(applied).is_some_and(|m| m.get("managedFields").is_some_and(|v| !v.is_null())) {
             return Err(ApiError::bad_request("metadata.managedFields must be nil"));
         }
-        let body_ns = meta_str(&applied, "namespace");
+        let body_ns = meta_str(applied, "namespace");
         if kind.namespaced && !body_ns.is_empty() && Some(body_ns) != ns {
             return Err(ApiError::bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request",
             ));
         }
-        let status_only = sub == Subresource::Status;
-        let now = now_rfc3339();
-        let key = Self::key(kind, kid, ns, name);
-        let existing = self.read().objects.get(&key).cloned();
-        let Some(_) = existing else {
-            if status_only {
-                return Err(ApiError::not_found(kind, name));
-            }
-            let mut skeleton = json!({"apiVersion": kind.api_version(), "kind": kind.kind,
-                "metadata": {"name": name}});
-            let out = patch::apply(
-                kind, name, &skeleton, &applied, &manager, opts.force, false, &now,
-            )?;
-            skeleton = out.object;
-            managed::write(&mut skeleton, &out.entries);
-            // Create with the apply's ownership: record_update inside create_at would add an
-            // Update entry, so go through the lower-level path.
-            Self::fix_namespace(kind, &mut skeleton, ns)?;
-            validate_meta(kind, &skeleton)?;
-            {
-                let m = meta_mut(&mut skeleton);
-                m.insert("uid".into(), uuid::Uuid::new_v4().to_string().into());
-                m.insert("creationTimestamp".into(), now.clone().into());
-                if kind.uses_generation {
-                    m.insert("generation".into(), 1.into());
-                }
-            }
-            if kind.status_subresource
-                && let Some(m) = skeleton.as_object_mut()
-            {
-                m.remove("status");
-            }
-            Self::defaults_on_create(kind, &mut skeleton);
-            return match self.insert_new(kid, kind, ns, skeleton, opts) {
-                // Lost a race with a concurrent create: apply onto what is there now.
-                Err(e) if e.is_already_exists() => self.apply_at(kid, ns, name, sub, applied, opts),
-                r => r.map(|o| (o, true)),
-            };
-        };
-        let mut st = self.write();
-        let old = st
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, name))?;
-        let out = patch::apply(
-            kind,
-            name,
-            &old,
-            &applied,
-            &manager,
-            opts.force,
-            status_only,
-            &now,
-        )?;
-        let new = Self::finalize_update(
-            kind,
-            &old,
-            out.object,
-            sub,
-            ManagedChange::Apply(out.entries),
-        )?;
-        self.commit_update(&mut st, kid, kind, key, old, new, opts)
-            .map(|o| (o, false))
+        Ok(manager)
     }
 
-    pub(super) fn finalize_update(
+    /// The object an apply creates when there is none: the applied fields owned by the
+    /// manager, with the metadata a create sets.
+    fn applied_skeleton(
         kind: &ResourceKind,
-        old: &Value,
-        mut cand: Value,
-        sub: Subresource,
-        managed_change: ManagedChange<'_>,
+        ns: Option<&str>,
+        name: &str,
+        applied: &Value,
+        manager: &str,
+        opts: &WriteOptions,
+        now: &str,
     ) -> Result<Value, ApiError> {
-        let name = meta_str(old, "name").to_string();
-        Self::fix_type(kind, &mut cand)?;
-        let cand_name = meta_str(&cand, "name");
-        if !cand_name.is_empty() && cand_name != name {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({cand_name}) does not match the name on the URL ({name})"
-            )));
+        let mut skeleton = json!({"apiVersion": kind.api_version(), "kind": kind.kind,
+            "metadata": {"name": name}});
+        let out = patch::apply(
+            kind, name, &skeleton, applied, manager, opts.force, false, now,
+        )?;
+        skeleton = out.object;
+        managed::write(&mut skeleton, &out.entries);
+        // Create with the apply's ownership: record_update inside create_at would add an
+        // Update entry, so go through the lower-level path.
+        Self::fix_namespace(kind, &mut skeleton, ns)?;
+        validate_meta(kind, &skeleton)?;
+        {
+            let m = meta_mut(&mut skeleton);
+            m.insert("uid".into(), uuid::Uuid::new_v4().to_string().into());
+            m.insert("creationTimestamp".into(), now.into());
+            if kind.uses_generation {
+                m.insert("generation".into(), 1.into());
+            }
         }
-        let cand_ns = meta_str(&cand, "namespace");
-        let old_ns = meta_str(old, "namespace");
-        if kind.namespaced && !cand_ns.is_empty() && cand_ns != old_ns {
-            return Err(ApiError::bad_request(
-                "the namespace of the provided object does not match the namespace sent on the request",
-            ));
+        if kind.status_subresource
+            && let Some(m) = skeleton.as_object_mut()
+        {
+            m.remove("status");
         }
+        Self::defaults_on_create(kind, &mut skeleton);
+        Ok(skeleton)
+    }
+
+    /// The candidate with what the write may not change taken from `old`: `status` on a main
+    /// write of a kind with a status subresource, everything but `status` on a `/status`
+    /// write, and the server-owned metadata always.
+    fn isolate(kind: &ResourceKind, old: &Value, mut cand: Value, sub: Subresource) -> Value {
         let mut new = match sub {
             Subresource::Status => {
                 let mut n = old.clone();
@@ -253,6 +263,32 @@ impl Store {
             }
             m.remove("selfLink");
         }
+        new
+    }
+
+    pub(super) fn finalize_update(
+        kind: &ResourceKind,
+        old: &Value,
+        mut cand: Value,
+        sub: Subresource,
+        managed_change: ManagedChange<'_>,
+    ) -> Result<Value, ApiError> {
+        let name = meta_str(old, "name").to_string();
+        Self::fix_type(kind, &mut cand)?;
+        let cand_name = meta_str(&cand, "name");
+        if !cand_name.is_empty() && cand_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({cand_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let cand_ns = meta_str(&cand, "namespace");
+        let old_ns = meta_str(old, "namespace");
+        if kind.namespaced && !cand_ns.is_empty() && cand_ns != old_ns {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        let mut new = Self::isolate(kind, old, cand, sub);
         validate_meta(kind, &new)?;
         if !meta_str(old, "deletionTimestamp").is_empty() {
             let before = finalizers(old);
