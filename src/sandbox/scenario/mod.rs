@@ -192,139 +192,131 @@ struct Seeded {
     /// Range of the worker count.
     workers: (u64, u64),
     ha: bool,
+    start: Start,
     etcd: fn(&[String]) -> EtcdPlan,
 }
 
-/// The seeded clusters and where each starts, in creation order.
-fn seeded(seed: u64) -> Vec<(Seeded, PlanState)> {
-    let creating_done = SimRng::derive(seed, "creating").range(4, 9) as usize;
-    let row = |name, display, version, shifted, network, masters, workers, ha, etcd| Seeded {
-        name,
-        display,
-        version,
-        shifted,
-        network,
-        masters,
-        workers,
-        ha,
-        etcd,
-    };
-    vec![
-        (
-            // The etcd Encryption Manager does not support the global cluster (ACP docs), so a
-            // faithful platform has no EtcdEncryptionConfig there.
-            row(
-                GLOBAL,
-                "global",
-                0,
-                false,
-                "kube-ovn",
-                3,
-                (0, 2),
-                true,
-                |_| EtcdPlan::NotInstalled,
-            ),
-            PlanState::Running,
-        ),
-        (
-            row(
-                "prod-east",
-                "Production East",
-                1,
-                true,
-                "kube-ovn",
-                3,
-                (4, 8),
-                true,
-                |m| EtcdPlan::Failing {
-                    revision: 9,
-                    node: m[2].clone(),
-                },
-            ),
-            PlanState::Running,
-        ),
-        (
-            row(
-                "staging",
-                "Staging",
-                2,
-                true,
-                "calico",
-                1,
-                (2, 4),
-                false,
-                |_| EtcdPlan::Rotating {
-                    revision: 4,
-                    interval: Duration::from_secs(10 * 60),
-                },
-            ),
-            PlanState::Running,
-        ),
-        (
-            row(
-                "edge-lab",
-                "Edge lab",
-                4,
-                false,
-                "flannel",
-                3,
-                (1, 3),
-                true,
-                |m| EtcdPlan::Lagging {
-                    revision: 6,
-                    node: m[1].clone(),
-                },
-            ),
-            PlanState::Running,
-        ),
-        (
-            row(
-                "dev-new",
-                "Dev (new)",
-                1,
-                false,
-                "kube-ovn",
-                3,
-                (2, 3),
-                true,
-                |_| EtcdPlan::NotInstalled,
-            ),
-            PlanState::Creating {
-                done_steps: creating_done,
-            },
-        ),
-        (
-            row(
-                "ops-stuck",
-                "Ops (stuck)",
-                2,
-                false,
-                "calico",
-                1,
-                (1, 2),
-                false,
-                |_| EtcdPlan::Healthy { revision: 1 },
-            ),
-            PlanState::Stuck {
-                step: "EnsureKubeadmInitPhaseETCD".into(),
-                message: String::new(),
-            },
-        ),
-        (
-            row(
-                "old-test",
-                "Old test",
-                3,
-                false,
-                "flannel",
-                1,
-                (1, 1),
-                false,
-                |_| EtcdPlan::Healthy { revision: 30 },
-            ),
-            PlanState::Terminating { seconds: 300 },
-        ),
-    ]
+/// Where a seeded cluster starts; [`PlanState`] without the parts drawn from the seed.
+#[derive(Clone, Copy)]
+enum Start {
+    Running,
+    Creating,
+    Stuck(&'static str),
+    Terminating(u64),
+}
+
+/// The seeded clusters, in creation order.
+const SEEDED: [Seeded; 7] = [
+    Seeded {
+        name: GLOBAL,
+        display: "global",
+        version: 0,
+        shifted: false,
+        network: "kube-ovn",
+        masters: 3,
+        workers: (0, 2),
+        ha: true,
+        start: Start::Running,
+        // The etcd Encryption Manager does not support the global cluster (ACP docs), so a
+        // faithful platform has no EtcdEncryptionConfig there.
+        etcd: |_| EtcdPlan::NotInstalled,
+    },
+    Seeded {
+        name: "prod-east",
+        display: "Production East",
+        version: 1,
+        shifted: true,
+        network: "kube-ovn",
+        masters: 3,
+        workers: (4, 8),
+        ha: true,
+        start: Start::Running,
+        etcd: |m| EtcdPlan::Failing {
+            revision: 9,
+            node: m[2].clone(),
+        },
+    },
+    Seeded {
+        name: "staging",
+        display: "Staging",
+        version: 2,
+        shifted: true,
+        network: "calico",
+        masters: 1,
+        workers: (2, 4),
+        ha: false,
+        start: Start::Running,
+        etcd: |_| EtcdPlan::Rotating {
+            revision: 4,
+            interval: Duration::from_secs(10 * 60),
+        },
+    },
+    Seeded {
+        name: "edge-lab",
+        display: "Edge lab",
+        version: 4,
+        shifted: false,
+        network: "flannel",
+        masters: 3,
+        workers: (1, 3),
+        ha: true,
+        start: Start::Running,
+        etcd: |m| EtcdPlan::Lagging {
+            revision: 6,
+            node: m[1].clone(),
+        },
+    },
+    Seeded {
+        name: "dev-new",
+        display: "Dev (new)",
+        version: 1,
+        shifted: false,
+        network: "kube-ovn",
+        masters: 3,
+        workers: (2, 3),
+        ha: true,
+        start: Start::Creating,
+        etcd: |_| EtcdPlan::NotInstalled,
+    },
+    Seeded {
+        name: "ops-stuck",
+        display: "Ops (stuck)",
+        version: 2,
+        shifted: false,
+        network: "calico",
+        masters: 1,
+        workers: (1, 2),
+        ha: false,
+        start: Start::Stuck("EnsureKubeadmInitPhaseETCD"),
+        etcd: |_| EtcdPlan::Healthy { revision: 1 },
+    },
+    Seeded {
+        name: "old-test",
+        display: "Old test",
+        version: 3,
+        shifted: false,
+        network: "flannel",
+        masters: 1,
+        workers: (1, 1),
+        ha: false,
+        start: Start::Terminating(300),
+        etcd: |_| EtcdPlan::Healthy { revision: 30 },
+    },
+];
+
+/// The state a seeded cluster starts in; stuck messages are filled in by [`add_nodes`].
+fn start_state(start: Start, seed: u64) -> PlanState {
+    match start {
+        Start::Running => PlanState::Running,
+        Start::Creating => PlanState::Creating {
+            done_steps: SimRng::derive(seed, "creating").range(4, 9) as usize,
+        },
+        Start::Stuck(step) => PlanState::Stuck {
+            step: step.into(),
+            message: String::new(),
+        },
+        Start::Terminating(seconds) => PlanState::Terminating { seconds },
+    }
 }
 
 /// The plan of one seeded cluster in subnet `192.168.<net>.0/24`.
@@ -423,12 +415,13 @@ impl Scenario {
         let mut subnets = SimRng::derive(seed, "subnets");
         let base = subnets.range(10, 120) as u8;
         let shift = SimRng::derive(seed, "versions").range(0, 1) as usize;
-        let mut plans: Vec<ClusterPlan> = seeded(seed)
-            .into_iter()
+        let mut plans: Vec<ClusterPlan> = SEEDED
+            .iter()
             .zip(1u8..)
-            .map(|((s, state), n)| {
+            .map(|(s, n)| {
                 let v = s.version + if s.shifted { shift } else { 0 };
-                plan_cluster(seed, &s, VERSIONS[v % VERSIONS.len()], state, base + n * 2)
+                let state = start_state(s.start, seed);
+                plan_cluster(seed, s, VERSIONS[v % VERSIONS.len()], state, base + n * 2)
             })
             .collect();
         add_nodes(seed, &mut plans);
