@@ -64,6 +64,16 @@ fn review_attributes(
     }
 }
 
+/// Sets the review's type to the endpoint's and makes sure it has metadata, as the real
+/// server echoes it.
+fn stamp(out: &mut Value, kind: &ResourceKind) {
+    out["apiVersion"] = kind.api_version().into();
+    out["kind"] = kind.kind.into();
+    if !out.get("metadata").is_some_and(Value::is_object) {
+        out["metadata"] = json!({});
+    }
+}
+
 /// Answers an access review with [`decide`]: the review echoed back with `status`
 /// (`allowed`, and `reason` when there is one), or the 400/422 a real server gives for a
 /// malformed one.
@@ -96,11 +106,7 @@ pub fn review(
             kind.kind
         )));
     }
-    out["apiVersion"] = kind.api_version().into();
-    out["kind"] = kind.kind.into();
-    if !out.get("metadata").is_some_and(Value::is_object) {
-        out["metadata"] = json!({});
-    }
+    stamp(&mut out, kind);
     let spec = out.get("spec").cloned().unwrap_or(Value::Null);
     if !spec.is_object() {
         return Err(ApiError::required_field(kind, "", "spec"));
@@ -191,11 +197,7 @@ pub fn rules_review(
             kind.kind
         )));
     }
-    out["apiVersion"] = kind.api_version().into();
-    out["kind"] = kind.kind.into();
-    if !out.get("metadata").is_some_and(Value::is_object) {
-        out["metadata"] = json!({});
-    }
+    stamp(&mut out, kind);
     let namespace = out["spec"]["namespace"]
         .as_str()
         .unwrap_or_default()

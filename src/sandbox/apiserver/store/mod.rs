@@ -143,6 +143,16 @@ struct State {
     floor: u64,
 }
 
+impl State {
+    /// The stored object at `key`, or the 404 a request for it gets.
+    fn existing(&self, key: &Key, kind: &ResourceKind, name: &str) -> Result<Arc<Value>, ApiError> {
+        self.objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(kind, name))
+    }
+}
+
 struct Inner {
     cluster: String,
     global: bool,

@@ -28,11 +28,7 @@ impl Store {
         let kind = self.check_served(kid)?;
         let key = Self::key(kind, kid, ns, name);
         let mut st = self.write();
-        let old = st
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let old = st.existing(&key, kind, name)?;
         let cand = f(&old)?;
         let manager = Self::manager(opts).to_string();
         let new = Self::finalize_update(kind, &old, cand, sub, ManagedChange::Update(&manager))?;
@@ -67,11 +63,7 @@ impl Store {
             };
         };
         let mut st = self.write();
-        let old = st
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let old = st.existing(&key, kind, name)?;
         let out = patch::apply(
             kind,
             name,

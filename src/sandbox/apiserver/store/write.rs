@@ -144,11 +144,7 @@ impl Store {
         let kind = self.check_served(kid)?;
         let key = Self::key(kind, kid, ns, name);
         let mut st = self.write();
-        let old = st
-            .objects
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found(kind, name))?;
+        let old = st.existing(&key, kind, name)?;
         if let Some(uid) = &pre.uid
             && uid != meta_str(&old, "uid")
         {
