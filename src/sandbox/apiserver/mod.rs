@@ -59,6 +59,10 @@
 //!   simply receive nothing more.
 //! * A [`Subscription`] that falls behind the event log gets one 410 error and then goes on
 //!   with newer changes; relist to catch up.
+//! * The ACP kinds' OpenAPI schemas, and so `kubectl explain` and server-side field
+//!   validation, follow ACP's published field list (a hand-written fixture, see
+//!   [`openapi_docs`]), never the cockpit's own types: a field ACP does not publish is a
+//!   warning, or a 400 with `fieldValidation=Strict`.
 //! * Every request is authorized by [`authz::authorize`]; impersonation headers are honoured
 //!   after an `impersonate` check.
 //! * Fault hooks ([`Faults`]): compact now, drop all watches, inject an in-stream watch
