@@ -5,6 +5,7 @@ pub mod draft;
 pub mod etcd;
 pub mod form;
 pub mod network;
+pub mod preflight;
 pub mod registry;
 pub mod rules;
 pub mod timeline;
