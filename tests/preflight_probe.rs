@@ -6,7 +6,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use acp_cockpit::domain::preflight::catalogue::Role;
-use acp_cockpit::domain::preflight::facts::{NodeFacts, parse_probe_output, render_probe_output};
+use acp_cockpit::domain::preflight::facts::{
+    NodeFacts, PathState, SudoAccess, parse_probe_output, render_probe_output,
+};
 use acp_cockpit::domain::preflight::matrix::normalize_arch;
 use acp_cockpit::domain::preflight::probe::{
     CLOCK_COMMAND, PROBE_SCRIPT, parse_clock_output, probe_command,
@@ -228,5 +230,42 @@ fn this_machine_evaluated_as_its_own_node() {
     }
     for r in &results {
         assert!(!r.evidence.is_empty(), "{} has evidence", r.id);
+    }
+}
+
+#[test]
+fn without_root_the_probe_says_what_it_cannot_see() {
+    let f = if effective_uid() == 0 {
+        // Run as `nobody`, which has no sudo rights.
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+        ])
+        .arg(probe_command());
+        let f = parse_probe_output(&run(cmd, None));
+        assert_eq!(f.uid, Some(65534));
+        f
+    } else {
+        parse_probe_output(&probe_via_command_line())
+    };
+    let privileged = f.sudo == Some(SudoAccess::Passwordless);
+    assert_eq!(f.privileged, Some(privileged));
+    if !privileged {
+        assert_eq!(f.paths.get("/root/.kube/config"), Some(&PathState::Unknown));
+        let results = evaluate_node(
+            &NodeInput::new("me", Role::Worker),
+            &f,
+            &Requirements::default(),
+        );
+        let verdict = |id: &str| results.iter().find(|r| r.id == id).map(|r| r.verdict);
+        assert_eq!(verdict("root-or-sudo"), Some(Verdict::Fail));
+        assert_eq!(
+            verdict("leftover-root-kube-config"),
+            Some(Verdict::CannotCheck)
+        );
     }
 }

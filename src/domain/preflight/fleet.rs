@@ -2,6 +2,7 @@
 //! self-built VIP on no node, and clock skew against this machine and between nodes.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -90,42 +91,51 @@ pub fn evaluate_fleet(
         |_, f| f.machine_id.clone().ok_or("/etc/machine-id not readable"),
     );
     if let Some(vip) = req.vip {
-        for (i, (input, facts, _)) in nodes.iter().enumerate() {
-            let id = "vip-unused";
-            let r = if input.ipv4 == Some(vip) || input.ipv6 == Some(vip) {
-                CheckResult::new(
-                    id,
-                    Verdict::Fail,
-                    format!("the VIP {vip} is this node's own address"),
-                )
-            } else if facts.addrs.is_none() {
-                CheckResult::new(
-                    id,
-                    Verdict::CannotCheck,
-                    "the node's addresses were not reported",
-                )
-            } else {
-                match facts.devices_with(&vip).first() {
-                    Some(dev) => CheckResult::new(
-                        id,
-                        Verdict::Fail,
-                        format!("the VIP {vip} is already on {dev}"),
-                    ),
-                    None => CheckResult::new(
-                        id,
-                        Verdict::Pass,
-                        format!("{vip} is on none of its interfaces"),
-                    ),
-                }
-            };
-            out.push((i, r));
-        }
+        vip_unused(&mut out, nodes, vip);
     }
     clock_skew(&mut out, nodes, req);
     let ignore: Vec<&str> = req.ignore.iter().map(String::as_str).collect();
     out.into_iter()
         .map(|(i, r)| (i, apply_ignore(vec![r], ignore.iter().copied()).remove(0)))
         .collect()
+}
+
+/// The self-built VIP must be free: on no node's interface and no node's own address.
+fn vip_unused(
+    out: &mut Vec<(usize, CheckResult)>,
+    nodes: &[(NodeInput, NodeFacts, ClockSample)],
+    vip: IpAddr,
+) {
+    let id = "vip-unused";
+    for (i, (input, facts, _)) in nodes.iter().enumerate() {
+        let r = if input.ipv4 == Some(vip) || input.ipv6 == Some(vip) {
+            CheckResult::new(
+                id,
+                Verdict::Fail,
+                format!("the VIP {vip} is this node's own address"),
+            )
+        } else if facts.addrs.is_none() {
+            CheckResult::new(
+                id,
+                Verdict::CannotCheck,
+                "the node's addresses were not reported",
+            )
+        } else {
+            match facts.devices_with(&vip).first() {
+                Some(dev) => CheckResult::new(
+                    id,
+                    Verdict::Fail,
+                    format!("the VIP {vip} is already on {dev}"),
+                ),
+                None => CheckResult::new(
+                    id,
+                    Verdict::Pass,
+                    format!("{vip} is on none of its interfaces"),
+                ),
+            }
+        };
+        out.push((i, r));
+    }
 }
 
 /// The MAC of the NIC carrying the node's address, else of the NIC the plugin uses.

@@ -49,29 +49,7 @@ pub fn render_probe_output(facts: &NodeFacts) -> String {
             o.raw_section(name, df_lines(d));
         }
     }
-    if let Some(ls) = &facts.listeners {
-        o.raw_section(
-            section::SS,
-            ls.iter().map(|l| {
-                let users = match (&l.process, l.pid) {
-                    (Some(p), Some(pid)) => format!(" users:((\"{p}\",pid={pid},fd=3))"),
-                    (Some(p), None) => format!(" users:((\"{p}\",fd=3))"),
-                    (None, Some(pid)) => format!(" users:((\"\",pid={pid},fd=3))"),
-                    (None, None) => String::new(),
-                };
-                let peer = if l.addr.starts_with('[') {
-                    "[::]:*"
-                } else {
-                    "0.0.0.0:*"
-                };
-                let state = if l.proto == "udp" { "UNCONN" } else { "LISTEN" };
-                format!(
-                    "{} {state} 0 4096 {}:{} {peer}{users}",
-                    l.proto, l.addr, l.port
-                )
-            }),
-        );
-    }
+    listeners(&mut o, facts);
     paths(&mut o, facts);
     if !facts.binaries.is_empty() {
         o.line(&format!("@@kv {}", section::BINARIES));
@@ -97,13 +75,7 @@ pub fn render_probe_output(facts: &NodeFacts) -> String {
             ),
         ],
     );
-    if let Some(swaps) = &facts.swaps {
-        let header = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority".to_string();
-        let rows = swaps
-            .iter()
-            .map(|s| format!("{s}\tpartition\t4194300\t\t0\t\t-2"));
-        o.raw_section(section::SWAPS, std::iter::once(header).chain(rows));
-    }
+    swaps(&mut o, facts);
     o.kv_section(
         section::TIME,
         &[
@@ -185,6 +157,40 @@ fn platform(o: &mut Out, f: &NodeFacts) {
             ),
         ],
     );
+}
+
+fn listeners(o: &mut Out, facts: &NodeFacts) {
+    let Some(ls) = &facts.listeners else { return };
+    o.raw_section(
+        section::SS,
+        ls.iter().map(|l| {
+            let users = match (&l.process, l.pid) {
+                (Some(p), Some(pid)) => format!(" users:((\"{p}\",pid={pid},fd=3))"),
+                (Some(p), None) => format!(" users:((\"{p}\",fd=3))"),
+                (None, Some(pid)) => format!(" users:((\"\",pid={pid},fd=3))"),
+                (None, None) => String::new(),
+            };
+            let peer = if l.addr.starts_with('[') {
+                "[::]:*"
+            } else {
+                "0.0.0.0:*"
+            };
+            let state = if l.proto == "udp" { "UNCONN" } else { "LISTEN" };
+            format!(
+                "{} {state} 0 4096 {}:{} {peer}{users}",
+                l.proto, l.addr, l.port
+            )
+        }),
+    );
+}
+
+fn swaps(o: &mut Out, facts: &NodeFacts) {
+    let Some(swaps) = &facts.swaps else { return };
+    let header = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority".to_string();
+    let rows = swaps
+        .iter()
+        .map(|s| format!("{s}\tpartition\t4194300\t\t0\t\t-2"));
+    o.raw_section(section::SWAPS, std::iter::once(header).chain(rows));
 }
 
 fn df_lines(d: &DiskFree) -> [String; 2] {
