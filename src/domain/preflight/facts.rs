@@ -259,12 +259,10 @@ impl NodeFacts {
         self.links.as_ref()?.iter().find(|l| l.name == name)
     }
 
-    /// Device of the first IPv4 default route, if any.
+    /// Device of the first IPv4 default route, else of the first IPv6 one (an IPv6-only
+    /// node has only that).
     pub fn default_route_dev(&self) -> Option<&str> {
-        self.default_routes_v4
-            .as_ref()?
-            .iter()
-            .find_map(|r| r.dev.as_deref())
+        first_dev(&self.default_routes_v4).or_else(|| first_dev(&self.default_routes_v6))
     }
 
     /// Devices carrying `ip`.
@@ -276,6 +274,10 @@ impl NodeFacts {
             .map(|a| a.dev.as_str())
             .collect()
     }
+}
+
+fn first_dev(routes: &Option<Vec<Route>>) -> Option<&str> {
+    routes.as_ref()?.iter().find_map(|r| r.dev.as_deref())
 }
 
 fn flag(v: &str) -> Option<bool> {

@@ -22,6 +22,17 @@ pub struct ClockSample {
 }
 
 impl ClockSample {
+    /// A sample from the output of [`super::probe::CLOCK_COMMAND`] and this machine's clock
+    /// read just before sending it and just after the answer.
+    pub fn from_output(local_before: f64, output: &str, local_after: f64) -> Self {
+        let remote = super::probe::parse_clock_output(output);
+        Self {
+            local_before,
+            remote,
+            local_after,
+        }
+    }
+
     /// The node's offset from this machine, compared to the midpoint of the round trip, and
     /// its uncertainty (half the round trip). `None` for an unusable sample.
     pub fn offset(&self) -> Option<(f64, f64)> {

@@ -30,6 +30,7 @@ pub mod network;
 mod parse;
 pub mod probe;
 mod render;
+pub mod simulated;
 pub mod verdict;
 
 pub use catalogue::{CATALOGUE, CheckDef, Role};
@@ -39,6 +40,7 @@ pub use evaluate::{
 pub use facts::{NodeFacts, parse_probe_output, render_probe_output};
 pub use fleet::{ClockSample, evaluate_fleet};
 pub use matrix::{MatrixError, SupportMatrix};
+pub use simulated::{SimulatedNode, healthy_node};
 pub use verdict::{
     CheckResult, ConnectStage, Summary, Verdict, connection_failure_result, connection_ok_result,
 };

@@ -74,10 +74,11 @@ pub fn effective_nic(input: &NodeInput, facts: &NodeFacts) -> NicChoice {
 }
 
 fn default_route(facts: &NodeFacts) -> NicChoice {
-    match (&facts.default_routes_v4, facts.default_route_dev()) {
-        (None, _) => NicChoice::RoutesUnknown,
-        (Some(_), None) => NicChoice::NoDefaultRoute,
-        (Some(_), Some(dev)) => NicChoice::Chosen {
+    let listed = facts.default_routes_v4.is_some() || facts.default_routes_v6.is_some();
+    match (listed, facts.default_route_dev()) {
+        (false, _) => NicChoice::RoutesUnknown,
+        (true, None) => NicChoice::NoDefaultRoute,
+        (true, Some(dev)) => NicChoice::Chosen {
             name: dev.to_string(),
             source: NicSource::DefaultRoute,
         },
@@ -144,7 +145,7 @@ fn nic_present(c: &Ctx<'_>) -> CheckResult {
         NicChoice::NoDefaultRoute => CheckResult::new(
             id,
             Verdict::Fail,
-            "no NIC entered and the node has no IPv4 default route to fall back on",
+            "no NIC entered and the node has no default route to fall back on",
         ),
         NicChoice::RoutesUnknown => c.unknown(id, "ip", "the default route"),
         NicChoice::Chosen { name, source } => {

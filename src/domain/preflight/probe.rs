@@ -7,6 +7,8 @@
 //! through `sudo -n` when the user has passwordless sudo, as the platform's own installer
 //! runs a non-root user's commands through sudo.
 
+use std::time::Duration;
+
 /// The script text. Prefer [`probe_command`] to send it as one exec.
 pub const PROBE_SCRIPT: &str = include_str!("probe.sh");
 
@@ -16,6 +18,15 @@ pub const PROBE_VERSION: u32 = 1;
 /// A command for the clock sample, run as its own short exec on the node's open session:
 /// the full probe takes long enough that its round trip would swamp the skew being measured.
 pub const CLOCK_COMMAND: &str = "date +%s.%N";
+
+/// The most probe output worth reading: ten raw sections of at most 400 lines (the script
+/// caps them) of a few hundred bytes each stay well below it. Output past it is cut, which
+/// the parser reports as an incomplete run.
+pub const MAX_OUTPUT_BYTES: usize = 2 * 1024 * 1024;
+
+/// A limit for the whole probe exec. Each of its roughly forty commands is bounded to 5 s on
+/// its own; a healthy node answers in well under a second.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Paths an earlier install leaves behind, in the order the probe reports them.
 pub const LEFTOVER_PATHS: [&str; 5] = [
