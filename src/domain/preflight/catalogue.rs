@@ -149,12 +149,12 @@ macro_rules! binary {
 }
 
 macro_rules! leftover {
-    ($id:literal, $path:literal, $empty_ok:literal, $source:expr) => {
+    ($id:literal, $path:literal, $empty_ok:literal, $applies:expr, $checks:literal, $source:expr) => {
         CheckDef {
             id: $id,
             title: concat!($path, " not left over"),
-            checks: concat!($path, " does not exist (an earlier install leaves it behind)."),
-            applies_to: AppliesTo::AllNodes,
+            checks: concat!($path, " ", $checks, " (an earlier install leaves it behind)."),
+            applies_to: $applies,
             scope: Scope::Node,
             kind: Kind::Leftover { path: $path, empty_ok: $empty_ok },
             source: $source,
@@ -321,30 +321,40 @@ pub const CATALOGUE: &[CheckDef] = &[
         "leftover-var-lib-etcd",
         "/var/lib/etcd",
         false,
+        ControlPlane,
+        "does not exist",
         "TKE preflight, control-plane nodes: the directory must not exist"
     ),
     leftover!(
         "leftover-var-lib-cni",
         "/var/lib/cni",
         false,
+        AllNodes,
+        "does not exist",
         "TKE preflight: the directory must not exist"
     ),
     leftover!(
         "leftover-etc-cni-net-d",
         "/etc/cni/net.d",
         false,
+        AllNodes,
+        "does not exist",
         "TKE preflight: the directory must not exist"
     ),
     leftover!(
         "leftover-static-pods",
         "/etc/kubernetes/manifests",
         true,
+        AllNodes,
+        "is absent or empty",
         "kubeadm: static-pod manifests from an earlier install"
     ),
     leftover!(
         "leftover-root-kube-config",
         "/root/.kube/config",
         false,
+        AllNodes,
+        "does not exist",
         "TKE preflight: the file must not exist"
     ),
     binary!("sysctl", true, TKE_PREFLIGHT),

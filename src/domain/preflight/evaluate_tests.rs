@@ -195,6 +195,10 @@ fn workers_get_no_control_plane_ports() {
     }
     assert!(results.iter().any(|r| r.id == "port-10250"));
     assert!(!results.iter().any(|r| r.id == "port-6443"));
+    assert!(
+        !results.iter().any(|r| r.id == "leftover-var-lib-etcd"),
+        "etcd runs on control-plane nodes only"
+    );
 }
 
 type Edit = fn(&mut NodeInput, &mut NodeFacts, &mut Requirements);
@@ -415,4 +419,24 @@ fn network_plugins_come_from_the_cluster_annotations() {
         NetworkPlugin::from_annotations("cilium", None),
         NetworkPlugin::Custom
     );
+}
+
+proptest::proptest! {
+    /// Whatever a node prints, evaluation gives one result per applicable check, each a
+    /// catalogue id with evidence, and never panics.
+    #[test]
+    fn any_probe_output_evaluates_without_panicking(
+        lines in proptest::collection::vec("(@@(kv|raw) [a-z/ -]{1,16}|[|]?[ -~]{0,80}|[a-z_]{1,16}=[ -~]{0,40})", 0..60),
+        worker in proptest::bool::ANY,
+    ) {
+        let facts = crate::domain::preflight::facts::parse_probe_output(&lines.join("\n"));
+        let role = if worker { Role::Worker } else { Role::ControlPlane };
+        let results = evaluate_node(&good_input(role), &facts, &req());
+        for r in &results {
+            proptest::prop_assert!(catalogue::check(r.id).is_some(), "{}", r.id);
+            proptest::prop_assert!(!r.evidence.is_empty(), "{}", r.id);
+        }
+        let ids: std::collections::BTreeSet<&str> = results.iter().map(|r| r.id).collect();
+        proptest::prop_assert_eq!(ids.len(), results.len(), "one result per check");
+    }
 }
