@@ -269,3 +269,20 @@ fn without_root_the_probe_says_what_it_cannot_see() {
         );
     }
 }
+
+#[test]
+fn every_login_shell_on_this_machine_runs_the_command_line_alike() {
+    // sshd hands the command line to the user's login shell with `-c`.
+    let shells: Vec<&str> = ["/bin/sh", "/bin/bash", "/bin/dash", "/bin/zsh", "/bin/ksh"]
+        .into_iter()
+        .filter(|s| std::path::Path::new(s).exists())
+        .collect();
+    assert!(shells.contains(&"/bin/sh"));
+    for shell in shells {
+        let mut cmd = Command::new(shell);
+        cmd.arg("-c").arg(probe_command());
+        let f = parse_probe_output(&run(cmd, None));
+        assert!(f.complete, "{shell}");
+        check_against_this_machine(&f);
+    }
+}
