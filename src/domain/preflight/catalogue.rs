@@ -66,8 +66,8 @@ pub enum Kind {
     },
 }
 
-/// One check.
-#[derive(Clone, Copy, Debug)]
+/// One check. Serialises as the catalogue a `--list-checks` style command prints.
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct CheckDef {
     pub id: &'static str,
     pub title: &'static str,
@@ -75,6 +75,7 @@ pub struct CheckDef {
     pub checks: &'static str,
     pub applies_to: AppliesTo,
     pub scope: Scope,
+    #[serde(skip)]
     pub kind: Kind,
     /// Where the requirement comes from.
     pub source: &'static str,
@@ -689,6 +690,16 @@ mod tests {
         ] {
             assert!(check(id).is_some(), "{id}");
         }
+    }
+
+    #[test]
+    fn the_catalogue_serialises_with_its_wording() {
+        let json = serde_json::to_value(check("port-11780").expect("port-11780")).expect("json");
+        assert_eq!(json["id"], "port-11780");
+        assert_eq!(json["applies_to"], "control-plane");
+        assert_eq!(json["scope"], "node");
+        assert!(json["source"].as_str().is_some_and(|s| s.contains("11780")));
+        assert!(json.get("kind").is_none());
     }
 
     #[test]
