@@ -6,6 +6,7 @@ pub mod etcd;
 pub mod form;
 pub mod known_hosts;
 pub mod network;
+pub mod preflight;
 pub mod registry;
 pub mod rules;
 pub mod timeline;
