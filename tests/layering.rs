@@ -52,8 +52,11 @@ fn crate_paths(text: &str) -> Vec<(usize, String)> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            // `$crate::` in a macro names this crate's root too.
-            found.push((i + 1, name));
+            // `$crate::` in a macro names this crate's root too; a bare `crate::` (in a string)
+            // names no module.
+            if !name.is_empty() {
+                found.push((i + 1, name));
+            }
             rest = tail;
         }
     }
