@@ -1,0 +1,296 @@
+//! Rules only a `Cluster` resource can fail: what the form cannot even hold.
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+
+use super::RuleContext;
+use super::finding::{Finding, Out, annotation, machine};
+use crate::domain::cluster::{
+    CLUSTER_TYPE_BAREMETAL, Cluster, ClusterMachine, PROXY_SOCKS5, ROLE_MASTER, ROLE_NODE,
+    annotations as ann,
+};
+use crate::domain::form::{ANN_IMAGE_REGISTRY, ANN_MONITORING_TYPE, ClusterForm};
+
+/// Checks a `Cluster` resource: the form's rules through the import mapping, plus what only
+/// a resource can get wrong.
+pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
+    let mut found = super::check(&ClusterForm::from_cluster(c), ctx);
+    // A resource written elsewhere says nothing about the page's monitoring and registry
+    // choices; the defaults the import fills in are not the user's, so rules on them would
+    // only be noise.
+    let has = |k: &str| c.annotation(k).is_some();
+    found.retain(|f| {
+        let monitoring = f.field.starts_with("form.monitoring");
+        let registry = f.field == "form.imageRegistry" || f.field == "form.privateRegistry";
+        let unspoken =
+            (monitoring && !has(ANN_MONITORING_TYPE)) || (registry && !has(ANN_IMAGE_REGISTRY));
+        !unspoken
+    });
+    let s = &c.spec;
+    // A port the form cannot hold reaches it as 0; the resource check below reports the
+    // real number, so the form's "port is 0" would only contradict it.
+    let bad_ports: BTreeSet<String> = s
+        .machines
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !(1..=65535).contains(&m.port))
+        .map(|(i, _)| machine(i, "port"))
+        .collect();
+    found.retain(|f| !bad_ports.contains(&f.field));
+    let mut o = Out(found);
+    // ACP picks the network plugin from this annotation; without it the form's default
+    // (Kube-OVN overlay) is what the rules above judged, which the file may not mean.
+    if c.annotation(ann::NETWORK_TYPE).is_none() {
+        o.warn(
+            annotation(ann::NETWORK_TYPE),
+            "the manifest names no network plugin, so it was checked as Kube-OVN (overlay), the Create page's default",
+            "Add the annotation cpaas.io/network-type: kube-ovn, calico, flannel or custom",
+        );
+    }
+    if s.type_ != CLUSTER_TYPE_BAREMETAL {
+        o.err(
+            "spec.type",
+            format!("spec.type is `{}`, not `Baremetal`", s.type_),
+            "Set spec.type to Baremetal: only on-premises clusters are created from a definition",
+        );
+    }
+    if s.service_cidr.as_deref() == Some("") {
+        o.err(
+            "spec.serviceCIDR",
+            "spec.serviceCIDR is an empty string",
+            "Leave serviceCIDR out or give a CIDR such as 10.4.0.0/16",
+        );
+    }
+    if s.service_cidr.is_some() && s.properties.max_cluster_service_num.is_some() {
+        o.err(
+            "spec.properties.maxClusterServiceNum",
+            "maxClusterServiceNum cannot be combined with serviceCIDR",
+            "Remove spec.properties.maxClusterServiceNum; the service CIDR sets the service count",
+        );
+    }
+    if s.features.ipvs == Some(true) && s.service_cidr.is_none() {
+        o.err(
+            "spec.features.ipvs",
+            "kube-proxy in ipvs mode needs spec.serviceCIDR",
+            "Set spec.serviceCIDR, e.g. 10.4.0.0/16",
+        );
+    }
+    if let Some(ha) = &s.features.ha
+        && ha.tke.is_some()
+        && ha.third_party.is_some()
+    {
+        o.err(
+            "spec.features.ha",
+            "both a self-built VIP (ha.tke) and a load balancer (ha.thirdParty) are set",
+            "Keep only one: ha.tke for keepalived on the control-plane nodes, ha.thirdParty for an external load balancer",
+        );
+    }
+    for (i, m) in s.machines.iter().enumerate() {
+        check_machine(i, m, &mut o);
+    }
+    o.0
+}
+
+/// What a machine entry can get wrong that the form cannot hold.
+fn check_machine(i: usize, m: &ClusterMachine, o: &mut Out) {
+    if let Some(r) = m.role.as_deref()
+        && r != ROLE_MASTER
+        && r != ROLE_NODE
+    {
+        o.err(
+            machine(i, "role"),
+            format!("role `{r}` is neither `master` nor `node`"),
+            "Use master for a control-plane node or node for a worker",
+        );
+    }
+    if !(1..=65535).contains(&m.port) {
+        o.err(
+            machine(i, "port"),
+            format!("SSH port {} is outside 1-65535", m.port),
+            "Use the node's SSH port, usually 22",
+        );
+    }
+    let secrets = [
+        ("password", &m.password),
+        ("privateKey", &m.private_key),
+        ("passPhrase", &m.pass_phrase),
+    ];
+    for (name, v) in secrets {
+        if let Some(v) = v
+            && !is_base64_text(v)
+        {
+            o.err(
+                machine(i, name),
+                format!("{name} is not base64-encoded text"),
+                format!("Put the base64 of the {name} in the file, e.g. `printf %s '<value>' | base64 -w0`"),
+            );
+        }
+    }
+    if let Some(p) = &m.proxy {
+        if p.type_ != PROXY_SOCKS5 {
+            o.err(
+                machine(i, "proxy.type"),
+                format!("proxy type `{}` is not supported", p.type_),
+                "Only SOCKS5 proxies are supported; set proxy.type to SOCKS5",
+            );
+        }
+        if let Some(pw) = &p.password
+            && !is_base64_text(pw)
+        {
+            o.err(
+                machine(i, "proxy.password"),
+                "proxy password is not base64-encoded text",
+                "Put the base64 of the proxy password in the file",
+            );
+        }
+    }
+}
+
+pub(super) fn is_base64_text(s: &str) -> bool {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .ok()
+        .is_some_and(|b| String::from_utf8(b).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rules::tests::good;
+    use crate::domain::rules::*;
+
+    #[test]
+    fn check_cluster_adds_resource_only_rules() {
+        let good_cluster = good().to_cluster();
+        let clean: Vec<_> = check_cluster(&good_cluster, &RuleContext::default())
+            .into_iter()
+            .filter(|x| x.severity != Severity::Info)
+            .collect();
+        assert!(clean.is_empty(), "{clean:#?}");
+
+        let mut c = good_cluster.clone();
+        c.spec.type_ = "Imported".into();
+        c.spec.machines[0].role = Some("etcd".into());
+        c.spec.machines[0].password = Some("***".into());
+        c.spec.machines[1].port = 70000;
+        c.spec.properties.max_cluster_service_num = Some(256);
+        c.spec.features.ha.get_or_insert_default().tke = Some(Default::default());
+        c.spec.machines[2].proxy = Some(crate::domain::cluster::MachineProxy {
+            type_: "HTTP".into(),
+            address: "10.0.0.1:3128".into(),
+            ..Default::default()
+        });
+        let found = check_cluster(&c, &RuleContext::default());
+        for field in [
+            "spec.type",
+            "spec.machines[0].role",
+            "spec.machines[0].password",
+            "spec.machines[1].port",
+            "spec.properties.maxClusterServiceNum",
+            "spec.features.ha",
+            "spec.machines[2].proxy.type",
+        ] {
+            assert!(
+                found
+                    .iter()
+                    .any(|x| x.field == field && x.severity == Severity::Error),
+                "no error at {field}: {found:#?}"
+            );
+        }
+
+        let ports: Vec<_> = found
+            .iter()
+            .filter(|x| x.field == "spec.machines[1].port")
+            .collect();
+        assert_eq!(ports.len(), 1, "one finding for one bad port: {ports:#?}");
+        assert!(ports[0].message.contains("70000"), "{ports:#?}");
+
+        let mut no_cni = good_cluster.clone();
+        no_cni
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .remove(ann::NETWORK_TYPE);
+        assert!(
+            check_cluster(&no_cni, &RuleContext::default())
+                .iter()
+                .any(|x| x.severity == Severity::Warning
+                    && x.field == annotation(ann::NETWORK_TYPE)
+                    && x.message.contains("checked as Kube-OVN"))
+        );
+
+        let mut c = good_cluster;
+        c.spec.service_cidr = None;
+        c.spec.features.ipvs = Some(true);
+        let found = check_cluster(&c, &RuleContext::default());
+        assert!(found.iter().any(|x| x.field == "spec.features.ipvs"));
+    }
+
+    const EXAMPLE: &str = r#"
+apiVersion: platform.tkestack.io/v1
+kind: Cluster
+metadata:
+  name: demo
+  annotations:
+    cpaas.io/container-runtime: "containerd://1.6.28-4"
+    cpaas.io/network-type: "kube-ovn"
+    kube-ovn.cpaas.io/join-cidr: "100.64.0.0/16"
+    kube-ovn.cpaas.io/transmit-type: "overlay"
+spec:
+  type: Baremetal
+  version: "1.28.13"
+  displayName: "demo"
+  clusterCIDR: "10.3.0.0/16"
+  serviceCIDR: "10.4.0.0/16"
+  networkDevice: "eth0"
+  properties: {maxNodePodNum: 256}
+  features:
+    ipvs: true
+    ipv6DualStack: false
+    enableMasterSchedule: false
+    ha: {tke: {vip: "192.168.0.10", vrid: 137}}
+  publicAlternativeNames: ["k8s.example.com"]
+  machines:
+  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "c2VjcmV0"}
+  - {ip: "192.168.0.21", port: 22, role: node, username: root, privateKey: "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K", passPhrase: "cHA="}
+"#;
+
+    #[test]
+    fn documented_example_validates() {
+        let c = crate::domain::form::from_yaml(EXAMPLE).expect("example imports");
+        let found = check_cluster(&c, &RuleContext::default());
+        assert!(!has_errors(&found), "{found:#?}");
+        // Nothing is said about monitoring, so nothing is reported about it.
+        let warnings: Vec<_> = found
+            .iter()
+            .filter(|x| x.severity == Severity::Warning)
+            .collect();
+        assert!(warnings.is_empty(), "{warnings:#?}");
+        let mut with_monitoring = c.clone();
+        with_monitoring
+            .metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(ANN_MONITORING_TYPE.into(), "prometheus".into());
+        assert!(
+            check_cluster(&with_monitoring, &RuleContext::default())
+                .iter()
+                .any(|x| x.field == "form.monitoring.nodes")
+        );
+
+        let broken = EXAMPLE
+            .replace("vrid: 137", "vrid: 0")
+            .replace("192.168.0.21", "192.168.0.11");
+        let c = crate::domain::form::from_yaml(&broken).expect("still YAML");
+        let found = check_cluster(&c, &RuleContext::default());
+        for field in ["spec.features.ha.tke.vrid", "spec.machines[1].ip"] {
+            assert!(
+                found
+                    .iter()
+                    .any(|x| x.field == field && x.severity == Severity::Error),
+                "no error at {field}: {found:#?}"
+            );
+        }
+    }
+}
