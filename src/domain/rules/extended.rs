@@ -160,35 +160,7 @@ pub(super) fn check_known_annotation(k: &str, v: &str, field: String, o: &mut Ou
 /// The kubelet's max-pods, the APIServer URLs and the user's annotations.
 fn check_max_pods_and_names(form: &ClusterForm, o: &mut Out) {
     let e = &form.extended;
-    if let Some(v) = e.kubelet_args.get(KUBELET_MAX_PODS) {
-        let f = format!("spec.kubeletExtraArgs[\"{KUBELET_MAX_PODS}\"]");
-        match v.trim().parse::<u32>() {
-            Ok(n) if n > 0 => {
-                if n != form.network.node_ip_count {
-                    o.warn(
-                        f.clone(),
-                        format!(
-                            "max-pods {n} overrides the default from the node IP count ({})",
-                            form.network.node_ip_count
-                        ),
-                        "Remove it to use the node IP count, or keep it at 256 or less",
-                    );
-                }
-                if n > RECOMMENDED_MAX_PODS {
-                    o.warn(
-                        f,
-                        format!("max-pods {n} is above the recommended 256"),
-                        "Use 256 or fewer",
-                    );
-                }
-            }
-            _ => o.err(
-                f,
-                format!("max-pods `{v}` is not a positive integer"),
-                "Enter a positive whole number, e.g. 110",
-            ),
-        }
-    }
+    check_max_pods(form, o);
     let mut seen = BTreeSet::new();
     for (k, url) in e.apiserver_urls.iter().enumerate() {
         let f = format!("spec.publicAlternativeNames[{k}]");
@@ -237,5 +209,73 @@ fn check_max_pods_and_names(form: &ClusterForm, o: &mut Out) {
             );
         }
         check_known_annotation(k, v, f, o);
+    }
+}
+
+/// The kubelet's `max-pods`. Each hint speaks of the limit its own finding is about, so a
+/// value within the recommended range is never told to stay within it.
+fn check_max_pods(form: &ClusterForm, o: &mut Out) {
+    let Some(v) = form.extended.kubelet_args.get(KUBELET_MAX_PODS) else {
+        return;
+    };
+    let f = format!("spec.kubeletExtraArgs[\"{KUBELET_MAX_PODS}\"]");
+    let count = form.network.node_ip_count;
+    match v.trim().parse::<u32>() {
+        Ok(n) if n > 0 => {
+            if n != count {
+                o.warn(
+                    f.clone(),
+                    format!("max-pods {n} overrides the default from the node IP count ({count})"),
+                    format!(
+                        "Remove it to use the node IP count ({count}), or keep it to allow at most {n} pods per node"
+                    ),
+                );
+            }
+            if n > RECOMMENDED_MAX_PODS {
+                o.warn(
+                    f,
+                    format!("max-pods {n} is above the recommended {RECOMMENDED_MAX_PODS}"),
+                    format!("Use {RECOMMENDED_MAX_PODS} or fewer"),
+                );
+            }
+        }
+        _ => o.err(
+            f,
+            format!("max-pods `{v}` is not a positive integer"),
+            "Enter a positive whole number, e.g. 110",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::rules::tests::good;
+    use crate::domain::rules::*;
+
+    /// The wizard once told a user with max-pods 110 to keep it "at 256 or less".
+    #[test]
+    fn a_max_pods_within_the_limit_is_never_told_to_respect_it() {
+        for n in ["110", "256", "1"] {
+            let mut f = good();
+            f.extended.kubelet_args.insert("max-pods".into(), n.into());
+            for x in check(&f, &RuleContext::default()) {
+                let text = format!("{} {}", x.message, x.hint);
+                assert!(
+                    !text.contains("256 or less")
+                        && !text.contains("256 or fewer")
+                        && !text.contains("above the recommended"),
+                    "max-pods {n}: {x:?}"
+                );
+            }
+        }
+        let mut f = good();
+        f.extended
+            .kubelet_args
+            .insert("max-pods".into(), "300".into());
+        let found = check(&f, &RuleContext::default());
+        assert!(
+            found.iter().any(|x| x.hint == "Use 256 or fewer"),
+            "{found:#?}"
+        );
     }
 }
