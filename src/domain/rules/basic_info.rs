@@ -9,7 +9,7 @@ use crate::domain::cluster::annotations as ann;
 use crate::domain::form::{ClusterForm, ContainerRuntime, ImageRegistry};
 use crate::domain::network::{is_domain, parse_ip};
 
-pub(super) fn check_name(form: &ClusterForm, o: &mut Out) {
+pub(super) fn check_name(form: &ClusterForm, ctx: &RuleContext, o: &mut Out) {
     let name = &form.basic.name;
     let hint = "Use 1-32 lowercase letters, digits and '-', starting and ending with a letter or digit, e.g. prod-bj-01";
     if name.is_empty() {
@@ -35,6 +35,12 @@ pub(super) fn check_name(form: &ClusterForm, o: &mut Out) {
             "`global` is the name of the platform's own cluster",
             "Choose another name",
         );
+    } else if ctx.existing_clusters.contains(name.as_str()) {
+        o.err(
+            "metadata.name",
+            format!("a cluster named `{name}` already exists on the platform"),
+            "Choose a name no cluster on the platform uses (`acp-cockpit clusters` lists them)",
+        );
     }
 }
 
@@ -57,6 +63,21 @@ pub(super) fn minor_version(v: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// `major.minor.patch` and nothing else: the form the platform's releases take.
+pub(super) fn is_patch_release(v: &str) -> bool {
+    let parts: Vec<&str> = v.trim().split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether `v`'s minor is one of the offered releases' minors.
+pub(super) fn supported_minor(v: &str, supported: &[String]) -> bool {
+    let m = minor_version(v);
+    m.is_some() && supported.iter().any(|s| minor_version(s) == m)
+}
+
 /// Whether `v` is exactly one of the offered releases (surrounding blanks aside): the
 /// platform compares `spec.version` with its list as a string.
 pub(super) fn version_supported(v: &str, supported: &[String]) -> bool {
@@ -76,6 +97,18 @@ pub(super) fn check_version(form: &ClusterForm, ctx: &RuleContext, o: &mut Out) 
         return;
     }
     if version_supported(v, &ctx.supported_versions) {
+        return;
+    }
+    if !ctx.versions_published
+        && is_patch_release(v)
+        && let Some((major, minor)) = minor_version(v)
+        && supported_minor(v, &ctx.supported_versions)
+    {
+        o.info(
+            "spec.version",
+            format!("Kubernetes {v} is a release of the supported minor {major}.{minor}; whether the platform offers this exact release is known only from the platform"),
+            "Check against the platform's published releases with `acp-cockpit validate --platform`, or in the wizard while connected",
+        );
         return;
     }
     // Releases of the same minor, to point at the one the user most likely meant.
@@ -304,12 +337,115 @@ mod tests {
     fn version_findings_name_the_release_to_choose() {
         let mut f = good();
         f.basic.kubernetes_version = "1.31.99".into();
-        let found = check(&f, &RuleContext::default());
+        let found = check(&f, &published_defaults());
         let v = found.iter().find(|x| x.field == "spec.version").unwrap();
         assert!(v.hint.starts_with("Choose 1.31.9"), "{v:?}");
         f.basic.kubernetes_version = "1.31".into();
-        let found = check(&f, &RuleContext::default());
+        let found = check(&f, &published_defaults());
         let v = found.iter().find(|x| x.field == "spec.version").unwrap();
         assert_eq!(v.hint, "Choose the full release: 1.31.9");
+    }
+
+    /// The built-in releases, as if the platform had published exactly them.
+    fn published_defaults() -> RuleContext {
+        RuleContext::default().with_published_versions(
+            DEFAULT_SUPPORTED_VERSIONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        )
+    }
+
+    fn version_findings(v: &str, ctx: &RuleContext) -> Vec<Finding> {
+        let mut f = good();
+        f.basic.kubernetes_version = v.into();
+        check(&f, ctx)
+            .into_iter()
+            .filter(|x| x.field == "spec.version")
+            .collect()
+    }
+
+    /// The case the table held before the offline rule followed the docs: with the platform's
+    /// list, an unlisted patch of a supported minor is refused.
+    #[test]
+    fn unknown_patch_of_a_supported_minor_is_refused_by_the_platforms_list() {
+        let found = version_findings("1.31.99", &published_defaults());
+        assert!(
+            found.iter().any(|x| x.severity == Severity::Error
+                && x.message.contains("not a release the platform offers")
+                && !x.hint.is_empty()),
+            "{found:#?}"
+        );
+    }
+
+    #[test]
+    fn offline_any_patch_release_of_a_supported_minor_passes_with_a_note() {
+        let offline = RuleContext::default();
+        for v in ["1.31.99", "1.28.1", "1.30.0", "1.29.15"] {
+            let found = version_findings(v, &offline);
+            assert!(
+                found.iter().all(|x| x.severity == Severity::Info),
+                "{v}: {found:#?}"
+            );
+        }
+        let note = version_findings("1.31.99", &offline);
+        assert!(
+            note.len() == 1 && note[0].hint.contains("--platform"),
+            "{note:#?}"
+        );
+        // A listed release needs no note; other minors, bare minors and suffixes still fail.
+        assert!(version_findings("1.31.9", &offline).is_empty());
+        for v in [
+            "1.32.0",
+            "1.27.16",
+            "1.31",
+            "v1.31.2",
+            "1.30.14-1",
+            "1.31.x",
+        ] {
+            assert!(
+                version_findings(v, &offline)
+                    .iter()
+                    .any(|x| x.severity == Severity::Error),
+                "{v}"
+            );
+        }
+        // The platform's list decides once it is known, even for a supported minor.
+        let platform = offline.with_published_versions(vec!["1.31.2".into()]);
+        assert!(version_findings("1.31.2", &platform).is_empty());
+        assert!(
+            version_findings("1.31.99", &platform)
+                .iter()
+                .any(|x| x.severity == Severity::Error)
+        );
+        // An empty list is no list: the offline rule stays.
+        let none = RuleContext::default().with_published_versions(Vec::new());
+        assert_eq!(none, RuleContext::default());
+    }
+
+    #[test]
+    fn an_existing_clusters_name_and_its_nodes_are_both_reported() {
+        let mut ctx = RuleContext::default();
+        ctx.existing_clusters.insert("prod-01".into());
+        ctx.nodes_in_use
+            .insert("192.168.0.21".into(), "prod-01".into());
+        let found = check(&good(), &ctx);
+        let error_at = |field: &str, text: &str| {
+            found.iter().any(|x| {
+                x.severity == Severity::Error && x.field == field && x.message.contains(text)
+            })
+        };
+        assert!(error_at("metadata.name", "already exists"), "{found:#?}");
+        assert!(
+            error_at("spec.machines[3].ip", "already a node of cluster prod-01"),
+            "{found:#?}"
+        );
+        ctx.existing_clusters.clear();
+        ctx.existing_clusters.insert("prod-02".into());
+        assert!(
+            !check(&good(), &ctx)
+                .iter()
+                .any(|x| x.field == "metadata.name")
+        );
     }
 }

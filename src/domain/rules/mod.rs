@@ -49,7 +49,7 @@ pub const MAX_APISERVER_URL: usize = 253;
 pub fn check(form: &ClusterForm, ctx: &RuleContext) -> Vec<Finding> {
     let mut o = Out(Vec::new());
     let ips = node_settings::NodeIps::of(form);
-    check_name(form, &mut o);
+    check_name(form, ctx, &mut o);
     check_version(form, ctx, &mut o);
     check_runtime(form, ctx, &mut o);
     check_nodes(form, &ips, &mut o);

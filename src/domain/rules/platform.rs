@@ -1,7 +1,7 @@
 //! What the rules know of the platform beyond the form, and the page choices the platform
 //! does not read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::finding::Out;
 use crate::domain::form::{ANN_EXTERNAL_ACCESS, ClusterForm, ImageRegistry, MonitoringKind};
@@ -9,10 +9,14 @@ use crate::domain::form::{ANN_EXTERNAL_ACCESS, ClusterForm, ImageRegistry, Monit
 /// What the rules know about the platform beyond the form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleContext {
-    /// The Kubernetes releases a new cluster may use, newest first. The platform accepts a
-    /// `spec.version` only when it is exactly one of its `k8sValidVersions` entries, so a
-    /// version is checked for exact membership. The platform's list when known.
+    /// The Kubernetes releases a new cluster may use, newest first: the platform's own list
+    /// when [`Self::versions_published`], else one release per minor the docs support.
     pub supported_versions: Vec<String>,
+    /// Whether `supported_versions` is the platform's published `k8sValidVersions`. The
+    /// platform accepts a `spec.version` only when it is exactly one of those entries, so then
+    /// a version is checked for exact membership; without the platform's list, any patch
+    /// release of a supported minor passes (with a note that the platform confirms it).
+    pub versions_published: bool,
     /// Whether the platform's `cri-docker` feature gate is on; `None` when unknown.
     pub cri_docker_enabled: Option<bool>,
     /// Hostnames by node IP, once known (e.g. from node checks), for unique node names.
@@ -26,14 +30,16 @@ pub struct RuleContext {
     /// Addresses of machines that already belong to a cluster on the platform, with that
     /// cluster's name: a node can be in only one cluster.
     pub nodes_in_use: BTreeMap<String, String>,
+    /// Names of the clusters already on the platform: a new cluster needs a name of its own.
+    pub existing_clusters: BTreeSet<String>,
 }
 
 /// Kubernetes releases offered when the platform's own list is not known, newest first.
 ///
-/// The docs name the supported minors (1.28, 1.29, 1.30, 1.31) but the platform takes only the
-/// exact releases it publishes, so a bare minor would be refused at creation; this fallback
-/// names one release per minor (those the sandbox platform publishes). The platform's
-/// `k8sValidVersions` replaces it whenever it is known.
+/// The docs name the supported minors (1.28, 1.29, 1.30, 1.31); which patch releases a platform
+/// offers is the platform's to say. This fallback names one release per minor (those the
+/// sandbox platform publishes) for the wizard to offer; the rules accept any patch release of
+/// these minors until the platform's `k8sValidVersions` replaces the list.
 pub const DEFAULT_SUPPORTED_VERSIONS: [&str; 4] = ["1.31.9", "1.30.14", "1.29.15", "1.28.13"];
 
 impl Default for RuleContext {
@@ -43,12 +49,14 @@ impl Default for RuleContext {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            versions_published: false,
             cri_docker_enabled: None,
             hostnames: BTreeMap::new(),
             vm_instances: None,
             subnet_prefix_v4: None,
             subnet_prefix_v6: None,
             nodes_in_use: BTreeMap::new(),
+            existing_clusters: BTreeSet::new(),
         }
     }
 }
@@ -56,7 +64,7 @@ impl Default for RuleContext {
 impl RuleContext {
     /// The context with the platform's own version list, read from the `k8sValidVersions`
     /// value (a JSON array of strings) of ConfigMap `kube-public/cluster-info` on `global`.
-    pub fn with_platform_versions(mut self, k8s_valid_versions: &str) -> Result<Self, String> {
+    pub fn with_platform_versions(self, k8s_valid_versions: &str) -> Result<Self, String> {
         let list: Vec<String> = serde_json::from_str(k8s_valid_versions)
             .map_err(|e| format!("k8sValidVersions is not a JSON list of strings: {e}"))?;
         let list: Vec<String> = list
@@ -67,8 +75,17 @@ impl RuleContext {
         if list.is_empty() {
             return Err("k8sValidVersions lists no version".into());
         }
-        self.supported_versions = list;
-        Ok(self)
+        Ok(self.with_published_versions(list))
+    }
+
+    /// The context with the releases the platform publishes, which then decide exactly; an
+    /// empty list says nothing and keeps the context as it is.
+    pub fn with_published_versions(mut self, list: Vec<String>) -> Self {
+        if !list.is_empty() {
+            self.supported_versions = list;
+            self.versions_published = true;
+        }
+        self
     }
 }
 

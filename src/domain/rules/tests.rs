@@ -63,7 +63,6 @@ const CASES: &[Case] = &[
     Case { name: "global name", edit: |f| f.basic.name = "global".into(), field: "metadata.name", severity: Severity::Error, contains: "global" },
     Case { name: "no version", edit: |f| f.basic.kubernetes_version.clear(), field: "spec.version", severity: Severity::Error, contains: "no Kubernetes version" },
     Case { name: "unsupported version", edit: |f| f.basic.kubernetes_version = "1.27.16".into(), field: "spec.version", severity: Severity::Error, contains: "not a supported" },
-    Case { name: "unknown patch of a supported minor", edit: |f| f.basic.kubernetes_version = "1.31.99".into(), field: "spec.version", severity: Severity::Error, contains: "not a release the platform offers" },
     Case { name: "minor without a patch", edit: |f| f.basic.kubernetes_version = "1.31".into(), field: "spec.version", severity: Severity::Error, contains: "names a minor version" },
     Case { name: "build suffix not listed", edit: |f| f.basic.kubernetes_version = "1.30.14-1".into(), field: "spec.version", severity: Severity::Error, contains: "not a release" },
     Case { name: "docker needs cri-docker", edit: |f| f.basic.container_runtime = ContainerRuntime::Docker, field: "metadata.annotations[\"cpaas.io/container-runtime\"]", severity: Severity::Warning, contains: "cri-docker" },
