@@ -23,7 +23,7 @@ mod tests;
 pub use container_network::flannel_hint;
 pub use finding::{Finding, Severity, has_errors};
 pub use platform::{DEFAULT_SUPPORTED_VERSIONS, RuleContext};
-pub use resource::check_cluster;
+pub use resource::{check_cluster, unreadable_secrets};
 
 use crate::domain::form::ClusterForm;
 use basic_info::{check_access, check_name, check_registry, check_runtime, check_version};

@@ -37,7 +37,13 @@ pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
         .filter(|(_, m)| !(1..=65535).contains(&m.port))
         .map(|(i, _)| machine(i, "port"))
         .collect();
-    found.retain(|f| !bad_ports.contains(&f.field));
+    // A secret that is not base64 reaches the form empty; "no password given" would
+    // contradict the one finding that says what is wrong with it.
+    let unreadable = unreadable_secrets(c);
+    found.retain(|f| {
+        !bad_ports.contains(&f.field) && !unreadable.iter().any(|u| u.field == f.field)
+    });
+    found.extend(unreadable);
     let mut o = Out(found);
     // ACP picks the network plugin from this annotation; without it the form's default
     // (Kube-OVN overlay) is what the rules above judged, which the file may not mean.
@@ -111,40 +117,50 @@ fn check_machine(i: usize, m: &ClusterMachine, o: &mut Out) {
             "Use the node's SSH port, usually 22",
         );
     }
-    let secrets = [
-        ("password", &m.password),
-        ("privateKey", &m.private_key),
-        ("passPhrase", &m.pass_phrase),
-    ];
-    for (name, v) in secrets {
-        if let Some(v) = v
-            && !is_base64_text(v)
-        {
+    if let Some(p) = &m.proxy
+        && p.type_ != PROXY_SOCKS5
+    {
+        o.err(
+            machine(i, "proxy.type"),
+            format!("proxy type `{}` is not supported", p.type_),
+            "Only SOCKS5 proxies are supported; set proxy.type to SOCKS5",
+        );
+    }
+}
+
+/// The machine secrets a manifest holds as something other than base64 of text: the form
+/// cannot take them over, so whoever imports the manifest must refuse it or say so, never
+/// drop them. The findings name the field and how to encode it, never the value.
+pub fn unreadable_secrets(c: &Cluster) -> Vec<Finding> {
+    let mut o = Out(Vec::new());
+    for (i, m) in c.spec.machines.iter().enumerate() {
+        let proxy_password = m.proxy.as_ref().and_then(|p| p.password.as_ref());
+        let secrets = [
+            ("password", m.password.as_ref(), "the password"),
+            ("privateKey", m.private_key.as_ref(), ""),
+            ("passPhrase", m.pass_phrase.as_ref(), "the passphrase"),
+            ("proxy.password", proxy_password, "the proxy password"),
+        ];
+        for (name, value, what) in secrets {
+            if value.is_none_or(|v| is_base64_text(v)) {
+                continue;
+            }
+            let encode = if what.is_empty() {
+                "base64 -w0 < /path/to/private-key".to_string()
+            } else {
+                format!("printf %s '{what}' | base64 -w0")
+            };
             o.err(
                 machine(i, name),
-                format!("{name} is not base64-encoded text"),
-                format!("Put the base64 of the {name} in the file, e.g. `printf %s '<value>' | base64 -w0`"),
+                format!(
+                    "{} is not base64: ACP reads node secrets base64-encoded",
+                    machine(i, name)
+                ),
+                format!("Encode it and put the output in the file instead: {encode}"),
             );
         }
     }
-    if let Some(p) = &m.proxy {
-        if p.type_ != PROXY_SOCKS5 {
-            o.err(
-                machine(i, "proxy.type"),
-                format!("proxy type `{}` is not supported", p.type_),
-                "Only SOCKS5 proxies are supported; set proxy.type to SOCKS5",
-            );
-        }
-        if let Some(pw) = &p.password
-            && !is_base64_text(pw)
-        {
-            o.err(
-                machine(i, "proxy.password"),
-                "proxy password is not base64-encoded text",
-                "Put the base64 of the proxy password in the file",
-            );
-        }
-    }
+    o.0
 }
 
 pub(super) fn is_base64_text(s: &str) -> bool {
@@ -292,5 +308,61 @@ spec:
                 "no error at {field}: {found:#?}"
             );
         }
+    }
+
+    const PLAIN_SECRETS: &str = r#"
+apiVersion: platform.tkestack.io/v1
+kind: Cluster
+metadata:
+  name: demo
+  annotations: {cpaas.io/network-type: kube-ovn}
+spec:
+  type: Baremetal
+  version: "1.30.14"
+  clusterCIDR: "10.3.0.0/16"
+  serviceCIDR: "10.4.0.0/16"
+  features: {ha: {tke: {vip: "192.168.0.10", vrid: 137}}}
+  machines:
+  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "hunter2!"}
+  - {ip: "192.168.0.21", port: 22, role: node, username: root, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", passPhrase: "pp pp",
+     proxy: {type: SOCKS5, address: "10.0.0.1:1080", username: u, password: "proxy pw"}}
+"#;
+
+    /// One finding per plain-text secret, naming the path and the encoding command, never
+    /// the value, and no "no password given" beside it.
+    #[test]
+    fn a_plain_text_secret_gets_one_not_base64_finding() {
+        let c = crate::domain::form::from_yaml(PLAIN_SECRETS).expect("imports");
+        let found = check_cluster(&c, &RuleContext::default());
+        for (field, command) in [
+            (
+                "spec.machines[0].password",
+                "printf %s 'the password' | base64 -w0",
+            ),
+            ("spec.machines[1].privateKey", "base64 -w0 < "),
+            (
+                "spec.machines[1].passPhrase",
+                "printf %s 'the passphrase' | base64 -w0",
+            ),
+            (
+                "spec.machines[1].proxy.password",
+                "printf %s 'the proxy password' | base64 -w0",
+            ),
+        ] {
+            let at: Vec<_> = found.iter().filter(|x| x.field == field).collect();
+            assert_eq!(at.len(), 1, "one finding at {field}: {found:#?}");
+            assert_eq!(at[0].severity, Severity::Error);
+            assert!(
+                at[0].message.contains(field) && at[0].message.contains("not base64"),
+                "{at:#?}"
+            );
+            assert!(at[0].hint.contains(command), "{at:#?}");
+        }
+        let text = format!("{found:?}");
+        for secret in ["hunter2!", "pp pp", "proxy pw", "BEGIN OPENSSH"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert_eq!(unreadable_secrets(&c).len(), 4);
+        assert!(unreadable_secrets(&good().to_cluster()).is_empty());
     }
 }
