@@ -30,7 +30,7 @@ mod yaml;
 pub use crate::domain::draft::{NodeType, SshAuth};
 pub use model::*;
 pub use secret::Secret;
-pub use yaml::{ExportError, ImportError, MAX_YAML_BYTES, from_yaml, to_yaml};
+pub use yaml::{ExportError, ImportError, MAX_YAML_BYTES, from_yaml, from_yaml_bytes, to_yaml};
 
 /// Prefix of the annotations this program writes for form fields ACP keeps elsewhere.
 pub const COCKPIT_PREFIX: &str = "acp-cockpit.io/";

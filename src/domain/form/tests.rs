@@ -155,6 +155,40 @@ fn import_errors() {
     assert!(matches!(from_yaml(&big), Err(ImportError::TooLarge(_))));
 }
 
+/// A second document and a binary file get plain words and a fix, never the parser's API.
+#[test]
+fn multiple_documents_and_binary_input_are_named_plainly() {
+    let one = "apiVersion: platform.tkestack.io/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {type: Baremetal}\n";
+    assert!(from_yaml(one).is_ok());
+    let two = format!("{one}---\n{one}");
+    let e = from_yaml(&two).expect_err("two documents");
+    assert_eq!(e, ImportError::MultipleDocuments);
+    let lead = format!("---\n{one}---\napiVersion: v1\nkind: ConfigMap\n");
+    assert_eq!(from_yaml(&lead), Err(ImportError::MultipleDocuments));
+    let mut binary = b"\x7fELF\x02\x01\x01\x00\x00".to_vec();
+    binary.extend_from_slice(one.as_bytes());
+    assert!(matches!(
+        from_yaml_bytes(&binary),
+        Err(ImportError::Binary(_))
+    ));
+    assert!(matches!(
+        from_yaml_bytes(&[0xff, 0xfe, b'a', b':', b' ', b'1']),
+        Err(ImportError::Binary(_))
+    ));
+    assert!(from_yaml_bytes(one.as_bytes()).is_ok());
+    for e in [
+        ImportError::MultipleDocuments,
+        ImportError::Binary("NUL bytes"),
+    ] {
+        let text = format!("{e} {}", e.hint());
+        assert!(
+            !text.contains("from_str") && !text.contains("saphyr"),
+            "{text}"
+        );
+        assert!(!e.hint().is_empty());
+    }
+}
+
 #[test]
 fn hostile_yaml_is_refused_quickly() {
     let mut bomb = String::from("apiVersion: platform.tkestack.io/v1\nkind: Cluster\nspec:\n");
