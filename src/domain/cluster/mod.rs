@@ -13,6 +13,7 @@
 //! it as `additionalProperties`.
 mod credential;
 mod helpers;
+mod known_fields;
 mod machine;
 mod spec;
 mod status;
@@ -21,6 +22,7 @@ mod tests;
 
 pub use credential::*;
 use helpers::{is_default, lenient_time, redact};
+pub use known_fields::{FEATURE_FIELDS, MACHINE_FIELDS, SPEC_FIELDS};
 pub use machine::*;
 pub use spec::*;
 pub use status::*;

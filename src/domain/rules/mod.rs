@@ -19,11 +19,13 @@ mod platform;
 mod resource;
 #[cfg(test)]
 mod tests;
+mod unknown_fields;
 
 pub use container_network::flannel_hint;
 pub use finding::{Finding, Severity, has_errors};
 pub use platform::{DEFAULT_SUPPORTED_VERSIONS, RuleContext};
 pub use resource::{check_cluster, unreadable_secrets};
+pub use unknown_fields::unknown_fields;
 
 use crate::domain::form::ClusterForm;
 use basic_info::{check_access, check_name, check_registry, check_runtime, check_version};

@@ -44,6 +44,7 @@ pub fn check_cluster(c: &Cluster, ctx: &RuleContext) -> Vec<Finding> {
         !bad_ports.contains(&f.field) && !unreadable.iter().any(|u| u.field == f.field)
     });
     found.extend(unreadable);
+    found.extend(super::unknown_fields(c));
     let mut o = Out(found);
     // ACP picks the network plugin from this annotation; without it the form's default
     // (Kube-OVN overlay) is what the rules above judged, which the file may not mean.
