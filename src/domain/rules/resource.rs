@@ -174,7 +174,7 @@ pub(super) fn is_base64_text(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::rules::tests::good;
+    use crate::domain::rules::tests::{EXAMPLE, good};
     use crate::domain::rules::*;
 
     #[test]
@@ -244,35 +244,6 @@ mod tests {
         assert!(found.iter().any(|x| x.field == "spec.features.ipvs"));
     }
 
-    const EXAMPLE: &str = r#"
-apiVersion: platform.tkestack.io/v1
-kind: Cluster
-metadata:
-  name: demo
-  annotations:
-    cpaas.io/container-runtime: "containerd://1.6.28-4"
-    cpaas.io/network-type: "kube-ovn"
-    kube-ovn.cpaas.io/join-cidr: "100.64.0.0/16"
-    kube-ovn.cpaas.io/transmit-type: "overlay"
-spec:
-  type: Baremetal
-  version: "1.28.13"
-  displayName: "demo"
-  clusterCIDR: "10.3.0.0/16"
-  serviceCIDR: "10.4.0.0/16"
-  networkDevice: "eth0"
-  properties: {maxNodePodNum: 256}
-  features:
-    ipvs: true
-    ipv6DualStack: false
-    enableMasterSchedule: false
-    ha: {tke: {vip: "192.168.0.10", vrid: 137}}
-  publicAlternativeNames: ["k8s.example.com"]
-  machines:
-  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "c2VjcmV0"}
-  - {ip: "192.168.0.21", port: 22, role: node, username: root, privateKey: "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K", passPhrase: "cHA="}
-"#;
-
     #[test]
     fn documented_example_validates() {
         let c = crate::domain::form::from_yaml(EXAMPLE).expect("example imports");
@@ -311,29 +282,25 @@ spec:
         }
     }
 
-    const PLAIN_SECRETS: &str = r#"
-apiVersion: platform.tkestack.io/v1
-kind: Cluster
-metadata:
-  name: demo
-  annotations: {cpaas.io/network-type: kube-ovn}
-spec:
-  type: Baremetal
-  version: "1.30.14"
-  clusterCIDR: "10.3.0.0/16"
-  serviceCIDR: "10.4.0.0/16"
-  features: {ha: {tke: {vip: "192.168.0.10", vrid: 137}}}
-  machines:
-  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "hunter2!"}
-  - {ip: "192.168.0.21", port: 22, role: node, username: root, privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----", passPhrase: "pp pp",
-     proxy: {type: SOCKS5, address: "10.0.0.1:1080", username: u, password: "proxy pw"}}
-"#;
+    /// The documented example with every kind of secret in plain text.
+    fn plain_secrets() -> String {
+        EXAMPLE
+            .replace("\"c2VjcmV0\"", "\"hunter2!\"")
+            .replace(
+                "\"LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K\"",
+                "\"-----BEGIN OPENSSH PRIVATE KEY-----\"",
+            )
+            .replace(
+                "passPhrase: \"cHA=\"}",
+                "passPhrase: \"pp pp\", proxy: {type: SOCKS5, address: \"10.0.0.1:1080\", username: u, password: \"proxy pw\"}}",
+            )
+    }
 
     /// One finding per plain-text secret, naming the path and the encoding command, never
     /// the value, and no "no password given" beside it.
     #[test]
     fn a_plain_text_secret_gets_one_not_base64_finding() {
-        let c = crate::domain::form::from_yaml(PLAIN_SECRETS).expect("imports");
+        let c = crate::domain::form::from_yaml(&plain_secrets()).expect("imports");
         let found = check_cluster(&c, &RuleContext::default());
         for (field, command) in [
             (

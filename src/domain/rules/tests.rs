@@ -343,3 +343,33 @@ fn rules_never_panic(
     proptest::prop_assert!(found.iter().all(|x| !x.message.is_empty() && !x.hint.is_empty()));
     let _ = check_cluster(&f.to_cluster(), &RuleContext::default());
 }}
+
+/// ACP's documented example manifest, valid as written.
+pub(super) const EXAMPLE: &str = r#"
+apiVersion: platform.tkestack.io/v1
+kind: Cluster
+metadata:
+  name: demo
+  annotations:
+    cpaas.io/container-runtime: "containerd://1.6.28-4"
+    cpaas.io/network-type: "kube-ovn"
+    kube-ovn.cpaas.io/join-cidr: "100.64.0.0/16"
+    kube-ovn.cpaas.io/transmit-type: "overlay"
+spec:
+  type: Baremetal
+  version: "1.28.13"
+  displayName: "demo"
+  clusterCIDR: "10.3.0.0/16"
+  serviceCIDR: "10.4.0.0/16"
+  networkDevice: "eth0"
+  properties: {maxNodePodNum: 256}
+  features:
+    ipvs: true
+    ipv6DualStack: false
+    enableMasterSchedule: false
+    ha: {tke: {vip: "192.168.0.10", vrid: 137}}
+  publicAlternativeNames: ["k8s.example.com"]
+  machines:
+  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "c2VjcmV0"}
+  - {ip: "192.168.0.21", port: 22, role: node, username: root, privateKey: "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0K", passPhrase: "cHA="}
+"#;

@@ -75,28 +75,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rules::tests::EXAMPLE;
     use crate::domain::rules::{RuleContext, Severity, check_cluster};
 
-    const TYPO: &str = r#"
-apiVersion: platform.tkestack.io/v1
-kind: Cluster
-metadata:
-  name: demo
-  annotations: {cpaas.io/network-type: kube-ovn}
-spec:
-  type: Baremetal
-  version: "1.30.14"
-  clusterCidr: "10.3.0.0/16"
-  serviceCIDR: "10.4.0.0/16"
-  vendorExtension: {a: 1}
-  features: {ipv6Dualstack: false, ha: {tke: {vip: "192.168.0.10", vrid: 137}}}
-  machines:
-  - {ip: "192.168.0.11", port: 22, role: master, username: root, password: "c2VjcmV0", pasword: "x"}
-"#;
+    /// The documented example with slips in spec, features and a machine, and a vendor key.
+    fn typos() -> String {
+        EXAMPLE
+            .replace("clusterCIDR:", "clusterCidr:")
+            .replace("ipv6DualStack:", "ipv6Dualstack:")
+            .replace(
+                "password: \"c2VjcmV0\"}",
+                "password: \"c2VjcmV0\", pasword: x}",
+            )
+            .replace(
+                "  networkDevice: \"eth0\"\n",
+                "  networkDevice: \"eth0\"\n  vendorExtension: {a: 1}\n",
+            )
+    }
 
     #[test]
     fn a_misspelt_field_is_named_with_the_field_it_meant() {
-        let c = crate::domain::form::from_yaml(TYPO).expect("imports");
+        let c = crate::domain::form::from_yaml(&typos()).expect("imports");
         let found = check_cluster(&c, &RuleContext::default());
         let at = |field: &str| found.iter().find(|x| x.field == field).cloned();
         let cidr = at("spec.clusterCidr").expect("clusterCidr reported");
