@@ -5,7 +5,7 @@
 //! note saying so), because a user without read access to one object must still be able to
 //! create a cluster; the platform itself checks again at creation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::{Api, Client};
@@ -29,24 +29,27 @@ pub struct PlatformFacts {
     pub versions: Option<Vec<String>>,
     /// Node address -> the cluster that node belongs to.
     pub nodes_in_use: BTreeMap<String, String>,
+    /// Names of the clusters on the platform; empty when they could not be listed.
+    pub cluster_names: BTreeSet<String>,
     /// Why a fact is missing, for the user; empty when everything was read.
     pub notes: Vec<String>,
 }
 
 impl PlatformFacts {
-    /// The rule context for creating cluster `creating`: the platform's versions when known
-    /// and the addresses of every *other* cluster's nodes (a cluster's own nodes are not a
-    /// conflict; creating over an existing name is refused by the platform with a clearer
-    /// message).
+    /// The rule context for creating cluster `creating`: the platform's versions when known,
+    /// the names of the clusters already there, and the addresses of the nodes of every
+    /// other cluster. Machines naming `creating` are not a conflict while no cluster has that
+    /// name; once one has, the name is refused and its nodes are reported too, so the name
+    /// collision does not hide the node collision.
     pub fn rule_context(&self, creating: &str) -> RuleContext {
-        let mut ctx = RuleContext::default();
-        if let Some(v) = self.versions.as_ref().filter(|v| !v.is_empty()) {
-            ctx.supported_versions = v.clone();
-        }
+        let mut ctx = RuleContext::default()
+            .with_published_versions(self.versions.clone().unwrap_or_default());
+        ctx.existing_clusters = self.cluster_names.clone();
+        let exists = self.cluster_names.contains(creating);
         ctx.nodes_in_use = self
             .nodes_in_use
             .iter()
-            .filter(|(_, c)| c.as_str() != creating)
+            .filter(|(_, c)| exists || c.as_str() != creating)
             .map(|(ip, c)| (ip.clone(), c.clone()))
             .collect();
         ctx
@@ -119,6 +122,10 @@ pub async fn fetch(client: &Client) -> PlatformFacts {
         Vec::new()
     });
     facts.nodes_in_use = nodes_in_use(&clusters, &machines);
+    facts.cluster_names = clusters
+        .iter()
+        .filter_map(|c| c.metadata.name.clone())
+        .collect();
     facts
 }
 
@@ -216,6 +223,7 @@ mod tests {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
             notes: Vec::new(),
+            ..Default::default()
         };
         let ctx = facts.rule_context("mine");
         assert_eq!(ctx.supported_versions, vec!["1.32.7", "1.31.9"]);
@@ -258,6 +266,7 @@ mod tests {
             versions: Some(vec!["1.32.7".into()]),
             nodes_in_use: [("10.0.0.1".to_string(), "prod".to_string())].into(),
             notes: Vec::new(),
+            ..Default::default()
         };
         let findings = check_cluster(&c, &facts.rule_context("new"));
         let err = |field: &str| {
@@ -274,5 +283,24 @@ mod tests {
             err("spec.machines[0].ip").is_some_and(|m| m.contains("cluster prod")),
             "{findings:#?}"
         );
+    }
+
+    #[test]
+    fn an_existing_name_is_refused_and_keeps_its_nodes() {
+        let facts = PlatformFacts {
+            nodes_in_use: [("10.0.0.1".to_string(), "prod".to_string())].into(),
+            cluster_names: ["prod".to_string()].into(),
+            ..Default::default()
+        };
+        let c = cluster("prod", &["10.0.0.1"]);
+        let findings = check_cluster(&c, &facts.rule_context("prod"));
+        for field in ["metadata.name", "spec.machines[0].ip"] {
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.field == field && f.severity == Severity::Error),
+                "no error at {field}: {findings:#?}"
+            );
+        }
     }
 }

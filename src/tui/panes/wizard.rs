@@ -2288,13 +2288,17 @@ impl Pane for WizardPane {
     fn on_event(&mut self, event: &Event) -> bool {
         match event {
             Event::Kube(KubeEvent::PlatformVersions { versions, .. }) => {
+                let published = versions.as_ref().is_some_and(|v| !v.is_empty());
                 let versions = versions
                     .clone()
                     .unwrap_or_else(|| rules::RuleContext::default().supported_versions);
-                if versions == self.ctx.supported_versions {
+                if versions == self.ctx.supported_versions
+                    && published == self.ctx.versions_published
+                {
                     return false;
                 }
                 self.ctx.supported_versions = versions;
+                self.ctx.versions_published = published;
                 self.recheck();
                 true
             }
