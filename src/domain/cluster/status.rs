@@ -57,7 +57,11 @@ pub struct ClusterStatus {
         skip_serializing_if = "Option::is_none"
     )]
     pub secondary_cluster_cidr: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "nodeCIDRMaskSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_cidr_mask_size: Option<i32>,
     #[serde(
         rename = "nodeCIDRMaskSizeIPv4",

@@ -148,3 +148,14 @@ fn phase_parsing() {
         ClusterPhase::Other("Creating".into())
     );
 }
+
+/// ACP publishes `nodeCIDRMaskSize`; reading it must not drop the value into `extra`.
+#[test]
+fn status_node_cidr_mask_size_uses_acps_field_name() {
+    let s: ClusterStatus =
+        serde_json::from_value(serde_json::json!({"nodeCIDRMaskSize": 24})).expect("status");
+    assert_eq!(s.node_cidr_mask_size, Some(24));
+    assert!(s.extra.is_empty(), "{:?}", s.extra);
+    let back = serde_json::to_value(&s).expect("json");
+    assert_eq!(back["nodeCIDRMaskSize"], 24);
+}
