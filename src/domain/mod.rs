@@ -3,6 +3,7 @@
 pub mod cluster;
 pub mod draft;
 pub mod etcd;
+pub mod fleet;
 pub mod form;
 pub mod known_hosts;
 pub mod network;

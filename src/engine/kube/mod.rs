@@ -5,7 +5,6 @@
 
 pub mod client;
 pub mod etcd;
-pub mod model;
 pub mod ops;
 pub mod platform_facts;
 pub mod watch;
@@ -20,8 +19,10 @@ use tokio_util::task::TaskTracker;
 
 use super::{Event, Failure, RequestId};
 use crate::domain::cluster::Cluster;
+/// The fleet model lives in the domain (it is pure); the old path stays for callers.
+pub use crate::domain::fleet as model;
+pub use crate::domain::fleet::{ClusterModel, ClusterRow, ClusterSummary, Delta, MachineSummary};
 pub use client::{ClientPool, FailureKind, KubeFailure};
-pub use model::{ClusterModel, ClusterRow, ClusterSummary, Delta, MachineSummary};
 pub use ops::{Access, AccessDecision};
 
 /// Where the kube configuration comes from.
