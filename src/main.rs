@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("acp-cockpit: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(acp_cockpit::cli::exit::CANNOT_CHECK as u8);
         }
     };
     let result = rt.block_on(async move {
@@ -50,9 +50,10 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // Every error a subcommand returns means it could not check (see `cli::exit`).
         Err(e) => {
             eprintln!("acp-cockpit: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(acp_cockpit::cli::exit::CANNOT_CHECK as u8)
         }
     }
 }

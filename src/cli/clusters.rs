@@ -299,6 +299,7 @@ mod tests {
                 progress: Progress::counted(28, 28, false),
                 current_step: None,
                 failed: false,
+                failure: None,
                 created: Some(now - chrono::Duration::hours(3)),
                 adding_nodes: 1,
                 failing_node: Some(crate::engine::kube::model::NodeFailure {
@@ -317,6 +318,7 @@ mod tests {
                 progress: Progress::counted(8, 9, true),
                 current_step: Some("EnsurePreflight".into()),
                 failed: true,
+                failure: None,
                 created: None,
                 adding_nodes: 0,
                 failing_node: None,

@@ -2,6 +2,15 @@
 //!
 //! Every subcommand lives in its own file with an `Args` struct and
 //! `async fn run(args, &GlobalArgs) -> anyhow::Result<i32>` returning the process exit code.
+//!
+//! # Exit codes, the same for every subcommand
+//! - `0` ([`exit::OK`]): all good.
+//! - `1` ([`exit::UNHEALTHY`]): what was checked is unhealthy or invalid: findings with errors,
+//!   a failed creation step (the cluster's or a node's), a failed or lagging etcd node, a failed
+//!   preflight or registry check.
+//! - `2` ([`exit::CANNOT_CHECK`]): could not check: bad usage, unreadable input, a cluster that
+//!   does not exist, the platform unreachable, authentication failed. An `Err` returned by a
+//!   subcommand is this case.
 
 pub mod clusters;
 pub mod create;
@@ -19,6 +28,17 @@ use clap::{Parser, Subcommand};
 
 pub use crate::config::{ColorChoice, GlobalArgs};
 
+/// The exit codes every subcommand uses (see the module docs).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const UNHEALTHY: i32 = 1;
+    pub const CANNOT_CHECK: i32 = 2;
+}
+
+/// The `--help` text every subcommand ends with.
+pub const EXIT_CODES_HELP: &str = "Exit codes: 0 all good; 1 what was checked is unhealthy or \
+    invalid; 2 could not check (usage, unreadable input, unknown cluster, unreachable, auth).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "acp-cockpit",
@@ -26,7 +46,8 @@ pub use crate::config::{ColorChoice, GlobalArgs};
     about = "A full-screen terminal cockpit for Alauda Container Platform",
     long_about = "A full-screen terminal cockpit for Alauda Container Platform (ACP).\n\n\
         With no subcommand it opens the TUI. With no kubeconfig, or with --sandbox, it runs on an \
-        embedded sandbox platform on loopback."
+        embedded sandbox platform on loopback.",
+    after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(flatten)]

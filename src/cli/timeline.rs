@@ -1,6 +1,7 @@
 //! `acp-cockpit timeline <cluster>`: the Timeline pane's content on stdout.
 //!
-//! Exit code 2 when the current step has failed, so scripts can wait on a creation.
+//! Exit code 1 when the cluster's current step or a node being added has failed, so scripts
+//! can wait on a creation; 2 when it could not be checked.
 
 use chrono::{DateTime, Utc};
 use clap::Args as ClapArgs;
@@ -20,8 +21,8 @@ use crate::present::timeline::{
     blocked_text, check_failure_text, created_text, eta_text, gauge, step_mark,
 };
 
-/// Exit code when the cluster's current step has failed.
-pub const EXIT_FAILED_STEP: i32 = 2;
+/// Exit code when the cluster's current step, or a node being added, has failed.
+pub const EXIT_FAILED_STEP: i32 = super::exit::UNHEALTHY;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -31,7 +32,7 @@ pub struct Args {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// Keep printing as the cluster advances; ends when creation finishes (exit 0) or its current
-    /// step fails (exit 2). Ctrl-C stops.
+    /// step or a node's fails (exit 1). Ctrl-C stops.
     #[arg(short = 'f', long)]
     pub follow: bool,
 }
@@ -51,8 +52,18 @@ pub struct MachineProgress {
 pub struct Report {
     #[serde(flatten)]
     pub timeline: Timeline,
+    /// The cluster's step or a node's step has failed (see [`Report::failed`]).
+    pub failed: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub machines: Vec<MachineProgress>,
+}
+
+impl Report {
+    /// The cluster's step or a node's step has failed: the definition the clusters table and
+    /// its `is:failed` filter use too.
+    pub fn failed(&self) -> bool {
+        self.timeline.has_failed() || self.machines.iter().any(|m| m.timeline.has_failed())
+    }
 }
 
 /// The report of a cluster in a model, at `now`; `None` if the cluster is not there.
@@ -68,10 +79,13 @@ pub fn report(model: &ClusterModel, cluster: &str, now: DateTime<Utc>) -> Option
             timeline: m.timeline(now, &stats),
         })
         .collect();
-    Some(Report {
+    let mut r = Report {
         timeline: c.timeline(now, &stats),
+        failed: false,
         machines,
-    })
+    };
+    r.failed = r.failed();
+    Some(r)
 }
 
 /// The text the table format prints.
@@ -185,11 +199,7 @@ pub fn text(r: &Report) -> Vec<String> {
 }
 
 fn exit_code(r: &Report) -> i32 {
-    if r.timeline.has_failed() {
-        EXIT_FAILED_STEP
-    } else {
-        0
-    }
+    if r.failed() { EXIT_FAILED_STEP } else { 0 }
 }
 
 fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
@@ -254,13 +264,13 @@ async fn run_on(args: &Args, source: &crate::engine::kube::KubeSource) -> anyhow
             ev = rx.recv() => ev,
         };
         let Some(Event::Kube(ev)) = ev else {
-            break Ok(1);
+            break Ok(super::exit::CANNOT_CHECK);
         };
         match ev {
             KubeEvent::Connection { state, .. } => match state {
                 ConnState::AuthExpired { message, .. } => {
                     eprintln!("{message}\nhint: log in again, then rerun");
-                    break Ok(1);
+                    break Ok(super::exit::CANNOT_CHECK);
                 }
                 ConnState::Unreachable { error, hint } => {
                     eprintln!("{error}\nhint: {hint} (retrying)")
@@ -358,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn failed_cluster_exits_2_and_prints_the_message() {
+    fn failed_cluster_exits_1_and_prints_the_message() {
         let m = demo_model();
         let r = report(&m, "dev-sh", demo::now()).expect("report");
         assert_eq!(exit_code(&r), EXIT_FAILED_STEP);
@@ -372,7 +382,9 @@ mod tests {
     fn creating_cluster_shows_eta_and_machines() {
         let m = demo_model();
         let r = report(&m, "edge-lab-02", demo::now()).expect("report");
-        assert_eq!(exit_code(&r), 0);
+        // Node 10.0.40.52 is failing its step: the cluster's creation is not healthy, and a
+        // script waiting on it must hear so (it exited 0 before).
+        assert_eq!(exit_code(&r), EXIT_FAILED_STEP);
         assert_eq!(r.machines.len(), 2);
         let t = text(&r);
         assert!(t[0].contains("ETA ~"), "{}", t[0]);
@@ -383,6 +395,7 @@ mod tests {
         let json = serde_json::to_value(&r).expect("json");
         assert_eq!(json["name"], "edge-lab-02");
         assert_eq!(json["machines"].as_array().map(Vec::len), Some(2));
+        assert_eq!(json["failed"], true);
         assert!(report(&m, "nope", demo::now()).is_none());
     }
 

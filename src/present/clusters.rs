@@ -6,7 +6,7 @@ use crate::engine::kube::ClusterRow;
 pub fn progress_text(row: &ClusterRow) -> String {
     let frac = row.progress.label();
     match (&row.current_step, &row.failing_node) {
-        (Some(step), _) if row.failed => format!("{frac} FAILED {step}"),
+        (Some(step), _) if row.cluster_failed() => format!("{frac} FAILED {step}"),
         (Some(step), _) => format!("{frac} {step}"),
         (None, Some(n)) => format!("{frac} node {} FAILED {}", n.ip, n.step),
         (None, None) if row.adding_nodes == 1 => format!("{frac} adding 1 node"),

@@ -128,8 +128,8 @@ fn term_matches(t: &Term, row: &ClusterRow) -> bool {
             Field::Version => row.version.to_lowercase().starts_with(v.as_str()),
             Field::Type => row.type_.to_lowercase().starts_with(v.as_str()),
             Field::Is => match v.as_str() {
-                "failed" | "failing" => row.failed || row.failing_node.is_some(),
-                "creating" => row.current_step.is_some() && !row.failed,
+                "failed" | "failing" => row.failed,
+                "creating" => row.current_step.is_some() && !row.cluster_failed(),
                 _ => false,
             },
             Field::Step => row

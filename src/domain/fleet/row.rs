@@ -25,7 +25,12 @@ pub struct ClusterRow {
     pub progress: Progress,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_step: Option<String>,
+    /// The cluster, its health check, or a node being added is failing: the one definition the
+    /// TUI's `is:failed`, `clusters -o json` and the exit codes use.
     pub failed: bool,
+    /// What is failing, with the platform's reason and message, when something is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<RowFailure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
     /// Nodes being added (Machines still being created).
@@ -34,6 +39,30 @@ pub struct ClusterRow {
     /// else in the row would show it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failing_node: Option<NodeFailure>,
+}
+
+/// What is failing in a row: the step or health check, the platform's reason and message, and
+/// the node's address when it is a node being added that fails.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowFailure {
+    pub step: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+impl RowFailure {
+    fn of(c: &SlimCondition, node: Option<&str>) -> Self {
+        RowFailure {
+            step: c.type_.to_string(),
+            reason: c.reason.as_deref().map(str::to_string),
+            message: c.message.as_deref().map(str::to_string),
+            node: node.map(str::to_string),
+        }
+    }
 }
 
 /// A node being added whose current step failed.
@@ -68,6 +97,10 @@ impl ClusterRow {
                 .map(|i| c.conditions[i].type_.to_string())
                 .or_else(|| failing_check.map(|k| k.type_.to_string())),
             failed: sum.failed || failing_check.is_some(),
+            failure: match (sum.failed, sum.current) {
+                (true, Some(i)) => Some(RowFailure::of(&c.conditions[i], None)),
+                _ => failing_check.map(|k| RowFailure::of(k, None)),
+            },
             created: c.created,
             adding_nodes: 0,
             failing_node: None,
@@ -91,6 +124,10 @@ impl ClusterRow {
                     ip: m.ip.clone(),
                     step: m.conditions[i].type_.to_string(),
                 });
+                self.failed = true;
+                if self.failure.is_none() {
+                    self.failure = Some(RowFailure::of(&m.conditions[i], Some(&m.ip)));
+                }
             }
         }
         self
@@ -98,6 +135,11 @@ impl ClusterRow {
 
     pub fn from_cluster(c: &Cluster) -> Self {
         Self::from_summary(&ClusterSummary::from_cluster(c, &mut Interner::default()))
+    }
+
+    /// The cluster's own step or health check fails (not only a node being added).
+    pub fn cluster_failed(&self) -> bool {
+        self.failed && !self.failure.as_ref().is_some_and(|f| f.node.is_some())
     }
 
     pub fn age_secs(&self, now: DateTime<Utc>) -> Option<i64> {

@@ -22,6 +22,7 @@ fn row(name: &str, display: &str, phase: &str, version: &str) -> ClusterRow {
         progress: Progress::counted(0, 1, false),
         current_step: Some("EnsurePreflight".into()),
         failed: false,
+        failure: None,
         created: None,
         adding_nodes: 0,
         failing_node: None,
@@ -278,4 +279,53 @@ fn model_applies_deltas_and_resets() {
     assert!(r.failed);
     assert_eq!(r.current_step.as_deref(), Some("EnsureCopyFiles"));
     assert_eq!(r.version, "1.28.13");
+}
+
+/// One definition of "failed": a Running cluster whose node being added fails is failed in its
+/// row (and so in `clusters -o json` and `is:failed`), with the step, reason, message and node.
+#[test]
+fn a_failing_node_fails_the_row_with_its_reason_and_message() {
+    let mut m = ClusterModel::new();
+    m.apply_clusters(&Delta {
+        platform: "p".into(),
+        reset: true,
+        applied: vec![with_steps("run", "Running", &[("A", "True")])],
+        deleted: Vec::new(),
+    });
+    let mut mc = Machine::new("bad", Default::default());
+    mc.spec.cluster_name = "run".into();
+    mc.spec.machine.ip = "192.168.67.59".into();
+    mc.status = Some(crate::domain::cluster::MachineStatus {
+        phase: Some("Initializing".into()),
+        conditions: vec![Condition {
+            type_: "EnsureNodeReady".into(),
+            status: "False".into(),
+            reason: Some("FailedInit".into()),
+            message: Some("kubelet is not ready".into()),
+            ..Default::default()
+        }],
+        ..Default::default()
+    });
+    m.apply_machines(&Delta {
+        platform: "p".into(),
+        reset: false,
+        applied: vec![Arc::new(MachineSummary::from_machine(
+            &mc,
+            &mut Interner::default(),
+        ))],
+        deleted: Vec::new(),
+    });
+    let r = &m.rows()[0];
+    assert!(r.failed);
+    assert!(!r.cluster_failed(), "the cluster's own steps are fine");
+    let json = serde_json::to_value(r).expect("json");
+    assert_eq!(json["failed"], true);
+    assert_eq!(json["failure"]["step"], "EnsureNodeReady");
+    assert_eq!(json["failure"]["reason"], "FailedInit");
+    assert_eq!(json["failure"]["message"], "kubelet is not ready");
+    assert_eq!(json["failure"]["node"], "192.168.67.59");
+    let healthy = with_steps("q", "Running", &[("A", "True")]);
+    let json = serde_json::to_value(ClusterRow::from_summary(&healthy)).expect("json");
+    assert_eq!(json["failed"], false);
+    assert!(json.get("failure").is_none());
 }

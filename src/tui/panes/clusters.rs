@@ -630,16 +630,15 @@ fn row_line(
             Column::Progress => {
                 let p = &row.progress;
                 // The color of what progress_text shows: the cluster's own step comes first.
-                let role =
-                    if row.failed || (row.current_step.is_none() && row.failing_node.is_some()) {
-                        Role::Fail
-                    } else if row.current_step.is_some() || row.adding_nodes > 0 {
-                        Role::Info
-                    } else if p.done == p.total && row.phase == "Running" {
-                        Role::Ok
-                    } else {
-                        Role::Muted
-                    };
+                let role = if row.failed {
+                    Role::Fail
+                } else if row.current_step.is_some() || row.adding_nodes > 0 {
+                    Role::Info
+                } else if p.done == p.total && row.phase == "Running" {
+                    Role::Ok
+                } else {
+                    Role::Muted
+                };
                 (progress_text(row), role)
             }
             Column::Age => (
