@@ -143,16 +143,48 @@ pub async fn resolve(global: &GlobalArgs) -> anyhow::Result<Resolved> {
     Ok(resolved)
 }
 
-/// Picks the platform without any note: the TUI shows the SANDBOX badge instead.
-pub async fn resolve_quiet(global: &GlobalArgs) -> anyhow::Result<Resolved> {
+/// Where the flags point, decided without starting anything.
+pub enum Choice {
+    /// A kubeconfig, read and labelled.
+    Platform(Resolved),
+    /// The embedded sandbox, still to be started with [`start_sandbox`]; its labels are known.
+    Sandbox {
+        options: SandboxOptions,
+        labels: PlatformLabels,
+    },
+}
+
+/// Decides between a kubeconfig and the embedded sandbox, reading the kubeconfig but starting
+/// nothing, so a front end can draw before the sandbox is up.
+pub fn choose(global: &GlobalArgs) -> anyhow::Result<Choice> {
     let location = locate_for(global);
     if global.sandbox || location == KubeconfigLocation::Missing {
-        let opts = sandbox_options_from_env(
+        let options = sandbox_options_from_env(
             std::env::var(SPEED_ENV).ok().as_deref(),
             std::env::var(SEED_ENV).ok().as_deref(),
         )?;
-        return start_sandbox(global, opts).await;
+        let labels = PlatformLabels {
+            platform: "sandbox".to_string(),
+            context: global
+                .context
+                .clone()
+                .unwrap_or_else(|| kubeconfig::CONTEXT.to_string()),
+            sandbox: true,
+        };
+        return Ok(Choice::Sandbox { options, labels });
     }
+    read_platform(global, location).map(Choice::Platform)
+}
+
+/// Picks the platform without any note: the TUI shows the SANDBOX badge instead.
+pub async fn resolve_quiet(global: &GlobalArgs) -> anyhow::Result<Resolved> {
+    match choose(global)? {
+        Choice::Platform(r) => Ok(r),
+        Choice::Sandbox { options, .. } => start_sandbox(global, options).await,
+    }
+}
+
+fn read_platform(global: &GlobalArgs, location: KubeconfigLocation) -> anyhow::Result<Resolved> {
     let kc = match &location {
         KubeconfigLocation::Flag(p) => {
             if !p.is_file() {

@@ -305,3 +305,19 @@ fn tui_e2e_restores_the_terminal_on_sigterm() {
     assert_eq!(status.exit_code(), 143, "{status:?}");
     s.assert_restored();
 }
+
+/// The first frame does not wait for the embedded sandbox: with its start held back for a
+/// minute, the shell is on screen within seconds and quits at once.
+#[test]
+fn tui_e2e_draws_before_the_sandbox_is_up() {
+    let mut s = Session::start(
+        &["--sandbox"],
+        &[("ACP_COCKPIT_TEST_SANDBOX_DELAY_MS", "60000")],
+    );
+    s.wait_for("SANDBOX", STEP);
+    s.wait_for("Clusters", STEP);
+    s.send("q");
+    let status = s.wait_exit(STEP);
+    assert!(status.success(), "{status:?}");
+    s.assert_restored();
+}

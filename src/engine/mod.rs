@@ -165,29 +165,71 @@ impl EngineHandle {
     }
 }
 
-/// Starts the engine on the current tokio runtime: one task per capability.
-pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
+/// The engine's queues before its capabilities run: commands sent through the handle wait in
+/// them (bounded) until [`start`]. The TUI uses this to draw its first frame while the embedded
+/// sandbox is still starting.
+pub struct EngineParts {
+    kube: mpsc::Receiver<kube::KubeCommand>,
+    drafts: mpsc::Receiver<(RequestId, store::DraftCommand)>,
+    files: mpsc::Receiver<(RequestId, files::FileCommand)>,
+    events: mpsc::Sender<Event>,
+    stop: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl EngineParts {
+    /// Reports a failure before the capabilities run (the platform could not be started).
+    pub async fn fail(&self, f: Failure) {
+        let _ = self.events.send(Event::Failure(f)).await;
+    }
+}
+
+/// The handle, the event stream and the queues, with nothing running yet.
+pub fn prepare() -> (EngineHandle, mpsc::Receiver<Event>, EngineParts) {
     let (ev_tx, ev_rx) = mpsc::channel::<Event>(CHANNEL_CAPACITY);
+    let (kube_tx, kube_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (drafts_tx, drafts_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (files_tx, files_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
-
-    let (kube_tx, kube_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let kube = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, ev_tx.clone());
-    tasks.spawn(kube.run(kube_rx, stop.clone()));
-
-    let (drafts_tx, drafts_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let drafts = store::DraftEngine::new(cfg.data_dir.clone(), ev_tx.clone());
-    tasks.spawn(drafts.run(drafts_rx, stop.clone()));
-
-    let (files_tx, files_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tasks.spawn(files::run(files_rx, ev_tx, stop.clone()));
-
     let handle = EngineHandle {
         kube: kube_tx,
         drafts: drafts_tx,
         files: files_tx,
+        stop: stop.clone(),
+        tasks: tasks.clone(),
+    };
+    let parts = EngineParts {
+        kube: kube_rx,
+        drafts: drafts_rx,
+        files: files_rx,
+        events: ev_tx,
         stop,
         tasks,
     };
-    (handle, ev_rx)
+    (handle, ev_rx, parts)
+}
+
+/// Runs every capability as its own task on the current tokio runtime.
+pub fn start(parts: EngineParts, cfg: EngineConfig) {
+    let EngineParts {
+        kube,
+        drafts,
+        files,
+        events,
+        stop,
+        tasks,
+    } = parts;
+    let kube_engine = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, events.clone());
+    tasks.spawn(kube_engine.run(kube, stop.clone()));
+    let drafts_engine = store::DraftEngine::new(cfg.data_dir.clone(), events.clone());
+    tasks.spawn(drafts_engine.run(drafts, stop.clone()));
+    tasks.spawn(files::run(files, events, stop));
+}
+
+/// Starts the engine on the current tokio runtime: one task per capability.
+pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
+    let (handle, events, parts) = prepare();
+    start(parts, cfg);
+    (handle, events)
 }
