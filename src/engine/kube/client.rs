@@ -205,6 +205,41 @@ pub fn context_names(kc: &Kubeconfig) -> Vec<String> {
     kc.contexts.iter().map(|c| c.name.clone()).collect()
 }
 
+/// The workload cluster a context points at, when its server is a platform's
+/// `/kubernetes/<name>` path for a cluster other than `global`: such a context is not a platform.
+pub fn workload_of(kc: &Kubeconfig, context: &str) -> Option<String> {
+    let cluster = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == context)?
+        .context
+        .as_ref()?
+        .cluster
+        .clone();
+    let server = kc
+        .clusters
+        .iter()
+        .find(|c| c.name == cluster)?
+        .cluster
+        .as_ref()?
+        .server
+        .clone()?;
+    let url = url::Url::parse(&server).ok()?;
+    let mut segs = url.path_segments()?.filter(|s| !s.is_empty());
+    match (segs.next(), segs.next(), segs.next()) {
+        (Some("kubernetes"), Some(name), None) if name != "global" => Some(name.to_string()),
+        _ => None,
+    }
+}
+
+/// The contexts that can be a platform: every context but those pointing at a workload cluster.
+pub fn platform_context_names(kc: &Kubeconfig) -> Vec<String> {
+    context_names(kc)
+        .into_iter()
+        .filter(|c| workload_of(kc, c).is_none())
+        .collect()
+}
+
 /// The command to run in the foreground to log in again: the context user's exec plugin.
 pub fn relogin_job(kc: &Kubeconfig, context: &str) -> Option<ReloginJob> {
     let user = kc
@@ -400,6 +435,26 @@ users:
 - name: tok
   user: {token: abc}
 "#;
+
+    #[test]
+    fn workload_contexts_are_not_offered_as_platforms() {
+        let text = format!(
+            "{KC}- name: prod-east\n  user: {{token: t}}\n"
+        )
+        .replace(
+            "contexts:\n",
+            "contexts:\n- name: prod-east\n  context: {cluster: prod-east, user: tok}\n",
+        )
+        .replace(
+            "clusters:\n",
+            "clusters:\n- name: prod-east\n  cluster: {server: \"https://acp.example.com/kubernetes/prod-east\"}\n",
+        );
+        let kc = Kubeconfig::from_yaml(&text).expect("valid kubeconfig");
+        assert_eq!(workload_of(&kc, "prod-east").as_deref(), Some("prod-east"));
+        assert_eq!(workload_of(&kc, "acp"), None);
+        assert_eq!(platform_context_names(&kc), ["acp", "other"]);
+        assert_eq!(context_names(&kc).len(), 3);
+    }
 
     #[test]
     fn exec_plugins_are_forced_non_interactive() {

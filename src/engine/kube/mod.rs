@@ -157,6 +157,10 @@ pub enum KubeEvent {
         context: String,
         versions: Option<Vec<String>>,
     },
+    /// The platform's watch was stopped (another context became current); its rows are gone.
+    Unwatched {
+        context: String,
+    },
     /// A workload cluster's etcd encryption, as watched.
     Etcd {
         context: String,
@@ -240,7 +244,7 @@ impl KubeEngine {
         if let Some(p) = &self.pool {
             self.emit(KubeEvent::Contexts {
                 current: self.current.clone(),
-                available: client::context_names(p.kubeconfig()),
+                available: client::platform_context_names(p.kubeconfig()),
             })
             .await;
         }
@@ -294,6 +298,16 @@ impl KubeEngine {
         .await;
     }
 
+    async fn unwatch(&mut self, context: &str) {
+        if let Some(t) = self.watches.remove(context) {
+            t.cancel();
+            self.emit(KubeEvent::Unwatched {
+                context: context.to_string(),
+            })
+            .await;
+        }
+    }
+
     /// Runs one request as a tracked task that ends early on shutdown.
     fn spawn_request(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
         let stop = self.stop.clone();
@@ -320,11 +334,7 @@ impl KubeEngine {
                     None => self.no_context().await,
                 }
             }
-            KubeCommand::Unwatch { context } => {
-                if let Some(t) = self.watches.remove(&context) {
-                    t.cancel();
-                }
-            }
+            KubeCommand::Unwatch { context } => self.unwatch(&context).await,
             KubeCommand::SwitchContext { context } => {
                 if !client::context_names(pool.kubeconfig()).contains(&context) {
                     return self
@@ -335,8 +345,34 @@ impl KubeEngine {
                         ))
                         .await;
                 }
+                if let Some(cluster) = client::workload_of(pool.kubeconfig(), &context) {
+                    return self
+                        .fail(Failure::new(
+                            FailureKind::Config,
+                            format!(
+                                "context {context:?} points at the workload cluster {cluster:?}, \
+                                 not at a platform's global cluster"
+                            ),
+                            Some(
+                                "switch to the platform's context (`:ctx` and Tab list them); \
+                                 open a workload cluster with :timeline or :etcd instead",
+                            ),
+                        ))
+                        .await;
+                }
                 self.current = Some(context.clone());
                 self.emit_contexts().await;
+                // Nobody looks at the other platforms any more: stop them rather than let them
+                // retry (and log) for the rest of the session.
+                let others: Vec<String> = self
+                    .watches
+                    .keys()
+                    .filter(|c| **c != context)
+                    .cloned()
+                    .collect();
+                for other in others {
+                    self.unwatch(&other).await;
+                }
                 self.start_watch(pool, context);
             }
             KubeCommand::Reconnect { context } => {

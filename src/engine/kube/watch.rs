@@ -15,10 +15,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::client::{ClientPool, FailureKind, KubeFailure};
+/// A watch failing the same way logs it once a minute, with the count.
+const REPEAT_LOG_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 use super::model::{ClusterSummary, Delta, Interner, MachineSummary};
 use super::{ConnState, KubeEvent};
 use crate::domain::cluster::{Cluster, Machine};
 use crate::engine::Event;
+use crate::engine::repeats::{Repeats, Verdict};
 
 /// At most one batch per kind and platform in this interval.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
@@ -129,6 +133,7 @@ pub async fn watch_kind<K: Watched>(
     let mut pending: HashMap<String, Option<Arc<K::Summary>>> = HashMap::new();
     let mut flush_at: Option<Instant> = None;
     let mut last_state: Option<ConnState> = None;
+    let mut repeats = Repeats::new(REPEAT_LOG_INTERVAL);
     loop {
         let next = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
@@ -178,7 +183,17 @@ pub async fn watch_kind<K: Watched>(
             }
             Err(e) => {
                 let f = failure_of(&e, &what);
-                tracing::warn!(platform = %platform, error = %f, "watch failed");
+                match repeats.check(&f.to_string(), std::time::Instant::now()) {
+                    Verdict::Log => {
+                        tracing::warn!(platform = %platform, error = %f, "watch failed")
+                    }
+                    Verdict::LogRepeated(n) => tracing::warn!(
+                        platform = %platform, error = %f, repeated = n, "watch still failing"
+                    ),
+                    Verdict::Skip => {
+                        tracing::debug!(platform = %platform, error = %f, "watch failed again")
+                    }
+                }
                 if f.kind == FailureKind::AuthExpired {
                     return Err(f);
                 }

@@ -865,6 +865,7 @@ impl Pane for ClustersPane {
                 }
                 true
             }
+            KubeEvent::Unwatched { context } => self.platforms.remove(context).is_some(),
             KubeEvent::Connection { context, state } => {
                 self.platforms.entry(context.clone()).or_default().state = Some(state.clone());
                 if self.current.is_none() {
@@ -991,6 +992,23 @@ pub(crate) mod tests {
             [Effect::Engine(Command::Kube(KubeCommand::FetchYaml { id, .. }))] => *id,
             other => panic!("expected one FetchYaml, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_stopped_platform_leaves_the_status_line() {
+        let mut p = ClustersPane::demo();
+        p.apply(&KubeEvent::Connection {
+            context: "prod-east".into(),
+            state: ConnState::Unreachable {
+                error: "refused".into(),
+                hint: "check the network".into(),
+            },
+        });
+        assert!(p.platforms.contains_key("prod-east"));
+        assert!(p.apply(&KubeEvent::Unwatched {
+            context: "prod-east".into()
+        }));
+        assert!(!p.platforms.contains_key("prod-east"));
     }
 
     #[test]
