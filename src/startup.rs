@@ -146,7 +146,7 @@ pub async fn resolve(global: &GlobalArgs) -> anyhow::Result<Resolved> {
 /// Where the flags point, decided without starting anything.
 pub enum Choice {
     /// A kubeconfig, read and labelled.
-    Platform(Resolved),
+    Platform(Box<Resolved>),
     /// The embedded sandbox, still to be started with [`start_sandbox`]; its labels are known.
     Sandbox {
         options: SandboxOptions,
@@ -173,13 +173,13 @@ pub fn choose(global: &GlobalArgs) -> anyhow::Result<Choice> {
         };
         return Ok(Choice::Sandbox { options, labels });
     }
-    read_platform(global, location).map(Choice::Platform)
+    read_platform(global, location).map(|r| Choice::Platform(Box::new(r)))
 }
 
 /// Picks the platform without any note: the TUI shows the SANDBOX badge instead.
 pub async fn resolve_quiet(global: &GlobalArgs) -> anyhow::Result<Resolved> {
     match choose(global)? {
-        Choice::Platform(r) => Ok(r),
+        Choice::Platform(r) => Ok(*r),
         Choice::Sandbox { options, .. } => start_sandbox(global, options).await,
     }
 }

@@ -39,7 +39,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
     let (labels, platform, sandbox_start) = match crate::startup::choose(global)? {
         crate::startup::Choice::Platform(resolved) => {
             engine::start(parts, engine_config(resolved.source.clone()));
-            (resolved.labels.clone(), Some(resolved), None)
+            (resolved.labels.clone(), Some(*resolved), None)
         }
         crate::startup::Choice::Sandbox { options, labels } => {
             let global = global.clone();

@@ -139,7 +139,7 @@ impl ClusterRow {
 
     /// The cluster's own step or health check fails (not only a node being added).
     pub fn cluster_failed(&self) -> bool {
-        self.failed && !self.failure.as_ref().is_some_and(|f| f.node.is_some())
+        self.failed && self.failure.as_ref().is_none_or(|f| f.node.is_none())
     }
 
     pub fn age_secs(&self, now: DateTime<Utc>) -> Option<i64> {
