@@ -666,8 +666,16 @@ fn create_on_the_embedded_sandbox() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["created"], false);
+    // Without a terminal nobody can confirm: the gate asks for --yes and creates nothing.
     let out = bin(tmp.path())
         .args(["create", "--sandbox", "-f"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    let out = bin(tmp.path())
+        .args(["create", "--sandbox", "--yes", "-f"])
         .arg(&good)
         .output()
         .unwrap();

@@ -2,8 +2,10 @@
 //!
 //! The same rules as `validate --platform` run first, with the platform's published versions
 //! and its other clusters' nodes, and any error refuses the create before anything is sent.
-//! The platform does a server-side dry run before the real create. `--readonly` refuses the
-//! real create.
+//! The platform does a server-side dry run before the real create. The real create passes the
+//! same safety gate as the TUI's: `--readonly` refuses it, the platform's RBAC is asked first (a
+//! SelfSubjectAccessReview), and at a terminal the user confirms (default No) unless `--yes`;
+//! without a terminal `--yes` is required, so a script never creates by accident.
 
 use std::path::PathBuf;
 
@@ -23,9 +25,70 @@ pub struct Args {
     /// Only ask the platform to check the cluster (server-side dry run); nothing is created.
     #[arg(long)]
     pub dry_run: bool,
+    /// Create without asking; required when standard input is not a terminal.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub output: Format,
+}
+
+/// Why the gate stopped a create before anything was sent.
+#[derive(Debug)]
+enum Stopped {
+    Findings(super::validate::Report),
+    Denied(String),
+    NotConfirmed(&'static str),
+}
+
+/// Asks on the terminal; anything but y/yes is No.
+async fn confirm(question: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        eprint!("{question} [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).is_ok()
+            && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// The gate's RBAC and confirmation steps for a real create.
+async fn gate(
+    client: &kube::Client,
+    args: &Args,
+    name: &str,
+    platform: &str,
+) -> Result<(), Stopped> {
+    let access = crate::engine::kube::Access {
+        verb: "create".into(),
+        group: crate::domain::cluster::GROUP.into(),
+        resource: "clusters".into(),
+        namespace: None,
+        name: None,
+    };
+    match ops::check_access(client, &access).await {
+        Ok(d) if !d.allowed => return Err(Stopped::Denied(d.reason)),
+        Ok(_) => {}
+        // The platform still enforces RBAC on the create itself.
+        Err(e) => eprintln!("acp-cockpit: could not check permission first ({e}); going on"),
+    }
+    if args.yes {
+        return Ok(());
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Err(Stopped::NotConfirmed(
+            "standard input is not a terminal, so nobody can confirm; pass --yes to create \
+             without asking",
+        ));
+    }
+    if confirm(format!("Create cluster {name} on platform {platform}?")).await {
+        Ok(())
+    } else {
+        Err(Stopped::NotConfirmed("cancelled; nothing was created"))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -69,7 +132,12 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
         let ctx = platform_context(&client, &cluster).await;
         let report = report_with(&args.file, &cluster, &ctx);
         if !report.valid {
-            return Ok(Err(report));
+            return Ok(Err(Stopped::Findings(report)));
+        }
+        if !args.dry_run
+            && let Err(stop) = gate(&client, &args, &name, &platform).await
+        {
+            return Ok(Err(stop));
         }
         ops::create_cluster(&client, &cluster, args.dry_run)
             .await
@@ -80,7 +148,22 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     resolved.shutdown().await;
     let report = match result {
         Ok(Ok(report)) => report,
-        Ok(Err(report)) => {
+        Ok(Err(Stopped::Denied(reason))) => {
+            eprintln!(
+                "acp-cockpit: not creating: the platform does not allow you to create clusters{}\nhint: ask an administrator for create on clusters.platform.tkestack.io, or use a context that has it",
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({reason})")
+                }
+            );
+            return Ok(super::exit::CANNOT_CHECK);
+        }
+        Ok(Err(Stopped::NotConfirmed(why))) => {
+            eprintln!("acp-cockpit: not creating cluster {name}: {why}");
+            return Ok(super::exit::CANNOT_CHECK);
+        }
+        Ok(Err(Stopped::Findings(report))) => {
             match args.output {
                 Format::Table => {
                     print_findings(&report.findings);
