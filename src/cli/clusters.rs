@@ -12,8 +12,9 @@ use super::output::{Format, out, out_structured};
 use crate::engine::kube::model::{Column, Filter, compare_rows};
 use crate::engine::kube::{ClusterModel, ClusterRow, ConnState, KubeEvent, ops, watch};
 use crate::engine::{CHANNEL_CAPACITY, Event};
-use crate::present::clusters::progress_text;
+use crate::present::clusters::{phase_tone, progress_text};
 use crate::present::text::{fit, nodes_label, short_age};
+use crate::present::{Tone, ansi};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -26,6 +27,9 @@ pub struct Args {
     /// The pane's filter: text, /regex/ or re:..., phase:, version:, type:, step:, is:failed (all must match).
     #[arg(long, value_name = "QUERY")]
     pub filter: Option<String>,
+    /// Colors in the table, from the global `--color` (not a flag of its own).
+    #[arg(skip)]
+    pub color: bool,
 }
 
 /// The table lines of rows (header first), as `clusters` prints them.
@@ -42,6 +46,16 @@ pub fn table_in(
     rows: &[ClusterRow],
     now: chrono::DateTime<Utc>,
     keep: &mut Option<Widths>,
+) -> Vec<String> {
+    table_painted(rows, now, keep, false)
+}
+
+/// [`table_in`], with the phase and a failing progress in color when `color` is on.
+pub fn table_painted(
+    rows: &[ClusterRow],
+    now: chrono::DateTime<Utc>,
+    keep: &mut Option<Widths>,
+    color: bool,
 ) -> Vec<String> {
     let cells: Vec<[String; 8]> = rows
         .iter()
@@ -73,27 +87,37 @@ pub fn table_in(
         }
         widths
     });
-    let line = |vals: &[String; 8]| {
+    // Colors go on after the padding, so escape codes never count as width.
+    let line = |vals: &[String; 8], paint: bool| {
         let mut s = String::new();
         for (i, (v, w)) in vals.iter().zip(widths).enumerate() {
+            let tone = match i {
+                2 => phase_tone(v),
+                6 if v.contains("FAILED") => Tone::Fail,
+                _ => Tone::Text,
+            };
             if i + 1 == vals.len() {
                 s.push_str(v);
             } else {
                 let vw = unicode_width::UnicodeWidthStr::width(v.as_str());
-                s.push_str(&fit(v, w.max(vw)));
+                let cell = fit(v, w.max(vw));
+                let text = cell.trim_end();
+                s.push_str(&ansi(text, tone, paint));
+                s.push_str(&cell[text.len()..]);
                 s.push_str("   ");
             }
         }
         s.trim_end().to_string()
     };
-    let mut out = vec![line(&titles)];
-    out.extend(cells.iter().map(line));
+    let mut out = vec![line(&titles, false)];
+    out.extend(cells.iter().map(|c| line(c, color)));
     out
 }
 
 /// Prints changed rows (the table header only once) and deleted names.
 fn print_changes(
     format: Format,
+    color: bool,
     changed: &[ClusterRow],
     deleted: &[String],
     widths: &mut Option<Widths>,
@@ -103,7 +127,7 @@ fn print_changes(
             // The first rows printed fix the header and the column widths.
             if !changed.is_empty() {
                 let header_printed = widths.is_some();
-                let lines = table_in(changed, Utc::now(), widths);
+                let lines = table_painted(changed, Utc::now(), widths, color);
                 for l in lines.iter().skip(usize::from(header_printed)) {
                     out(l)?;
                 }
@@ -143,7 +167,8 @@ fn sorted_rows(model: &ClusterModel, filter: &Filter) -> Vec<ClusterRow> {
     rows
 }
 
-pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+    args.color = super::output::color_enabled(global.color);
     let filter = Filter::parse(args.filter.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
     let resolved = crate::startup::resolve(global).await?;
@@ -177,7 +202,7 @@ async fn run_on(
                         }
                     );
                 } else {
-                    for l in table(&rows, Utc::now()) {
+                    for l in table_painted(&rows, Utc::now(), &mut None, args.color) {
                         out(&l)?;
                     }
                 }
@@ -186,11 +211,12 @@ async fn run_on(
         }
         return Ok(0);
     }
-    watch_and_print(args.output, filter, conn).await
+    watch_and_print(args.output, args.color, filter, conn).await
 }
 
 async fn watch_and_print(
     format: Format,
+    color: bool,
     filter: &Filter,
     conn: ops::Connected,
 ) -> anyhow::Result<i32> {
@@ -213,7 +239,7 @@ async fn watch_and_print(
             ev = rx.recv() => ev,
         };
         let Some(Event::Kube(ev)) = ev else {
-            break 1;
+            break super::exit::CANNOT_CHECK;
         };
         match ev {
             KubeEvent::Connection { state, .. } => match state {
@@ -223,7 +249,7 @@ async fn watch_and_print(
                     eprintln!(
                         "hint: log in again (e.g. run the kubeconfig's exec plugin), then rerun"
                     );
-                    break 1;
+                    break super::exit::CANNOT_CHECK;
                 }
                 ConnState::Unreachable { error, hint } => {
                     eprintln!("{error}\nhint: {hint} (retrying)")
@@ -247,7 +273,7 @@ async fn watch_and_print(
                     v.sort_by(|a, b| a.name.cmp(&b.name));
                     v
                 };
-                print_changes(format, &changed, &d.deleted, &mut widths)?;
+                print_changes(format, color, &changed, &d.deleted, &mut widths)?;
                 for r in changed {
                     printed.insert(r.name.clone(), r);
                 }
@@ -266,7 +292,7 @@ async fn watch_and_print(
                     .filter(|r| printed.contains_key(&r.name) && printed.get(&r.name) != Some(r))
                     .filter(|r| filter.matches(r))
                     .collect();
-                print_changes(format, &changed, &[], &mut widths)?;
+                print_changes(format, color, &changed, &[], &mut widths)?;
                 for r in changed {
                     printed.insert(r.name.clone(), r);
                 }
@@ -336,6 +362,23 @@ mod tests {
         assert_eq!(&t[2][col..col + 12], "Initializing");
         // Watch: a later batch keeps the first header's columns, even for a short row.
         let mut keep = None;
+        let painted = table_painted(&rows, now, &mut None, true);
+        assert!(
+            painted[2].contains("\x1b[31m"),
+            "a failing row is red: {:?}",
+            painted[2]
+        );
+        assert!(!painted[0].contains('\x1b'), "the header stays plain");
+        let plain: Vec<String> = painted
+            .iter()
+            .map(|l| {
+                l.replace("\x1b[31m", "")
+                    .replace("\x1b[32m", "")
+                    .replace("\x1b[36m", "")
+                    .replace("\x1b[0m", "")
+            })
+            .collect();
+        assert_eq!(plain, table(&rows, now), "colors never change the layout");
         let first = table_in(&rows, now, &mut keep);
         let later = table_in(&rows[..1], now, &mut keep);
         assert_eq!(later[1], first[1]);

@@ -40,3 +40,18 @@ pub fn out_structured<T: serde::Serialize>(
         _ => out(&serde_json::to_string_pretty(v)?),
     }
 }
+
+/// Whether tables get colors: `--color always` (or a depth) forces them, `never` and
+/// `NO_COLOR` turn them off, and `auto` colors a terminal only.
+pub fn color_enabled(choice: crate::config::ColorChoice) -> bool {
+    use crate::config::ColorChoice;
+    match choice {
+        ColorChoice::Never => false,
+        ColorChoice::Always | ColorChoice::Truecolor | ColorChoice::C256 | ColorChoice::C16 => true,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").is_ok_and(|t| !t.is_empty() && t != "dumb")
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! A cluster row's cells.
 
+use super::Tone;
 use crate::engine::kube::ClusterRow;
 
 /// The PROGRESS cell: the cluster's own step first; on a created cluster, the nodes being added.
@@ -14,5 +15,16 @@ pub fn progress_text(row: &ClusterRow) -> String {
             format!("{frac} adding {} nodes", row.adding_nodes)
         }
         (None, None) => frac,
+    }
+}
+
+/// What a cluster phase means.
+pub fn phase_tone(phase: &str) -> Tone {
+    match phase {
+        "Running" => Tone::Ok,
+        "Failed" => Tone::Fail,
+        "Terminating" => Tone::Muted,
+        "Confined" | "Idling" => Tone::Warn,
+        _ => Tone::Info,
     }
 }

@@ -21,3 +21,22 @@ pub enum Tone {
     Muted,
     Accent,
 }
+
+/// `text` in the tone's terminal color (the 16 basic colors every terminal has), for CLI
+/// tables when color is on; unchanged when it is off.
+pub fn ansi(text: &str, tone: Tone, on: bool) -> String {
+    let code = match tone {
+        Tone::Ok => "32",
+        Tone::Warn => "33",
+        Tone::Fail => "31",
+        Tone::Info => "36",
+        Tone::Muted => "2",
+        Tone::Accent => "35",
+        Tone::Text => return text.to_string(),
+    };
+    if on && !text.is_empty() {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}

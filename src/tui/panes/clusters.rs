@@ -77,13 +77,7 @@ pub fn context_hook(known: Vec<String>) -> ShellHook {
 
 /// The role a phase is shown in.
 pub fn phase_role(phase: &str) -> Role {
-    match phase {
-        "Running" => Role::Ok,
-        "Failed" => Role::Fail,
-        "Terminating" => Role::Muted,
-        "Confined" | "Idling" => Role::Warn,
-        _ => Role::Info,
-    }
+    crate::present::clusters::phase_tone(phase).into()
 }
 
 /// One platform as the pane knows it.
