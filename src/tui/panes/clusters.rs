@@ -12,6 +12,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, SuspendJob, pane_actions};
 use crate::config::theme::{Role, Theme};
@@ -170,7 +171,8 @@ pub struct ClustersPane {
     yaml: Option<YamlView>,
     started: bool,
     /// Width the table was last drawn at: sorting cycles only through the columns shown there.
-    table_width: Option<usize>,
+    /// The columns the last frame showed, for sorting by a visible one only.
+    shown_columns: Option<Vec<Column>>,
 }
 
 impl Default for ClustersPane {
@@ -198,7 +200,7 @@ impl ClustersPane {
             page: 10,
             yaml: None,
             started: false,
-            table_width: None,
+            shown_columns: None,
         }
     }
 
@@ -474,8 +476,23 @@ impl ClustersPane {
             return;
         }
         let width = area.width as usize;
-        self.table_width = Some(width);
-        let cols = layout_columns(width);
+        let body_h = area.height as usize - 1;
+        self.page = body_h.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + body_h {
+            self.offset = self.selected + 1 - body_h;
+        }
+        self.offset = self.offset.min(self.view.len().saturating_sub(body_h));
+        let end = (self.offset + body_h).min(self.view.len());
+        // Columns are sized by what the rows on screen need, so a long failing step is cut
+        // last, after padding and the less important columns.
+        let need = match self.platform() {
+            Some(p) => Needs::of(self.view[self.offset..end].iter().map(|&i| &p.rows[i])),
+            None => Needs::default(),
+        };
+        let cols = layout_columns(width, &need, self.column);
+        self.shown_columns = Some(cols.iter().map(|(c, _)| *c).collect());
         let mut header = Vec::new();
         for (c, w) in &cols {
             let mut t = c.title().to_string();
@@ -486,8 +503,6 @@ impl ClustersPane {
             header.push(Span::raw(" "));
         }
         let mut lines = vec![Line::from(header)];
-        let body_h = area.height as usize - 1;
-        self.page = body_h.max(1);
         if self.view.is_empty() {
             let (role, msg) = self.empty_message();
             frame.render_widget(Paragraph::new(lines), area);
@@ -502,16 +517,9 @@ impl ClustersPane {
             );
             return;
         }
-        if self.selected < self.offset {
-            self.offset = self.selected;
-        } else if self.selected >= self.offset + body_h {
-            self.offset = self.selected + 1 - body_h;
-        }
-        self.offset = self.offset.min(self.view.len().saturating_sub(body_h));
         let Some(p) = self.platform() else {
             return;
         };
-        let end = (self.offset + body_h).min(self.view.len());
         for (pos, &i) in self.view[self.offset..end].iter().enumerate() {
             let row = &p.rows[i];
             let selected = self.offset + pos == self.selected;
@@ -574,32 +582,84 @@ fn state_badge(state: Option<&ConnState>) -> (Role, &'static str) {
     }
 }
 
-/// Columns that fit in `width`, with their widths; PROGRESS takes what is left, and keeps room
-/// for a fraction and a long step name (about 34 columns) before TYPE is shown.
-fn layout_columns(width: usize) -> Vec<(Column, usize)> {
-    let display = width >= 110;
-    let type_ = width >= 140;
-    let mut cols: Vec<(Column, usize)> = vec![(Column::Name, if display { 24 } else { 16 })];
-    if display {
-        cols.push((Column::Display, 20));
+/// What the rows on screen need: their longest name, display name and progress text.
+#[derive(Debug, Default)]
+struct Needs {
+    name: usize,
+    display: usize,
+    progress: usize,
+}
+
+impl Needs {
+    fn of<'a>(rows: impl Iterator<Item = &'a ClusterRow>) -> Needs {
+        let mut n = Needs::default();
+        for r in rows {
+            n.name = n.name.max(r.name.width());
+            n.display = n.display.max(r.display_name.width());
+            n.progress = n.progress.max(progress_text(r).width());
+        }
+        n
     }
-    // Below this, VERSION and NODES give way so PROGRESS (and FAILED in it) stays visible.
-    let roomy = width >= 64;
+}
+
+/// Columns that fit in `width`, with their widths, given by importance: NAME, PHASE, PROGRESS
+/// (room for its longest text, a failing step included) and AGE first; then NODES, VERSION,
+/// DISPLAY NAME and TYPE as long as they fit. PROGRESS takes whatever is left over.
+fn layout_columns(width: usize, need: &Needs, sorted: Column) -> Vec<(Column, usize)> {
+    let name = need.name.clamp(8, 24);
+    let progress = need.progress.clamp(12, 56);
+    // One space after each column.
+    let mut used = (name + 1) + (12 + 1) + (progress + 1) + (5 + 1);
+    let mut fits = |w: usize| {
+        if used + w + 1 <= width {
+            used += w + 1;
+            true
+        } else {
+            false
+        }
+    };
+    // The column the table is sorted by stays in sight, its ^/v mark with it.
+    let display_w = need.display.clamp(7, 20);
+    let mut shown = |c: Column, w: usize, wide_enough: bool| -> Option<bool> {
+        (c == sorted).then(|| wide_enough && fits(w))
+    };
+    let sorted_fit = [
+        shown(Column::Nodes, 7, true),
+        shown(Column::Version, 10, true),
+        shown(Column::Display, display_w, width >= 110 && need.display > 0),
+        shown(Column::Type, 10, width >= 140),
+    ];
+    let mut fits_unless_sorted = |c: Column, w: usize, ok: bool, i: usize| match sorted_fit[i] {
+        Some(done) => done,
+        None => ok && (c != sorted) && fits(w),
+    };
+    let nodes = fits_unless_sorted(Column::Nodes, 7, true, 0);
+    let version = fits_unless_sorted(Column::Version, 10, true, 1);
+    // The two least useful columns also wait for a wide terminal.
+    let display = fits_unless_sorted(
+        Column::Display,
+        display_w,
+        width >= 110 && need.display > 0,
+        2,
+    );
+    let type_ = fits_unless_sorted(Column::Type, 10, width >= 140, 3);
+    let mut cols = vec![(Column::Name, name)];
+    if display {
+        cols.push((Column::Display, display_w));
+    }
     cols.push((Column::Phase, 12));
-    if roomy {
+    if version {
         cols.push((Column::Version, 10));
     }
     if type_ {
         cols.push((Column::Type, 10));
     }
-    if roomy {
+    if nodes {
         cols.push((Column::Nodes, 7));
     }
+    let fixed: usize = cols.iter().map(|(_, w)| w + 1).sum::<usize>() + 6;
+    cols.push((Column::Progress, width.saturating_sub(fixed + 1).max(8)));
     cols.push((Column::Age, 5));
-    let used: usize = cols.iter().map(|(_, w)| w + 1).sum();
-    let progress = width.saturating_sub(used + 1).max(8);
-    let at = cols.len() - 1;
-    cols.insert(at, (Column::Progress, progress));
     cols
 }
 
@@ -775,10 +835,9 @@ impl Pane for ClustersPane {
             ClustersAction::Filter => self.editing = Some(self.filter.source().to_string()),
             ClustersAction::SortNext => {
                 // A hidden column would sort by something the user cannot see.
-                let shown = self.table_width.map(layout_columns);
                 let mut next = self.column.next();
-                while let Some(cols) = &shown
-                    && !cols.iter().any(|(c, _)| *c == next)
+                while let Some(cols) = &self.shown_columns
+                    && !cols.contains(&next)
                     && next != self.column
                 {
                     next = next.next();
@@ -807,6 +866,9 @@ impl Pane for ClustersPane {
             return Some(Vec::new());
         }
         match key.code {
+            // An invalid filter is not kept silently showing the last one: the line stays
+            // open with the error until it is fixed or cleared with Esc.
+            KeyCode::Enter if self.filter_error.is_some() => {}
             KeyCode::Enter => self.editing = None,
             KeyCode::Esc => {
                 self.editing = None;
@@ -1108,6 +1170,10 @@ pub(crate) mod tests {
         }
         assert!(p.filter_error.is_some());
         assert_eq!(p.visible_names().len(), 2);
+        // Enter does not accept it: the error stays in sight.
+        p.on_key(KeyEvent::from(KeyCode::Enter));
+        assert!(p.wants_text_input());
+        assert!(p.filter_error.is_some());
         p.on_key(KeyEvent::from(KeyCode::Esc));
         assert!(!p.wants_text_input());
         assert_eq!(p.visible_names().len(), 8);
