@@ -1,4 +1,5 @@
-//! Pure domain types and rules: no tokio, no I/O, no terminal.
+//! Pure domain types and rules: no tokio, no I/O, no terminal. Nothing here imports another
+//! layer of the crate; everything is unit-tested without a network or a screen.
 
 pub mod cluster;
 pub mod draft;

@@ -1,7 +1,15 @@
-//! The six panes and the contract between a pane and the shell.
+//! The panes and the contract between a pane and the shell.
 //!
 //! A pane is plain state: it renders itself, turns keymap actions (and, while a text field has
 //! focus, raw keys) into [`Effect`]s, and folds engine events into its state. It never awaits.
+//!
+//! # Declared once
+//! Each pane's module exports one [`PaneSpec`] (key, title, `:` command and its argument,
+//! actions, constructor, demo) and declares its actions with [`pane_actions!`], which gives
+//! the enum its `on_action` matches exhaustively and the keymap layer's descriptions. [`SPECS`]
+//! lists the panes in tab order; the keymap catalog, the `pane_N` keys, the prompt's commands
+//! and completion, help, the footer and the screenshots are all derived from it. A new pane is
+//! its module plus one line in [`SPECS`].
 
 pub mod clusters;
 pub mod drafts;
