@@ -4,12 +4,26 @@
 use super::*;
 
 pub(super) fn footer_spans<'a>(t: &Theme, pairs: &[(&str, &str)]) -> Vec<Span<'a>> {
+    let all: Vec<(&str, &str, bool)> = pairs.iter().map(|(k, a)| (*k, *a, true)).collect();
+    footer_spans_available(t, &all)
+}
+
+/// Footer entries; one not available now (nothing selected, errors block it) is dimmed, so the
+/// footer never advertises a key that would do nothing.
+pub(super) fn footer_spans_available<'a>(t: &Theme, items: &[(&str, &str, bool)]) -> Vec<Span<'a>> {
     let base = t.style(Role::Footer);
     let key = base.patch(t.style(Role::Key));
+    let muted = base.patch(t.style(Role::Muted));
     let mut spans = vec![Span::styled(" ", base)];
-    for (k, a) in pairs {
-        spans.push(Span::styled(k.to_string(), key));
-        spans.push(Span::styled(format!(" {a}  "), base));
+    for (k, a, available) in items {
+        spans.push(Span::styled(
+            k.to_string(),
+            if *available { key } else { muted },
+        ));
+        spans.push(Span::styled(
+            format!(" {a}  "),
+            if *available { base } else { muted },
+        ));
     }
     spans
 }
@@ -244,13 +258,10 @@ impl App {
             }
             _ => self.active.key(),
         };
-        let mut items: Vec<(String, String)> = Vec::new();
+        let mut items: Vec<(String, String, bool)> = Vec::new();
         // A pane that handles no action yet (a placeholder) must not advertise its layer's keys.
-        let advertised = layer == "help"
-            || self
-                .panes
-                .get(&self.active)
-                .is_none_or(|p| p.handles_actions());
+        let pane = self.panes.get(&self.active);
+        let advertised = layer == "help" || pane.is_none_or(|p| p.handles_actions());
         for (action, keys) in self.keymap.bindings(layer) {
             if !advertised {
                 break;
@@ -264,7 +275,8 @@ impl App {
                 continue;
             }
             if let Some(k) = keys.first() {
-                items.push((k.to_string(), action.replace('_', " ")));
+                let available = layer == "help" || pane.is_none_or(|p| p.action_available(action));
+                items.push((k.to_string(), action.replace('_', " "), available));
             }
         }
         let mut global: Vec<(String, String)> = Vec::new();
@@ -273,17 +285,19 @@ impl App {
                 global.push((k.to_string(), action.replace('_', " ")));
             }
         }
-        let width = |v: &[(String, String)]| -> usize {
-            v.iter().map(|(k, a)| k.width() + a.width() + 3).sum()
+        let width = |v: &mut dyn Iterator<Item = (&String, &String)>| -> usize {
+            v.map(|(k, a)| k.width() + a.width() + 3).sum()
         };
-        let gw = width(&global) + 1;
+        let gw = width(&mut global.iter().map(|(k, a)| (k, a))) + 1;
         // Drop the pane's last bindings until the global ones fit; the help overlay has them all.
-        while !items.is_empty() && width(&items) + gw > area.width as usize {
+        while !items.is_empty()
+            && width(&mut items.iter().map(|(k, a, _)| (k, a))) + gw > area.width as usize
+        {
             items.pop();
         }
-        let pairs: Vec<(&str, &str)> = items
+        let pairs: Vec<(&str, &str, bool)> = items
             .iter()
-            .map(|(k, a)| (k.as_str(), a.as_str()))
+            .map(|(k, a, on)| (k.as_str(), a.as_str(), *on))
             .collect();
         let gpairs: Vec<(&str, &str)> = global
             .iter()
@@ -292,7 +306,7 @@ impl App {
         widgets::two_sided(
             frame,
             area,
-            footer_spans(t, &pairs),
+            footer_spans_available(t, &pairs),
             footer_spans(t, &gpairs),
             base,
         );

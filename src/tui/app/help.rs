@@ -18,11 +18,19 @@ impl App {
             items.push(Item::Section(title));
             for (action, _) in self.keymap.bindings(layer) {
                 let keys = self.keymap.keys_label(layer, action).unwrap_or_default();
-                let desc = self
+                let mut desc = self
                     .catalog
                     .describe(layer, action)
                     .unwrap_or(action)
                     .to_string();
+                let available = layer == "global"
+                    || self
+                        .panes
+                        .get(&self.active)
+                        .is_none_or(|p| p.action_available(action));
+                if !available {
+                    desc.push_str(" (not available now)");
+                }
                 items.push(Item::Entry(keys, desc));
             }
         }
@@ -67,9 +75,14 @@ impl App {
                 }
                 Item::Entry(k, d) => {
                     let pad = " ".repeat(key_w - k.width());
+                    let role = if d.ends_with("(not available now)") {
+                        Role::Muted
+                    } else {
+                        Role::Text
+                    };
                     lines.push(Line::from(vec![
                         Span::styled(format!("  {k}{pad}"), t.style(Role::Key)),
-                        Span::styled(d, t.style(Role::Text)),
+                        Span::styled(d, t.style(role)),
                     ]));
                 }
             }
@@ -154,6 +167,28 @@ mod tests {
             .find(|l| l.trim_start().starts_with(":quit"))
             .expect("quit listed");
         assert_eq!(quit.find("quit (also :q;"), Some(col), "{quit:?}");
+    }
+
+    #[test]
+    fn help_says_which_actions_would_do_nothing_now() {
+        use crate::tui::panes::clusters::ClustersPane;
+        let mut a = app_on(vec![Box::new(ClustersPane::new())]);
+        let text: Vec<String> = a
+            .help_lines()
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        // No cluster to open yet.
+        assert!(
+            text.iter()
+                .any(|l| l.contains("open the cluster's timeline (not available now)")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|l| l.contains("filter by name") && !l.contains("not available"))
+        );
+        a.mark_drawn();
     }
 
     #[test]

@@ -782,6 +782,15 @@ impl Pane for ClustersPane {
         self.render_yaml(frame, area, ctx);
     }
 
+    fn action_available(&self, action: &str) -> bool {
+        match ClustersAction::parse(action) {
+            // Both act on the selected cluster.
+            Some(ClustersAction::Open | ClustersAction::Yaml) => !self.view.is_empty(),
+            Some(ClustersAction::Back) => self.yaml.is_some() || !self.filter.is_empty(),
+            _ => true,
+        }
+    }
+
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
         let Some(action) = ClustersAction::parse(action) else {
             return Vec::new();

@@ -227,6 +227,12 @@ pub trait Pane {
         true
     }
 
+    /// Whether an action of this pane's layer would do something now (an item is selected, no
+    /// error blocks it). Help and the footer dim the ones that would not.
+    fn action_available(&self, _action: &str) -> bool {
+        true
+    }
+
     /// True while the pane edits text: the shell then hands it raw keys first.
     fn wants_text_input(&self) -> bool {
         false
