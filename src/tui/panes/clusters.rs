@@ -611,7 +611,7 @@ fn layout_columns(width: usize, need: &Needs, sorted: Column) -> Vec<(Column, us
     // One space after each column.
     let mut used = (name + 1) + (12 + 1) + (progress + 1) + (5 + 1);
     let mut fits = |w: usize| {
-        if used + w + 1 <= width {
+        if used + w < width {
             used += w + 1;
             true
         } else {
