@@ -18,7 +18,8 @@ use crate::engine::kube::{
 };
 use crate::engine::{CHANNEL_CAPACITY, Event};
 use crate::present::timeline::{
-    blocked_text, check_failure_text, created_text, eta_text, gauge, step_mark,
+    blocked_text, check_failure_text, created_text, deletion_text, eta_text, gauge,
+    node_waiting_text, step_mark,
 };
 
 /// Exit code when the cluster's current step, or a node being added, has failed.
@@ -107,6 +108,7 @@ pub fn text(r: &Report) -> Vec<String> {
                 .unwrap_or_default()
         }
     )];
+    out.extend(deletion_text(tl));
     out.extend(check_failure_text(tl));
     if let Some(f) = &tl.failure {
         out.push(format!(
@@ -169,11 +171,7 @@ pub fn text(r: &Report) -> Vec<String> {
         if mt.finished {
             l.push_str("joined");
         } else if mt.steps.is_empty() {
-            l.push_str(if tl.finished {
-                "waiting: no step started yet"
-            } else {
-                "waiting: the cluster's own steps install it"
-            });
+            l.push_str(node_waiting_text(tl));
         } else {
             l.push_str(&format!(
                 "{} {}",
@@ -423,6 +421,44 @@ mod tests {
                 == "node dev-sh-n1 (10.0.95.50)   waiting: the cluster's own steps install it"),
             "{t:?}"
         );
+    }
+
+    #[test]
+    fn a_terminating_cluster_says_how_long_deletion_takes_and_what_holds_it() {
+        let mut m = demo_model();
+        let mut node = crate::domain::cluster::Machine::new("old-batch-n1", Default::default());
+        node.spec.cluster_name = "old-batch".into();
+        node.spec.machine.ip = "10.0.100.50".into();
+        m.apply_machines(&crate::engine::kube::Delta {
+            platform: demo::CONTEXT.into(),
+            reset: false,
+            applied: vec![std::sync::Arc::new(
+                crate::engine::kube::MachineSummary::from_machine(
+                    &node,
+                    &mut crate::engine::kube::model::Interner::default(),
+                ),
+            )],
+            deleted: Vec::new(),
+        });
+        let r = report(&m, "old-batch", demo::now()).expect("report");
+        let t = text(&r);
+        assert!(
+            t.iter()
+                .any(|l| l
+                    == "deleting for 25m00s; waiting on finalizers platform.tkestack.io/cluster"),
+            "{t:?}"
+        );
+        assert!(
+            t.iter()
+                .any(|l| l.ends_with("being deleted with the cluster")),
+            "{t:?}"
+        );
+        assert!(
+            !t.iter().any(|l| l.contains("no step started yet")),
+            "{t:?}"
+        );
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["deletion"]["forSecs"], 1500);
     }
 
     #[test]

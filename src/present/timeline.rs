@@ -67,3 +67,31 @@ pub fn eta_text(tl: &Timeline) -> Option<String> {
         if e.partial { "+" } else { "" }
     ))
 }
+
+/// `deleting for 12m05s; waiting on finalizers platform.tkestack.io/cluster` while a cluster is
+/// being deleted.
+pub fn deletion_text(tl: &Timeline) -> Option<String> {
+    let d = tl.deletion.as_ref()?;
+    let mut s = format!("deleting for {}", format_secs(d.for_secs));
+    if d.finalizers.is_empty() {
+        s.push_str("; no finalizer left, it goes once the platform lets go");
+    } else {
+        s.push_str(&format!(
+            "; waiting on finalizers {}",
+            d.finalizers.join(", ")
+        ));
+    }
+    Some(s)
+}
+
+/// What a node without steps shows: it waits for the cluster, or goes with it when the cluster
+/// is being deleted.
+pub fn node_waiting_text(tl: &Timeline) -> &'static str {
+    if tl.deletion.is_some() {
+        "being deleted with the cluster"
+    } else if tl.finished {
+        "waiting: no step started yet"
+    } else {
+        "waiting: the cluster's own steps install it"
+    }
+}

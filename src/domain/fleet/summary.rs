@@ -104,6 +104,8 @@ pub struct ClusterSummary {
     /// Conditions of checks that run after creation (the health check), kept apart so a failing
     /// check on a created cluster is not read as an unfinished creation.
     pub checks: Vec<SlimCondition>,
+    /// Set while the cluster is being deleted: since when, and the finalizers still on it.
+    pub deleting: Option<(DateTime<Utc>, Vec<String>)>,
 }
 
 impl ClusterSummary {
@@ -132,6 +134,12 @@ impl ClusterSummary {
             resource_version: c.metadata.resource_version.clone().unwrap_or_default(),
             conditions: slim(conditions, i),
             checks: slim(checks, i),
+            deleting: c
+                .metadata
+                .deletion_timestamp
+                .as_ref()
+                .and_then(to_utc)
+                .map(|at| (at, c.metadata.finalizers.clone().unwrap_or_default())),
         }
     }
 
@@ -142,7 +150,7 @@ impl ClusterSummary {
 
     /// The timeline, expecting `plan` (e.g. the model's, which is never stale).
     pub fn timeline_with(&self, now: DateTime<Utc>, stats: &StepStats, plan: Plan<'_>) -> Timeline {
-        timeline::build(
+        let mut tl = timeline::build(
             self.name.clone(),
             &self.phase,
             self.created,
@@ -151,7 +159,15 @@ impl ClusterSummary {
             plan,
             now,
             stats,
-        )
+        );
+        tl.deletion = self
+            .deleting
+            .as_ref()
+            .map(|(at, finalizers)| timeline::Deletion {
+                for_secs: (now - *at).num_seconds().max(0),
+                finalizers: finalizers.clone(),
+            });
+        tl
     }
 }
 

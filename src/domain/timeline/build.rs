@@ -35,6 +35,32 @@ pub struct Timeline {
     /// Steps of the known list still to come after the last one seen (for display).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub upcoming: Vec<String>,
+    /// The resource is being deleted: since when, and what still holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<Deletion>,
+}
+
+/// A resource being deleted (`metadata.deletionTimestamp` set): how long deletion has taken so
+/// far and the finalizers it still waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deletion {
+    pub for_secs: i64,
+    pub finalizers: Vec<String>,
+}
+
+impl Deletion {
+    /// From an object's metadata, as of `now`; `None` when it is not being deleted.
+    pub fn of(
+        meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+        now: DateTime<Utc>,
+    ) -> Option<Deletion> {
+        let since = meta.deletion_timestamp.as_ref().and_then(to_utc)?;
+        Some(Deletion {
+            for_secs: (now - since).num_seconds().max(0),
+            finalizers: meta.finalizers.clone().unwrap_or_default(),
+        })
+    }
 }
 
 impl Timeline {
@@ -59,7 +85,7 @@ impl Timeline {
             .map(|s| s.conditions.as_slice())
             .unwrap_or(&[]);
         let (steps, checks) = split_checks(conditions);
-        build(
+        let mut tl = build(
             name,
             c.phase().as_str(),
             created,
@@ -68,7 +94,9 @@ impl Timeline {
             stats.plan(Resource::Cluster),
             now,
             stats,
-        )
+        );
+        tl.deletion = Deletion::of(&c.metadata, now);
+        tl
     }
 
     /// A machine's (node being added) timeline.
@@ -198,6 +226,7 @@ pub fn build<C: CondLike>(
         took_secs,
         check_failure,
         upcoming,
+        deletion: None,
     }
 }
 

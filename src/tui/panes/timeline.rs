@@ -16,7 +16,8 @@ use crate::engine::Event;
 use crate::engine::kube::{ClusterModel, ConnState, KubeEvent};
 use crate::present::text::fit;
 use crate::present::timeline::{
-    blocked_text, check_failure_text, created_text, eta_text, gauge, step_mark,
+    blocked_text, check_failure_text, created_text, deletion_text, eta_text, gauge,
+    node_waiting_text, step_mark,
 };
 
 pane_actions! {
@@ -332,6 +333,9 @@ impl Pane for TimelinePane {
             ));
         }
         head.push(Line::from(summary));
+        if let Some(d) = deletion_text(&tl) {
+            head.push(Line::from(Span::styled(d, theme.style(Role::Warn))));
+        }
         if let Some(c) = check_failure_text(&tl) {
             head.push(Line::from(Span::styled(c, theme.style(Role::Fail))));
         }
@@ -394,11 +398,7 @@ impl Pane for TimelinePane {
             if mt.steps.is_empty() {
                 // Empty bars under a progressing cluster would read as stuck nodes.
                 l.push(Span::styled(
-                    if tl.finished {
-                        "waiting: no step started yet"
-                    } else {
-                        "waiting: the cluster's own steps install it"
-                    },
+                    node_waiting_text(&tl),
                     theme.style(Role::Muted),
                 ));
                 head.push(Line::from(l));
