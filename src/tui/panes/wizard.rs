@@ -8,6 +8,7 @@
 
 mod editor;
 mod fields;
+mod file_io;
 mod issues;
 pub mod node_dialog;
 mod nodes;
@@ -32,7 +33,7 @@ use self::submit::Submit;
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
 use crate::config::theme::Role;
 use crate::domain::draft::{NodeType, SshAuth};
-use crate::domain::form::{self, ClusterForm, NodeForm, Secret};
+use crate::domain::form::{ClusterForm, NodeForm, Secret};
 use crate::domain::rules;
 use crate::engine::kube::KubeEvent;
 use crate::engine::store::DraftCommand;
@@ -142,6 +143,8 @@ pub struct WizardPane {
     /// The create or dry run the form waits for; an answer to another request is not ours.
     request: Option<RequestId>,
     editor_file: Option<std::path::PathBuf>,
+    /// File answers the pane waits for, by request id.
+    file_waits: Vec<(RequestId, file_io::FileWait)>,
     /// Platform name for the confirmation text.
     platform: String,
     /// The dialog closed by "Save draft", kept (with its secrets, in memory only) until the
@@ -183,6 +186,7 @@ impl WizardPane {
             submit: Submit::Idle,
             request: None,
             editor_file: None,
+            file_waits: Vec::new(),
             platform: "the platform".into(),
             saving: None,
             pending: Vec::new(),
@@ -678,6 +682,7 @@ impl Pane for WizardPane {
                 true
             }
             Event::Drafts { event, .. } => self.on_draft_event(event),
+            Event::Files { id, event } => self.on_file_event(*id, event),
             Event::Kube(KubeEvent::ClusterCreated {
                 id,
                 name,
@@ -709,27 +714,7 @@ impl Pane for WizardPane {
             }))];
         }
         if [".yaml", ".yml", ".json"].iter().any(|e| t.ends_with(e)) {
-            let path = crate::engine::files::expand_home(t);
-            let result = std::fs::metadata(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))
-                .and_then(|m| {
-                    if m.len() > form::MAX_YAML_BYTES as u64 {
-                        Err(format!("{} is too large for a manifest", path.display()))
-                    } else {
-                        std::fs::read_to_string(&path)
-                            .map_err(|e| format!("cannot read {}: {e}", path.display()))
-                    }
-                })
-                .and_then(|text| {
-                    let c = form::from_yaml(&text).map_err(|e| e.to_string())?;
-                    self.form = ClusterForm::from_cluster(&c);
-                    self.changed();
-                    Ok(())
-                });
-            self.notice = Some(match result {
-                Ok(()) => (Role::Ok, format!("Loaded {}", path.display())),
-                Err(e) => (Role::Fail, format!("{e}; check the path and the manifest")),
-            });
+            return vec![self.read_manifest(t)];
         }
         Vec::new()
     }

@@ -1,15 +1,19 @@
 //! The `$EDITOR` round trip: the manifest, secrets masked, goes to a private temporary file;
 //! what comes back replaces the form, with the masked secrets filled in from memory.
 
+use super::file_io::FileWait;
 use super::{EDITOR_TAG, Effect, WizardPane};
 use crate::config::theme::Role;
 use crate::domain::cluster::{Cluster, MASK};
 use crate::domain::form::{self, ClusterForm};
-use crate::engine::files::write_private;
+use crate::engine::files::{FileCommand, FileText};
+use crate::engine::{Command, Failure};
 use crate::tui::panes::SuspendJob;
+use zeroize::Zeroizing;
 
 impl WizardPane {
-    /// Writes the masked YAML to a private temporary file and hands it to `$EDITOR`.
+    /// Asks the engine to write the masked YAML to a private temporary file; `$EDITOR` opens
+    /// it once it is written.
     pub(super) fn open_editor(&mut self) -> Vec<Effect> {
         let yaml = match self.masked_yaml() {
             Ok(y) => y,
@@ -18,40 +22,22 @@ impl WizardPane {
                 return Vec::new();
             }
         };
-        let path = std::env::temp_dir().join(format!(
-            "acp-cockpit-{}-{}.yaml",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        if let Err(e) = write_private(&path, yaml.as_bytes()) {
-            self.notice = Some((
-                Role::Fail,
-                format!(
-                    "cannot write {}: {e}; set TMPDIR to a writable directory",
-                    path.display()
-                ),
-            ));
-            return Vec::new();
-        }
-        let editor = std::env::var("VISUAL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .or_else(|| {
-                std::env::var("EDITOR")
-                    .ok()
-                    .filter(|s| !s.trim().is_empty())
-            })
-            .unwrap_or_else(|| "vi".to_string());
-        let mut parts = editor.split_whitespace().map(str::to_string);
-        let program = parts.next().unwrap_or_else(|| "vi".into());
-        let mut args: Vec<String> = parts.collect();
+        let path = Self::editor_path();
+        let (program, mut args) = editor_command();
         args.push(path.display().to_string());
-        self.editor_file = Some(path);
-        vec![Effect::Suspend(SuspendJob {
+        let job = SuspendJob {
             program,
             args,
             tag: EDITOR_TAG.into(),
-        })]
+        };
+        self.notice = Some((Role::Info, "Writing the manifest for $EDITOR...".into()));
+        vec![self.file_command(
+            FileCommand::WritePrivate {
+                path,
+                contents: FileText(Zeroizing::new(yaml)),
+            },
+            FileWait::EditorWritten(job),
+        )]
     }
 
     /// Reads the edited YAML back. Masked secrets are filled from the form in memory, matched
@@ -79,6 +65,8 @@ impl WizardPane {
         Ok(())
     }
 
+    /// The editor ended: the file is read back, then removed (the files capability runs
+    /// commands in order).
     pub(super) fn editor_resumed(&mut self, tag: &str, ok: bool) -> Vec<Effect> {
         if tag != EDITOR_TAG {
             return Vec::new();
@@ -86,34 +74,49 @@ impl WizardPane {
         let Some(path) = self.editor_file.take() else {
             return Vec::new();
         };
-        let text = std::fs::read_to_string(&path);
-        let _ = std::fs::remove_file(&path);
-        match (ok, text) {
-            (false, _) => {
-                self.notice = Some((
-                    Role::Warn,
-                    "The editor exited with an error; the form is unchanged".into(),
-                ));
-            }
-            (true, Err(e)) => {
-                self.notice = Some((Role::Fail, format!("cannot read the edited YAML: {e}")));
-            }
-            (true, Ok(text)) => match self.reimport_yaml(&text) {
-                Ok(()) => {
-                    self.notice = Some((Role::Ok, "Edited YAML imported".into()));
-                }
-                Err(e) => {
-                    self.notice = Some((
-                        Role::Fail,
-                        format!(
-                            "The edited YAML was not imported: {e}. Open the editor again to fix it."
-                        ),
-                    ));
-                }
+        self.notice = Some((Role::Info, "Reading the edited YAML...".into()));
+        let read = self.file_command(
+            FileCommand::ReadText {
+                path: path.display().to_string(),
+                limit: form::MAX_YAML_BYTES as u64,
             },
-        }
-        Vec::new()
+            FileWait::EditorRead { ok },
+        );
+        let (_, remove) = Command::files(FileCommand::Remove { path });
+        vec![read, Effect::Engine(remove)]
     }
+
+    /// The edited file as read back: imported when the editor succeeded.
+    pub(super) fn edited_read(&mut self, ok: bool, text: &Result<FileText, Failure>) {
+        self.notice = Some(match (ok, text) {
+            (false, _) => (
+                Role::Warn,
+                "The editor exited with an error; the form is unchanged".into(),
+            ),
+            (true, Err(e)) => (Role::Fail, format!("cannot read the edited YAML: {e}")),
+            (true, Ok(text)) => match self.reimport_yaml(text.0.as_str()) {
+                Ok(()) => (Role::Ok, "Edited YAML imported".into()),
+                Err(e) => (
+                    Role::Fail,
+                    format!(
+                        "The edited YAML was not imported: {e}. Open the editor again to fix it."
+                    ),
+                ),
+            },
+        });
+    }
+}
+
+/// `$VISUAL`, else `$EDITOR`, else `vi`, split into the program and its arguments.
+fn editor_command() -> (String, Vec<String>) {
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string());
+    let mut parts = editor.split_whitespace().map(str::to_string);
+    let program = parts.next().unwrap_or_else(|| "vi".into());
+    (program, parts.collect())
 }
 
 /// Puts the in-memory secrets back where the edited YAML still has the mask.

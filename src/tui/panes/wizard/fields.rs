@@ -263,6 +263,13 @@ impl FieldId {
                 |f| f.basic.private_registry.clone(),
                 |f, v| f.basic.private_registry = v.trim().to_string(),
             ),
+            _ => self.network_and_nodes_access(),
+        }
+    }
+
+    fn network_and_nodes_access(&self) -> Access {
+        use Access::{Checked, Choice, Text};
+        match self {
             FieldId::Cni => Choice(|f, _, fw| {
                 let order = [Cni::KubeOvn, Cni::Calico, Cni::Flannel, Cni::Custom];
                 f.network.cni = next_of(&order, f.network.cni, fw);
@@ -326,12 +333,8 @@ impl FieldId {
                 |f| f.node_settings.monitoring.vm_instance.clone(),
                 |f, v| f.node_settings.monitoring.vm_instance = v.trim().to_string(),
             ),
-            FieldId::Node(_)
-            | FieldId::AddNode
-            | FieldId::RestoreDraft
-            | FieldId::MonitoringNode(_)
-            | FieldId::Kv(..)
-            | FieldId::ApiUrl(_) => Access::Other,
+            // Rows whose value lives elsewhere; the basic fields are handled in `access`.
+            _ => Access::Other,
         }
     }
 

@@ -13,7 +13,11 @@ use crate::config::theme::Role;
 use crate::domain::draft::SshAuth;
 use crate::domain::form::{IpStack, NodeForm, Secret};
 use crate::engine::Command;
-use crate::engine::files::expand_home;
+use std::path::Path;
+
+use super::file_io::FileWait;
+use crate::engine::Failure;
+use crate::engine::files::{FileCommand, FileText};
 use crate::engine::store::{DraftCommand, DraftEvent, StoreError};
 
 impl WizardPane {
@@ -69,7 +73,10 @@ impl WizardPane {
                 self.dialog = Some(d);
                 Vec::new()
             }
-            Outcome::Cancel => Vec::new(),
+            Outcome::Cancel => {
+                self.forget_waits(|w| matches!(w, FileWait::Key { .. }));
+                Vec::new()
+            }
             Outcome::SaveDraft { node, existing } => {
                 self.notice = Some((Role::Info, "Saving the node as a draft...".into()));
                 self.saving = Some(d);
@@ -78,31 +85,70 @@ impl WizardPane {
                     existing,
                 }))]
             }
-            Outcome::Add(entry) => match entry_to_form(&entry) {
-                Ok(node) => {
-                    let nodes = &mut self.form.node_settings.nodes;
-                    let msg = match d.editing {
-                        Some(i) if i < nodes.len() => {
-                            nodes[i] = node;
-                            format!("Node {} updated", i + 1)
-                        }
-                        _ => {
-                            nodes.push(node);
-                            format!("Node {} added", nodes.len())
-                        }
-                    };
-                    self.notice = Some((Role::Ok, msg));
-                    self.changed();
-                    Vec::new()
-                }
-                Err(msg) => {
-                    d.notice = Some(msg);
-                    self.dialog = Some(d);
-                    Vec::new()
-                }
-            },
+            Outcome::Add(entry) if entry.node.auth == SshAuth::Key => {
+                // The key file is read by the engine; the dialog stays open and says so.
+                let path = entry.node.key_path.trim().to_string();
+                d.notice = Some(format!("Reading the private key file {path}..."));
+                let index = d.editing;
+                self.dialog = Some(d);
+                self.forget_waits(|w| matches!(w, FileWait::Key { .. }));
+                vec![self.file_command(
+                    FileCommand::ReadText {
+                        path,
+                        limit: MAX_KEY_BYTES,
+                    },
+                    FileWait::Key { entry, index },
+                )]
+            }
+            Outcome::Add(entry) => {
+                self.add_node(entry_to_form_lenient(&entry), d.editing);
+                Vec::new()
+            }
         };
         Some(effects)
+    }
+
+    /// Adds the node, or replaces node `index` when the dialog edited one.
+    fn add_node(&mut self, node: NodeForm, index: Option<usize>) {
+        let nodes = &mut self.form.node_settings.nodes;
+        let msg = match index {
+            Some(i) if i < nodes.len() => {
+                nodes[i] = node;
+                format!("Node {} updated", i + 1)
+            }
+            _ => {
+                nodes.push(node);
+                format!("Node {} added", nodes.len())
+            }
+        };
+        self.notice = Some((Role::Ok, msg));
+        self.changed();
+    }
+
+    /// The private key file of the node being added, as the engine read it.
+    pub(super) fn key_read(
+        &mut self,
+        entry: NodeEntry,
+        index: Option<usize>,
+        path: &Path,
+        result: &Result<FileText, Failure>,
+    ) {
+        let key = result
+            .as_ref()
+            .map_err(|e| format!("the private key file: {e}"))
+            .and_then(|text| private_key(path, text));
+        match key {
+            Ok(key) => {
+                let mut node = entry_to_form_lenient(&entry);
+                node.private_key = key;
+                self.dialog = None;
+                self.add_node(node, index);
+            }
+            Err(msg) => match self.dialog.as_mut() {
+                Some(d) => d.notice = Some(msg),
+                None => self.notice = Some((Role::Fail, msg)),
+            },
+        }
     }
 
     /// Delete removes whatever list entry is focused: a node, a parameter, an annotation or
@@ -256,15 +302,6 @@ fn secret_of(s: &str) -> Secret {
     Secret::new(s)
 }
 
-/// The dialog's node as a form node, reading the private key file for key logins.
-fn entry_to_form(e: &NodeEntry) -> Result<NodeForm, String> {
-    let mut n = entry_to_form_lenient(e);
-    if e.node.auth == SshAuth::Key {
-        n.private_key = read_key(&e.node.key_path)?;
-    }
-    Ok(n)
-}
-
 /// The dialog's node as a form node without touching the disk (for live findings).
 fn entry_to_form_lenient(e: &NodeEntry) -> NodeForm {
     let mut n = NodeForm::from_draft(&e.node);
@@ -286,39 +323,14 @@ pub(super) fn form_to_entry(n: &NodeForm) -> NodeEntry {
     e
 }
 
-fn read_key(path: &str) -> Result<Secret, String> {
-    let p = expand_home(path.trim());
-    let meta = std::fs::metadata(&p).map_err(|e| {
-        format!(
-            "cannot read the private key file {}: {e}; check the path",
-            p.display()
-        )
-    })?;
-    if meta.len() > MAX_KEY_BYTES {
-        return Err(format!(
-            "{} is {} bytes, too large for a private key; choose the key file itself",
-            p.display(),
-            meta.len()
-        ));
-    }
-    let bytes = zeroize::Zeroizing::new(std::fs::read(&p).map_err(|e| {
-        format!(
-            "cannot read the private key file {}: {e}; check its permissions",
-            p.display()
-        )
-    })?);
-    let text = std::str::from_utf8(&bytes).map_err(|_| {
-        format!(
-            "{} is not a text (PEM/OpenSSH) private key file",
-            p.display()
-        )
-    })?;
-    if !text.contains("PRIVATE KEY") {
+/// The key file's text, if it holds a private key (not the `.pub` file, not a certificate).
+fn private_key(path: &Path, text: &FileText) -> Result<Secret, String> {
+    if !text.0.contains("PRIVATE KEY") {
         return Err(format!(
             "{} does not look like a private key (no PRIVATE KEY block); choose the private, \
              not the .pub, file",
-            p.display()
+            path.display()
         ));
     }
-    Ok(Secret::new(text))
+    Ok(Secret::new(text.0.as_str()))
 }

@@ -1,4 +1,7 @@
-//! The Create pane's behaviour: submitting, editing, nodes, the editor round trip.
+//! The Create pane's behaviour: submitting, editing, nodes, the editor round trip; the
+//! helpers here serve the topic files below.
+
+mod files;
 
 use std::path::PathBuf;
 
@@ -7,7 +10,7 @@ use crossterm::event::KeyModifiers;
 use super::*;
 use crate::config::theme::Theme;
 use crate::domain::cluster::MASK;
-use crate::domain::form::{Cni, IpStack};
+use crate::domain::form::{self, Cni, IpStack};
 use crate::engine::kube::{FailureKind, KubeCommand, KubeFailure};
 use crate::engine::store::{DraftEvent, StoreError};
 
@@ -348,6 +351,7 @@ fn errors_disable_create_and_select_the_first_error() {
 fn editor_file_is_masked_and_secrets_come_back_on_reimport() {
     let mut p = valid();
     let fx = p.open_editor();
+    let fx = serve_files(&mut p, fx);
     let [Effect::Suspend(job)] = fx.as_slice() else {
         panic!("expected a suspend job, got {fx:?}");
     };
@@ -368,11 +372,51 @@ fn editor_file_is_masked_and_secrets_come_back_on_reimport() {
     }
     let edited = text.replace("name: unit", "name: unit-renamed");
     std::fs::write(&path, edited).unwrap();
-    p.on_resumed(EDITOR_TAG, true);
+    let fx = p.on_resumed(EDITOR_TAG, true);
+    serve_files(&mut p, fx);
     assert!(!path.exists(), "the temp file is removed");
     assert_eq!(p.form.basic.name, "unit-renamed");
     assert_eq!(p.form.nodes()[0].password.expose(), "pw-one");
     assert_eq!(p.form.nodes()[1].password.expose(), "pw-two");
+}
+
+/// Does the file work the pane asked the engine for, as the files capability would, feeds the
+/// answers back and returns every other effect (including those the answers produced).
+fn serve_files(p: &mut WizardPane, effects: Vec<Effect>) -> Vec<Effect> {
+    use crate::engine::files::{FileCommand, FileEvent, FileText, expand_home};
+    let mut out = Vec::new();
+    for fx in effects {
+        let Effect::Engine(Command::Files { id, cmd }) = fx else {
+            out.push(fx);
+            continue;
+        };
+        let event = match cmd {
+            FileCommand::ReadText { path, limit } => {
+                let path = expand_home(&path);
+                let result = crate::engine::files::read_text(&path, limit);
+                FileEvent::Read { path, result }
+            }
+            FileCommand::WritePrivate { path, contents } => {
+                let FileText(text) = contents;
+                let result =
+                    crate::engine::files::write_private(&path, text.as_bytes()).map_err(|e| {
+                        crate::engine::Failure::new(
+                            crate::engine::FailureKind::Io,
+                            e.to_string(),
+                            None,
+                        )
+                    });
+                FileEvent::Written { path, result }
+            }
+            FileCommand::Remove { path } => {
+                let _ = std::fs::remove_file(&path);
+                FileEvent::Removed { path }
+            }
+        };
+        p.on_event(&Event::Files { id, event });
+        out.extend(p.take_effects());
+    }
+    out
 }
 
 #[test]
@@ -578,10 +622,12 @@ fn a_manifest_opens_into_the_form() {
     let yaml = form::to_yaml(&valid().form.to_cluster(), false).unwrap();
     std::fs::write(&path, yaml).unwrap();
     let mut p = WizardPane::new();
-    assert!(p.on_open(path.to_str()).is_empty());
+    let fx = p.on_open(path.to_str());
+    assert!(serve_files(&mut p, fx).is_empty());
     assert_eq!(p.form.basic.name, "unit");
     assert_eq!(p.form.nodes()[1].password.expose(), "pw-two");
-    p.on_open(dir.join("missing.yaml").to_str());
+    let fx = p.on_open(dir.join("missing.yaml").to_str());
+    serve_files(&mut p, fx);
     assert!(matches!(&p.notice, Some((Role::Fail, m)) if m.contains("cannot read")));
     assert_eq!(p.form.basic.name, "unit");
     let _ = std::fs::remove_dir_all(&dir);
