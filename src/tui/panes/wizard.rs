@@ -376,7 +376,7 @@ impl WizardPane {
             return;
         }
         for _ in 0..n {
-            if rows[self.focus.min(n - 1)].kind != Kind::Heading {
+            if !rows[self.focus.min(n - 1)].kind.is_label() {
                 return;
             }
             self.focus = ((self.focus as isize + dir).rem_euclid(n as isize)) as usize;
@@ -390,7 +390,7 @@ impl WizardPane {
         let rows = self.rows();
         let mut i = self.focus as isize + dir;
         while i >= 0 && (i as usize) < rows.len() {
-            if rows[i as usize].kind != Kind::Heading {
+            if !rows[i as usize].kind.is_label() {
                 self.focus = i as usize;
                 if matches!(self.notice, Some((Role::Info, _))) {
                     self.notice = None;
@@ -488,6 +488,50 @@ impl WizardPane {
         }
     }
 
+    /// Whether the focused row is a `< >` choice.
+    fn on_choice(&self) -> bool {
+        self.section != Section::Review
+            && self
+                .focused()
+                .is_some_and(|s| matches!(s.kind, Kind::Select(..) | Kind::Choice(..)))
+    }
+
+    /// Left/Right on a choice step through its values; `None` hands any other key back.
+    fn choice_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let forward = match key.code {
+            KeyCode::Right => true,
+            KeyCode::Left => false,
+            _ => return None,
+        };
+        if key.kind == KeyEventKind::Release || !self.on_choice() {
+            return None;
+        }
+        self.pending_remove = None;
+        let id = self.focused()?.id;
+        self.cycle(&id, forward);
+        Some(Vec::new())
+    }
+
+    /// The next or previous section. Like the fields, the sections stop at both ends: a
+    /// wrap from Basic Info to Review hid where the form begins.
+    fn step_section(&mut self, dir: isize) {
+        let i = self.section.index() as isize + dir;
+        match usize::try_from(i).ok().and_then(|i| Section::ALL.get(i)) {
+            Some(s) => self.set_section(*s),
+            None => {
+                let (end, keys) = if dir > 0 {
+                    ("last", "PgUp or [ goes back")
+                } else {
+                    ("first", "PgDn or ] goes on")
+                };
+                self.notice = Some((
+                    Role::Info,
+                    format!("{} is the {end} section; {keys}", self.section.title()),
+                ));
+            }
+        }
+    }
+
     fn commit_edit(&mut self) -> bool {
         let Some(ed) = self.editing.take() else {
             return true;
@@ -499,6 +543,13 @@ impl WizardPane {
             Ok(()) => {
                 self.notice = None;
                 self.changed();
+                // A new entry lands above its "add" row: focus stays on that row, so the
+                // next Enter adds another entry instead of editing the one just added.
+                if matches!(spec.id, FieldId::Kv(_, None) | FieldId::ApiUrl(None))
+                    && let Some(i) = self.rows().iter().position(|r| r.id == spec.id)
+                {
+                    self.focus = i;
+                }
                 true
             }
             Err(msg) => {
@@ -524,13 +575,18 @@ impl Pane for WizardPane {
         WizardPane::unsaved_input(self)
     }
 
+    /// Also on a `< >` choice, so that Left/Right reach it; every other key goes back to the
+    /// keymap.
     fn wants_text_input(&self) -> bool {
-        self.editing.is_some() || self.dialog.is_some()
+        self.editing.is_some() || self.dialog.is_some() || self.on_choice()
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         if self.dialog.is_some() {
             return self.dialog_key(key);
+        }
+        if self.editing.is_none() {
+            return self.choice_key(key);
         }
         let ed = self.editing.as_mut()?;
         if key.kind == KeyEventKind::Release {
@@ -590,14 +646,8 @@ impl Pane for WizardPane {
             }
             CreateAction::NextField => self.move_focus(1),
             CreateAction::PrevField => self.move_focus(-1),
-            CreateAction::NextSection => {
-                let i = self.section.index();
-                self.set_section(Section::ALL[(i + 1) % Section::ALL.len()]);
-            }
-            CreateAction::PrevSection => {
-                let i = self.section.index();
-                self.set_section(Section::ALL[(i + Section::ALL.len() - 1) % Section::ALL.len()]);
-            }
+            CreateAction::NextSection => self.step_section(1),
+            CreateAction::PrevSection => self.step_section(-1),
             CreateAction::Edit => {
                 if let Submit::Created(name) = &self.submit
                     && self.section == Section::Review

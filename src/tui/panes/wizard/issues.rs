@@ -32,6 +32,7 @@ pub(super) fn level_of(s: rules::Severity) -> Level {
 pub fn issues_with(form: &ClusterForm, ctx: &rules::RuleContext) -> Vec<Issue> {
     let mut out: Vec<Issue> = rules::check(form, ctx)
         .into_iter()
+        .filter(|f| !said_by_a_note(f))
         .map(|f| Issue {
             path: f.field,
             level: level_of(f.severity),
@@ -41,6 +42,22 @@ pub fn issues_with(form: &ClusterForm, ctx: &rules::RuleContext) -> Vec<Issue> {
         .collect();
     out.sort_by_key(|i| i.level);
     out
+}
+
+/// Findings the rows' notes already state plainly (the page's choices the platform does not
+/// apply), so the pane says it once instead of in notes and findings that contradict each
+/// other ("no monitoring nodes are selected" beside "the monitoring nodes are not applied").
+/// Errors (a malformed value) still show.
+fn said_by_a_note(f: &rules::Finding) -> bool {
+    let advice = f.severity != rules::Severity::Error;
+    advice
+        && matches!(
+            f.field.as_str(),
+            "form.externalAccess"
+                | "form.imageRegistry"
+                | "form.monitoring.kind"
+                | "form.monitoring.nodes"
+        )
 }
 
 /// Maps a rule's node-relative field name onto the dialog's field keys.

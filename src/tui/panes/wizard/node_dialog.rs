@@ -194,6 +194,11 @@ pub struct NodeDialog {
     pub findings: Vec<(String, Level, String)>,
     /// A line above the buttons: why Add is refused, which secrets to fill in.
     pub notice: Option<String>,
+    /// The SSH port as typed, while it is no port (empty, or out of range): kept so the row
+    /// shows exactly what was typed and says why it is refused, never a silently cut number.
+    port_typed: Option<String>,
+    /// Why the last key in the SSH port was refused; cleared by the next accepted edit.
+    port_refused: Option<&'static str>,
 }
 
 impl NodeDialog {
@@ -208,6 +213,8 @@ impl NodeDialog {
             ipv6_only: false,
             findings: Vec::new(),
             notice: None,
+            port_typed: None,
+            port_refused: None,
         };
         d.focus_field(DField::Ipv4);
         d
@@ -311,24 +318,34 @@ impl NodeDialog {
     }
 
     fn text(&self, f: DField) -> Option<String> {
+        match f {
+            DField::SshPort => Some(self.port_text()),
+            _ if f.is_text() => Some(self.text_ref(f).to_string()),
+            _ => None,
+        }
+    }
+
+    /// A text field's value (empty for the port and the rows that are not text).
+    pub(super) fn text_ref(&self, f: DField) -> &str {
         let n = &self.entry.node;
-        Some(match f {
-            DField::Ipv4 => n.ipv4.clone(),
-            DField::Ipv6 => n.ipv6.clone(),
-            DField::DisplayName => n.display_name.clone(),
-            DField::SshIp => n.ssh_ip.clone(),
-            DField::Nic => n.nic.clone(),
-            DField::SshPort => self.port_text(),
-            DField::SshUser => n.ssh_user.clone(),
-            DField::ProxyAddress => n.proxy.address.clone(),
-            DField::ProxyUser => n.proxy.username.clone(),
-            DField::KeyPath => n.key_path.clone(),
-            _ => return None,
-        })
+        match f {
+            DField::Ipv4 => &n.ipv4,
+            DField::Ipv6 => &n.ipv6,
+            DField::DisplayName => &n.display_name,
+            DField::SshIp => &n.ssh_ip,
+            DField::Nic => &n.nic,
+            DField::SshUser => &n.ssh_user,
+            DField::ProxyAddress => &n.proxy.address,
+            DField::ProxyUser => &n.proxy.username,
+            DField::KeyPath => &n.key_path,
+            _ => "",
+        }
     }
 
     pub(super) fn port_text(&self) -> String {
-        if self.entry.node.ssh_port == 0 {
+        if let Some(t) = &self.port_typed {
+            t.clone()
+        } else if self.entry.node.ssh_port == 0 {
             String::new()
         } else {
             self.entry.node.ssh_port.to_string()
@@ -389,20 +406,7 @@ impl NodeDialog {
     fn request(&mut self, req: InputRequest) {
         let f = self.focused();
         if f == DField::SshPort {
-            let mut s = self.port_text();
-            if let InputRequest::InsertChar(c) = req
-                && !c.is_ascii_digit()
-            {
-                self.notice = Some("SSH Port takes digits only, e.g. 22".into());
-                return;
-            }
-            self.cursor = field::edit_text(&mut s, self.cursor, req);
-            match s.parse::<u32>() {
-                Ok(p) if p <= u16::MAX as u32 => self.entry.node.ssh_port = p as u16,
-                Ok(_) => self.notice = Some("SSH Port must be 1-65535".into()),
-                Err(_) => self.entry.node.ssh_port = 0,
-            }
-            self.cursor = self.cursor.min(self.port_text().chars().count());
+            self.edit_port(req);
         } else if f.is_text() {
             let cursor = self.cursor;
             if let Some(s) = self.text_mut(f) {
@@ -410,6 +414,52 @@ impl NodeDialog {
             }
         } else if let Some(s) = self.secret_mut(f) {
             field::edit_secret(s, req);
+        }
+    }
+
+    /// Edits the SSH port: only digits go in; a number outside 1-65535 stays as typed, is no
+    /// port, and the row says why.
+    fn edit_port(&mut self, req: InputRequest) {
+        if let InputRequest::InsertChar(c) = req
+            && !c.is_ascii_digit()
+        {
+            self.port_refused = Some("SSH Port takes digits only, e.g. 22");
+            return;
+        }
+        self.port_refused = None;
+        let mut s = self.port_text();
+        self.cursor = field::edit_text(&mut s, self.cursor, req);
+        match s.parse::<u16>() {
+            Ok(p) if p > 0 => {
+                self.entry.node.ssh_port = p;
+                self.port_typed = None;
+                // A refusal about the port no longer describes it.
+                if self
+                    .notice
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("SSH Port"))
+                {
+                    self.notice = None;
+                }
+            }
+            _ => {
+                self.entry.node.ssh_port = 0;
+                self.port_typed = Some(s);
+            }
+        }
+        self.cursor = self.cursor.min(self.port_text().chars().count());
+    }
+
+    /// Why the SSH port as typed is refused, if it is.
+    pub fn port_problem(&self) -> Option<String> {
+        if let Some(why) = self.port_refused {
+            return Some(why.to_string());
+        }
+        match self.port_typed.as_deref() {
+            Some(t) if !t.is_empty() => Some(format!(
+                "SSH Port {t} is outside 1-65535; the usual port is 22"
+            )),
+            _ => None,
         }
     }
 
@@ -521,6 +571,11 @@ impl NodeDialog {
     }
 
     fn try_add(&mut self) -> Outcome {
+        if let Some(p) = self.port_problem() {
+            self.notice = Some(format!("{p}. Fix it before adding the node"));
+            self.focus_field(DField::SshPort);
+            return Outcome::Nothing;
+        }
         let missing = self.missing();
         if let Some(first) = missing.first() {
             let names: Vec<&str> = missing.iter().map(|f| self.label_of(*f)).collect();
@@ -535,7 +590,12 @@ impl NodeDialog {
         Outcome::Add(Box::new(self.entry.clone()))
     }
 
-    pub(super) fn finding_for(&self, f: DField) -> Option<(Level, &str)> {
+    pub(super) fn finding_for(&self, f: DField) -> Option<(Level, String)> {
+        if f == DField::SshPort
+            && let Some(p) = self.port_problem()
+        {
+            return Some((Level::Error, p));
+        }
         let key = f.key();
         if key.is_empty() {
             return None;
@@ -544,6 +604,6 @@ impl NodeDialog {
             .iter()
             .filter(|(k, _, _)| k == key)
             .min_by_key(|(_, l, _)| *l)
-            .map(|(_, l, m)| (*l, m.as_str()))
+            .map(|(_, l, m)| (*l, m.clone()))
     }
 }

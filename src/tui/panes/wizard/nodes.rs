@@ -308,11 +308,23 @@ fn entry_to_form_lenient(e: &NodeEntry) -> NodeForm {
     n.password = secret_of(&e.ssh_password);
     n.passphrase = secret_of(&e.key_passphrase);
     n.proxy.password = secret_of(&e.proxy_password);
+    n.proxy.address = proxy_address(&n.proxy.address);
     if e.node.auth == SshAuth::Key && !e.node.key_path.trim().is_empty() {
         // A placeholder so that "a key is required" does not fire before the file is read.
         n.private_key = secret_of("key file");
     }
     n
+}
+
+/// The proxy as ACP stores it, `host:port` (the type, SOCKS5, is a field of its own): a URL
+/// written `socks5://host:port` means the same proxy, so the scheme is taken off.
+fn proxy_address(typed: &str) -> String {
+    let t = typed.trim();
+    let rest = t
+        .get(..9)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("socks5://"))
+        .map_or(t, |_| &t[9..]);
+    rest.trim_end_matches('/').to_string()
 }
 
 pub(super) fn form_to_entry(n: &NodeForm) -> NodeEntry {

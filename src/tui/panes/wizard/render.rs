@@ -18,6 +18,9 @@ use crate::domain::rules;
 use crate::tui::panes::RenderCtx;
 use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
 
+/// Blank columns between the rows and the findings summary beside them.
+const GUTTER: u16 = 2;
+
 impl WizardPane {
     pub(super) fn render_pane(&mut self, frame: &mut Frame, area: Rect, ctx: &RenderCtx) {
         let theme = ctx.theme;
@@ -55,7 +58,12 @@ impl WizardPane {
                     .direction(Direction::Horizontal)
                     .constraints([Constraint::Percentage(62), Constraint::Percentage(38)])
                     .split(body);
-                (p[0], p[1])
+                // A gutter, so a row's finding never runs into the summary's text.
+                let rows = Rect {
+                    width: p[0].width.saturating_sub(GUTTER),
+                    ..p[0]
+                };
+                (rows, p[1])
             } else {
                 let sh = (body.height / 4).clamp(2, 6);
                 let p = Layout::default()
@@ -115,6 +123,14 @@ impl WizardPane {
                 width: area.width,
                 height: 1,
             };
+            if spec.kind == Kind::Note {
+                let text = field::truncate(&spec.label, usize::from(area.width));
+                frame.render_widget(
+                    Paragraph::new(Span::styled(text, theme.style(Role::Muted))),
+                    r,
+                );
+                continue;
+            }
             if spec.kind == Kind::Heading {
                 let mut spans = vec![Span::styled(spec.label.clone(), theme.style(Role::Title))];
                 if let Some(issue) = self.issue_for(i) {
@@ -164,7 +180,7 @@ impl WizardPane {
                     };
                     Value::ReadOnly(&node_text)
                 }
-                Kind::Heading => Value::ReadOnly(""),
+                Kind::Heading | Kind::Note => Value::ReadOnly(""),
             };
             let issue = self.issue_for(i).map(|i| (i.level, i.message.as_str()));
             // ACP shows Flannel's node capacity under the field; here it sits beside both the

@@ -20,6 +20,28 @@ pub(super) enum Kind {
     Button,
     Node,
     Heading,
+    /// A plain statement under a field (what the platform does with it); never focused.
+    Note,
+}
+
+impl Kind {
+    /// Rows that only say something: focus passes over them.
+    pub(super) fn is_label(&self) -> bool {
+        matches!(self, Kind::Heading | Kind::Note)
+    }
+}
+
+/// What becomes of the page's choices the Cluster resource has no place for, said once,
+/// under each: the platform's behaviour, then the cockpit's.
+pub(super) const EXTERNAL_ACCESS_NOTE: &str =
+    "Not applied: the platform ignores it at creation; set it there afterwards";
+pub(super) const REGISTRY_NOTE: &str =
+    "Not applied: nodes pull from the platform's registry; only recorded here";
+pub(super) const MONITORING_NOTE: &str =
+    "Not applied: the platform deploys its default monitoring; only recorded here";
+
+fn note(text: &'static str) -> Spec {
+    Spec::new(FieldId::AddNode, format!("  {text}"), Kind::Note, "")
 }
 
 #[derive(Debug, Clone)]
@@ -164,6 +186,7 @@ fn endpoint_rows(f: &ClusterForm, v: &mut Vec<Spec>) {
         )
         .hint("when not on global's network"),
     );
+    v.push(note(EXTERNAL_ACCESS_NOTE));
     v.push(
         Spec::new(
             F::PlatformUrl,
@@ -191,6 +214,7 @@ fn endpoint_rows(f: &ClusterForm, v: &mut Vec<Spec>) {
         ),
         "form.imageRegistry",
     ));
+    v.push(note(REGISTRY_NOTE));
     if f.basic.image_registry == ImageRegistry::Private {
         v.push(
             Spec::new(
@@ -324,6 +348,7 @@ fn node_rows(f: &ClusterForm) -> Vec<Spec> {
         K::Select(vec!["Prometheus", "VictoriaMetrics"], mk),
         "form.monitoring.kind",
     ));
+    v.push(note(MONITORING_NOTE));
     if f.node_settings.monitoring.kind == MonitoringKind::VictoriaMetrics {
         let d = (f.node_settings.monitoring.vm_deploy == VmDeploy::AgentOnly) as usize;
         v.push(Spec::new(
@@ -350,7 +375,7 @@ fn node_rows(f: &ClusterForm) -> Vec<Spec> {
     }
     v.push(Spec::new(
         F::AddNode,
-        "Monitoring Nodes (compute nodes preferred)",
+        "Monitoring Nodes (recorded only; compute nodes preferred)",
         K::Heading,
         "form.monitoring.nodes",
     ));

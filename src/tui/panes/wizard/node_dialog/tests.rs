@@ -100,3 +100,72 @@ fn port_accepts_digits_only() {
     type_text(&mut d, "2x2");
     assert_eq!(d.entry.node.ssh_port, 22);
 }
+
+#[test]
+fn a_port_out_of_range_stays_as_typed_and_is_refused() {
+    let mut d = NodeDialog::new(false);
+    d.focus_field(DField::SshPort);
+    d.on_key(key(KeyCode::Backspace));
+    d.on_key(key(KeyCode::Backspace));
+    type_text(&mut d, "70000");
+    assert_eq!(d.port_text(), "70000", "nothing typed is silently cut");
+    assert_ne!(d.entry.node.ssh_port, 7000);
+    let (level, msg) = d.finding_for(DField::SshPort).expect("the row says why");
+    assert_eq!(level, Level::Error);
+    assert!(msg.contains("outside 1-65535"), "{msg}");
+    d.focus_field(DField::Add);
+    assert!(matches!(
+        d.on_key(key(KeyCode::Enter)),
+        Some(Outcome::Nothing)
+    ));
+    assert_eq!(d.focused(), DField::SshPort);
+    // Corrected, every trace of the error goes.
+    d.on_key(key(KeyCode::Backspace));
+    assert_eq!(d.entry.node.ssh_port, 7000);
+    assert!(d.finding_for(DField::SshPort).is_none());
+    assert!(d.notice.is_none(), "{:?}", d.notice);
+    type_text(&mut d, "x");
+    assert!(
+        d.finding_for(DField::SshPort)
+            .is_some_and(|(_, m)| m.contains("digits"))
+    );
+    d.on_key(key(KeyCode::Backspace));
+    assert!(
+        d.finding_for(DField::SshPort).is_none(),
+        "the refusal is gone"
+    );
+}
+
+#[test]
+fn down_reaches_every_button_and_left_right_change_choices() {
+    let mut d = NodeDialog::new(false);
+    let mut seen = Vec::new();
+    for _ in 0..d.fields().len() {
+        d.on_key(key(KeyCode::Down));
+        seen.push(d.focused());
+    }
+    for b in [DField::Add, DField::SaveDraft, DField::Cancel] {
+        assert!(seen.contains(&b), "Down never reached {b:?}: {seen:?}");
+    }
+    d.focus_field(DField::Type);
+    d.on_key(key(KeyCode::Right));
+    assert_eq!(d.entry.node.node_type, NodeType::Worker);
+    d.on_key(key(KeyCode::Left));
+    assert_eq!(d.entry.node.node_type, NodeType::ControlPlane);
+}
+
+#[test]
+fn the_focused_fields_finding_is_shown_in_full() {
+    let mut d = NodeDialog::new(false);
+    let long = "192.168.10.11 is also the address of node 1 (Every node needs its own \
+                address; remove the duplicate node or correct the IP)";
+    d.findings = vec![("ipv4".into(), Level::Error, long.into())];
+    d.focus_field(DField::Ipv4);
+    let (_, msg) = d.message().expect("a detail line");
+    assert!(msg.ends_with("correct the IP)"), "{msg}");
+    d.notice = Some("Fill in: SSH Password".into());
+    assert_eq!(
+        d.message().map(|(_, m)| m).as_deref(),
+        Some("Fill in: SSH Password")
+    );
+}

@@ -1,7 +1,10 @@
 //! The Create pane's behaviour: submitting, editing, nodes, the editor round trip; the
 //! helpers here serve the topic files below.
 
+mod dialog_layout;
 mod files;
+mod keys;
+mod notes;
 
 use std::path::PathBuf;
 
