@@ -9,6 +9,7 @@
 mod editor;
 mod fields;
 mod file_io;
+mod form_drafts;
 mod issues;
 pub mod node_dialog;
 mod nodes;
@@ -52,8 +53,8 @@ pane_actions! {
         AddNode = new("add_node", "add a node"),
         Review = new("review", "review the manifest and findings"),
         Submit = destructive("submit", "create the cluster (asks to confirm)"),
-        SaveDraft = new("save_draft", "save as a draft"),
-        RestoreDraft = new("restore_draft", "restore a draft"),
+        SaveDraft = new("save_draft", "save the whole form as a draft (no passwords)"),
+        RestoreDraft = new("restore_draft", "restore the latest node draft into Add Node"),
         OpenEditor = new("open_editor", "edit the manifest in $EDITOR"),
         RemoveNode = new("remove_node", "remove the selected node"),
     }
@@ -143,6 +144,11 @@ pub struct WizardPane {
     /// The create or dry run the form waits for; an answer to another request is not ours.
     request: Option<RequestId>,
     editor_file: Option<std::path::PathBuf>,
+    /// The whole-form draft this form was saved as or restored from: (name, revision, the
+    /// form's fingerprint then), so `w` updates it and quitting knows what is saved.
+    form_draft: Option<(String, u64, u64)>,
+    /// A manifest or draft waiting for the user's yes to replace the typed form.
+    replacing: Option<form_drafts::Replacement>,
     /// File answers the pane waits for, by request id.
     file_waits: Vec<(RequestId, file_io::FileWait)>,
     /// Platform name for the confirmation text.
@@ -187,6 +193,8 @@ impl WizardPane {
             request: None,
             editor_file: None,
             file_waits: Vec::new(),
+            form_draft: None,
+            replacing: None,
             platform: "the platform".into(),
             saving: None,
             pending: Vec::new(),
@@ -316,6 +324,15 @@ impl WizardPane {
                 || !d.entry.key_passphrase.is_empty()
                 || !d.entry.proxy_password.is_empty()
         });
+        if let Some(draft) = self.saved_as_draft()
+            && !dialog_open
+            && self.editing.is_none()
+        {
+            // Saved as a draft: only what no draft keeps would be lost.
+            return secrets.then(|| {
+                format!("the typed passwords of {name} (its draft '{draft}' keeps the rest)")
+            });
+        }
         let mut what = name;
         if nodes > 0 {
             what.push_str(&format!(" with {nodes} node(s)"));
@@ -578,12 +595,18 @@ impl Pane for WizardPane {
     /// Also on a `< >` choice, so that Left/Right reach it; every other key goes back to the
     /// keymap.
     fn wants_text_input(&self) -> bool {
-        self.editing.is_some() || self.dialog.is_some() || self.on_choice()
+        self.editing.is_some()
+            || self.dialog.is_some()
+            || self.replacing.is_some()
+            || self.on_choice()
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
         if self.dialog.is_some() {
             return self.dialog_key(key);
+        }
+        if self.replacing.is_some() {
+            return self.replacement_key(key);
         }
         if self.editing.is_none() {
             return self.choice_key(key);
@@ -668,23 +691,7 @@ impl Pane for WizardPane {
             CreateAction::RemoveNode => self.remove_focused(pending_remove),
             CreateAction::Review => self.set_section(Section::Review),
             CreateAction::Submit => return self.submit(),
-            CreateAction::SaveDraft => {
-                if let Some(Spec {
-                    id: FieldId::Node(i),
-                    ..
-                }) = self.focused()
-                    && let Some(n) = self.form.nodes().get(i)
-                {
-                    return vec![Effect::Engine(Command::drafts(DraftCommand::Save {
-                        node: Box::new(n.to_draft()),
-                        existing: None,
-                    }))];
-                }
-                self.notice = Some((
-                    Role::Info,
-                    "Select a node (or open Add Node) to save it as a draft".into(),
-                ));
-            }
+            CreateAction::SaveDraft => return self.save_form_draft(),
             CreateAction::RestoreDraft => {
                 return vec![Effect::Engine(Command::drafts(DraftCommand::RestoreLatest))];
             }

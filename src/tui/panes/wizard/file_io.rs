@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::node_dialog::NodeEntry;
 use super::{Effect, WizardPane};
 use crate::config::theme::Role;
-use crate::domain::form::{self, ClusterForm};
+use crate::domain::form;
 use crate::engine::files::{FileCommand, FileEvent, FileText};
 use crate::engine::{Command, Failure, RequestId};
 use crate::tui::panes::SuspendJob;
@@ -88,23 +88,15 @@ impl WizardPane {
         )
     }
 
-    /// Replaces the form with the manifest's cluster.
-    fn load_manifest(&mut self, text: &str) -> Result<(), String> {
-        let c = form::from_yaml(text).map_err(|e| e.to_string())?;
-        self.form = ClusterForm::from_cluster(&c);
-        self.changed();
-        Ok(())
-    }
-
     fn manifest_read(&mut self, path: &std::path::Path, result: &Result<FileText, Failure>) {
-        let loaded = result
+        let offered = result
             .as_ref()
             .map_err(|e| e.to_string())
-            .and_then(|text| self.load_manifest(text.0.as_str()));
-        self.notice = Some(match loaded {
-            Ok(()) => (Role::Ok, format!("Loaded {}", path.display())),
-            Err(e) => (Role::Fail, format!("{e}; check the path and the manifest")),
-        });
+            .and_then(|text| self.offer_manifest(text.0.as_str(), path.display().to_string()));
+        // A replaced form says so itself, and a question waits for its answer.
+        if let Err(e) = offered {
+            self.notice = Some((Role::Fail, format!("{e}; check the path and the manifest")));
+        }
     }
 
     /// The `$EDITOR` file to create: private, in the temporary directory, never reused.

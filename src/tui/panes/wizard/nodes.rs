@@ -203,6 +203,9 @@ impl WizardPane {
 
     /// The drafts capability's answer to a node draft saved or restored from this pane.
     pub(super) fn on_draft_event(&mut self, event: &DraftEvent) -> bool {
+        if let Some(changed) = self.on_form_draft_event(event) {
+            return changed;
+        }
         match event {
             DraftEvent::Loaded {
                 draft,

@@ -3,6 +3,7 @@
 
 mod dialog_layout;
 mod files;
+mod form_drafts;
 mod keys;
 mod notes;
 
