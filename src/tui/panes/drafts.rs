@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
-use crate::config::theme::Role;
+use crate::config::theme::{Role, Theme};
 use crate::domain::draft::{
     DRAFT_FORMAT, Draft, FormDraft, NodeDraft, NodeType, ProxyDraft, SshAuth,
 };
@@ -670,23 +670,11 @@ impl DraftsPane {
             ("Auth", auth),
             ("Asks on restore", asks.join(", ")),
         ]);
-        let lw = 16;
-        let lines: Vec<Line> = pairs
-            .into_iter()
-            .map(|(k, v)| {
-                Line::from(vec![
-                    Span::styled(format!("{k:<lw$}"), theme.style(Role::Muted)),
-                    Span::styled(v, theme.style(Role::Text)),
-                ])
-            })
-            .collect();
-        // Wrapped, so that the last lines (which secrets a restore asks for) are never cut.
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        frame.render_widget(preview(pairs, theme), inner);
     }
 
     /// A whole-form draft: what it creates, and that every secret is asked for again.
     fn render_form_preview(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, f: &FormDraft) {
-        let theme = ctx.theme;
         let cluster = if f.cluster.is_empty() {
             "-"
         } else {
@@ -701,17 +689,23 @@ impl DraftsPane {
                 "every node's SSH password or key passphrase, and proxy passwords".into(),
             ),
         ];
-        let lines: Vec<Line> = pairs
-            .into_iter()
-            .map(|(k, v)| {
-                Line::from(vec![
-                    Span::styled(format!("{k:<16}"), theme.style(Role::Muted)),
-                    Span::styled(v, theme.style(Role::Text)),
-                ])
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        frame.render_widget(preview(pairs, ctx.theme), area);
     }
+}
+
+/// A preview's label-value lines, wrapped so that the last ones (which secrets a restore asks
+/// for) are never cut.
+fn preview<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>, theme: &Theme) -> Paragraph<'a> {
+    let lines: Vec<Line> = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<16}"), theme.style(Role::Muted)),
+                Span::styled(v, theme.style(Role::Text)),
+            ])
+        })
+        .collect();
+    Paragraph::new(lines).wrap(Wrap { trim: false })
 }
 
 #[cfg(test)]

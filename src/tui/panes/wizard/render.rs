@@ -10,7 +10,7 @@ use super::fields::FieldId;
 use super::issues::level_of;
 use super::node_dialog::NodeDialog;
 use super::nodes::node_summary;
-use super::rows::{EDITING_CUE, Kind};
+use super::rows::{EDITING_CUE, Kind, Spec};
 use super::{Section, WizardPane};
 use crate::config::theme::{Role, Theme};
 use crate::domain::cluster::MASK;
@@ -106,6 +106,22 @@ impl WizardPane {
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
+    /// A heading (with the finding about its list) or a note.
+    fn label_row(&self, spec: &Spec, row: usize, width: u16, theme: &Theme) -> Paragraph<'_> {
+        if spec.kind == Kind::Note {
+            let text = field::truncate(&spec.label, usize::from(width));
+            return Paragraph::new(Span::styled(text, theme.style(Role::Muted)));
+        }
+        let mut spans = vec![Span::styled(spec.label.clone(), theme.style(Role::Title))];
+        if let Some(issue) = self.issue_for(row) {
+            spans.push(Span::styled(
+                format!("  {} {}", issue.level.marker(), issue.message),
+                theme.style(issue.level.role()),
+            ));
+        }
+        Paragraph::new(Line::from(spans))
+    }
+
     fn render_rows(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let rows = self.rows();
         let label_w = field::label_width(area);
@@ -123,23 +139,8 @@ impl WizardPane {
                 width: area.width,
                 height: 1,
             };
-            if spec.kind == Kind::Note {
-                let text = field::truncate(&spec.label, usize::from(area.width));
-                frame.render_widget(
-                    Paragraph::new(Span::styled(text, theme.style(Role::Muted))),
-                    r,
-                );
-                continue;
-            }
-            if spec.kind == Kind::Heading {
-                let mut spans = vec![Span::styled(spec.label.clone(), theme.style(Role::Title))];
-                if let Some(issue) = self.issue_for(i) {
-                    spans.push(Span::styled(
-                        format!("  {} {}", issue.level.marker(), issue.message),
-                        theme.style(issue.level.role()),
-                    ));
-                }
-                frame.render_widget(Paragraph::new(Line::from(spans)), r);
+            if spec.kind.is_label() {
+                frame.render_widget(self.label_row(spec, i, r.width, theme), r);
                 continue;
             }
             let focused = i == self.focus && self.dialog.is_none();
