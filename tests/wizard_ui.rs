@@ -688,3 +688,100 @@ fn create_on_the_embedded_sandbox() {
     );
     assert!(stdout.contains("cluster demo is being created"), "{stdout}");
 }
+
+#[test]
+fn whole_form_drafts_are_stored_listed_with_their_kind_and_kept_out_of_node_restores() {
+    use acp_cockpit::domain::draft::{DraftKind, FormDraft};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DraftStore::new(tmp.path());
+    store.save("n1", &node("10.0.0.1"), None).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let form = FormDraft {
+        manifest: "kind: Cluster\n".into(),
+        cluster: "prod-east".into(),
+        nodes: 3,
+        key_paths: [("10.0.0.2".to_string(), "~/.ssh/k".to_string())].into(),
+    };
+    let saved = store.save_form_new(&form.suggested_name(), &form).unwrap();
+    assert_eq!(saved.name, "cluster-prod-east");
+    let listing = store.list().unwrap();
+    let kinds: Vec<(String, DraftKind)> = listing
+        .drafts
+        .iter()
+        .map(|d| (d.name.clone(), d.kind()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("cluster-prod-east".to_string(), DraftKind::Cluster),
+            ("n1".to_string(), DraftKind::Node)
+        ]
+    );
+    // "Restore from draft" in Add Node restores nodes only, even when a form is newer.
+    let (latest, _) = store.latest().unwrap();
+    assert_eq!(latest.map(|d| d.name), Some("n1".to_string()));
+    // Export and import keep the form.
+    let out = tmp.path().join("form.json");
+    store.export("cluster-prod-east", &out).unwrap();
+    let imported = store.import(&out, Some("copy")).unwrap();
+    assert_eq!(imported.form.as_deref(), Some(&form));
+    // A key's contents in place of its path is refused, as for node drafts.
+    let mut leaky = form;
+    leaky.key_paths.insert(
+        "10.0.0.3".into(),
+        "-----BEGIN OPENSSH PRIVATE KEY-----".into(),
+    );
+    assert!(store.save_form_new("leaky", &leaky).is_err());
+}
+
+#[test]
+fn the_drafts_pane_lists_form_drafts_with_their_kind() {
+    use acp_cockpit::domain::draft::{DRAFT_FORMAT, FormDraft};
+    use acp_cockpit::engine::store::Listing;
+    use acp_cockpit::tui::panes::drafts::DraftsPane;
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T09:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let draft = |name: &str, form: Option<Box<FormDraft>>| Draft {
+        format: DRAFT_FORMAT,
+        name: name.into(),
+        revision: 1,
+        saved_at: at,
+        node: node("10.0.0.1"),
+        form,
+    };
+    let listing = Listing {
+        drafts: vec![
+            draft("n1", None),
+            draft(
+                "cluster-prod-east",
+                Some(Box::new(FormDraft {
+                    manifest: "kind: Cluster\n".into(),
+                    cluster: "prod-east".into(),
+                    nodes: 3,
+                    key_paths: Default::default(),
+                })),
+            ),
+        ],
+        unreadable: Vec::new(),
+    };
+    let mut p = DraftsPane::new();
+    p.on_event(&acp_cockpit::engine::Event::Drafts {
+        id: acp_cockpit::engine::RequestId(0),
+        event: DraftEvent::Listed(listing),
+    });
+    let text = render_pane(&mut p, 80, 24);
+    let row = text
+        .lines()
+        .find(|l| l.contains("cluster-prod-east"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        row.contains("cluster") && row.contains("3 node(s)"),
+        "{row}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.contains("n1 "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.contains("control") && row.contains("10.0.0.1"), "{row}");
+}

@@ -197,7 +197,52 @@ impl SecretField {
     }
 }
 
-/// A saved draft: the node plus bookkeeping.
+/// A whole Create form without secrets: the manifest with every secret masked, and the key
+/// file paths the manifest has no place for (by node IP). A restore asks for every password
+/// again.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FormDraft {
+    /// The Cluster manifest as YAML, secrets masked.
+    pub manifest: String,
+    /// The cluster's name, for listings (the manifest has it too).
+    #[serde(default)]
+    pub cluster: String,
+    #[serde(default)]
+    pub nodes: usize,
+    #[serde(default)]
+    pub key_paths: std::collections::BTreeMap<String, String>,
+}
+
+impl FormDraft {
+    /// `cluster-<name>`, or `cluster` for a form without a name yet.
+    pub fn suggested_name(&self) -> String {
+        match self.cluster.trim() {
+            "" => "cluster".to_string(),
+            name => sanitize_name(&format!("cluster-{name}")),
+        }
+    }
+
+    /// Key contents in a key-path entry is the one way a secret could slip in, as for nodes.
+    pub fn storage_problem(&self) -> Option<String> {
+        self.key_paths.values().find_map(|p| {
+            NodeDraft {
+                key_path: p.clone(),
+                ..NodeDraft::new()
+            }
+            .storage_problem()
+        })
+    }
+}
+
+/// What a draft holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftKind {
+    Node,
+    Cluster,
+}
+
+/// A saved draft: one node, or a whole Create form, plus bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Draft {
@@ -207,7 +252,21 @@ pub struct Draft {
     /// cockpits editing the same draft never overwrite each other silently.
     pub revision: u64,
     pub saved_at: DateTime<Utc>,
+    /// The node of a node draft (a form draft holds the default node here).
     pub node: NodeDraft,
+    /// The form of a whole-form draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<Box<FormDraft>>,
+}
+
+impl Draft {
+    pub fn kind(&self) -> DraftKind {
+        if self.form.is_some() {
+            DraftKind::Cluster
+        } else {
+            DraftKind::Node
+        }
+    }
 }
 
 /// The draft format a document declares, when it is newer than this build reads.

@@ -23,7 +23,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Event, Failure, FailureKind, RequestId};
-use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, newer_format, validate_name};
+use crate::domain::draft::{
+    DRAFT_FORMAT, Draft, FormDraft, NodeDraft, newer_format, validate_name,
+};
 
 const DRAFT_EXT: &str = "json";
 const LOCK_FILE: &str = ".lock";
@@ -369,7 +371,9 @@ impl DraftStore {
     /// restores, and the files it could not open (left as they are).
     pub fn latest(&self) -> Result<(Option<Draft>, Vec<UnreadableDraft>), StoreError> {
         let listing = self.list()?;
-        Ok((listing.drafts.into_iter().next(), listing.unreadable))
+        // The add-node dialog restores nodes; a whole-form draft is restored by name.
+        let latest = listing.drafts.into_iter().find(|d| d.form.is_none());
+        Ok((latest, listing.unreadable))
     }
 
     /// Moves every corrupt draft file aside (`<file>.corrupt-<timestamp>`) so that its name
@@ -396,8 +400,31 @@ impl DraftStore {
         node: &NodeDraft,
         expected_revision: Option<u64>,
     ) -> Result<Draft, StoreError> {
+        self.save_body(name, node, None, expected_revision)
+    }
+
+    /// Saves a whole Create form under `name`, with the same revision rules as [`Self::save`].
+    pub fn save_form(
+        &self,
+        name: &str,
+        form: &FormDraft,
+        expected_revision: Option<u64>,
+    ) -> Result<Draft, StoreError> {
+        self.save_body(name, &NodeDraft::new(), Some(form), expected_revision)
+    }
+
+    fn save_body(
+        &self,
+        name: &str,
+        node: &NodeDraft,
+        form: Option<&FormDraft>,
+        expected_revision: Option<u64>,
+    ) -> Result<Draft, StoreError> {
         validate_name(name).map_err(StoreError::Invalid)?;
-        if let Some(problem) = node.storage_problem() {
+        if let Some(problem) = node
+            .storage_problem()
+            .or_else(|| form.and_then(FormDraft::storage_problem))
+        {
             return Err(StoreError::Invalid(problem));
         }
         let _g = self.lock()?;
@@ -427,6 +454,7 @@ impl DraftStore {
             revision,
             saved_at: Utc::now(),
             node: node.clone(),
+            form: form.map(|f| Box::new(f.clone())),
         };
         self.write_locked(&draft)?;
         Ok(draft)
@@ -435,6 +463,19 @@ impl DraftStore {
     /// Saves a new draft under `base`, or `base-2`, `base-3`... when taken: "Save draft" in the
     /// dialog never overwrites another draft.
     pub fn save_new(&self, base: &str, node: &NodeDraft) -> Result<Draft, StoreError> {
+        self.save_new_with(base, |name| self.save(name, node, None))
+    }
+
+    /// A new whole-form draft under `base`, or `base-2`... when taken.
+    pub fn save_form_new(&self, base: &str, form: &FormDraft) -> Result<Draft, StoreError> {
+        self.save_new_with(base, |name| self.save_form(name, form, None))
+    }
+
+    fn save_new_with(
+        &self,
+        base: &str,
+        save: impl Fn(&str) -> Result<Draft, StoreError>,
+    ) -> Result<Draft, StoreError> {
         validate_name(base).map_err(StoreError::Invalid)?;
         for i in 1..1000u32 {
             let name = if i == 1 {
@@ -446,7 +487,7 @@ impl DraftStore {
                     .min(crate::domain::draft::MAX_NAME_LEN - suffix.len());
                 format!("{}{suffix}", &base[..keep])
             };
-            match self.save(&name, node, None) {
+            match save(&name) {
                 // A name held by a file this build cannot open is taken as well.
                 Err(
                     StoreError::Exists(_)
@@ -541,7 +582,10 @@ impl DraftStore {
             )));
         }
         let base = name.unwrap_or(&draft.name);
-        self.save_new(base, &draft.node)
+        match &draft.form {
+            Some(form) => self.save_form_new(base, form),
+            None => self.save_new(base, &draft.node),
+        }
     }
 }
 
@@ -595,6 +639,11 @@ pub enum DraftCommand {
     /// `Some((name, revision))` updates a draft the dialog restored or saved before.
     Save {
         node: Box<NodeDraft>,
+        existing: Option<(String, u64)>,
+    },
+    /// Saves the whole Create form: a new draft, or an update of `existing` (name, revision).
+    SaveForm {
+        form: Box<FormDraft>,
         existing: Option<(String, u64)>,
     },
     Rename {
@@ -747,6 +796,16 @@ pub fn run_command(store: &DraftStore, cmd: DraftCommand) -> Vec<DraftEvent> {
             match r {
                 Ok(d) => vec![DraftEvent::Saved(d)],
                 Err(e) => vec![fail("save draft", e)],
+            }
+        }
+        DraftCommand::SaveForm { form, existing } => {
+            let r = match existing {
+                Some((name, rev)) => store.save_form(&name, &form, Some(rev)),
+                None => store.save_form_new(&form.suggested_name(), &form),
+            };
+            match r {
+                Ok(d) => vec![DraftEvent::Saved(d)],
+                Err(e) => vec![fail("save form draft", e)],
             }
         }
         DraftCommand::Rename { from, to } => match store.rename(&from, &to) {

@@ -1,4 +1,4 @@
-//! The Drafts pane: saved node drafts with preview, restore, rename, delete, import and export.
+//! The Drafts pane: saved node and whole-form drafts with preview, restore, rename, delete, import and export.
 
 use std::path::PathBuf;
 
@@ -11,8 +11,10 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::InputRequest;
 
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
-use crate::config::theme::Role;
-use crate::domain::draft::{DRAFT_FORMAT, Draft, NodeDraft, NodeType, ProxyDraft, SshAuth};
+use crate::config::theme::{Role, Theme};
+use crate::domain::draft::{
+    DRAFT_FORMAT, Draft, FormDraft, NodeDraft, NodeType, ProxyDraft, SshAuth,
+};
 use crate::engine::files::expand_home;
 use crate::engine::store::{DraftCommand, DraftEvent, Problem, UnreadableDraft};
 use crate::engine::{Command, Event};
@@ -109,6 +111,7 @@ impl DraftsPane {
             revision: 1,
             saved_at: at(min),
             node,
+            form: None,
         };
         let mut p = DraftsPane::new();
         p.loaded = true;
@@ -431,7 +434,7 @@ impl Pane for DraftsPane {
             .borders(Borders::ALL)
             .border_style(theme.style(Role::Border))
             .title(Span::styled(
-                format!(" Node drafts ({}) ", self.drafts.len()),
+                format!(" Drafts: nodes and clusters ({}) ", self.drafts.len()),
                 theme.style(Role::Title),
             ));
         let inner = block.inner(area);
@@ -534,7 +537,7 @@ impl DraftsPane {
         let theme = ctx.theme;
         if self.drafts.is_empty() {
             let msg = if self.loaded {
-                "No drafts yet. In Create, open the add-node dialog and choose Save Draft; \
+                "No drafts yet. In Create, w saves the whole form, and Save Draft in Add Node one node; \
                  or press i to import a draft file."
             } else {
                 "Loading drafts..."
@@ -556,23 +559,24 @@ impl DraftsPane {
         let mut lines = vec![Line::from(Span::styled(
             format!(
                 "  {:<name_w$}  {:<7}  {:<15}  {}",
-                "NAME", "TYPE", "IPV4", "SAVED"
+                "NAME", "TYPE", "IPV4 / NODES", "SAVED"
             ),
             theme.style(Role::Muted),
         ))];
         let visible = area.height.saturating_sub(1) as usize;
         let top = self.selected.saturating_sub(visible.saturating_sub(1));
         for (i, d) in self.drafts.iter().enumerate().skip(top).take(visible) {
-            let kind = match d.node.node_type {
-                NodeType::ControlPlane => "control",
-                NodeType::Worker => "worker",
+            let (kind, what) = match (&d.form, d.node.node_type) {
+                (Some(f), _) => ("cluster", format!("{} node(s)", f.nodes)),
+                (None, NodeType::ControlPlane) => ("control", d.node.ipv4.clone()),
+                (None, NodeType::Worker) => ("worker", d.node.ipv4.clone()),
             };
             let text = format!(
                 "{} {:<name_w$}  {:<7}  {:<15}  {}",
                 if i == self.selected { ">" } else { " " },
                 field::truncate(&d.name, name_w),
                 kind,
-                field::truncate(&d.node.ipv4, 15),
+                field::truncate(&what, 15),
                 age(ctx.now, d.saved_at)
             );
             let st = if i == self.selected {
@@ -607,6 +611,10 @@ impl DraftsPane {
             );
             return;
         };
+        if let Some(f) = &d.form {
+            self.render_form_preview(frame, inner, ctx, f);
+            return;
+        }
         let n = &d.node;
         let dash = |s: &str| {
             if s.is_empty() {
@@ -662,19 +670,42 @@ impl DraftsPane {
             ("Auth", auth),
             ("Asks on restore", asks.join(", ")),
         ]);
-        let lw = 16;
-        let lines: Vec<Line> = pairs
-            .into_iter()
-            .map(|(k, v)| {
-                Line::from(vec![
-                    Span::styled(format!("{k:<lw$}"), theme.style(Role::Muted)),
-                    Span::styled(v, theme.style(Role::Text)),
-                ])
-            })
-            .collect();
-        // Wrapped, so that the last lines (which secrets a restore asks for) are never cut.
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        frame.render_widget(preview(pairs, theme), inner);
     }
+
+    /// A whole-form draft: what it creates, and that every secret is asked for again.
+    fn render_form_preview(&self, frame: &mut Frame, area: Rect, ctx: &RenderCtx, f: &FormDraft) {
+        let cluster = if f.cluster.is_empty() {
+            "-"
+        } else {
+            &f.cluster
+        };
+        let pairs = [
+            ("Kind", "the whole Create form".to_string()),
+            ("Cluster", cluster.to_string()),
+            ("Nodes", f.nodes.to_string()),
+            (
+                "Asks on restore",
+                "every node's SSH password or key passphrase, and proxy passwords".into(),
+            ),
+        ];
+        frame.render_widget(preview(pairs, ctx.theme), area);
+    }
+}
+
+/// A preview's label-value lines, wrapped so that the last ones (which secrets a restore asks
+/// for) are never cut.
+fn preview<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>, theme: &Theme) -> Paragraph<'a> {
+    let lines: Vec<Line> = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<16}"), theme.style(Role::Muted)),
+                Span::styled(v, theme.style(Role::Text)),
+            ])
+        })
+        .collect();
+    Paragraph::new(lines).wrap(Wrap { trim: false })
 }
 
 #[cfg(test)]

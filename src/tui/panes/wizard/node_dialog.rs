@@ -1,17 +1,16 @@
 //! The add-node dialog: every parameter of ACP's node table, "Save draft" and the secrets a
 //! restored draft asks for again.
 
+mod render;
+#[cfg(test)]
+mod tests;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use tui_input::InputRequest;
 use zeroize::Zeroizing;
 
-use crate::config::theme::{Role, Theme};
 use crate::domain::draft::{NodeDraft, NodeType, SshAuth};
-use crate::tui::widgets::form_field::{self as field, Level, Row, Value};
+use crate::tui::widgets::form_field::{self as field, Level};
 
 /// Capacity reserved for a secret up front: pushing within it never reallocates, so no copy of
 /// the secret is left behind in freed memory.
@@ -98,7 +97,7 @@ impl DField {
         }
     }
 
-    fn is_text(self) -> bool {
+    pub(super) fn is_text(self) -> bool {
         matches!(
             self,
             DField::Ipv4
@@ -114,7 +113,7 @@ impl DField {
         )
     }
 
-    fn is_secret(self) -> bool {
+    pub(super) fn is_secret(self) -> bool {
         matches!(
             self,
             DField::Password | DField::Passphrase | DField::ProxyPassword
@@ -195,6 +194,11 @@ pub struct NodeDialog {
     pub findings: Vec<(String, Level, String)>,
     /// A line above the buttons: why Add is refused, which secrets to fill in.
     pub notice: Option<String>,
+    /// The SSH port as typed, while it is no port (empty, or out of range): kept so the row
+    /// shows exactly what was typed and says why it is refused, never a silently cut number.
+    port_typed: Option<String>,
+    /// Why the last key in the SSH port was refused; cleared by the next accepted edit.
+    port_refused: Option<&'static str>,
 }
 
 impl NodeDialog {
@@ -209,6 +213,8 @@ impl NodeDialog {
             ipv6_only: false,
             findings: Vec::new(),
             notice: None,
+            port_typed: None,
+            port_refused: None,
         };
         d.focus_field(DField::Ipv4);
         d
@@ -312,24 +318,34 @@ impl NodeDialog {
     }
 
     fn text(&self, f: DField) -> Option<String> {
-        let n = &self.entry.node;
-        Some(match f {
-            DField::Ipv4 => n.ipv4.clone(),
-            DField::Ipv6 => n.ipv6.clone(),
-            DField::DisplayName => n.display_name.clone(),
-            DField::SshIp => n.ssh_ip.clone(),
-            DField::Nic => n.nic.clone(),
-            DField::SshPort => self.port_text(),
-            DField::SshUser => n.ssh_user.clone(),
-            DField::ProxyAddress => n.proxy.address.clone(),
-            DField::ProxyUser => n.proxy.username.clone(),
-            DField::KeyPath => n.key_path.clone(),
-            _ => return None,
-        })
+        match f {
+            DField::SshPort => Some(self.port_text()),
+            _ if f.is_text() => Some(self.text_ref(f).to_string()),
+            _ => None,
+        }
     }
 
-    fn port_text(&self) -> String {
-        if self.entry.node.ssh_port == 0 {
+    /// A text field's value (empty for the port and the rows that are not text).
+    pub(super) fn text_ref(&self, f: DField) -> &str {
+        let n = &self.entry.node;
+        match f {
+            DField::Ipv4 => &n.ipv4,
+            DField::Ipv6 => &n.ipv6,
+            DField::DisplayName => &n.display_name,
+            DField::SshIp => &n.ssh_ip,
+            DField::Nic => &n.nic,
+            DField::SshUser => &n.ssh_user,
+            DField::ProxyAddress => &n.proxy.address,
+            DField::ProxyUser => &n.proxy.username,
+            DField::KeyPath => &n.key_path,
+            _ => "",
+        }
+    }
+
+    pub(super) fn port_text(&self) -> String {
+        if let Some(t) = &self.port_typed {
+            t.clone()
+        } else if self.entry.node.ssh_port == 0 {
             String::new()
         } else {
             self.entry.node.ssh_port.to_string()
@@ -390,20 +406,7 @@ impl NodeDialog {
     fn request(&mut self, req: InputRequest) {
         let f = self.focused();
         if f == DField::SshPort {
-            let mut s = self.port_text();
-            if let InputRequest::InsertChar(c) = req
-                && !c.is_ascii_digit()
-            {
-                self.notice = Some("SSH Port takes digits only, e.g. 22".into());
-                return;
-            }
-            self.cursor = field::edit_text(&mut s, self.cursor, req);
-            match s.parse::<u32>() {
-                Ok(p) if p <= u16::MAX as u32 => self.entry.node.ssh_port = p as u16,
-                Ok(_) => self.notice = Some("SSH Port must be 1-65535".into()),
-                Err(_) => self.entry.node.ssh_port = 0,
-            }
-            self.cursor = self.cursor.min(self.port_text().chars().count());
+            self.edit_port(req);
         } else if f.is_text() {
             let cursor = self.cursor;
             if let Some(s) = self.text_mut(f) {
@@ -411,6 +414,52 @@ impl NodeDialog {
             }
         } else if let Some(s) = self.secret_mut(f) {
             field::edit_secret(s, req);
+        }
+    }
+
+    /// Edits the SSH port: only digits go in; a number outside 1-65535 stays as typed, is no
+    /// port, and the row says why.
+    fn edit_port(&mut self, req: InputRequest) {
+        if let InputRequest::InsertChar(c) = req
+            && !c.is_ascii_digit()
+        {
+            self.port_refused = Some("SSH Port takes digits only, e.g. 22");
+            return;
+        }
+        self.port_refused = None;
+        let mut s = self.port_text();
+        self.cursor = field::edit_text(&mut s, self.cursor, req);
+        match s.parse::<u16>() {
+            Ok(p) if p > 0 => {
+                self.entry.node.ssh_port = p;
+                self.port_typed = None;
+                // A refusal about the port no longer describes it.
+                if self
+                    .notice
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with("SSH Port"))
+                {
+                    self.notice = None;
+                }
+            }
+            _ => {
+                self.entry.node.ssh_port = 0;
+                self.port_typed = Some(s);
+            }
+        }
+        self.cursor = self.cursor.min(self.port_text().chars().count());
+    }
+
+    /// Why the SSH port as typed is refused, if it is.
+    pub fn port_problem(&self) -> Option<String> {
+        if let Some(why) = self.port_refused {
+            return Some(why.to_string());
+        }
+        match self.port_typed.as_deref() {
+            Some(t) if !t.is_empty() => Some(format!(
+                "SSH Port {t} is outside 1-65535; the usual port is 22"
+            )),
+            _ => None,
         }
     }
 
@@ -522,6 +571,11 @@ impl NodeDialog {
     }
 
     fn try_add(&mut self) -> Outcome {
+        if let Some(p) = self.port_problem() {
+            self.notice = Some(format!("{p}. Fix it before adding the node"));
+            self.focus_field(DField::SshPort);
+            return Outcome::Nothing;
+        }
         let missing = self.missing();
         if let Some(first) = missing.first() {
             let names: Vec<&str> = missing.iter().map(|f| self.label_of(*f)).collect();
@@ -536,7 +590,12 @@ impl NodeDialog {
         Outcome::Add(Box::new(self.entry.clone()))
     }
 
-    fn finding_for(&self, f: DField) -> Option<(Level, &str)> {
+    pub(super) fn finding_for(&self, f: DField) -> Option<(Level, String)> {
+        if f == DField::SshPort
+            && let Some(p) = self.port_problem()
+        {
+            return Some((Level::Error, p));
+        }
         let key = f.key();
         if key.is_empty() {
             return None;
@@ -545,312 +604,6 @@ impl NodeDialog {
             .iter()
             .filter(|(k, _, _)| k == key)
             .min_by_key(|(_, l, _)| *l)
-            .map(|(_, l, m)| (*l, m.as_str()))
-    }
-
-    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let fields = self.fields();
-        // Rows (the buttons sit in the reserved lines), four reserved lines, two borders.
-        let want_h = fields.len() as u16 + 3;
-        let w = area.width.saturating_sub(4).min(100);
-        let h = area.height.saturating_sub(2).min(want_h);
-        let popup = Rect {
-            x: area.x + (area.width.saturating_sub(w)) / 2,
-            y: area.y + (area.height.saturating_sub(h)) / 2,
-            width: w,
-            height: h,
-        };
-        // Clear a one-cell margin too, so the rows behind never show at the popup's sides.
-        let margin = Rect {
-            x: popup.x.saturating_sub(1).max(area.x),
-            y: popup.y,
-            width: (popup.width + 2).min(
-                area.right()
-                    .saturating_sub(popup.x.saturating_sub(1).max(area.x)),
-            ),
-            height: popup.height,
-        };
-        frame.render_widget(Clear, margin);
-        let title = match (&self.editing, &self.from_draft) {
-            (Some(i), _) => format!(" Edit node {} ", i + 1),
-            (None, Some((name, _))) => format!(" Add Node (from draft {name}) "),
-            (None, None) => " Add Node ".to_string(),
-        };
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.style(Role::Accent))
-            .title(Span::styled(title, theme.style(Role::Title)));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
-        if inner.height == 0 || inner.width < 10 {
-            return;
-        }
-        let n = &self.entry.node;
-        let label_w = field::label_width(inner);
-        let missing = self.missing();
-        // Rows above the buttons scroll so the focused row stays visible on small terminals.
-        let reserved = 4u16;
-        let rows_h = inner.height.saturating_sub(reserved).max(1) as usize;
-        let button_start = fields.len() - 3;
-        let top = if self.focus >= rows_h && self.focus < button_start {
-            self.focus + 1 - rows_h
-        } else {
-            0
-        };
-        let type_opts: [&str; 2] = [NodeType::ControlPlane.label(), NodeType::Worker.label()];
-        let auth_opts: [&str; 2] = [SshAuth::Password.label(), SshAuth::Key.label()];
-        let port = self.port_text();
-        let rows_end = inner.y + rows_h as u16;
-        for (y, (i, f)) in
-            (inner.y..rows_end).zip(fields.iter().enumerate().take(button_start).skip(top))
-        {
-            let value = match f {
-                DField::Type => Value::Select {
-                    options: &type_opts,
-                    selected: (n.node_type == NodeType::Worker) as usize,
-                },
-                DField::AppDeployable => Value::Toggle(n.app_deployable),
-                DField::Proxy => Value::Toggle(n.proxy.enabled),
-                DField::Auth => Value::Select {
-                    options: &auth_opts,
-                    selected: (n.auth == SshAuth::Key) as usize,
-                },
-                DField::BridgeNetwork => {
-                    Value::ReadOnly("only when adding nodes to an existing underlay cluster")
-                }
-                DField::Password => Value::Secret {
-                    len: self.entry.ssh_password.chars().count(),
-                    placeholder: "required",
-                },
-                DField::Passphrase => Value::Secret {
-                    len: self.entry.key_passphrase.chars().count(),
-                    placeholder: "if the key has one",
-                },
-                DField::ProxyPassword => Value::Secret {
-                    len: self.entry.proxy_password.chars().count(),
-                    placeholder: "optional",
-                },
-                DField::SshPort => Value::Text {
-                    value: &port,
-                    placeholder: "22",
-                },
-                other => Value::Text {
-                    value: match other {
-                        DField::Ipv4 => &n.ipv4,
-                        DField::Ipv6 => &n.ipv6,
-                        DField::DisplayName => &n.display_name,
-                        DField::SshIp => &n.ssh_ip,
-                        DField::Nic => &n.nic,
-                        DField::SshUser => &n.ssh_user,
-                        DField::ProxyAddress => &n.proxy.address,
-                        DField::ProxyUser => &n.proxy.username,
-                        DField::KeyPath => &n.key_path,
-                        _ => "",
-                    },
-                    placeholder: match other {
-                        DField::Ipv4 if self.ipv6_only => "e.g. fd00::11 (private IP)",
-                        _ => placeholder(*other),
-                    },
-                },
-            };
-            let finding = self
-                .finding_for(*f)
-                .or_else(|| missing.contains(f).then_some((Level::Info, "required")));
-            let row = Row {
-                label: self.label_of(*f),
-                value,
-                required: matches!(
-                    f,
-                    DField::Ipv4 | DField::SshPort | DField::SshUser | DField::Password
-                ) || (*f == DField::Ipv6 && self.dual_stack)
-                    || (*f == DField::KeyPath)
-                    || (*f == DField::ProxyAddress),
-                finding,
-            };
-            let focused = i == self.focus;
-            let editing = focused && (f.is_text() || f.is_secret());
-            let (line, cur) = field::line(
-                &row,
-                inner.width,
-                label_w,
-                focused,
-                editing.then_some(self.cursor),
-                theme,
-            );
-            let r = Rect {
-                x: inner.x,
-                y,
-                width: inner.width,
-                height: 1,
-            };
-            frame.render_widget(Paragraph::new(line), r);
-            if let Some(c) = cur
-                && c < inner.width
-            {
-                frame.set_cursor_position((inner.x + c, y));
-            }
-        }
-        let notice_y = inner.y + inner.height.saturating_sub(3);
-        if let Some(msg) = &self.notice {
-            frame.render_widget(
-                Paragraph::new(Line::from(Span::styled(
-                    msg.as_str(),
-                    theme.style(Role::Warn),
-                )))
-                .wrap(Wrap { trim: true }),
-                Rect {
-                    x: inner.x + 1,
-                    y: notice_y,
-                    width: inner.width.saturating_sub(2),
-                    height: 2,
-                },
-            );
-        }
-        let mut spans = vec![Span::raw("  ")];
-        for (i, f) in fields.iter().enumerate().skip(button_start) {
-            let st = if i == self.focus {
-                theme.style(Role::Selection)
-            } else {
-                theme.style(Role::Key)
-            };
-            spans.push(Span::styled(format!("[ {} ]", self.label_of(*f)), st));
-            spans.push(Span::raw("  "));
-        }
-        // The keys are in the screen's footer; here only what fits without being cut.
-        let hint = "Esc cancels";
-        let used: usize = spans.iter().map(|s| s.width()).sum();
-        if used + hint.len() <= usize::from(inner.width) {
-            spans.push(Span::styled(hint, theme.style(Role::Muted)));
-        }
-        frame.render_widget(
-            Paragraph::new(Line::from(spans)),
-            Rect {
-                x: inner.x,
-                y: inner.y + inner.height.saturating_sub(1),
-                width: inner.width,
-                height: 1,
-            },
-        );
-    }
-}
-
-fn placeholder(f: DField) -> &'static str {
-    match f {
-        DField::Ipv4 => "e.g. 192.168.0.11 (private IP)",
-        DField::Ipv6 => "e.g. fd00::11",
-        DField::DisplayName => "optional",
-        DField::SshIp => "if ssh user@IPv4 does not reach the node",
-        DField::Nic => "default: cluster NIC",
-        DField::SshUser => "root",
-        DField::ProxyAddress => "e.g. 192.168.1.1:1080 (SOCKS5)",
-        DField::ProxyUser => "optional",
-        DField::KeyPath => "e.g. ~/.ssh/id_ed25519",
-        _ => "",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(c: KeyCode) -> KeyEvent {
-        KeyEvent::new(c, KeyModifiers::NONE)
-    }
-
-    fn type_text(d: &mut NodeDialog, s: &str) {
-        for c in s.chars() {
-            d.on_key(key(KeyCode::Char(c)));
-        }
-    }
-
-    #[test]
-    fn fields_follow_type_proxy_and_auth() {
-        let mut d = NodeDialog::new(false);
-        assert!(d.fields().contains(&DField::AppDeployable));
-        assert!(!d.fields().contains(&DField::Ipv6));
-        assert!(!d.fields().contains(&DField::ProxyAddress));
-        d.entry.node.node_type = NodeType::Worker;
-        d.entry.node.proxy.enabled = true;
-        d.entry.node.auth = SshAuth::Key;
-        let f = d.fields();
-        assert!(!f.contains(&DField::AppDeployable));
-        assert!(f.contains(&DField::ProxyPassword));
-        assert!(f.contains(&DField::Passphrase) && !f.contains(&DField::Password));
-        assert!(NodeDialog::new(true).fields().contains(&DField::Ipv6));
-    }
-
-    #[test]
-    fn add_is_refused_until_required_fields_are_filled() {
-        let mut d = NodeDialog::new(false);
-        d.focus_field(DField::Add);
-        assert!(matches!(
-            d.on_key(key(KeyCode::Enter)),
-            Some(Outcome::Nothing)
-        ));
-        assert_eq!(d.focused(), DField::Ipv4);
-        type_text(&mut d, "10.0.0.11");
-        d.focus_field(DField::Password);
-        type_text(&mut d, "s3cret");
-        d.focus_field(DField::Add);
-        match d.on_key(key(KeyCode::Enter)) {
-            Some(Outcome::Add(e)) => {
-                assert_eq!(e.node.ipv4, "10.0.0.11");
-                assert_eq!(e.ssh_password.as_str(), "s3cret");
-            }
-            other => panic!("expected Add, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn save_draft_carries_no_secret_and_restore_asks_for_it() {
-        let mut d = NodeDialog::new(false);
-        type_text(&mut d, "10.0.0.12");
-        d.focus_field(DField::Password);
-        type_text(&mut d, "hunter2");
-        d.focus_field(DField::SaveDraft);
-        let Some(Outcome::SaveDraft { node, existing }) = d.on_key(key(KeyCode::Enter)) else {
-            panic!("expected SaveDraft");
-        };
-        assert!(existing.is_none());
-        let json = serde_json::to_string(&node).unwrap();
-        assert!(!json.contains("hunter2"));
-        let r = NodeDialog::restored(*node, "n1".into(), 1, false);
-        assert!(r.entry.ssh_password.is_empty());
-        assert_eq!(r.focused(), DField::Password);
-        assert!(r.notice.as_deref().unwrap_or("").contains("SSH password"));
-    }
-
-    #[test]
-    fn enter_keeps_a_text_field_and_labels_follow_the_dialog() {
-        let mut d = NodeDialog::new(false);
-        d.on_key(key(KeyCode::Enter));
-        assert_eq!(
-            d.focused(),
-            DField::Ipv4,
-            "Enter then typing fills the field"
-        );
-        type_text(&mut d, "10.0.0.13");
-        assert_eq!(d.entry.node.ipv4, "10.0.0.13");
-        assert!(!d.entry.node.app_deployable);
-        assert_eq!(d.label_of(DField::Add), "Add");
-        let e = NodeDialog::edit(d.entry.clone(), 0, false);
-        assert_eq!(e.label_of(DField::Add), "Update");
-        let mut v6 = NodeDialog::new(false);
-        v6.ipv6_only = true;
-        assert_eq!(v6.label_of(DField::Ipv4), "IPv6 Address");
-        v6.focus_field(DField::Add);
-        v6.on_key(key(KeyCode::Enter));
-        assert!(v6.notice.as_deref().unwrap_or("").contains("IPv6 Address"));
-    }
-
-    #[test]
-    fn port_accepts_digits_only() {
-        let mut d = NodeDialog::new(false);
-        d.focus_field(DField::SshPort);
-        d.on_key(key(KeyCode::Backspace));
-        d.on_key(key(KeyCode::Backspace));
-        assert_eq!(d.entry.node.ssh_port, 0);
-        type_text(&mut d, "2x2");
-        assert_eq!(d.entry.node.ssh_port, 22);
+            .map(|(_, l, m)| (*l, m.clone()))
     }
 }
