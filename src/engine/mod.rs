@@ -16,11 +16,12 @@
 //! message and the fix when one is known. Long work reports [`Progress`].
 //!
 //! The CLI does not use this at all: it calls each capability's plain async functions
-//! (`kube::ops`, `kube::watch`, `store::DraftStore`) directly.
+//! (`kube::ops`, `kube::watch`, `store::DraftStore`, `preflight::run`) directly.
 
 pub mod failure;
 pub mod files;
 pub mod kube;
+pub mod preflight;
 pub mod ssh;
 pub mod store;
 
@@ -60,6 +61,11 @@ pub enum Command {
         id: RequestId,
         cmd: files::FileCommand,
     },
+    /// Node preflight; its events echo the id (a re-run or host-key acceptance names the run).
+    Preflight {
+        id: RequestId,
+        cmd: preflight::PreflightCommand,
+    },
     /// Stop every capability; [`EngineHandle::shutdown`] also waits for them.
     Shutdown,
 }
@@ -69,6 +75,17 @@ impl Command {
     pub fn files(cmd: files::FileCommand) -> (RequestId, Command) {
         let id = RequestId::next();
         (id, Command::Files { id, cmd })
+    }
+
+    /// Starts a preflight run under a fresh id; re-runs and host-key acceptance for it use
+    /// [`Command::Preflight`] with the same id.
+    pub fn preflight(request: preflight::PreflightRequest, setup: preflight::setup::RunSetup) -> (RequestId, Command) {
+        let id = RequestId::next();
+        let cmd = preflight::PreflightCommand::Run {
+            request: Box::new(request),
+            setup,
+        };
+        (id, Command::Preflight { id, cmd })
     }
 
     /// A drafts command under a fresh id.
@@ -93,6 +110,11 @@ pub enum Event {
     Files {
         id: RequestId,
         event: files::FileEvent,
+    },
+    /// Progress and results of the preflight run with this id.
+    Preflight {
+        id: RequestId,
+        event: preflight::PreflightEvent,
     },
     /// A failure no request is waiting for (an unreadable kubeconfig, an unknown context).
     Failure(Failure),
@@ -124,6 +146,7 @@ pub struct EngineHandle {
     kube: mpsc::Sender<kube::KubeCommand>,
     drafts: mpsc::Sender<(RequestId, store::DraftCommand)>,
     files: mpsc::Sender<(RequestId, files::FileCommand)>,
+    preflight: mpsc::Sender<(RequestId, preflight::PreflightCommand)>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -150,6 +173,9 @@ impl EngineHandle {
             Command::Kube(c) => sent(self.kube.try_send(c), "kube"),
             Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
             Command::Files { id, cmd } => sent(self.files.try_send((id, cmd)), "files"),
+            Command::Preflight { id, cmd } => {
+                sent(self.preflight.try_send((id, cmd)), "preflight")
+            }
             Command::Shutdown => {
                 self.stop.cancel();
                 Ok(())
@@ -180,12 +206,28 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
     tasks.spawn(drafts.run(drafts_rx, stop.clone()));
 
     let (files_tx, files_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tasks.spawn(files::run(files_rx, ev_tx, stop.clone()));
+    tasks.spawn(files::run(files_rx, ev_tx.clone(), stop.clone()));
+
+    // Unknown host keys are refused here; the front end asks and sends AcceptHostKey.
+    let (preflight_tx, preflight_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let pool = ssh::SshPool::new(
+        ssh::HostKeyPolicy::in_data_dir(&cfg.data_dir, false),
+        ssh::Timeouts::default(),
+        ssh::DEFAULT_CONCURRENCY,
+    );
+    tasks.spawn(preflight::capability::run(
+        pool,
+        cfg.kube.clone(),
+        preflight_rx,
+        ev_tx,
+        stop.clone(),
+    ));
 
     let handle = EngineHandle {
         kube: kube_tx,
         drafts: drafts_tx,
         files: files_tx,
+        preflight: preflight_tx,
         stop,
         tasks,
     };
