@@ -9,6 +9,7 @@ pub mod drafts;
 pub mod etcd;
 pub mod info;
 pub mod output;
+pub mod preflight;
 pub mod reserved;
 pub mod sandbox;
 pub mod screenshots;
@@ -55,7 +56,7 @@ pub enum Sub {
     /// Manage saved node drafts.
     Drafts(drafts::Args),
     /// SSH preflight of the nodes of a Cluster manifest.
-    Preflight(reserved::Args),
+    Preflight(preflight::Args),
     /// etcd encryption key rotation status.
     Etcd(etcd::Args),
     /// Built-in registry access checks.

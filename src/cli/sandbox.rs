@@ -19,6 +19,9 @@ pub enum Command {
     /// Run the sandbox ACP platform on 127.0.0.1 until Ctrl-C.
     #[command(after_help = FAULTS_HELP)]
     Serve(ServeArgs),
+    /// Print the draft cluster's manifest, whose nodes the sandbox serves over SSH:
+    /// `acp-cockpit sandbox draft-manifest > lab.yaml; acp-cockpit --sandbox preflight -f lab.yaml`.
+    DraftManifest,
 }
 
 /// How to steer the simulation, shown by `serve --help`.
@@ -63,6 +66,11 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
     match args.command {
         Command::Serve(a) => serve(a).await,
+        Command::DraftManifest => {
+            let manifest = crate::sandbox::scenario::draft_nodes::draft_cluster_manifest();
+            super::output::out(serde_saphyr::to_string(&manifest)?.trim_end())?;
+            Ok(0)
+        }
     }
 }
 

@@ -148,7 +148,7 @@ pub(super) fn connect_stage(stage: Stage) -> ConnectStage {
 
 fn failure_result(f: &SshFailure) -> CheckResult {
     let mut message = f.message.clone();
-    if let Some(seen) = &f.host_key {
+    if let Some(seen) = f.host_key.as_ref().filter(|s| !message.contains(&s.fingerprint)) {
         message.push_str(&format!(" (the node presents {})", seen.fingerprint));
     }
     connection_failure_result(
