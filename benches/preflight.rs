@@ -13,8 +13,7 @@ use acp_cockpit::domain::preflight::probe::probe_command;
 use acp_cockpit::domain::preflight::{NodeInput, Requirements, Role};
 use acp_cockpit::engine::preflight::{NodeJob, PreflightRequest, Report, run};
 use acp_cockpit::engine::ssh::{
-    DEFAULT_CONCURRENCY, HostKeyPolicy, ProxySpec, Session, SshAuth, SshPool, SshTarget,
-    Timeouts,
+    DEFAULT_CONCURRENCY, HostKeyPolicy, ProxySpec, Session, SshAuth, SshPool, SshTarget, Timeouts,
 };
 use acp_cockpit::sandbox::controllers::Tasks;
 use acp_cockpit::sandbox::scenario::draft_nodes::Flaw;
@@ -48,7 +47,11 @@ async fn preflight(pool: &SshPool, targets: &[SshTarget]) -> (Duration, Report) 
     let elapsed = t.elapsed();
     let unreached = report.nodes.iter().filter(|n| !n.reached()).count();
     if unreached > 0 {
-        let why = report.nodes.iter().find(|n| !n.reached()).map(|n| n.results[0].evidence.clone());
+        let why = report
+            .nodes
+            .iter()
+            .find(|n| !n.reached())
+            .map(|n| n.results[0].evidence.clone());
         eprintln!("warning: {unreached} node(s) not reached: {why:?}");
     }
     (elapsed, report)
@@ -88,9 +91,19 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-async fn sandbox_nodes(dir: &Path) {
+/// Sandbox nodes whose probe takes `probe_time` on the node, as the real probe does on a
+/// real machine, so the figure measures how well the engine overlaps nodes.
+async fn sandbox_nodes(dir: &Path, probe_time: Duration) {
     let nodes: Vec<SimNode> = (1..=NODES)
-        .map(|i| SimNode::new(format!("192.168.200.{i}").parse().expect("ip"), Flaw::None, 7))
+        .map(|i| {
+            let mut n = SimNode::new(
+                format!("192.168.200.{i}").parse().expect("ip"),
+                Flaw::None,
+                7,
+            );
+            n.probe_time = probe_time;
+            n
+        })
         .collect();
     let stop = CancellationToken::new();
     let tasks = Tasks::default();
@@ -119,8 +132,15 @@ async fn sandbox_nodes(dir: &Path) {
         user: None,
         accept_new: true,
     };
-    let pool = SshPool::new(policy, Timeouts::default(), DEFAULT_CONCURRENCY);
-    fleet_vs_single("sandbox nodes via SOCKS5", &pool, &targets).await;
+    // The default limit makes 50 nodes two rounds; a limit of 50 shows one round.
+    for limit in [DEFAULT_CONCURRENCY, NODES] {
+        let pool = SshPool::new(policy.clone(), Timeouts::default(), limit);
+        let label = format!(
+            "sandbox nodes via SOCKS5 (probe answered after {} ms, {limit} at once)",
+            probe_time.as_millis()
+        );
+        fleet_vs_single(&label, &pool, &targets).await;
+    }
     stop.cancel();
     tasks.wait().await;
 }
@@ -163,7 +183,12 @@ async fn against_sshd(s: &LocalSshd, dir: &Path) {
     };
     let targets = vec![target.clone(); NODES];
     let pool = SshPool::new(policy.clone(), Timeouts::default(), DEFAULT_CONCURRENCY);
-    fleet_vs_single("local sshd (one CPU pair runs all 50 probes)", &pool, &targets).await;
+    fleet_vs_single(
+        "local sshd (one CPU pair runs all 50 probes)",
+        &pool,
+        &targets,
+    )
+    .await;
     let (engine, _) = preflight(&pool, &targets).await;
 
     let probe = probe_command();
@@ -171,7 +196,13 @@ async fn against_sshd(s: &LocalSshd, dir: &Path) {
     let mut failed = 0;
     for _ in 0..NODES {
         let ok = std::process::Command::new("ssh")
-            .args(["-q", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"])
+            .args([
+                "-q",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=yes",
+            ])
             .arg("-o")
             .arg(format!("UserKnownHostsFile={}", known.display()))
             .arg("-i")
@@ -223,7 +254,8 @@ fn main() {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     rt.block_on(async {
-        sandbox_nodes(dir.path()).await;
+        sandbox_nodes(dir.path(), Duration::ZERO).await;
+        sandbox_nodes(dir.path(), Duration::from_millis(300)).await;
         match local_sshd() {
             Some(s) => against_sshd(&s, dir.path()).await,
             None => println!(

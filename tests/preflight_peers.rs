@@ -73,9 +73,17 @@ async fn facts_about_this_machine_match_what_it_says_itself() {
         .facts
         .as_ref()
         .unwrap_or_else(|| panic!("not reached: {:?}", node.results));
-    assert_eq!(facts.arch.as_deref(), Some(local("uname", &["-m"]).as_str()));
-    assert_eq!(facts.kernel.as_deref(), Some(local("uname", &["-r"]).as_str()));
-    let cpus: u32 = local("getconf", &["_NPROCESSORS_ONLN"]).parse().expect("cpus");
+    assert_eq!(
+        facts.arch.as_deref(),
+        Some(local("uname", &["-m"]).as_str())
+    );
+    assert_eq!(
+        facts.kernel.as_deref(),
+        Some(local("uname", &["-r"]).as_str())
+    );
+    let cpus: u32 = local("getconf", &["_NPROCESSORS_ONLN"])
+        .parse()
+        .expect("cpus");
     assert_eq!(facts.cpus, Some(cpus));
     let meminfo = std::fs::read_to_string("/proc/meminfo").expect("meminfo");
     let mem: u64 = meminfo
@@ -101,7 +109,9 @@ async fn facts_about_this_machine_match_what_it_says_itself() {
     let ips: BTreeSet<IpAddr> = local("ip", &["-o", "addr", "show"])
         .lines()
         .filter_map(|l| {
-            let mut w = l.split_whitespace().skip_while(|w| *w != "inet" && *w != "inet6");
+            let mut w = l
+                .split_whitespace()
+                .skip_while(|w| *w != "inet" && *w != "inet6");
             w.nth(1)?.split('/').next()?.parse().ok()
         })
         .collect();
@@ -109,7 +119,11 @@ async fn facts_about_this_machine_match_what_it_says_itself() {
     assert_eq!(seen, ips);
     let (_, verdict) = connect_result(node);
     assert_eq!(verdict, Verdict::Pass);
-    assert!(node.clock.and_then(|c| c.offset()).is_some(), "{:?}", node.clock);
+    assert!(
+        node.clock.and_then(|c| c.offset()).is_some(),
+        "{:?}",
+        node.clock
+    );
     assert_eq!(report.platform_arch.as_deref(), Some("x86_64"));
     let arch = node.results.iter().find(|r| r.id == "arch").expect("arch");
     let expected = if facts.arch.as_deref() == Some("x86_64") {
@@ -181,7 +195,10 @@ async fn each_node_fails_at_its_own_stage_while_the_others_finish() {
     assert_eq!((offer.host.as_str(), offer.port), (LOOPBACK, p.kbd_port));
     assert!(offer.fingerprint.starts_with("SHA256:"), "{offer:?}");
     assert_eq!(report.exit_code, 1);
-    assert_eq!(report.nodes.iter().map(|n| n.index).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>());
+    assert_eq!(
+        report.nodes.iter().map(|n| n.index).collect::<Vec<_>>(),
+        (0..7).collect::<Vec<_>>()
+    );
 }
 
 async fn next_event(rx: &mut mpsc::Receiver<Event>, id: RequestId) -> PreflightEvent {
@@ -222,10 +239,19 @@ async fn the_capability_streams_nodes_and_reruns_one_after_its_key_is_accepted()
     };
     let req = request(vec![job("known", p.key_target()), job("new", other_port)]);
     cmd_tx
-        .send((id, PreflightCommand::Run { request: Box::new(req), setup }))
+        .send((
+            id,
+            PreflightCommand::Run {
+                request: Box::new(req),
+                setup,
+            },
+        ))
         .await
         .expect("send");
-    assert!(matches!(next_event(&mut ev_rx, id).await, PreflightEvent::Started { nodes: 2, .. }));
+    assert!(matches!(
+        next_event(&mut ev_rx, id).await,
+        PreflightEvent::Started { nodes: 2, .. }
+    ));
     let mut offer = None;
     for _ in 0..2 {
         let PreflightEvent::Node(n) = next_event(&mut ev_rx, id).await else {
@@ -258,7 +284,10 @@ async fn the_capability_streams_nodes_and_reruns_one_after_its_key_is_accepted()
     };
     assert!(second.nodes.iter().all(|n| n.reached()));
     let known = std::fs::read_to_string(&policy.own).expect("known_hosts");
-    assert!(known.contains(&format!("[{LOOPBACK}]:{}", p.kbd_port)), "{known}");
+    assert!(
+        known.contains(&format!("[{LOOPBACK}]:{}", p.kbd_port)),
+        "{known}"
+    );
     stop.cancel();
     task.await.expect("task ends");
 }
@@ -311,5 +340,9 @@ fn the_cli_refuses_a_changed_host_key_and_runs_nothing_else() {
     assert_eq!(node["results"][0]["verdict"], "fail");
     assert!(node["host_key"].is_null(), "a changed key is never offered");
     let recorded = std::fs::read_to_string(data.join("known_hosts")).expect("known_hosts");
-    assert_eq!(recorded.lines().count(), 1, "the changed key was not recorded");
+    assert_eq!(
+        recorded.lines().count(),
+        1,
+        "the changed key was not recorded"
+    );
 }

@@ -74,18 +74,32 @@ async fn the_wrong_node_fails_and_a_rotated_host_key_is_refused() {
     }
     assert_eq!(first.exit_code, 1);
 
-    assert!(sandbox.ssh_nodes().rotate_host_key(ROTATING_NODE.parse().expect("ip")));
-    assert!(!sandbox.ssh_nodes().rotate_host_key(WRONG_NODE.parse().expect("ip")));
+    assert!(
+        sandbox
+            .ssh_nodes()
+            .rotate_host_key(ROTATING_NODE.parse().expect("ip"))
+    );
+    assert!(
+        !sandbox
+            .ssh_nodes()
+            .rotate_host_key(WRONG_NODE.parse().expect("ip"))
+    );
     let second = preflight(&proxy, &policy).await;
     let rotated = second
         .nodes
         .iter()
         .find(|n| n.name == ROTATING_NODE)
         .expect("node");
-    assert!(!rotated.reached(), "nothing runs on a node whose key changed");
+    assert!(
+        !rotated.reached(),
+        "nothing runs on a node whose key changed"
+    );
     assert!(rotated.host_key.is_none(), "a changed key is never offered");
     let evidence = connect_evidence(&second, ROTATING_NODE);
-    assert!(evidence.starts_with("host-key: HOST KEY CHANGED"), "{evidence}");
+    assert!(
+        evidence.starts_with("host-key: HOST KEY CHANGED"),
+        "{evidence}"
+    );
     assert!(
         second
             .nodes
@@ -137,10 +151,17 @@ fn the_cli_on_the_sandbox_fails_the_wrong_node_with_exit_1() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["platform_arch"], "x86_64", "read from the sandbox's global nodes");
+    assert_eq!(
+        v["platform_arch"], "x86_64",
+        "read from the sandbox's global nodes"
+    );
     assert_eq!(v["exit_code"], 1);
     assert_eq!(v["summary"]["fail"], 1);
-    assert!(v["note"].as_str().is_some_and(|n| n.contains("global cluster")));
+    assert!(
+        v["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("global cluster"))
+    );
     let nodes = v["nodes"].as_array().expect("nodes");
     assert_eq!(nodes.len(), DRAFT_NODES.len());
     for n in nodes {
@@ -148,7 +169,11 @@ fn the_cli_on_the_sandbox_fails_the_wrong_node_with_exit_1() {
         assert!(n["index"].is_u64() && n["elapsed_ms"].is_u64());
         let results = n["results"].as_array().expect("results");
         let arch = results.iter().find(|r| r["id"] == "arch").expect("arch");
-        let want = if n["name"] == WRONG_NODE { "fail" } else { "pass" };
+        let want = if n["name"] == WRONG_NODE {
+            "fail"
+        } else {
+            "pass"
+        };
         assert_eq!(arch["verdict"], want, "{}", n["name"]);
         let cpu = results.iter().find(|r| r["id"] == "cpu").expect("cpu");
         assert!(cpu["observed"].is_number(), "numbers stay numbers: {cpu}");

@@ -32,11 +32,18 @@ pub enum NodeRole {
 }
 
 #[derive(Debug, ClapArgs)]
-#[command(after_help = "Reachability is checked from this machine; the platform connects to the \
-    nodes from the global cluster, possibly through a proxy, so its path may differ.")]
+#[command(
+    after_help = "Reachability is checked from this machine; the platform connects to the \
+    nodes from the global cluster, possibly through a proxy, so its path may differ."
+)]
 pub struct Args {
     /// A Cluster manifest whose machines are checked with the credentials it holds.
-    #[arg(short = 'f', long = "file", value_name = "PATH", conflicts_with = "node")]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        conflicts_with = "node"
+    )]
     pub file: Option<PathBuf>,
     /// A node to check, as user@host[:port] (repeatable).
     #[arg(long = "node", value_name = "USER@HOST[:PORT]")]
@@ -81,7 +88,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
         );
         return Ok(2);
     }
-    let unknown = crate::domain::preflight::catalogue::unknown_ids(args.ignore.iter().map(String::as_str));
+    let unknown =
+        crate::domain::preflight::catalogue::unknown_ids(args.ignore.iter().map(String::as_str));
     if !unknown.is_empty() {
         eprintln!(
             "acp-cockpit preflight: --ignore names no check: {}\nhint: the check ids are listed in the table's CHECK column",

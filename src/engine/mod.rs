@@ -79,7 +79,10 @@ impl Command {
 
     /// Starts a preflight run under a fresh id; re-runs and host-key acceptance for it use
     /// [`Command::Preflight`] with the same id.
-    pub fn preflight(request: preflight::PreflightRequest, setup: preflight::setup::RunSetup) -> (RequestId, Command) {
+    pub fn preflight(
+        request: preflight::PreflightRequest,
+        setup: preflight::setup::RunSetup,
+    ) -> (RequestId, Command) {
         let id = RequestId::next();
         let cmd = preflight::PreflightCommand::Run {
             request: Box::new(request),
@@ -173,9 +176,7 @@ impl EngineHandle {
             Command::Kube(c) => sent(self.kube.try_send(c), "kube"),
             Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
             Command::Files { id, cmd } => sent(self.files.try_send((id, cmd)), "files"),
-            Command::Preflight { id, cmd } => {
-                sent(self.preflight.try_send((id, cmd)), "preflight")
-            }
+            Command::Preflight { id, cmd } => sent(self.preflight.try_send((id, cmd)), "preflight"),
             Command::Shutdown => {
                 self.stop.cancel();
                 Ok(())

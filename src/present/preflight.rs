@@ -34,7 +34,10 @@ pub fn check_title(id: &str) -> &str {
 
 /// The worst verdict of a node's results (fleet results included by the caller).
 pub fn worst<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Option<Verdict> {
-    results.into_iter().map(|r| r.verdict).max_by_key(|v| v.severity())
+    results
+        .into_iter()
+        .map(|r| r.verdict)
+        .max_by_key(|v| v.severity())
 }
 
 /// One line per node for a list: name, target and its worst verdict, or the connection stage
@@ -97,7 +100,12 @@ pub fn node_results<'a>(report: &'a Report, n: &'a NodeReport) -> Vec<&'a CheckR
             .filter(|f| f.node == n.index)
             .map(|f| &f.result),
     );
-    let pos = |id: &str| CATALOGUE.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
+    let pos = |id: &str| {
+        CATALOGUE
+            .iter()
+            .position(|d| d.id == id)
+            .unwrap_or(usize::MAX)
+    };
     all.sort_by_key(|r| pos(r.id));
     all
 }
@@ -199,7 +207,11 @@ mod tests {
                 CheckResult::new("arch", Verdict::Fail, "aarch64").with_hint("use x86_64"),
             ],
         );
-        let b = node(1, "10.0.0.2", vec![CheckResult::new("ssh-connect", Verdict::Pass, "c")]);
+        let b = node(
+            1,
+            "10.0.0.2",
+            vec![CheckResult::new("ssh-connect", Verdict::Pass, "c")],
+        );
         let fleet = vec![FleetResult {
             node: 1,
             result: CheckResult::new("hostname-unique", Verdict::Warn, "same as 10.0.0.1"),
@@ -225,17 +237,29 @@ mod tests {
     fn the_matrix_has_a_row_per_check_and_a_column_per_node() {
         let r = report();
         let m = matrix_lines(&r);
-        assert!(m[0].starts_with("CHECK") && m[0].contains("10.0.0.2"), "{m:?}");
+        assert!(
+            m[0].starts_with("CHECK") && m[0].contains("10.0.0.2"),
+            "{m:?}"
+        );
         let arch = m.iter().find(|l| l.starts_with("arch")).expect("arch row");
-        assert!(arch.contains("FAIL") && arch.trim_end().ends_with('-'), "{arch}");
-        assert!(m.iter().any(|l| l.starts_with("hostname-unique") && l.ends_with("WARN")));
+        assert!(
+            arch.contains("FAIL") && arch.trim_end().ends_with('-'),
+            "{arch}"
+        );
+        assert!(
+            m.iter()
+                .any(|l| l.starts_with("hostname-unique") && l.ends_with("WARN"))
+        );
     }
 
     #[test]
     fn findings_carry_evidence_and_the_fix_and_skip_passes() {
         let f = finding_lines(&report());
         let text = f.join("\n");
-        assert!(text.contains("aarch64") && text.contains("fix: use x86_64"), "{text}");
+        assert!(
+            text.contains("aarch64") && text.contains("fix: use x86_64"),
+            "{text}"
+        );
         assert!(text.contains("same as 10.0.0.1"));
         assert!(!text.contains("connected"));
     }
@@ -246,7 +270,10 @@ mod tests {
         let line = summary_line(2, &r.summary);
         assert!(line.starts_with("2 nodes: 2 ok, 1 warn, 1 fail"), "{line}");
         assert!(line.ends_with("Create is blocked."));
-        assert_eq!(summary_line(1, &Summary::default()), "1 node: 0 ok, 0 warn, 0 fail. no check could run.");
+        assert_eq!(
+            summary_line(1, &Summary::default()),
+            "1 node: 0 ok, 0 warn, 0 fail. no check could run."
+        );
         assert_eq!(verdict_tone(Verdict::Fail), Tone::Fail);
     }
 }

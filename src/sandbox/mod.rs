@@ -128,13 +128,12 @@ impl SandboxPlatform {
         });
         seed(&controllers, &global, &scenario).context("seeding the sandbox scenario")?;
         controllers.start();
-        let ssh_nodes = ssh_nodes::SshNodes::start(
-            ssh_nodes::scenario_nodes(&scenario),
-            stop.clone(),
-            &tasks,
-        )
-        .await
-        .context("cannot start the sandbox's SOCKS5 endpoint for its SSH nodes on 127.0.0.1")?;
+        let ssh_nodes =
+            ssh_nodes::SshNodes::start(ssh_nodes::scenario_nodes(&scenario), stop.clone(), &tasks)
+                .await
+                .context(
+                    "cannot start the sandbox's SOCKS5 endpoint for its SSH nodes on 127.0.0.1",
+                )?;
         let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();
         let kubeconfig = kubeconfig::build(&kubeconfig::KubeconfigParts {
             base_url: &api.base_url(),

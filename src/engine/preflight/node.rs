@@ -78,7 +78,11 @@ pub async fn check_node(
             report.clock = Some(p.clock);
         }
         Err(f) => {
-            report.host_key = job.target.as_ref().ok().and_then(|t| offer(&f, &t.host, t.port));
+            report.host_key = job
+                .target
+                .as_ref()
+                .ok()
+                .and_then(|t| offer(&f, &t.host, t.port));
             report.results = apply_ignore(vec![failure_result(&f)], ignore());
         }
     }
@@ -98,7 +102,8 @@ async fn probe(s: Arc<Session>, connect_secs: f64) -> Result<Probed, SshFailure>
             FailureKind::CommandRefused,
             format!(
                 "the probe printed nothing (exit {}): {}",
-                out.exit.map_or_else(|| "none".to_string(), |c| c.to_string()),
+                out.exit
+                    .map_or_else(|| "none".to_string(), |c| c.to_string()),
                 excerpt(&stderr)
             ),
         )
@@ -131,7 +136,11 @@ fn excerpt(text: &str) -> String {
         }
         s.truncate(cut);
     }
-    if s.is_empty() { "no error output".into() } else { s }
+    if s.is_empty() {
+        "no error output".into()
+    } else {
+        s
+    }
 }
 
 pub(super) fn connect_stage(stage: Stage) -> ConnectStage {
@@ -148,7 +157,11 @@ pub(super) fn connect_stage(stage: Stage) -> ConnectStage {
 
 fn failure_result(f: &SshFailure) -> CheckResult {
     let mut message = f.message.clone();
-    if let Some(seen) = f.host_key.as_ref().filter(|s| !message.contains(&s.fingerprint)) {
+    if let Some(seen) = f
+        .host_key
+        .as_ref()
+        .filter(|s| !message.contains(&s.fingerprint))
+    {
         message.push_str(&format!(" (the node presents {})", seen.fingerprint));
     }
     connection_failure_result(

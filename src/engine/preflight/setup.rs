@@ -226,8 +226,10 @@ pub fn jobs_from_specs(
             }
             Err(e) => NodeJob {
                 input: NodeInput::new(spec.trim(), role),
-                target: Err(SshFailure::new(Stage::Config, FailureKind::InvalidTarget, e)
-                    .hint("write the node as user@host or user@host:port")),
+                target: Err(
+                    SshFailure::new(Stage::Config, FailureKind::InvalidTarget, e)
+                        .hint("write the node as user@host or user@host:port"),
+                ),
             },
         })
         .collect()
@@ -248,7 +250,10 @@ mod tests {
         let p = |s: &str| parse_node_spec(s);
         assert_eq!(p("a@h").unwrap(), ("a".into(), "h".into(), 22));
         assert_eq!(p("h:2222").unwrap(), ("root".into(), "h".into(), 2222));
-        assert_eq!(p("u@[fd00::1]:23").unwrap(), ("u".into(), "fd00::1".into(), 23));
+        assert_eq!(
+            p("u@[fd00::1]:23").unwrap(),
+            ("u".into(), "fd00::1".into(), 23)
+        );
         assert_eq!(p("fd00::1").unwrap(), ("root".into(), "fd00::1".into(), 22));
         assert!(p("@h").is_err());
         assert!(p("u@h:0").is_err());

@@ -121,7 +121,11 @@ mod tests {
             .decode(NODE_PASSWORD_B64)
             .expect("base64");
         assert_eq!(pw, NODE_PASSWORD.as_bytes());
-        assert!(DRAFT_NODES.iter().any(|n| n.ip == WRONG_NODE && n.flaw != Flaw::None));
+        assert!(
+            DRAFT_NODES
+                .iter()
+                .any(|n| n.ip == WRONG_NODE && n.flaw != Flaw::None)
+        );
         assert!(
             DRAFT_NODES
                 .iter()

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use russh::keys::PrivateKey;
 use russh::keys::ssh_key::private::Ed25519Keypair;
@@ -35,6 +36,9 @@ pub struct SimNode {
     password: Zeroizing<String>,
     pub profile: SimulatedNode,
     pub flaw: Flaw,
+    /// How long the probe takes to answer, as a real node's ~40 commands do: the wizard shows
+    /// nodes finishing one by one, not all in the same instant.
+    pub probe_time: Duration,
     seed: u64,
     /// Bumped to rotate the host key; only a [`Flaw::RotatingHostKey`] node honours it.
     key_generation: AtomicU32,
@@ -62,6 +66,7 @@ impl SimNode {
             .map(|_| format!("{:02x}", rng.next_u64() % 256))
             .collect();
         let uuid = hex(&mut rng, 32);
+        let probe_time = Duration::from_millis(rng.range(80, 400));
         let profile = SimulatedNode {
             hostname: format!("node-{}", ip.to_string().replace(['.', ':'], "-")),
             arch: match flaw {
@@ -93,6 +98,7 @@ impl SimNode {
             password: Zeroizing::new(NODE_PASSWORD.to_string()),
             profile,
             flaw,
+            probe_time,
             seed,
             key_generation: AtomicU32::new(0),
         }
@@ -101,6 +107,15 @@ impl SimNode {
     /// The facts this node reports now.
     pub fn facts(&self, now: f64) -> NodeFacts {
         healthy_node(&self.profile, now)
+    }
+
+    /// How long `command` takes here before it answers.
+    pub fn delay(&self, command: &str) -> Duration {
+        if command == probe_command() {
+            self.probe_time
+        } else {
+            Duration::ZERO
+        }
     }
 
     /// What a command prints and its exit status: the probe, the clock, or "not found".
@@ -252,7 +267,11 @@ mod tests {
 
     #[test]
     fn a_node_answers_the_probe_from_its_profile_and_the_clock() {
-        let n = SimNode::new("192.168.90.13".parse().expect("ip"), Flaw::Arch("aarch64"), 1);
+        let n = SimNode::new(
+            "192.168.90.13".parse().expect("ip"),
+            Flaw::Arch("aarch64"),
+            1,
+        );
         let (out, code) = n.answer(&probe_command(), 1_700_000_000.5);
         assert_eq!(code, 0);
         let facts = parse_probe_output(&out);
@@ -270,7 +289,11 @@ mod tests {
         let before = fixed.host_key().public_key().clone();
         assert!(!fixed.rotate_host_key());
         assert_eq!(fixed.host_key().public_key(), &before);
-        let rot = SimNode::new("192.168.90.14".parse().expect("ip"), Flaw::RotatingHostKey, 1);
+        let rot = SimNode::new(
+            "192.168.90.14".parse().expect("ip"),
+            Flaw::RotatingHostKey,
+            1,
+        );
         let before = rot.host_key().public_key().clone();
         assert!(rot.rotate_host_key());
         assert_ne!(rot.host_key().public_key(), &before);

@@ -53,11 +53,13 @@ impl server::Handler for NodeHandler {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let command = String::from_utf8_lossy(data).into_owned();
-        let (out, code) = self.node.answer(&command, now_epoch());
         session.channel_success(channel)?;
         // Through the handle, so that output larger than the channel window waits for it.
         let handle = session.handle();
+        let node = self.node.clone();
         tokio::spawn(async move {
+            tokio::time::sleep(node.delay(&command)).await;
+            let (out, code) = node.answer(&command, now_epoch());
             let _ = handle.data(channel, out.into_bytes()).await;
             let _ = handle.exit_status_request(channel, code).await;
             let _ = handle.eof(channel).await;

@@ -71,10 +71,7 @@ async fn handle(mut sock: TcpStream, nodes: &SshNodes) {
 }
 
 /// Greeting, login and CONNECT; the node asked for, after the success reply.
-async fn negotiate(
-    sock: &mut TcpStream,
-    nodes: &SshNodes,
-) -> std::io::Result<Arc<super::SimNode>> {
+async fn negotiate(sock: &mut TcpStream, nodes: &SshNodes) -> std::io::Result<Arc<super::SimNode>> {
     let [ver, n] = read_array::<2>(sock).await?;
     if ver != VERSION {
         return Err(bad("not SOCKS5"));
@@ -135,7 +132,8 @@ async fn negotiate(
 }
 
 async fn reply(sock: &mut TcpStream, code: u8) -> std::io::Result<()> {
-    sock.write_all(&[VERSION, code, 0, 1, 0, 0, 0, 0, 0, 0]).await
+    sock.write_all(&[VERSION, code, 0, 1, 0, 0, 0, 0, 0, 0])
+        .await
 }
 
 async fn read_array<const N: usize>(sock: &mut TcpStream) -> std::io::Result<[u8; N]> {
