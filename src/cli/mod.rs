@@ -55,7 +55,7 @@ pub enum Sub {
     Create(create::Args),
     /// Manage saved node drafts.
     Drafts(drafts::Args),
-    /// SSH preflight of the nodes of a Cluster manifest.
+    /// Check every node over SSH before Create (a manifest's machines, or --node targets).
     Preflight(preflight::Args),
     /// etcd encryption key rotation status.
     Etcd(etcd::Args),

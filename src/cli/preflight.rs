@@ -50,10 +50,10 @@ pub struct Args {
     pub node: Vec<String>,
     /// Private key file for --node targets (OpenSSH or PEM; a passphrase is read from stdin
     /// with --password-stdin).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "file")]
     pub key: Option<PathBuf>,
     /// Read the SSH password (or, with --key, the key's passphrase) from standard input.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "file")]
     pub password_stdin: bool,
     /// Reach every node through this SOCKS5 proxy: socks5://[user:pass@]host:port.
     #[arg(long, value_name = "URL")]
@@ -70,7 +70,7 @@ pub struct Args {
     #[arg(long, value_name = "ARCH")]
     pub arch: Option<String>,
     /// Role of --node targets: control-plane nodes get the port and etcd checks too.
-    #[arg(long, value_enum, default_value_t = NodeRole::ControlPlane)]
+    #[arg(long, value_enum, default_value_t = NodeRole::ControlPlane, conflicts_with = "file")]
     pub role: NodeRole,
     /// How many nodes are connected to at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY)]

@@ -155,7 +155,7 @@ pub fn finding_lines(report: &Report) -> Vec<String> {
     for n in &report.nodes {
         let findings: Vec<&CheckResult> = node_results(report, n)
             .into_iter()
-            .filter(|r| r.verdict != Verdict::Pass)
+            .filter(|r| r.verdict != Verdict::Pass && r.ignored_verdict != Some(Verdict::Pass))
             .collect();
         if findings.is_empty() {
             continue;
