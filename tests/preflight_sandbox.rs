@@ -9,7 +9,9 @@ use acp_cockpit::engine::ssh::{HostKeyPolicy, ProxySpec, SshPool, Timeouts};
 use acp_cockpit::sandbox::scenario::draft_nodes::{
     DRAFT_NODES, ROTATING_NODE, WRONG_NODE, draft_cluster_manifest,
 };
+use acp_cockpit::sandbox::ssh_nodes::rotation::ROTATE_CONFIG_MAP;
 use acp_cockpit::sandbox::{Platform, SandboxOptions};
+use k8s_openapi::api::core::v1::ConfigMap;
 use tokio_util::sync::CancellationToken;
 
 fn manifest_yaml() -> String {
@@ -74,11 +76,26 @@ async fn the_wrong_node_fails_and_a_rotated_host_key_is_refused() {
     }
     assert_eq!(first.exit_code, 1);
 
-    assert!(
-        sandbox
-            .ssh_nodes()
-            .rotate_host_key(ROTATING_NODE.parse().expect("ip"))
-    );
+    // Asked the way a user outside the process would: kubectl create configmap ...
+    let ip: std::net::IpAddr = ROTATING_NODE.parse().expect("ip");
+    let node = sandbox.ssh_nodes().node(ip, 22).expect("rotating node");
+    let before = node.host_key().public_key().clone();
+    let client = sandbox.client("sandbox").await.expect("client");
+    let cms: kube::Api<ConfigMap> = kube::Api::namespaced(client, "default");
+    let cm: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": ROTATE_CONFIG_MAP},
+        "data": {"ip": ROTATING_NODE},
+    }))
+    .expect("configmap");
+    cms.create(&Default::default(), &cm).await.expect("create");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while node.host_key().public_key() == &before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the key did not rotate"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         !sandbox
             .ssh_nodes()

@@ -134,6 +134,11 @@ impl SandboxPlatform {
                 .context(
                     "cannot start the sandbox's SOCKS5 endpoint for its SSH nodes on 127.0.0.1",
                 )?;
+        tasks.spawn(ssh_nodes::rotation::watch(
+            global.clone(),
+            ssh_nodes.clone(),
+            stop.clone(),
+        ));
         let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();
         let kubeconfig = kubeconfig::build(&kubeconfig::KubeconfigParts {
             base_url: &api.base_url(),

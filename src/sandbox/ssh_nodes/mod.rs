@@ -8,6 +8,7 @@
 //! node's server in-process, so the engine uses its ordinary proxy path. A CONNECT to any
 //! other address is refused.
 
+pub mod rotation;
 mod server;
 mod socks;
 
