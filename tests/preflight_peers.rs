@@ -222,6 +222,7 @@ async fn the_capability_streams_nodes_and_reruns_one_after_its_key_is_accepted()
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = policy_with(dir.path(), &p.host_key_line(), false);
     let pool = SshPool::new(policy.clone(), timeouts(), 4);
+    let unused = SshPool::new(policy_with(&dir.path().join("x"), "", false), timeouts(), 1);
     let (cmd_tx, cmd_rx) = mpsc::channel(16);
     let (ev_tx, mut ev_rx) = mpsc::channel(64);
     let stop = CancellationToken::new();
@@ -229,13 +230,21 @@ async fn the_capability_streams_nodes_and_reruns_one_after_its_key_is_accepted()
         path: Some(dir.path().join("no-kubeconfig")),
         context: None,
     };
-    let task = tokio::spawn(capability::run(pool, kube, cmd_rx, ev_tx, stop.clone()));
+    let task = tokio::spawn(capability::run(
+        pool,
+        unused,
+        kube,
+        cmd_rx,
+        ev_tx,
+        stop.clone(),
+    ));
     let mut other_port = p.key_target();
     other_port.port = p.kbd_port;
     let id = RequestId::next();
     let setup = RunSetup {
         arch: ArchSource::Given("amd64".into()),
         config_dir: None,
+        sandbox: false,
     };
     let req = request(vec![job("known", p.key_target()), job("new", other_port)]);
     cmd_tx

@@ -196,4 +196,8 @@ fn the_cli_on_the_sandbox_fails_the_wrong_node_with_exit_1() {
         assert!(cpu["observed"].is_number(), "numbers stay numbers: {cpu}");
     }
     assert!(v["fleet"].as_array().is_some_and(|f| !f.is_empty()));
+    // The sandbox nodes' keys stay apart from real nodes' keys.
+    let data = home.path().join("data");
+    assert!(data.join("known_hosts.sandbox").is_file());
+    assert!(!data.join("known_hosts").exists());
 }

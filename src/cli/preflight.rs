@@ -17,12 +17,11 @@ use super::validate::read_manifest;
 use crate::config::Paths;
 use crate::domain::preflight::{Requirements, Role};
 use crate::engine::preflight::setup::{
-    ArchSource, RunSetup, jobs_from_cluster, jobs_from_specs, password_from, prepare,
+    ArchSource, RunSetup, host_key_policy, jobs_from_cluster, jobs_from_specs, password_from,
+    prepare,
 };
 use crate::engine::preflight::{PreflightRequest, Report, run as run_preflight};
-use crate::engine::ssh::{
-    DEFAULT_CONCURRENCY, HostKeyPolicy, ProxySpec, SshAuth, SshPool, Timeouts,
-};
+use crate::engine::ssh::{DEFAULT_CONCURRENCY, ProxySpec, SshAuth, SshPool, Timeouts};
 use crate::present::preflight::{finding_lines, matrix_lines, node_line, summary_line};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -173,16 +172,22 @@ async fn check(args: &Args, paths: &Paths, platform: &Platform) -> anyhow::Resul
         },
         (None, None) => ArchSource::Unknown,
     };
+    let sandbox = platform
+        .resolved
+        .as_ref()
+        .is_some_and(|r| r.sandbox.is_some())
+        && args.proxy.is_none();
     let setup = RunSetup {
         arch,
         config_dir: Some(paths.config_dir.clone()),
+        sandbox,
     };
     let kube = platform.resolved.as_ref().map(|r| &r.source);
     for note in prepare(&mut req, &setup, kube).await? {
         eprintln!("note: {note}");
     }
     let pool = SshPool::new(
-        HostKeyPolicy::in_data_dir(&paths.data_dir, args.accept_new_host_keys),
+        host_key_policy(&paths.data_dir, args.accept_new_host_keys, setup.sandbox),
         Timeouts::default(),
         args.concurrency,
     );

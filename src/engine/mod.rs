@@ -211,13 +211,16 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
 
     // Unknown host keys are refused here; the front end asks and sends AcceptHostKey.
     let (preflight_tx, preflight_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let pool = ssh::SshPool::new(
-        ssh::HostKeyPolicy::in_data_dir(&cfg.data_dir, false),
-        ssh::Timeouts::default(),
-        ssh::DEFAULT_CONCURRENCY,
-    );
+    let pool = |sandbox| {
+        ssh::SshPool::new(
+            preflight::setup::host_key_policy(&cfg.data_dir, false, sandbox),
+            ssh::Timeouts::default(),
+            ssh::DEFAULT_CONCURRENCY,
+        )
+    };
     tasks.spawn(preflight::capability::run(
-        pool,
+        pool(false),
+        pool(true),
         cfg.kube.clone(),
         preflight_rx,
         ev_tx,

@@ -55,6 +55,8 @@ pub enum PreflightEvent {
 
 struct RunState {
     request: Arc<PreflightRequest>,
+    /// The pool the run used: the sandbox's nodes keep their keys apart from real ones.
+    pool: SshPool,
     reports: Vec<Option<NodeReport>>,
     cancel: CancellationToken,
 }
@@ -65,6 +67,7 @@ type Runs = Arc<Mutex<BTreeMap<RequestId, RunState>>>;
 #[derive(Clone)]
 struct Ctx {
     pool: SshPool,
+    sandbox_pool: SshPool,
     kube: KubeSource,
     events: mpsc::Sender<Event>,
     runs: Runs,
@@ -78,9 +81,10 @@ impl Ctx {
 }
 
 /// The capability's task: each command's work is spawned and tracked, so a slow node never
-/// holds up the next command.
+/// holds up the next command. `sandbox_pool` serves runs whose [`RunSetup::sandbox`] is set.
 pub async fn run(
     pool: SshPool,
+    sandbox_pool: SshPool,
     kube: KubeSource,
     mut commands: mpsc::Receiver<(RequestId, PreflightCommand)>,
     events: mpsc::Sender<Event>,
@@ -88,6 +92,7 @@ pub async fn run(
 ) {
     let ctx = Ctx {
         pool,
+        sandbox_pool,
         kube,
         events,
         runs: Arc::default(),
@@ -132,6 +137,11 @@ async fn start_run(ctx: Ctx, id: RequestId, mut request: PreflightRequest, setup
     };
     let request = Arc::new(request);
     let cancel = ctx.stop.child_token();
+    let pool = if setup.sandbox {
+        ctx.sandbox_pool.clone()
+    } else {
+        ctx.pool.clone()
+    };
     if let Ok(mut runs) = ctx.runs.lock() {
         while runs.len() >= KEPT_RUNS {
             runs.pop_first();
@@ -140,6 +150,7 @@ async fn start_run(ctx: Ctx, id: RequestId, mut request: PreflightRequest, setup
             id,
             RunState {
                 request: request.clone(),
+                pool: pool.clone(),
                 reports: vec![None; request.nodes.len()],
                 cancel: cancel.clone(),
             },
@@ -147,7 +158,7 @@ async fn start_run(ctx: Ctx, id: RequestId, mut request: PreflightRequest, setup
     }
     let nodes = request.nodes.len();
     ctx.send(id, PreflightEvent::Started { nodes, notes }).await;
-    let mut set = spawn_nodes(&ctx.pool, &request, &cancel);
+    let mut set = spawn_nodes(&pool, &request, &cancel);
     while let Some(joined) = set.join_next().await {
         match joined {
             Ok(report) => store_and_send(&ctx, id, report).await,
@@ -184,9 +195,9 @@ async fn send_finished(ctx: &Ctx, id: RequestId) {
 async fn rerun(ctx: Ctx, id: RequestId, pick: impl Fn(&PreflightRequest, usize) -> bool) {
     let found = ctx.runs.lock().ok().and_then(|runs| {
         let r = runs.get(&id)?;
-        Some((r.request.clone(), r.cancel.clone()))
+        Some((r.request.clone(), r.cancel.clone(), r.pool.clone()))
     });
-    let Some((request, cancel)) = found else {
+    let Some((request, cancel, pool)) = found else {
         let f = Failure::new(
             FailureKind::NotFound,
             "that preflight run is no longer kept",
@@ -196,7 +207,7 @@ async fn rerun(ctx: Ctx, id: RequestId, pick: impl Fn(&PreflightRequest, usize) 
     };
     let mut set = tokio::task::JoinSet::new();
     for index in (0..request.nodes.len()).filter(|&i| pick(&request, i)) {
-        let (pool, request, cancel) = (ctx.pool.clone(), request.clone(), cancel.clone());
+        let (pool, request, cancel) = (pool.clone(), request.clone(), cancel.clone());
         set.spawn(async move {
             let job = &request.nodes[index];
             check_node(&pool, index, job, &request.requirements, &cancel).await
@@ -211,7 +222,13 @@ async fn rerun(ctx: Ctx, id: RequestId, pick: impl Fn(&PreflightRequest, usize) 
 }
 
 async fn accept(ctx: Ctx, id: RequestId, host: String, port: u16, key: HostKeyLine) {
-    if let Err(f) = record_host_key(ctx.pool.policy(), &host, port, &key).await {
+    let pool = ctx
+        .runs
+        .lock()
+        .ok()
+        .and_then(|runs| runs.get(&id).map(|r| r.pool.clone()))
+        .unwrap_or_else(|| ctx.pool.clone());
+    if let Err(f) = record_host_key(pool.policy(), &host, port, &key).await {
         let failure = Failure::new(FailureKind::Conflict, f.message, f.hint.as_deref());
         return ctx.send(id, PreflightEvent::Failed(failure)).await;
     }

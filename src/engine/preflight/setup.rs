@@ -15,7 +15,9 @@ use crate::domain::preflight::from_cluster::{apply_cluster_settings, node_inputs
 use crate::domain::preflight::matrix::normalize_arch;
 use crate::domain::preflight::{NodeInput, Requirements, Role, SupportMatrix};
 use crate::engine::kube::{ClientPool, KubeSource};
-use crate::engine::ssh::{FailureKind, ProxySpec, SshAuth, SshFailure, SshTarget, Stage};
+use crate::engine::ssh::{
+    FailureKind, HostKeyPolicy, ProxySpec, SshAuth, SshFailure, SshTarget, Stage,
+};
 use crate::engine::{Failure, FailureKind as Kind};
 
 /// The user's override of the shipped support matrix, in the config directory.
@@ -41,6 +43,25 @@ pub struct RunSetup {
     pub arch: ArchSource,
     /// The config directory holding [`MATRIX_FILE`], when there is one.
     pub config_dir: Option<PathBuf>,
+    /// The nodes are the sandbox's: their host keys go to [`SANDBOX_KNOWN_HOSTS`], never
+    /// next to real nodes' keys (a real node may later have a sandbox node's address).
+    pub sandbox: bool,
+}
+
+/// The known_hosts file for the sandbox's simulated nodes, in the data directory.
+pub const SANDBOX_KNOWN_HOSTS: &str = "known_hosts.sandbox";
+
+/// The host-key policy for a run: the usual files, or the sandbox's own file alone.
+pub fn host_key_policy(data_dir: &Path, accept_new: bool, sandbox: bool) -> HostKeyPolicy {
+    if sandbox {
+        HostKeyPolicy {
+            own: data_dir.join(SANDBOX_KNOWN_HOSTS),
+            user: None,
+            accept_new,
+        }
+    } else {
+        HostKeyPolicy::in_data_dir(data_dir, accept_new)
+    }
 }
 
 /// Sets the platform architecture and merges the matrix override into `req`. Returns notes
@@ -288,6 +309,7 @@ mod tests {
         let setup = RunSetup {
             arch: ArchSource::Given("amd64".into()),
             config_dir: Some(dir.path().to_path_buf()),
+            sandbox: false,
         };
         let mut req = Requirements::default();
         prepare(&mut req, &setup, None).await.expect("no override");
