@@ -145,6 +145,16 @@ async fn the_wrong_node_fails_and_a_rotated_host_key_is_refused() {
     let evidence = connect_evidence(&r, "10.20.30.40");
     assert!(evidence.starts_with("proxy: "), "{evidence}");
     assert_eq!(r.exit_code, 2);
+
+    // Only the sandbox's own credentials open its endpoint.
+    let wrong = ProxySpec {
+        password: Some(zeroize::Zeroizing::new("not-it".into())),
+        ..proxy.clone()
+    };
+    let r = preflight(&wrong, &policy).await;
+    assert!(r.nodes.iter().all(|n| !n.reached()));
+    let evidence = connect_evidence(&r, WRONG_NODE);
+    assert!(evidence.starts_with("proxy: "), "{evidence}");
     sandbox.shutdown().await;
 }
 
