@@ -162,6 +162,9 @@ KbdInteractiveAuthentication no
 UsePAM no
 PermitRootLogin no
 AllowUsers $ssh_peers_user
+# A preflight of 50 nodes opens up to 32 connections at once; the default (10:30:100) would
+# drop some of them before they log in.
+MaxStartups 100:30:200
 LogLevel VERBOSE
 CFG
   # A second server that, like some hardened nodes, refuses plain password auth and offers

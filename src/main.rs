@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             Some(Sub::Validate(a)) => acp_cockpit::cli::validate::run(a, &global).await,
             Some(Sub::Create(a)) => acp_cockpit::cli::create::run(a, &global).await,
             Some(Sub::Drafts(a)) => acp_cockpit::cli::drafts::run(a, &global).await,
-            Some(Sub::Preflight(_)) => acp_cockpit::cli::reserved::run("preflight"),
+            Some(Sub::Preflight(a)) => acp_cockpit::cli::preflight::run(a, &global).await,
             Some(Sub::Etcd(a)) => acp_cockpit::cli::etcd::run(a, &global).await,
             Some(Sub::Registry(_)) => acp_cockpit::cli::reserved::run("registry"),
             Some(Sub::Sandbox(a)) => acp_cockpit::cli::sandbox::run(a, &global).await,

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use crate::config::GlobalArgs;
 use crate::engine::kube::KubeSource;
+use crate::engine::ssh::ProxySpec;
 use crate::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig};
 
 /// What the header shows: where the cockpit is.
@@ -29,6 +30,9 @@ pub struct Resolved {
     pub labels: PlatformLabels,
     /// The embedded sandbox, when one was started; it runs as long as this is kept.
     pub sandbox: Option<SandboxPlatform>,
+    /// The SOCKS5 proxy every SSH connection must take: the sandbox's endpoint that reaches
+    /// its simulated nodes, so that no node address is dialled from here.
+    pub ssh_proxy: Option<ProxySpec>,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -215,6 +219,7 @@ fn read_platform(global: &GlobalArgs, location: KubeconfigLocation) -> anyhow::R
         },
         labels,
         sandbox: None,
+        ssh_proxy: None,
     })
 }
 
@@ -236,6 +241,13 @@ pub async fn start_sandbox(global: &GlobalArgs, opts: SandboxOptions) -> anyhow:
             known.join(", ")
         );
     }
+    let ep = sandbox.ssh_nodes().endpoint();
+    let ssh_proxy = Some(ProxySpec {
+        host: ep.host.clone(),
+        port: ep.port,
+        username: Some(ep.username.clone()),
+        password: Some(ep.password.clone()),
+    });
     Ok(Resolved {
         source: KubeSource::InMemory {
             kubeconfig: Box::new(kc),
@@ -247,6 +259,7 @@ pub async fn start_sandbox(global: &GlobalArgs, opts: SandboxOptions) -> anyhow:
             sandbox: true,
         },
         sandbox: Some(sandbox),
+        ssh_proxy,
     })
 }
 

@@ -18,6 +18,7 @@ pub mod drafts;
 pub mod etcd;
 pub mod info;
 pub mod output;
+pub mod preflight;
 pub mod reserved;
 pub mod sandbox;
 pub mod screenshots;
@@ -75,8 +76,8 @@ pub enum Sub {
     Create(create::Args),
     /// Manage saved node drafts.
     Drafts(drafts::Args),
-    /// SSH preflight of the nodes of a Cluster manifest.
-    Preflight(reserved::Args),
+    /// Check every node over SSH before Create (a manifest's machines, or --node targets).
+    Preflight(preflight::Args),
     /// etcd encryption key rotation status.
     Etcd(etcd::Args),
     /// Built-in registry access checks.

@@ -22,10 +22,6 @@ pub fn run(name: &str) -> anyhow::Result<i32> {
 fn what_exists(name: &str) -> &'static str {
     match name {
         "registry" => "the TUI's Registry pane (6) lists the checks it will run",
-        "preflight" => {
-            "until SSH preflight exists, `acp-cockpit validate -f cluster.yaml` checks every \
-             creation rule that needs no node access"
-        }
         _ => "nothing else covers it yet",
     }
 }
@@ -37,7 +33,6 @@ mod tests {
     #[test]
     fn every_reserved_name_gets_a_hint_that_exists() {
         assert!(what_exists("registry").contains("Registry pane"));
-        assert!(what_exists("preflight").contains("validate -f"));
-        assert_eq!(run("preflight").ok(), Some(2));
+        assert_eq!(run("registry").ok(), Some(2));
     }
 }

@@ -19,6 +19,9 @@ pub enum Command {
     /// Run the sandbox ACP platform on 127.0.0.1 until Ctrl-C.
     #[command(after_help = FAULTS_HELP)]
     Serve(ServeArgs),
+    /// Print the draft cluster's manifest, whose nodes the sandbox serves over SSH:
+    /// `acp-cockpit sandbox draft-manifest > lab.yaml; acp-cockpit --sandbox preflight -f lab.yaml`.
+    DraftManifest,
 }
 
 /// How to steer the simulation, shown by `serve --help`.
@@ -31,6 +34,7 @@ Steering the simulation (kubectl annotate / --overwrite / KEY- to remove):
   Machine  sandbox.acp-cockpit.io/broken-step=<StepType>    that node-add step fails until removed
   eec      sandbox.acp-cockpit.io/lagging-node=<ip>         that node stays on the previous key revision
   eec      sandbox.acp-cockpit.io/failing-node=<ip>         that node's kube-apiserver fails to reload (RestartFailed)
+  ConfigMap sandbox-rotate-host-key, data ip=<ip>           each write rotates that node's SSH host key (192.168.90.14)
 
 Seeded clusters: global, prod-east, staging, edge-lab (Running), dev-new (creating),
 ops-stuck (failing at EnsureKubeadmInitPhaseETCD), old-test (Terminating).";
@@ -63,6 +67,11 @@ fn parse_speed(s: &str) -> Result<f64, String> {
 pub async fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<i32> {
     match args.command {
         Command::Serve(a) => serve(a).await,
+        Command::DraftManifest => {
+            let manifest = crate::sandbox::scenario::draft_nodes::draft_cluster_manifest();
+            super::output::out(serde_saphyr::to_string(&manifest)?.trim_end())?;
+            Ok(0)
+        }
     }
 }
 
@@ -80,11 +89,31 @@ async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
     );
     println!("  global cluster:    {base}/kubernetes/global");
     println!("  workload clusters: {base}/kubernetes/<name>");
+    let ep = platform.ssh_nodes().endpoint();
+    println!(
+        "  SSH nodes:         through the SOCKS5 endpoint {}:{} only",
+        ep.host, ep.port
+    );
     match &args.kubeconfig_out {
         Some(path) => {
             kubeconfig::write(platform.kubeconfig(), path)?;
             let shown = path.display();
             println!("  kubeconfig:        {shown} (mode 0600; valid while this sandbox runs)");
+            let proxy_file = PathBuf::from(format!("{shown}.socks5"));
+            let url = zeroize::Zeroizing::new(format!(
+                "socks5://{}:{}@{}:{}\n",
+                ep.username,
+                ep.password.as_str(),
+                ep.host,
+                ep.port
+            ));
+            let _ = std::fs::remove_file(&proxy_file);
+            crate::engine::files::write_private(&proxy_file, url.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", proxy_file.display()))?;
+            println!(
+                "  SSH proxy URL:     {} (mode 0600; the nodes' SOCKS5 endpoint with its password)",
+                proxy_file.display()
+            );
             println!();
             println!("Try:");
             println!("  KUBECONFIG={shown} kubectl get clusters.platform.tkestack.io -w");
@@ -97,6 +126,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
                 kubeconfig::VIEWER_CONTEXT
             );
             println!("  KUBECONFIG={shown} acp-cockpit");
+            println!(
+                "  acp-cockpit sandbox draft-manifest > lab.yaml; KUBECONFIG={shown} acp-cockpit preflight -f lab.yaml --proxy \"$(cat {shown}.socks5)\" --accept-new-host-keys"
+            );
             println!(
                 "  KUBECONFIG={shown} kubectl annotate cls ops-stuck {}-   # fix the stuck cluster",
                 crate::sandbox::scenario::BROKEN_STEP

@@ -16,11 +16,12 @@
 //! message and the fix when one is known. Long work reports [`Progress`].
 //!
 //! The CLI does not use this at all: it calls each capability's plain async functions
-//! (`kube::ops`, `kube::watch`, `store::DraftStore`) directly.
+//! (`kube::ops`, `kube::watch`, `store::DraftStore`, `preflight::run`) directly.
 
 pub mod failure;
 pub mod files;
 pub mod kube;
+pub mod preflight;
 pub mod repeats;
 pub mod ssh;
 pub mod store;
@@ -61,6 +62,11 @@ pub enum Command {
         id: RequestId,
         cmd: files::FileCommand,
     },
+    /// Node preflight; its events echo the id (a re-run or host-key acceptance names the run).
+    Preflight {
+        id: RequestId,
+        cmd: preflight::PreflightCommand,
+    },
     /// Stop every capability; [`EngineHandle::shutdown`] also waits for them.
     Shutdown,
 }
@@ -70,6 +76,20 @@ impl Command {
     pub fn files(cmd: files::FileCommand) -> (RequestId, Command) {
         let id = RequestId::next();
         (id, Command::Files { id, cmd })
+    }
+
+    /// Starts a preflight run under a fresh id; re-runs and host-key acceptance for it use
+    /// [`Command::Preflight`] with the same id.
+    pub fn preflight(
+        request: preflight::PreflightRequest,
+        setup: preflight::setup::RunSetup,
+    ) -> (RequestId, Command) {
+        let id = RequestId::next();
+        let cmd = preflight::PreflightCommand::Run {
+            request: Box::new(request),
+            setup,
+        };
+        (id, Command::Preflight { id, cmd })
     }
 
     /// A drafts command under a fresh id.
@@ -94,6 +114,11 @@ pub enum Event {
     Files {
         id: RequestId,
         event: files::FileEvent,
+    },
+    /// Progress and results of the preflight run with this id.
+    Preflight {
+        id: RequestId,
+        event: preflight::PreflightEvent,
     },
     /// A failure no request is waiting for (an unreadable kubeconfig, an unknown context).
     Failure(Failure),
@@ -125,6 +150,7 @@ pub struct EngineHandle {
     kube: mpsc::Sender<kube::KubeCommand>,
     drafts: mpsc::Sender<(RequestId, store::DraftCommand)>,
     files: mpsc::Sender<(RequestId, files::FileCommand)>,
+    preflight: mpsc::Sender<(RequestId, preflight::PreflightCommand)>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -151,6 +177,7 @@ impl EngineHandle {
             Command::Kube(c) => sent(self.kube.try_send(c), "kube"),
             Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
             Command::Files { id, cmd } => sent(self.files.try_send((id, cmd)), "files"),
+            Command::Preflight { id, cmd } => sent(self.preflight.try_send((id, cmd)), "preflight"),
             Command::Shutdown => {
                 self.stop.cancel();
                 Ok(())
@@ -171,6 +198,7 @@ impl EngineHandle {
 /// sandbox is still starting.
 pub struct EngineParts {
     kube: mpsc::Receiver<kube::KubeCommand>,
+    preflight: mpsc::Receiver<(RequestId, preflight::PreflightCommand)>,
     drafts: mpsc::Receiver<(RequestId, store::DraftCommand)>,
     files: mpsc::Receiver<(RequestId, files::FileCommand)>,
     events: mpsc::Sender<Event>,
@@ -193,10 +221,12 @@ pub fn prepare() -> (EngineHandle, mpsc::Receiver<Event>, EngineParts) {
     let (files_tx, files_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
+    let (preflight_tx, preflight_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let handle = EngineHandle {
         kube: kube_tx,
         drafts: drafts_tx,
         files: files_tx,
+        preflight: preflight_tx,
         stop: stop.clone(),
         tasks: tasks.clone(),
     };
@@ -204,6 +234,7 @@ pub fn prepare() -> (EngineHandle, mpsc::Receiver<Event>, EngineParts) {
         kube: kube_rx,
         drafts: drafts_rx,
         files: files_rx,
+        preflight: preflight_rx,
         events: ev_tx,
         stop,
         tasks,
@@ -217,6 +248,7 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
         kube,
         drafts,
         files,
+        preflight: preflight_rx,
         events,
         stop,
         tasks,
@@ -225,7 +257,23 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
     tasks.spawn(kube_engine.run(kube, stop.clone()));
     let drafts_engine = store::DraftEngine::new(cfg.data_dir.clone(), events.clone());
     tasks.spawn(drafts_engine.run(drafts, stop.clone()));
-    tasks.spawn(files::run(files, events, stop));
+    tasks.spawn(files::run(files, events.clone(), stop.clone()));
+    // Unknown host keys are refused here; the front end asks and sends AcceptHostKey.
+    let pool = |sandbox| {
+        ssh::SshPool::new(
+            preflight::setup::host_key_policy(&cfg.data_dir, false, sandbox),
+            ssh::Timeouts::default(),
+            ssh::DEFAULT_CONCURRENCY,
+        )
+    };
+    tasks.spawn(preflight::capability::run(
+        pool(false),
+        pool(true),
+        cfg.kube.clone(),
+        preflight_rx,
+        events,
+        stop,
+    ));
 }
 
 /// Starts the engine on the current tokio runtime: one task per capability.

@@ -7,6 +7,7 @@
 
 pub mod clusters;
 pub mod etcd;
+pub mod preflight;
 pub mod text;
 pub mod timeline;
 

@@ -10,6 +10,7 @@ pub mod controllers;
 pub mod etcd_sim;
 pub mod kubeconfig;
 pub mod scenario;
+pub mod ssh_nodes;
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ pub struct SandboxPlatform {
     admin_token: Zeroizing<String>,
     viewer_token: Zeroizing<String>,
     options: SandboxOptions,
+    ssh_nodes: ssh_nodes::SshNodes,
 }
 
 impl std::fmt::Debug for SandboxPlatform {
@@ -126,6 +128,17 @@ impl SandboxPlatform {
         });
         seed(&controllers, &global, &scenario).context("seeding the sandbox scenario")?;
         controllers.start();
+        let ssh_nodes =
+            ssh_nodes::SshNodes::start(ssh_nodes::scenario_nodes(&scenario), stop.clone(), &tasks)
+                .await
+                .context(
+                    "cannot start the sandbox's SOCKS5 endpoint for its SSH nodes on 127.0.0.1",
+                )?;
+        tasks.spawn(ssh_nodes::rotation::watch(
+            global.clone(),
+            ssh_nodes.clone(),
+            stop.clone(),
+        ));
         let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();
         let kubeconfig = kubeconfig::build(&kubeconfig::KubeconfigParts {
             base_url: &api.base_url(),
@@ -143,6 +156,7 @@ impl SandboxPlatform {
             admin_token,
             viewer_token,
             options: opts,
+            ssh_nodes,
         })
     }
 
@@ -170,6 +184,12 @@ impl SandboxPlatform {
 
     pub fn options(&self) -> SandboxOptions {
         self.options
+    }
+
+    /// The simulated SSH nodes and the SOCKS5 endpoint on 127.0.0.1 that reaches them: the
+    /// engine's SSH goes through it in sandbox mode, so no node address is ever dialled.
+    pub fn ssh_nodes(&self) -> &ssh_nodes::SshNodes {
+        &self.ssh_nodes
     }
 
     /// The seeded scenario.

@@ -152,6 +152,9 @@ pub fn apply_ignore<'a>(
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ConnectStage {
+    /// Reading the node's connection settings (base64 secrets, proxy address), before any
+    /// traffic: the manifest itself needs fixing.
+    Config,
     /// Opening the TCP connection to the node (or to the proxy).
     Tcp,
     /// The SOCKS5 proxy refused, failed to authenticate, or could not reach the node.
@@ -169,6 +172,7 @@ pub enum ConnectStage {
 impl ConnectStage {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Config => "config",
             Self::Tcp => "tcp",
             Self::Proxy => "proxy",
             Self::Handshake => "handshake",

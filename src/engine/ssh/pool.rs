@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -53,14 +54,31 @@ impl SshPool {
         F: FnOnce(Arc<Session>) -> Fut,
         Fut: Future<Output = Result<T, SshFailure>>,
     {
+        self.with_session_timed(target, cancel, |s, _| work(s))
+            .await
+    }
+
+    /// [`SshPool::with_session`], also handing `work` how long the connection took once a
+    /// slot was free: the wait for a slot says nothing about the node.
+    pub async fn with_session_timed<T, F, Fut>(
+        &self,
+        target: &SshTarget,
+        cancel: &CancellationToken,
+        work: F,
+    ) -> Result<T, SshFailure>
+    where
+        F: FnOnce(Arc<Session>, Duration) -> Fut,
+        Fut: Future<Output = Result<T, SshFailure>>,
+    {
         let _permit = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(SshFailure::cancelled(Stage::Tcp)),
             p = self.permits.acquire() => p.map_err(|_| SshFailure::cancelled(Stage::Tcp))?,
         };
+        let started = Instant::now();
         let session =
             Arc::new(Session::connect(target, &self.policy, &self.timeouts, cancel).await?);
-        let result = work(session.clone()).await;
+        let result = work(session.clone(), started.elapsed()).await;
         if let Ok(session) = Arc::try_unwrap(session) {
             session.close().await;
         }

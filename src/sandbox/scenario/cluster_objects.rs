@@ -85,7 +85,7 @@ impl ClusterPlan {
                     "ip": ip,
                     "port": 22,
                     "username": "root",
-                    // Sandbox-only placeholder ("sandbox"): the simulated nodes accept anything.
+                    // Sandbox-only placeholder ("sandbox"): what the simulated SSH nodes accept.
                     "password": "c2FuZGJveA==",
                     "role": if master { "master" } else { "node" },
                 })

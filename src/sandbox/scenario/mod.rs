@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::controllers;
 
 mod cluster_objects;
+pub mod draft_nodes;
 #[cfg(test)]
 mod tests;
 mod workload_objects;
