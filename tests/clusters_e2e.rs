@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod common;
+use common::new_cluster;
+
 use acp_cockpit::domain::cluster::{Cluster, Machine};
 use acp_cockpit::engine::kube::{
     ClientPool, ClusterModel, ClusterRow, ConnState, KubeCommand, KubeEvent, KubeSource, ObjectKind,
@@ -22,7 +25,7 @@ use tokio::sync::mpsc;
 const WAIT: Duration = Duration::from_secs(90);
 
 async fn start(speed: f64, seed: u64) -> SandboxPlatform {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     Platform::start(SandboxOptions {
         port: 0,
         speed,
@@ -37,25 +40,6 @@ fn source(p: &SandboxPlatform) -> KubeSource {
         kubeconfig: Box::new(p.kubeconfig().clone()),
         context: Some(kubeconfig::CONTEXT.to_string()),
     }
-}
-
-fn new_cluster(name: &str) -> Cluster {
-    serde_json::from_value(json!({
-        "apiVersion": "platform.tkestack.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "annotations": {"cpaas.io/network-type": "calico"}},
-        "spec": {
-            "type": "Baremetal",
-            "version": "1.31.9",
-            "clusterCIDR": "10.30.0.0/16",
-            "serviceCIDR": "10.31.0.0/16",
-            "machines": [
-                {"ip": "172.20.0.11", "port": 22, "username": "root", "password": "cHc=", "role": "master"},
-                {"ip": "172.20.0.21", "port": 22, "username": "root", "password": "cHc=", "role": "node"},
-            ],
-        },
-    }))
-    .expect("cluster literal")
 }
 
 /// The front end's side of a running engine: folds every event into a model.
@@ -403,7 +387,8 @@ async fn cli_json_matches_the_server_and_a_bad_context_is_explained() {
         .output()
         .await
         .expect("runs");
-    assert_eq!(bad.status.code(), Some(1));
+    // An unknown context means nothing could be checked: exit 2 by the CLI's convention.
+    assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("nope"), "{err}");
     p.shutdown().await;

@@ -2,6 +2,8 @@
 //! and lagging clusters, follows a live rotation and recognises a cluster without the plugin;
 //! `etcd -o json` prints the server's object and exits 2 on a failed node.
 
+mod common;
+
 use std::time::Duration;
 
 use acp_cockpit::domain::etcd::{EtcdEncryptionConfig, RotationSummary};
@@ -16,7 +18,7 @@ use tokio::sync::mpsc;
 const WAIT: Duration = Duration::from_secs(120);
 
 async fn start(speed: f64) -> SandboxPlatform {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     Platform::start(SandboxOptions {
         port: 0,
         speed,

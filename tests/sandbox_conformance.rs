@@ -1,5 +1,7 @@
 //! Conformance of the sandbox API server, driven by the real kube client over HTTPS.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -20,7 +22,7 @@ const TOKEN: &str = "conformance-token";
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn server() -> ApiServerHandle {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     apiserver::start(ApiServerConfig {
         users: vec![TokenUser::new(TOKEN, "admin", &["system:masters"])],
         ..ApiServerConfig::default()
@@ -1150,7 +1152,7 @@ async fn metadata_and_table_representations() {
 
 #[tokio::test]
 async fn bookmarks_carry_type_meta_and_mark_the_end_of_initial_events() {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     let h = apiserver::start(ApiServerConfig {
         users: vec![TokenUser::new(TOKEN, "admin", &["system:masters"])],
         bookmark_interval: Duration::from_millis(200),

@@ -3,6 +3,8 @@
 //! against a server started in-process. These tests fail, rather than skip, when kubectl is
 //! missing: proving that the sandbox speaks Kubernetes is their whole point.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
@@ -431,7 +433,7 @@ async fn next(lines: &mut ChildLines) -> String {
 
 /// A kube client for `global` that acts as `user` (through impersonation when set).
 async fn kube_client(env: &Env, user: Option<&str>) -> kube::Client {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     let yaml = std::fs::read_to_string(&env.kubeconfig).expect("read kubeconfig");
     let kc = kube::config::Kubeconfig::from_yaml(&yaml).expect("parse kubeconfig");
     let mut cfg =

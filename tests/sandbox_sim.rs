@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod common;
+use common::new_cluster;
+
 use acp_cockpit::domain::cluster::{Cluster, ClusterCredential, Machine};
 use acp_cockpit::domain::etcd::{EtcdEncryptionConfig, RotationVerdict};
 use acp_cockpit::sandbox::controllers::{CREATE_STEPS, MESSAGE_WAITING, REASON_WAITING};
@@ -21,7 +24,7 @@ const WAIT: Duration = Duration::from_secs(90);
 const FAST: f64 = 300.0;
 
 async fn start(speed: f64, seed: u64) -> SandboxPlatform {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     Platform::start(SandboxOptions {
         port: 0,
         speed,
@@ -52,25 +55,6 @@ where
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-fn new_cluster(name: &str) -> Cluster {
-    serde_json::from_value(json!({
-        "apiVersion": "platform.tkestack.io/v1",
-        "kind": "Cluster",
-        "metadata": {"name": name, "annotations": {"cpaas.io/network-type": "calico"}},
-        "spec": {
-            "type": "Baremetal",
-            "version": "1.31.9",
-            "clusterCIDR": "10.30.0.0/16",
-            "serviceCIDR": "10.31.0.0/16",
-            "machines": [
-                {"ip": "172.20.0.11", "port": 22, "username": "root", "password": "cHc=", "role": "master"},
-                {"ip": "172.20.0.21", "port": 22, "username": "root", "password": "cHc=", "role": "node"},
-            ],
-        },
-    }))
-    .expect("cluster literal")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -583,7 +567,7 @@ fn global_args(args: &[&str]) -> acp_cockpit::cli::GlobalArgs {
 async fn resolve_starts_the_embedded_sandbox_in_memory() {
     use acp_cockpit::engine::kube::KubeSource;
     use acp_cockpit::startup::resolve;
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     let resolved = resolve(&global_args(&["--sandbox"]))
         .await
         .expect("resolve");
@@ -637,7 +621,7 @@ async fn resolve_starts_the_embedded_sandbox_in_memory() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sandbox_serve_writes_a_private_kubeconfig_and_stops_on_sigterm() {
     use std::os::unix::fs::PermissionsExt as _;
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("sandbox.kubeconfig");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_acp-cockpit"))

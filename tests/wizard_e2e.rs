@@ -1,6 +1,8 @@
 //! End to end on the sandbox: the wizard's create path through the engine, and the real binary
 //! filled through a pseudo-terminal, both ending with a cluster the platform is creating.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,7 +19,7 @@ use kube::Api;
 const WAIT: Duration = Duration::from_secs(90);
 
 async fn start() -> SandboxPlatform {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    common::crypto();
     Platform::start(SandboxOptions {
         port: 0,
         speed: 1.0,

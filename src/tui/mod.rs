@@ -36,6 +36,20 @@ use panes::PaneDeps;
 use terminal::{Sig, Signals, Tui};
 use toast::Toast;
 
+/// Ctrl-Z or SIGTSTP: hands the terminal back to the shell and stops the process; `fg` comes
+/// back here. Dropping the input stream stops its reader thread, so the shell gets every key.
+fn suspend_self(
+    tui: &mut Tui,
+    input: &mut Option<EventStream>,
+    app: &mut App,
+) -> std::io::Result<()> {
+    drop(input.take());
+    terminal::stop_self(tui)?;
+    *input = Some(EventStream::new());
+    app.mark_dirty();
+    Ok(())
+}
+
 /// How long quitting waits for the engine's tasks to cancel and finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// The shortest time between two frames (about 60 per second).
@@ -207,11 +221,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
                     }
                 }
                 Outgoing::SuspendSelf => {
-                    // Dropping the stream stops its reader thread, so the stopped or foreground program gets every key.
-                    drop(input.take());
-                    terminal::stop_self(&mut tui)?;
-                    input = Some(EventStream::new());
-                    app.mark_dirty();
+                    suspend_self(&mut tui, &mut input, &mut app)?;
                     last_draw = None;
                 }
                 Outgoing::Suspend { pane, job } => {
@@ -274,11 +284,7 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
                 Sig::Terminate => break 143,
                 Sig::Interrupt => break 130,
                 Sig::Stop => {
-                    // Dropping the stream stops its reader thread, so the stopped or foreground program gets every key.
-                    drop(input.take());
-                    terminal::stop_self(&mut tui)?;
-                    input = Some(EventStream::new());
-                    app.mark_dirty();
+                    suspend_self(&mut tui, &mut input, &mut app)?;
                     last_draw = None;
                 }
             },
