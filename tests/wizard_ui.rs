@@ -58,7 +58,7 @@ fn killing_a_saving_process_leaves_every_draft_intact() {
     big.nic = "n".repeat(4000);
     let export = tmp.path().join("big.json");
     store.save("big", &big, None).unwrap();
-    store.export("big", &export).unwrap();
+    store.export("big", &export, false).unwrap();
 
     let mut rng_state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut killed = 0;
@@ -145,7 +145,7 @@ fn two_processes_importing_at_once_keep_every_draft() {
     let store = DraftStore::new(&data);
     store.save("seed", &node("10.0.0.9"), None).unwrap();
     let export = tmp.path().join("seed.json");
-    store.export("seed", &export).unwrap();
+    store.export("seed", &export, false).unwrap();
     let spawn_loop = |n: usize| {
         let data = data.clone();
         let export = export.clone();
@@ -722,7 +722,7 @@ fn whole_form_drafts_are_stored_listed_with_their_kind_and_kept_out_of_node_rest
     assert_eq!(latest.map(|d| d.name), Some("n1".to_string()));
     // Export and import keep the form.
     let out = tmp.path().join("form.json");
-    store.export("cluster-prod-east", &out).unwrap();
+    store.export("cluster-prod-east", &out, false).unwrap();
     let imported = store.import(&out, Some("copy")).unwrap();
     assert_eq!(imported.form.as_deref(), Some(&form));
     // A key's contents in place of its path is refused, as for node drafts.

@@ -35,6 +35,9 @@ pub enum Action {
         name: String,
         #[arg(short = 'f', long = "file", default_value = "-")]
         file: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Move corrupt draft files aside (to <file>.corrupt-<time>) so their names can be reused.
     /// Drafts written by a newer acp-cockpit are not corrupt and are left alone.
@@ -204,7 +207,7 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
             store.rename(&from, &to).map_err(store_err)?;
             eprintln!("renamed draft '{from}' to '{to}'");
         }
-        Action::Export { name, file } => {
+        Action::Export { name, file, force } => {
             if file.as_os_str() == "-" {
                 let draft = store.load(&name).map_err(store_err)?;
                 match args.output {
@@ -212,7 +215,7 @@ pub fn run_in(args: Args, data_dir: &Path) -> anyhow::Result<i32> {
                     _ => print_structured(&draft, Format::Json)?,
                 }
             } else {
-                store.export(&name, &file).map_err(store_err)?;
+                store.export(&name, &file, force).map_err(store_err)?;
                 eprintln!("exported draft '{name}' to {}", file.display());
             }
         }

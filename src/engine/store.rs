@@ -38,6 +38,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("a draft named '{0}' already exists")]
     Exists(String),
+    #[error("{} already exists", .0.display())]
+    FileExists(PathBuf),
     #[error(
         "draft '{name}' was changed by another cockpit (revision {found}, expected {expected})"
     )]
@@ -72,6 +74,10 @@ impl StoreError {
         match self {
             StoreError::NotFound(_) => Some("list the drafts to see their names".into()),
             StoreError::Exists(_) => Some("choose another name or delete the old draft".into()),
+            StoreError::FileExists(_) => Some(
+                "choose another file, or confirm overwriting it (`drafts export --force` in the CLI)"
+                    .into(),
+            ),
             StoreError::Conflict { .. } => {
                 Some("restore the draft again to see the other change, then save".into())
             }
@@ -543,8 +549,13 @@ impl DraftStore {
     }
 
     /// Writes a draft to a file of the user's choosing (atomically as well).
-    pub fn export(&self, name: &str, to: &Path) -> Result<Draft, StoreError> {
+    /// Writes a draft to `to`; an existing file is replaced only with `overwrite`, so nothing the
+    /// user keeps there is lost to a mistyped name.
+    pub fn export(&self, name: &str, to: &Path, overwrite: bool) -> Result<Draft, StoreError> {
         let draft = self.load(name)?;
+        if !overwrite && to.exists() {
+            return Err(StoreError::FileExists(to.to_path_buf()));
+        }
         let mut text = serde_json::to_vec_pretty(&draft)
             .map_err(|e| StoreError::Invalid(format!("cannot encode the draft: {e}")))?;
         text.push(b'\n');
@@ -660,6 +671,8 @@ pub enum DraftCommand {
     Export {
         name: String,
         to: PathBuf,
+        /// Replace the file if it exists (after the user said so).
+        overwrite: bool,
     },
 }
 
@@ -820,7 +833,11 @@ pub fn run_command(store: &DraftStore, cmd: DraftCommand) -> Vec<DraftEvent> {
             Ok(d) => vec![DraftEvent::Imported(d)],
             Err(e) => vec![fail("import draft", e)],
         },
-        DraftCommand::Export { name, to } => match store.export(&name, &to) {
+        DraftCommand::Export {
+            name,
+            to,
+            overwrite,
+        } => match store.export(&name, &to, overwrite) {
             Ok(_) => vec![DraftEvent::Exported { name, to }],
             Err(e) => vec![fail("export draft", e)],
         },
@@ -1040,12 +1057,27 @@ mod tests {
         let s = DraftStore::new(&tmp.path().join("data"));
         s.save("x", &node("10.0.0.9"), None).unwrap();
         let out = tmp.path().join("x-export.json");
-        s.export("x", &out).unwrap();
+        s.export("x", &out, false).unwrap();
         let imported = s.import(&out, None).unwrap();
         assert_eq!(imported.name, "x-2");
         assert_eq!(imported.node.ipv4, "10.0.0.9");
         fs::write(&out, b"hello").unwrap();
         assert!(matches!(s.import(&out, None), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn export_never_replaces_a_file_unasked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = DraftStore::new(&tmp.path().join("data"));
+        s.save("x", &node("10.0.0.9"), None).unwrap();
+        let out = tmp.path().join("kept.json");
+        fs::write(&out, b"mine").unwrap();
+        let err = s.export("x", &out, false).unwrap_err();
+        assert!(matches!(&err, StoreError::FileExists(p) if *p == out));
+        assert!(err.hint().is_some_and(|h| h.contains("--force")));
+        assert_eq!(fs::read(&out).unwrap(), b"mine");
+        s.export("x", &out, true).unwrap();
+        assert!(fs::read_to_string(&out).unwrap().contains("10.0.0.9"));
     }
 
     #[test]

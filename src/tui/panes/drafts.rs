@@ -51,6 +51,7 @@ enum Prompt {
     Import,
     Export { name: String },
     ConfirmDelete { name: String },
+    ConfirmOverwrite { name: String, to: PathBuf },
 }
 
 impl Prompt {
@@ -62,6 +63,10 @@ impl Prompt {
             Prompt::ConfirmDelete { name } => {
                 format!("Delete draft '{name}'? Type y then Enter to delete, Esc to cancel: ")
             }
+            Prompt::ConfirmOverwrite { to, .. } => format!(
+                "{} exists. Type y then Enter to replace it, Esc to keep it: ",
+                to.display()
+            ),
         }
     }
 }
@@ -76,6 +81,8 @@ pub struct DraftsPane {
     input: String,
     cursor: usize,
     status: Option<(Role, String)>,
+    /// The draft an export without overwrite was sent for: if its file exists, the pane asks.
+    pending_export: Option<String>,
 }
 
 impl Default for DraftsPane {
@@ -95,6 +102,7 @@ impl DraftsPane {
             input: String::new(),
             cursor: 0,
             status: None,
+            pending_export: None,
         }
     }
 
@@ -223,10 +231,23 @@ impl DraftsPane {
                 name: None,
             })],
             Prompt::Export { name } if !text.is_empty() => {
+                self.pending_export = Some(name.clone());
                 vec![Self::engine(DraftCommand::Export {
                     name,
                     to: expand_home(&text),
+                    overwrite: false,
                 })]
+            }
+            Prompt::ConfirmOverwrite { name, to } if text.eq_ignore_ascii_case("y") => {
+                vec![Self::engine(DraftCommand::Export {
+                    name,
+                    to,
+                    overwrite: true,
+                })]
+            }
+            Prompt::ConfirmOverwrite { to, .. } => {
+                self.status = Some((Role::Muted, format!("Kept {}", to.display())));
+                Vec::new()
             }
             Prompt::ConfirmDelete { name } if text.eq_ignore_ascii_case("y") => {
                 vec![Self::engine(DraftCommand::Delete { name })]
@@ -411,6 +432,20 @@ impl Pane for DraftsPane {
                         self.unreadable.push(bad.clone());
                     }
                 }
+            }
+            // The file is there: ask before replacing it rather than fail or overwrite.
+            DraftEvent::Failed {
+                error: crate::engine::store::StoreError::FileExists(to),
+                ..
+            } if self.pending_export.is_some() => {
+                let name = self.pending_export.take().unwrap_or_default();
+                self.start_prompt(
+                    Prompt::ConfirmOverwrite {
+                        name,
+                        to: to.clone(),
+                    },
+                    String::new(),
+                );
             }
             DraftEvent::Failed { action, error } => {
                 // An import reads the user's file, not the data directory, so a read error
@@ -787,6 +822,49 @@ mod tests {
         assert!(matches!(
             fx.as_slice(),
             [Effect::Engine(Command::Drafts { cmd: DraftCommand::Delete { name }, .. })] if name == "worker-3"
+        ));
+    }
+
+    #[test]
+    fn export_asks_before_replacing_a_file() {
+        let mut p = DraftsPane::demo();
+        p.on_action("export");
+        let fx = p
+            .on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+            .unwrap();
+        let (name, to) = match fx.as_slice() {
+            [
+                Effect::Engine(Command::Drafts {
+                    cmd:
+                        DraftCommand::Export {
+                            name,
+                            to,
+                            overwrite: false,
+                        },
+                    ..
+                }),
+            ] => (name.clone(), to.clone()),
+            other => panic!("expected an export, got {other:?}"),
+        };
+        // The engine found the file there: the pane asks, Enter alone keeps it.
+        p.on_event(&Event::Drafts {
+            id: crate::engine::RequestId(0),
+            event: DraftEvent::Failed {
+                action: "export draft".into(),
+                error: crate::engine::store::StoreError::FileExists(to.clone()),
+            },
+        });
+        assert!(p.wants_text_input());
+        p.on_key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE));
+        let fx = p
+            .on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+            .unwrap();
+        assert!(matches!(
+            fx.as_slice(),
+            [Effect::Engine(Command::Drafts {
+                cmd: DraftCommand::Export { name: n, to: t, overwrite: true },
+                ..
+            })] if *n == name && *t == to
         ));
     }
 
