@@ -83,22 +83,31 @@ fn store_err(e: StoreError) -> anyhow::Error {
 fn print_table(drafts: &[Draft]) {
     let rows: Vec<[String; 6]> = drafts
         .iter()
-        .map(|d| {
-            [
+        .map(|d| match &d.form {
+            // A whole Create form: its cluster and node count instead of one node's fields.
+            Some(f) => [
+                d.name.clone(),
+                "cluster".to_string(),
+                format!("{} node(s)", f.nodes),
+                f.cluster.clone(),
+                "-".to_string(),
+                d.saved_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ],
+            None => [
                 d.name.clone(),
                 d.node.node_type.label().to_string(),
                 d.node.ipv4.clone(),
                 d.node.display_name.clone(),
                 d.node.auth.label().to_string(),
                 d.saved_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-            ]
+            ],
         })
         .collect();
     let head = [
         "NAME",
-        "TYPE",
-        "IPV4",
-        "DISPLAY NAME",
+        "KIND",
+        "IPV4 / NODES",
+        "DISPLAY NAME / CLUSTER",
         "AUTH",
         "SAVED (UTC)",
     ];
@@ -126,6 +135,22 @@ fn print_table(drafts: &[Draft]) {
 }
 
 fn print_draft(d: &Draft) {
+    if let Some(f) = &d.form {
+        println!("Name:               {}", d.name);
+        println!(
+            "Saved:              {} (revision {})",
+            d.saved_at.to_rfc3339(),
+            d.revision
+        );
+        println!("Kind:               the whole Create form (no passwords)");
+        println!("Cluster:            {}", f.cluster);
+        println!("Nodes:              {}", f.nodes);
+        println!("Manifest (secrets masked):");
+        for l in f.manifest.lines() {
+            println!("  {l}");
+        }
+        return;
+    }
     let n = &d.node;
     let or_dash = |s: &str| {
         if s.is_empty() {
