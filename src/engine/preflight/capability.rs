@@ -159,11 +159,20 @@ async fn start_run(ctx: Ctx, id: RequestId, mut request: PreflightRequest, setup
     let nodes = request.nodes.len();
     ctx.send(id, PreflightEvent::Started { nodes, notes }).await;
     let mut set = spawn_nodes(&pool, &request, &cancel);
+    let mut done = 0u64;
     while let Some(joined) = set.join_next().await {
+        done += 1;
         match joined {
             Ok(report) => store_and_send(&ctx, id, report).await,
             Err(e) => tracing::warn!("a preflight node task failed: {e}"),
         }
+        let progress = crate::engine::Progress {
+            id,
+            done,
+            total: Some(nodes as u64),
+            what: "preflight: nodes checked".to_string(),
+        };
+        let _ = ctx.events.send(Event::Progress(progress)).await;
     }
     send_finished(&ctx, id).await;
 }

@@ -280,6 +280,9 @@ impl App {
             }
         }
         let mut global: Vec<(String, String)> = Vec::new();
+        if let Some(note) = self.progress_note() {
+            global.push((String::new(), note));
+        }
         for action in ["help", "command", "next_pane", "quit"] {
             if let Some(k) = self.keymap.keys("global", action).first() {
                 global.push((k.to_string(), action.replace('_', " ")));

@@ -129,6 +129,8 @@ pub struct App {
     shell_hook: Option<ShellHook>,
     /// The kubeconfig's contexts as the engine last reported them.
     contexts: Vec<String>,
+    /// Long work under way (a preflight run), by request, shown in the footer until done.
+    progress: BTreeMap<RequestId, crate::engine::Progress>,
     /// The context `:ctx` asked for, until the engine reports it current.
     switching_to: Option<String>,
     /// The platform label of each context, for the header after a switch.
@@ -172,6 +174,7 @@ impl App {
             outbox: Vec::new(),
             shell_hook: opts.shell_hook,
             contexts: Vec::new(),
+            progress: BTreeMap::new(),
             switching_to: None,
             context_platforms: BTreeMap::new(),
             clock_offset: None,
@@ -322,9 +325,33 @@ impl App {
         self.apply_effects(id, effects, now);
     }
 
+    /// Bounded: only the newest few runs are remembered; a finished one leaves the footer.
+    fn on_progress(&mut self, p: crate::engine::Progress) {
+        const MAX_PROGRESS: usize = 8;
+        if p.total.is_some_and(|t| p.done >= t) {
+            self.progress.remove(&p.id);
+        } else {
+            self.progress.insert(p.id, p);
+            while self.progress.len() > MAX_PROGRESS {
+                self.progress.pop_first();
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// The footer's note of the newest work under way, e.g. `preflight: nodes checked 3/7`.
+    pub fn progress_note(&self) -> Option<String> {
+        let p = self.progress.values().next_back()?;
+        Some(match p.total {
+            Some(t) => format!("{} {}/{t}", p.what, p.done),
+            None => format!("{} {}", p.what, p.done),
+        })
+    }
+
     pub fn on_engine_event(&mut self, event: Event, now: Instant) {
         let event = match event {
             Event::Failure(f) => return self.push_toast(f.into(), now),
+            Event::Progress(p) => return self.on_progress(p),
             other => other,
         };
         match &event {

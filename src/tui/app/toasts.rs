@@ -90,6 +90,30 @@ mod tests {
     use crate::tui::app::test_support::*;
 
     #[test]
+    fn long_work_shows_its_progress_in_the_footer_until_done() {
+        let now = Instant::now();
+        let mut a = app(false);
+        let id = RequestId::next();
+        let step = |done| {
+            Event::Progress(crate::engine::Progress {
+                id,
+                done,
+                total: Some(3),
+                what: "preflight: nodes checked".into(),
+            })
+        };
+        a.on_engine_event(step(1), now);
+        assert_eq!(
+            a.progress_note().as_deref(),
+            Some("preflight: nodes checked 1/3")
+        );
+        let t = crate::tui::screenshots::text(&crate::tui::screenshots::render(&mut a, 120, 30));
+        assert!(t.contains("nodes checked 1/3"), "{t}");
+        a.on_engine_event(step(3), now);
+        assert_eq!(a.progress_note(), None);
+    }
+
+    #[test]
     fn toasts_are_bounded_and_expire() {
         let now = Instant::now();
         let mut a = app(false);
