@@ -74,7 +74,12 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
 pub fn compare_rows(a: &ClusterRow, b: &ClusterRow, col: Column) -> Ordering {
     let o = match col {
         Column::Name => Ordering::Equal,
-        Column::Display => a.display_name.cmp(&b.display_name),
+        // People read "dev" and "Dev" as neighbours.
+        Column::Display => a
+            .display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+            .then_with(|| a.display_name.cmp(&b.display_name)),
         Column::Phase => a.phase.cmp(&b.phase),
         Column::Version => compare_versions(&a.version, &b.version),
         Column::Type => a.type_.cmp(&b.type_),

@@ -329,3 +329,14 @@ fn a_failing_node_fails_the_row_with_its_reason_and_message() {
     assert_eq!(json["failed"], false);
     assert!(json.get("failure").is_none());
 }
+
+#[test]
+fn display_names_sort_without_regard_to_case() {
+    let a = row("a", "beta", "Running", "1.30.1");
+    let b = row("b", "Alpha", "Running", "1.30.1");
+    let c = row("c", "alpha2", "Running", "1.30.1");
+    let mut rows = [a, b, c];
+    rows.sort_by(|x, y| compare_rows(x, y, Column::Display));
+    let names: Vec<&str> = rows.iter().map(|r| r.display_name.as_str()).collect();
+    assert_eq!(names, ["Alpha", "alpha2", "beta"]);
+}

@@ -262,8 +262,16 @@ impl App {
         // A pane that handles no action yet (a placeholder) must not advertise its layer's keys.
         let pane = self.panes.get(&self.active);
         let advertised = layer == "help" || pane.is_none_or(|p| p.handles_actions());
+        let special = if layer == "help" {
+            None
+        } else {
+            pane.and_then(|p| p.footer_override())
+        };
+        for (k, a) in special.iter().flatten() {
+            items.push((k.to_string(), a.to_string(), true));
+        }
         for (action, keys) in self.keymap.bindings(layer) {
-            if !advertised {
+            if !advertised || special.is_some() {
                 break;
             }
             // Moving around is obvious and listed in help; the footer shows what is particular.

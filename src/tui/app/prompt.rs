@@ -195,6 +195,17 @@ impl App {
         };
         let arg = words.next().map(str::to_string);
         let extra = words.next().is_some();
+        // Quitting on a mistyped line (`:q extra`) would surprise; a quit takes no argument.
+        if matches!(word, "q!" | "quit!" | "qa!" | "q" | "quit" | "qa" | "exit") && arg.is_some() {
+            self.push_toast(
+                Toast::error(
+                    format!("`:{word}` takes no argument; nothing was done"),
+                    Some("`:q` quits (asking if input would be lost), `:q!` quits at once".into()),
+                ),
+                now,
+            );
+            return;
+        }
         // As in vim: the plain forms ask when input would be lost, `!` quits regardless.
         if matches!(word, "q!" | "quit!" | "qa!") {
             self.quit = true;
@@ -334,6 +345,17 @@ impl App {
 mod tests {
     use super::*;
     use crate::tui::app::test_support::*;
+
+    #[test]
+    fn quit_with_an_argument_does_not_quit() {
+        let now = Instant::now();
+        let mut a = app(false);
+        a.run_command("q extra", now);
+        assert!(!a.should_quit());
+        assert!(a.toasts().any(|t| t.message.contains("takes no argument")));
+        a.run_command("q!", now);
+        assert!(a.should_quit());
+    }
 
     #[test]
     fn command_prompt_opens_panes_and_reports_unknown_commands() {

@@ -782,6 +782,16 @@ impl Pane for ClustersPane {
         self.render_yaml(frame, area, ctx);
     }
 
+    fn footer_override(&self) -> Option<Vec<(&'static str, &'static str)>> {
+        if self.editing.is_some() {
+            Some(vec![("Enter", "keep the filter"), ("Esc", "clear it")])
+        } else if self.yaml.is_some() {
+            Some(vec![("↑/↓ PgUp/PgDn", "scroll"), ("Esc", "close the YAML")])
+        } else {
+            None
+        }
+    }
+
     fn action_available(&self, action: &str) -> bool {
         match ClustersAction::parse(action) {
             // Both act on the selected cluster.
@@ -1060,6 +1070,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_footer_follows_the_filter_line_and_the_yaml_view() {
+        let mut p = ClustersPane::demo();
+        assert!(p.footer_override().is_none());
+        p.on_action("filter");
+        assert!(
+            p.footer_override()
+                .is_some_and(|v| v.iter().any(|(_, a)| *a == "clear it"))
+        );
+        p.on_key(KeyEvent::from(KeyCode::Esc));
+        p.on_action("yaml");
+        assert!(
+            p.footer_override()
+                .is_some_and(|v| v.iter().any(|(_, a)| *a == "close the YAML"))
+        );
+    }
+
+    #[test]
     fn a_stopped_platform_leaves_the_status_line() {
         let mut p = ClustersPane::demo();
         p.apply(&KubeEvent::Connection {
@@ -1131,7 +1158,8 @@ pub(crate) mod tests {
             Some("old-batch")
         );
         p.set_filter("phase:Running");
-        assert_eq!(p.visible_names(), ["prod-east", "prod-west", "global"]);
+        // Display names sort without regard to case: "global" before "Production …".
+        assert_eq!(p.visible_names(), ["global", "prod-east", "prod-west"]);
         p.on_action("back");
         assert_eq!(p.visible_names().len(), 8);
     }

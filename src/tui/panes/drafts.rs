@@ -309,6 +309,8 @@ impl Pane for DraftsPane {
                 Some(Vec::new())
             }
             KeyCode::Enter => Some(self.finish_prompt()),
+            // Typing a path: Tab must not switch panes under the open prompt.
+            KeyCode::Tab | KeyCode::BackTab => Some(Vec::new()),
             _ => {
                 let ev = crossterm::event::Event::Key(key);
                 let req = tui_input::backend::crossterm::to_input_request(&ev)?;
@@ -803,6 +805,16 @@ mod tests {
         // The next listing is the directory as it is now; a file gone since is not kept.
         p.on_event(&listed(Vec::new()));
         assert_eq!(p.banner_height(), 0);
+    }
+
+    #[test]
+    fn tab_in_a_prompt_stays_in_the_prompt() {
+        let mut p = DraftsPane::demo();
+        p.on_action("import");
+        assert!(p.wants_text_input());
+        let fx = p.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+        assert_eq!(fx.map(|v| v.len()), Some(0), "the pane keeps Tab");
+        assert!(p.wants_text_input());
     }
 
     #[test]

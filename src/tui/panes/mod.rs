@@ -233,6 +233,13 @@ pub trait Pane {
         true
     }
 
+    /// The footer's keys while the pane is in a mode of its own (editing text, a viewer), in
+    /// place of its keymap layer's, so the footer always says what the keys do now.
+    fn footer_override(&self) -> Option<Vec<(&'static str, &'static str)>> {
+        self.wants_text_input()
+            .then(|| vec![("Enter", "accept"), ("Esc", "cancel")])
+    }
+
     /// True while the pane edits text: the shell then hands it raw keys first.
     fn wants_text_input(&self) -> bool {
         false
