@@ -21,6 +21,7 @@
 pub mod failure;
 pub mod files;
 pub mod kube;
+pub mod registry;
 pub mod ssh;
 pub mod store;
 

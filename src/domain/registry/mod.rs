@@ -5,6 +5,7 @@
 //! rules in these modules turn them into verdicts with the real names in the fix.
 
 pub mod catalogue;
+pub mod challenge;
 pub mod classify;
 pub mod dockercfg;
 pub mod image;

@@ -1,0 +1,6 @@
+//! Registry checks: TCP, TLS and the distribution API; RBAC, pull secrets, Service, DNS and
+//! NetworkPolicies from the cluster; the node side over SSH.
+
+pub mod api;
+pub mod pull;
+pub mod tls;
