@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod challenge;
 pub mod classify;
 pub mod dockercfg;
+pub mod external;
 pub mod image;
 pub mod netpol;
 pub mod rules;
@@ -27,11 +28,11 @@ pub const IMAGE_GROUP: &str = "registry.alauda.io";
 pub const IMAGE_RESOURCE: &str = "images";
 /// ClusterRole the guide binds for cross-namespace pulls.
 pub const PULLER_ROLE: &str = "system:image-puller";
-/// The external address: ingress and its TLS secret in `cpaas-system`, and the kube-system
-/// Service that fronts the registry's node port.
+/// The external address of the global cluster's registry: an ingress, its TLS secret and the
+/// Service that fronts the registry's node port, all in `kube-system`.
+pub const EXTERNAL_NAMESPACE: &str = "kube-system";
 pub const EXTERNAL_INGRESS: &str = "registry-address";
 pub const EXTERNAL_TLS_SECRET: &str = "registry-address.tls";
-pub const EXTERNAL_SERVICE_NAMESPACE: &str = "kube-system";
 pub const EXTERNAL_SERVICE: &str = "registry";
 pub const EXTERNAL_SERVICE_PORT: i32 = 443;
 pub const EXTERNAL_TARGET_PORT: i32 = 60080;
