@@ -11,6 +11,7 @@ pub mod dockercfg;
 pub mod external;
 pub mod image;
 pub mod netpol;
+pub mod nodes;
 pub mod rules;
 
 pub use catalogue::{CheckId, CheckResult, Fix, Verdict};

@@ -2,6 +2,7 @@
 //! NetworkPolicies from the cluster; the node side over SSH.
 
 pub mod api;
+pub mod battery;
 pub mod cluster;
 pub mod inputs;
 pub mod pull;
