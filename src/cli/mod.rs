@@ -9,6 +9,7 @@ pub mod drafts;
 pub mod etcd;
 pub mod info;
 pub mod output;
+pub mod registry;
 pub mod reserved;
 pub mod sandbox;
 pub mod screenshots;
@@ -59,7 +60,7 @@ pub enum Sub {
     /// etcd encryption key rotation status.
     Etcd(etcd::Args),
     /// Built-in registry access checks.
-    Registry(reserved::Args),
+    Registry(registry::Args),
     /// Run the sandbox platform.
     Sandbox(sandbox::Args),
     /// Render every pane to SVG files with demo data.

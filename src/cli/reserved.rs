@@ -21,7 +21,6 @@ pub fn run(name: &str) -> anyhow::Result<i32> {
 /// Where the user can look today instead, so the hint never points at something that is not there.
 fn what_exists(name: &str) -> &'static str {
     match name {
-        "registry" => "the TUI's Registry pane (6) lists the checks it will run",
         "preflight" => {
             "until SSH preflight exists, `acp-cockpit validate -f cluster.yaml` checks every \
              creation rule that needs no node access"
@@ -36,7 +35,6 @@ mod tests {
 
     #[test]
     fn every_reserved_name_gets_a_hint_that_exists() {
-        assert!(what_exists("registry").contains("Registry pane"));
         assert!(what_exists("preflight").contains("validate -f"));
         assert_eq!(run("preflight").ok(), Some(2));
     }

@@ -7,6 +7,7 @@
 
 pub mod clusters;
 pub mod etcd;
+pub mod registry;
 pub mod text;
 pub mod timeline;
 

@@ -41,7 +41,13 @@ pub fn pull_events(inputs: &Inputs) -> CheckResult {
         .map(|e| classify(&e.message))
         .filter(|c| *c != crate::domain::registry::PullCause::BackOff)
         .collect();
-    let main = causes.first().copied().unwrap_or(crate::domain::registry::PullCause::BackOff);
+    // The generic "ErrImagePull" line says nothing; the kubelet's detailed message does.
+    let main = causes
+        .iter()
+        .copied()
+        .find(|c| *c != crate::domain::registry::PullCause::Unknown)
+        .or(causes.first().copied())
+        .unwrap_or(crate::domain::registry::PullCause::BackOff);
     let mut r = CheckResult::fail(
         CheckId::PullEvents,
         format!("{subject} cannot pull: {} ({})", main.as_str(), main.advice()),
