@@ -162,3 +162,50 @@ async fn kubectl_auth_can_i_agrees_with_the_subject_access_reviews() {
     }
     p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_capability_streams_every_result_under_the_request_id() {
+    use acp_cockpit::engine::registry::task::{RegistryCommand, RegistryEvent};
+    use acp_cockpit::engine::{self, Command, EngineConfig, Event};
+    let p = start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (handle, mut rx) = engine::spawn(EngineConfig {
+        kube: source(&p),
+        readonly: true,
+        data_dir: dir.path().to_path_buf(),
+    });
+    let (id, cmd) = Command::registry(RegistryCommand::Check {
+        request: Request { namespace: "legacy-ns".into(), pod: Some(BROKEN_POD.into()), ..Default::default() },
+        cluster: None,
+        connect: Some("127.0.0.1:9".parse().expect("addr")),
+    });
+    handle.send(cmd).expect("queued");
+    let mut results = Vec::new();
+    let mut saw_inputs = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("done in time");
+        match ev {
+            Some(Event::Registry { id: got, event }) => {
+                assert_eq!(got, id);
+                match event {
+                    RegistryEvent::Inputs(i) => {
+                        saw_inputs = true;
+                        assert_eq!(i.service_account, "default");
+                        assert_eq!(i.images.len(), 1);
+                    }
+                    RegistryEvent::Result(r) => results.push(r),
+                    RegistryEvent::Done => break,
+                    RegistryEvent::Failed(f) => panic!("{f}"),
+                }
+            }
+            Some(_) => {}
+            None => panic!("engine stopped"),
+        }
+    }
+    assert!(saw_inputs);
+    assert_eq!(results.len(), acp_cockpit::domain::registry::catalogue::CATALOGUE.len());
+    assert_eq!(get(&results, CheckId::PullRights).verdict, Verdict::Fail);
+    handle.shutdown().await;
+    p.shutdown().await;
+}

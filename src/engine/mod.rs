@@ -61,6 +61,10 @@ pub enum Command {
         id: RequestId,
         cmd: files::FileCommand,
     },
+    Registry {
+        id: RequestId,
+        cmd: registry::task::RegistryCommand,
+    },
     /// Stop every capability; [`EngineHandle::shutdown`] also waits for them.
     Shutdown,
 }
@@ -70,6 +74,12 @@ impl Command {
     pub fn files(cmd: files::FileCommand) -> (RequestId, Command) {
         let id = RequestId::next();
         (id, Command::Files { id, cmd })
+    }
+
+    /// A registry command under a fresh id, returned so the caller can match the answers.
+    pub fn registry(cmd: registry::task::RegistryCommand) -> (RequestId, Command) {
+        let id = RequestId::next();
+        (id, Command::Registry { id, cmd })
     }
 
     /// A drafts command under a fresh id.
@@ -94,6 +104,11 @@ pub enum Event {
     Files {
         id: RequestId,
         event: files::FileEvent,
+    },
+    /// Progress and results of the registry check with this id.
+    Registry {
+        id: RequestId,
+        event: registry::task::RegistryEvent,
     },
     /// A failure no request is waiting for (an unreadable kubeconfig, an unknown context).
     Failure(Failure),
@@ -125,6 +140,7 @@ pub struct EngineHandle {
     kube: mpsc::Sender<kube::KubeCommand>,
     drafts: mpsc::Sender<(RequestId, store::DraftCommand)>,
     files: mpsc::Sender<(RequestId, files::FileCommand)>,
+    registry: mpsc::Sender<(RequestId, registry::task::RegistryCommand)>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -151,6 +167,7 @@ impl EngineHandle {
             Command::Kube(c) => sent(self.kube.try_send(c), "kube"),
             Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
             Command::Files { id, cmd } => sent(self.files.try_send((id, cmd)), "files"),
+            Command::Registry { id, cmd } => sent(self.registry.try_send((id, cmd)), "registry"),
             Command::Shutdown => {
                 self.stop.cancel();
                 Ok(())
@@ -181,12 +198,16 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
     tasks.spawn(drafts.run(drafts_rx, stop.clone()));
 
     let (files_tx, files_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tasks.spawn(files::run(files_rx, ev_tx, stop.clone()));
+    tasks.spawn(files::run(files_rx, ev_tx.clone(), stop.clone()));
+
+    let (registry_tx, registry_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    tasks.spawn(registry::task::run(registry_rx, ev_tx, cfg.kube.clone(), stop.clone()));
 
     let handle = EngineHandle {
         kube: kube_tx,
         drafts: drafts_tx,
         files: files_tx,
+        registry: registry_tx,
         stop,
         tasks,
     };

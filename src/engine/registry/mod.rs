@@ -6,4 +6,5 @@ pub mod battery;
 pub mod cluster;
 pub mod inputs;
 pub mod pull;
+pub mod task;
 pub mod tls;
