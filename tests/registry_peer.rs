@@ -21,7 +21,11 @@ fn target(p: &RegistryPeer, host: &str, trust_ca: bool) -> Target {
         host: host.to_string(),
         port: p.port,
         trust: Trust {
-            extra_ca_pem: if trust_ca { p.ca_pem.clone().into_bytes() } else { Vec::new() },
+            extra_ca_pem: if trust_ca {
+                p.ca_pem.clone().into_bytes()
+            } else {
+                Vec::new()
+            },
             system_roots: false,
         },
         timeout: Duration::from_secs(5),
@@ -57,8 +61,15 @@ fn image(p: &RegistryPeer, tag: &str) -> String {
 
 #[tokio::test]
 async fn a_good_registry_passes_every_step_and_reports_the_digest() {
-    let Some(p) = registry::start("good_registry", Cert::Good, true) else { return };
-    let rs = run(&target(&p, "127.0.0.1", true), &image(&p, registry::TAG), Some(&creds(registry::PASSWORD))).await;
+    let Some(p) = registry::start("good_registry", Cert::Good, true) else {
+        return;
+    };
+    let rs = run(
+        &target(&p, "127.0.0.1", true),
+        &image(&p, registry::TAG),
+        Some(&creds(registry::PASSWORD)),
+    )
+    .await;
     assert_eq!(
         verdicts(&rs),
         vec![
@@ -69,17 +80,39 @@ async fn a_good_registry_passes_every_step_and_reports_the_digest() {
         ],
         "{rs:#?}"
     );
-    assert!(rs[1].evidence.iter().any(|e| e.contains("Basic realm=\"test-registry\"")), "{rs:#?}");
+    assert!(
+        rs[1]
+            .evidence
+            .iter()
+            .any(|e| e.contains("Basic realm=\"test-registry\"")),
+        "{rs:#?}"
+    );
     assert!(rs[2].summary.contains("basic auth as reguser"));
     assert!(rs[3].summary.contains("sha256:"), "{}", rs[3].summary);
-    assert!(rs[0].evidence.iter().any(|e| e.contains("names [127.0.0.1, localhost]")), "{rs:#?}");
+    assert!(
+        rs[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("names [127.0.0.1, localhost]")),
+        "{rs:#?}"
+    );
 }
 
 #[tokio::test]
 async fn an_absent_tag_is_manifest_unknown_with_a_fix() {
-    let Some(p) = registry::start("absent_tag", Cert::Good, true) else { return };
-    let rs = run(&target(&p, "127.0.0.1", true), &image(&p, "v9"), Some(&creds(registry::PASSWORD))).await;
-    let m = rs.iter().find(|r| r.id == CheckId::Manifest).expect("manifest result");
+    let Some(p) = registry::start("absent_tag", Cert::Good, true) else {
+        return;
+    };
+    let rs = run(
+        &target(&p, "127.0.0.1", true),
+        &image(&p, "v9"),
+        Some(&creds(registry::PASSWORD)),
+    )
+    .await;
+    let m = rs
+        .iter()
+        .find(|r| r.id == CheckId::Manifest)
+        .expect("manifest result");
     assert_eq!(m.verdict, Verdict::Fail);
     assert!(m.summary.contains("manifest unknown"));
     assert!(m.fix.as_ref().is_some_and(|f| f.text.contains("tags/list")));
@@ -87,7 +120,9 @@ async fn an_absent_tag_is_manifest_unknown_with_a_fix() {
 
 #[tokio::test]
 async fn a_wrong_password_or_none_fails_auth_and_skips_the_manifest() {
-    let Some(p) = registry::start("wrong_password", Cert::Good, false) else { return };
+    let Some(p) = registry::start("wrong_password", Cert::Good, false) else {
+        return;
+    };
     let t = target(&p, "127.0.0.1", true);
     for c in [Some(creds("not-the-password")), None] {
         let rs = run(&t, &image(&p, registry::TAG), c.as_ref()).await;
@@ -101,38 +136,94 @@ async fn a_wrong_password_or_none_fails_auth_and_skips_the_manifest() {
             ]
         );
         let text = format!("{rs:?}");
-        assert!(!text.contains("not-the-password"), "a password leaked into results");
+        assert!(
+            !text.contains("not-the-password"),
+            "a password leaked into results"
+        );
     }
 }
 
 #[tokio::test]
 async fn an_expired_certificate_fails_tls_with_its_dates() {
-    let Some(p) = registry::start("expired_cert", Cert::Expired, false) else { return };
-    let rs = run(&target(&p, "127.0.0.1", true), &image(&p, registry::TAG), None).await;
+    let Some(p) = registry::start("expired_cert", Cert::Expired, false) else {
+        return;
+    };
+    let rs = run(
+        &target(&p, "127.0.0.1", true),
+        &image(&p, registry::TAG),
+        None,
+    )
+    .await;
     assert_eq!(rs[0].id, CheckId::Tls);
     assert_eq!(rs[0].verdict, Verdict::Fail, "{rs:#?}");
-    assert!(rs[0].summary.contains("certificate expired"), "{}", rs[0].summary);
-    assert!(rs[0].evidence.iter().any(|e| e.contains("2025") && e.contains("days)")), "{rs:#?}");
-    assert!(rs[0].fix.as_ref().is_some_and(|f| f.text.contains("expired")));
+    assert!(
+        rs[0].summary.contains("certificate expired"),
+        "{}",
+        rs[0].summary
+    );
+    assert!(
+        rs[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("2025") && e.contains("days)")),
+        "{rs:#?}"
+    );
+    assert!(
+        rs[0]
+            .fix
+            .as_ref()
+            .is_some_and(|f| f.text.contains("expired"))
+    );
     assert!(rs[1..].iter().all(|r| r.verdict == Verdict::Skip));
 }
 
 #[tokio::test]
 async fn a_certificate_for_another_name_or_an_untrusted_ca_fails_tls() {
-    let Some(p) = registry::start("other_name", Cert::OtherName, false) else { return };
-    let rs = run(&target(&p, "127.0.0.1", true), &image(&p, registry::TAG), None).await;
+    let Some(p) = registry::start("other_name", Cert::OtherName, false) else {
+        return;
+    };
+    let rs = run(
+        &target(&p, "127.0.0.1", true),
+        &image(&p, registry::TAG),
+        None,
+    )
+    .await;
     assert_eq!(rs[0].verdict, Verdict::Fail);
-    assert!(rs[0].summary.contains("not valid for name"), "{}", rs[0].summary);
-    assert!(rs[0].fix.as_ref().is_some_and(|f| f.text.contains("subjectAltName")));
-    let rs = run(&target(&p, "127.0.0.1", false), &image(&p, registry::TAG), None).await;
+    assert!(
+        rs[0].summary.contains("not valid for name"),
+        "{}",
+        rs[0].summary
+    );
+    assert!(
+        rs[0]
+            .fix
+            .as_ref()
+            .is_some_and(|f| f.text.contains("subjectAltName"))
+    );
+    let rs = run(
+        &target(&p, "127.0.0.1", false),
+        &image(&p, registry::TAG),
+        None,
+    )
+    .await;
     assert_eq!(rs[0].verdict, Verdict::Fail);
-    assert!(rs[0].fix.as_ref().is_some_and(|f| f.text.contains("--ca")), "{rs:#?}");
+    assert!(
+        rs[0].fix.as_ref().is_some_and(|f| f.text.contains("--ca")),
+        "{rs:#?}"
+    );
 }
 
 #[tokio::test]
 async fn a_certificate_expiring_soon_is_a_warning() {
-    let Some(p) = registry::start("expiring_soon", Cert::ExpiringSoon, false) else { return };
-    let rs = run(&target(&p, "localhost", true), &image(&p, registry::TAG), Some(&creds(registry::PASSWORD))).await;
+    let Some(p) = registry::start("expiring_soon", Cert::ExpiringSoon, false) else {
+        return;
+    };
+    let rs = run(
+        &target(&p, "localhost", true),
+        &image(&p, registry::TAG),
+        Some(&creds(registry::PASSWORD)),
+    )
+    .await;
     assert_eq!(rs[0].verdict, Verdict::Warn, "{rs:#?}");
     assert!(rs[0].summary.contains("expires in"));
     assert_eq!(rs[1].verdict, Verdict::Pass);

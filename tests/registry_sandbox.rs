@@ -14,9 +14,13 @@ use acp_cockpit::sandbox::{Platform, SandboxOptions, SandboxPlatform, kubeconfig
 
 async fn start() -> SandboxPlatform {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    Platform::start(SandboxOptions { port: 0, speed: 1.0, seed: 1 })
-        .await
-        .expect("sandbox starts")
+    Platform::start(SandboxOptions {
+        port: 0,
+        speed: 1.0,
+        seed: 1,
+    })
+    .await
+    .expect("sandbox starts")
 }
 
 fn source(p: &SandboxPlatform) -> KubeSource {
@@ -50,7 +54,10 @@ fn get(rs: &[CheckResult], id: CheckId) -> &CheckResult {
 }
 
 fn command(r: &CheckResult) -> String {
-    r.fix.as_ref().and_then(|f| f.command.clone()).unwrap_or_default()
+    r.fix
+        .as_ref()
+        .and_then(|f| f.command.clone())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,19 +65,38 @@ async fn the_failing_pod_shows_every_planted_flaw_with_its_fix() {
     let p = start().await;
     let rs = check(
         &p,
-        Request { namespace: "legacy-ns".into(), pod: Some(BROKEN_POD.into()), ..Default::default() },
+        Request {
+            namespace: "legacy-ns".into(),
+            pod: Some(BROKEN_POD.into()),
+            ..Default::default()
+        },
     )
     .await;
-    assert_eq!(rs.len(), acp_cockpit::domain::registry::catalogue::CATALOGUE.len(), "{rs:#?}");
+    assert_eq!(
+        rs.len(),
+        acp_cockpit::domain::registry::catalogue::CATALOGUE.len(),
+        "{rs:#?}"
+    );
     let ev = get(&rs, CheckId::PullEvents);
     assert_eq!(ev.verdict, Verdict::Fail);
     assert!(ev.summary.contains("unauthorized"), "{}", ev.summary);
     let ps = get(&rs, CheckId::PullSecret);
     assert_eq!(ps.verdict, Verdict::Fail);
-    assert!(ps.summary.contains("legacy-ns:default has no imagePullSecrets"), "{}", ps.summary);
+    assert!(
+        ps.summary
+            .contains("legacy-ns:default has no imagePullSecrets"),
+        "{}",
+        ps.summary
+    );
     let fix = command(ps);
-    assert!(fix.starts_with("kubectl get secret internal-docker-registry-pull -n shared-ns"), "{fix}");
-    assert!(fix.contains("kubectl patch serviceaccount default -n legacy-ns"), "{fix}");
+    assert!(
+        fix.starts_with("kubectl get secret internal-docker-registry-pull -n shared-ns"),
+        "{fix}"
+    );
+    assert!(
+        fix.contains("kubectl patch serviceaccount default -n legacy-ns"),
+        "{fix}"
+    );
     let pr = get(&rs, CheckId::PullRights);
     assert_eq!(pr.verdict, Verdict::Fail);
     assert_eq!(
@@ -85,7 +111,12 @@ async fn the_failing_pod_shows_every_planted_flaw_with_its_fix() {
     assert!(svc.summary.contains("internal-docker-registry"));
     let cert = get(&rs, CheckId::ExternalCert);
     assert_eq!(cert.verdict, Verdict::Warn, "{cert:#?}");
-    assert!(cert.summary.contains(&format!("({EXTERNAL_CERT_DAYS} days)")), "{}", cert.summary);
+    assert!(
+        cert.summary
+            .contains(&format!("({EXTERNAL_CERT_DAYS} days)")),
+        "{}",
+        cert.summary
+    );
     assert_eq!(get(&rs, CheckId::ExternalIngress).verdict, Verdict::Pass);
     assert_eq!(get(&rs, CheckId::ExternalService).verdict, Verdict::Pass);
     assert_eq!(get(&rs, CheckId::Tls).verdict, Verdict::Fail);
@@ -97,25 +128,50 @@ async fn the_failing_pod_shows_every_planted_flaw_with_its_fix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_healthy_namespace_passes_rbac_secret_and_policy_checks() {
     let p = start().await;
-    for image in ["my-app:v1", "internal-docker-registry.cpaas-system.svc/shared-ns/base:v1"] {
+    for image in [
+        "my-app:v1",
+        "internal-docker-registry.cpaas-system.svc/shared-ns/base:v1",
+    ] {
         let rs = check(
             &p,
-            Request { namespace: "my-ns".into(), image: Some(image.into()), user: Some("viewer".into()), ..Default::default() },
+            Request {
+                namespace: "my-ns".into(),
+                image: Some(image.into()),
+                user: Some("viewer".into()),
+                ..Default::default()
+            },
         )
         .await;
-        for id in [CheckId::PullSecret, CheckId::PullRights, CheckId::NetworkPolicy, CheckId::Service] {
-            assert_eq!(get(&rs, id).verdict, Verdict::Pass, "{image}: {:#?}", get(&rs, id));
+        for id in [
+            CheckId::PullSecret,
+            CheckId::PullRights,
+            CheckId::NetworkPolicy,
+            CheckId::Service,
+        ] {
+            assert_eq!(
+                get(&rs, id).verdict,
+                Verdict::Pass,
+                "{image}: {:#?}",
+                get(&rs, id)
+            );
         }
         assert_eq!(get(&rs, CheckId::PullEvents).verdict, Verdict::Skip);
         let user = get(&rs, CheckId::UserRights);
         assert_eq!(user.verdict, Verdict::Fail);
-        assert!(command(user).starts_with("kubectl create rolebinding viewer-image-pull"), "{}", command(user));
+        assert!(
+            command(user).starts_with("kubectl create rolebinding viewer-image-pull"),
+            "{}",
+            command(user)
+        );
     }
     p.shutdown().await;
 }
 
 fn kubectl_path() -> String {
-    std::env::var("KUBECTL").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "kubectl".to_string())
+    std::env::var("KUBECTL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "kubectl".to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,25 +186,42 @@ async fn kubectl_auth_can_i_agrees_with_the_subject_access_reviews() {
         ("system:serviceaccount:my-ns:default", "my-ns", true),
         ("system:serviceaccount:my-ns:default", "shared-ns", true),
         ("system:serviceaccount:legacy-ns:default", "legacy-ns", true),
-        ("system:serviceaccount:legacy-ns:default", "shared-ns", false),
+        (
+            "system:serviceaccount:legacy-ns:default",
+            "shared-ns",
+            false,
+        ),
         ("viewer", "my-ns", false),
     ];
     for (user, ns, want) in cases {
         let groups = match user.strip_prefix("system:serviceaccount:") {
             Some(rest) => vec![
                 "system:serviceaccounts".to_string(),
-                format!("system:serviceaccounts:{}", rest.split(':').next().unwrap_or_default()),
+                format!(
+                    "system:serviceaccounts:{}",
+                    rest.split(':').next().unwrap_or_default()
+                ),
                 "system:authenticated".to_string(),
             ],
             None => vec!["system:authenticated".to_string()],
         };
-        let (ours, _) = may_pull(&conn.client, user, groups, ns).await.expect("review");
+        let (ours, _) = may_pull(&conn.client, user, groups, ns)
+            .await
+            .expect("review");
         let out = tokio::process::Command::new(kubectl_path())
             .arg("--kubeconfig")
             .arg(&kc)
             .arg("--cache-dir")
             .arg(dir.path().join("cache"))
-            .args(["auth", "can-i", "get", "images.registry.alauda.io", "--namespace", ns, &format!("--as={user}")])
+            .args([
+                "auth",
+                "can-i",
+                "get",
+                "images.registry.alauda.io",
+                "--namespace",
+                ns,
+                &format!("--as={user}"),
+            ])
             .env("NO_PROXY", "127.0.0.1")
             .env_remove("HTTPS_PROXY")
             .env_remove("https_proxy")
@@ -157,7 +230,12 @@ async fn kubectl_auth_can_i_agrees_with_the_subject_access_reviews() {
             .await
             .expect("kubectl runs (scripts/test.sh installs one, or set KUBECTL)");
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        assert_eq!(answer.starts_with("yes"), want, "kubectl for {user} in {ns}: {answer} {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            answer.starts_with("yes"),
+            want,
+            "kubectl for {user} in {ns}: {answer} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(ours, want, "our review for {user} in {ns}");
     }
     p.shutdown().await;
@@ -175,7 +253,11 @@ async fn the_engine_capability_streams_every_result_under_the_request_id() {
         data_dir: dir.path().to_path_buf(),
     });
     let (id, cmd) = Command::registry(RegistryCommand::Check {
-        request: Request { namespace: "legacy-ns".into(), pod: Some(BROKEN_POD.into()), ..Default::default() },
+        request: Request {
+            namespace: "legacy-ns".into(),
+            pod: Some(BROKEN_POD.into()),
+            ..Default::default()
+        },
         cluster: None,
         connect: Some("127.0.0.1:9".parse().expect("addr")),
     });
@@ -184,7 +266,9 @@ async fn the_engine_capability_streams_every_result_under_the_request_id() {
     let mut saw_inputs = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("done in time");
+        let ev = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("done in time");
         match ev {
             Some(Event::Registry { id: got, event }) => {
                 assert_eq!(got, id);
@@ -204,7 +288,10 @@ async fn the_engine_capability_streams_every_result_under_the_request_id() {
         }
     }
     assert!(saw_inputs);
-    assert_eq!(results.len(), acp_cockpit::domain::registry::catalogue::CATALOGUE.len());
+    assert_eq!(
+        results.len(),
+        acp_cockpit::domain::registry::catalogue::CATALOGUE.len()
+    );
     assert_eq!(get(&results, CheckId::PullRights).verdict, Verdict::Fail);
     handle.shutdown().await;
     p.shutdown().await;

@@ -97,7 +97,11 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
 
 /// The command on a platform source; `connect` overrides the registry address (the sandbox
 /// passes its loopback endpoint). Public so tests can run it against the sandbox.
-pub async fn check_on(a: &CheckArgs, source: &KubeSource, connect: Option<SocketAddr>) -> anyhow::Result<i32> {
+pub async fn check_on(
+    a: &CheckArgs,
+    source: &KubeSource,
+    connect: Option<SocketAddr>,
+) -> anyhow::Result<i32> {
     let conn = ops::connect(source).await?;
     let cluster = a.cluster.clone().unwrap_or_else(|| "global".to_string());
     let client = if cluster == "global" {
@@ -158,7 +162,12 @@ fn header(cluster: &str, i: &Inputs) -> Vec<String> {
 
 /// Runs the battery, printing each result as it finishes when `stream`, and returns them in
 /// catalogue order.
-async fn collect(client: &kube::Client, inputs: &Inputs, opts: &Options, stream: bool) -> anyhow::Result<Vec<CheckResult>> {
+async fn collect(
+    client: &kube::Client,
+    inputs: &Inputs,
+    opts: &Options,
+    stream: bool,
+) -> anyhow::Result<Vec<CheckResult>> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(CHANNEL_CAPACITY);
     let work = async move { battery::run(client, inputs, opts, &tx).await };
     let mut results = Vec::new();

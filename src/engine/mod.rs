@@ -201,7 +201,12 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
     tasks.spawn(files::run(files_rx, ev_tx.clone(), stop.clone()));
 
     let (registry_tx, registry_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    tasks.spawn(registry::task::run(registry_rx, ev_tx, cfg.kube.clone(), stop.clone()));
+    tasks.spawn(registry::task::run(
+        registry_rx,
+        ev_tx,
+        cfg.kube.clone(),
+        stop.clone(),
+    ));
 
     let handle = EngineHandle {
         kube: kube_tx,

@@ -61,8 +61,8 @@ pub fn tally(rs: &[CheckResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::registry::rules::fix_cross_namespace;
     use crate::domain::registry::CheckId;
+    use crate::domain::registry::rules::fix_cross_namespace;
 
     #[test]
     fn a_failure_reads_with_its_fix_command() {

@@ -23,7 +23,10 @@ mod tests {
 
     #[test]
     fn the_sequence_carries_the_text_in_base64() {
-        assert_eq!(osc52("kubectl get pods"), "\x1b]52;c;a3ViZWN0bCBnZXQgcG9kcw==\x07");
+        assert_eq!(
+            osc52("kubectl get pods"),
+            "\x1b]52;c;a3ViZWN0bCBnZXQgcG9kcw==\x07"
+        );
         let long = "é".repeat(LIMIT);
         let s = osc52(&long);
         assert!(s.len() < LIMIT * 2);

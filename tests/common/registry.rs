@@ -88,7 +88,10 @@ fn certificates(cert: Cert) -> (String, String, String) {
     dn.push(DnType::CommonName, "registry test CA");
     ca.distinguished_name = dn;
     ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca_cert = ca.self_signed(&ca_key).expect("CA cert");
     let issuer = Issuer::new(ca, ca_key);
     let names = match cert {

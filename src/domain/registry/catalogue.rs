@@ -55,22 +55,82 @@ pub struct CheckDef {
 }
 
 pub const CATALOGUE: &[CheckDef] = &[
-    def(CheckId::PullEvents, "recent pull errors and their cause", "pod or deployment"),
-    def(CheckId::PullSecret, "pull secret covers the registry host", "namespace, service account"),
-    def(CheckId::PullRights, "service account may pull from the image's namespace", "namespace, service account, image"),
-    def(CheckId::UserRights, "user may pull from the image's namespace", "user, image"),
-    def(CheckId::Service, "registry Service and its ClusterIP", "cluster"),
-    def(CheckId::DnsLocal, "registry name resolves here", "registry host"),
-    def(CheckId::DnsNodes, "registry name resolves on each node", "nodes over SSH"),
-    def(CheckId::NodeHosts, "node /etc/hosts resolver line matches the ClusterIP", "nodes over SSH"),
-    def(CheckId::NetworkPolicy, "no NetworkPolicy blocks egress to the registry", "namespace"),
-    def(CheckId::Tls, "TCP connect and TLS handshake", "registry address"),
-    def(CheckId::ExternalCert, "registry-address.tls certificate", "cluster"),
-    def(CheckId::ExternalIngress, "registry-address ingress paths and TLS host", "cluster"),
-    def(CheckId::ExternalService, "kube-system registry Service 443 -> 60080", "cluster"),
+    def(
+        CheckId::PullEvents,
+        "recent pull errors and their cause",
+        "pod or deployment",
+    ),
+    def(
+        CheckId::PullSecret,
+        "pull secret covers the registry host",
+        "namespace, service account",
+    ),
+    def(
+        CheckId::PullRights,
+        "service account may pull from the image's namespace",
+        "namespace, service account, image",
+    ),
+    def(
+        CheckId::UserRights,
+        "user may pull from the image's namespace",
+        "user, image",
+    ),
+    def(
+        CheckId::Service,
+        "registry Service and its ClusterIP",
+        "cluster",
+    ),
+    def(
+        CheckId::DnsLocal,
+        "registry name resolves here",
+        "registry host",
+    ),
+    def(
+        CheckId::DnsNodes,
+        "registry name resolves on each node",
+        "nodes over SSH",
+    ),
+    def(
+        CheckId::NodeHosts,
+        "node /etc/hosts resolver line matches the ClusterIP",
+        "nodes over SSH",
+    ),
+    def(
+        CheckId::NetworkPolicy,
+        "no NetworkPolicy blocks egress to the registry",
+        "namespace",
+    ),
+    def(
+        CheckId::Tls,
+        "TCP connect and TLS handshake",
+        "registry address",
+    ),
+    def(
+        CheckId::ExternalCert,
+        "registry-address.tls certificate",
+        "cluster",
+    ),
+    def(
+        CheckId::ExternalIngress,
+        "registry-address ingress paths and TLS host",
+        "cluster",
+    ),
+    def(
+        CheckId::ExternalService,
+        "kube-system registry Service 443 -> 60080",
+        "cluster",
+    ),
     def(CheckId::ApiPing, "GET /v2/ answers", "registry address"),
-    def(CheckId::ApiAuth, "token or basic auth with the pull secret's credentials", "pull secret"),
-    def(CheckId::Manifest, "image manifest exists (digest, latency)", "image"),
+    def(
+        CheckId::ApiAuth,
+        "token or basic auth with the pull secret's credentials",
+        "pull secret",
+    ),
+    def(
+        CheckId::Manifest,
+        "image manifest exists (digest, latency)",
+        "image",
+    ),
 ];
 
 const fn def(id: CheckId, title: &'static str, inputs: &'static str) -> CheckDef {

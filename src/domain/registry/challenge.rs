@@ -3,8 +3,13 @@
 /// What the registry asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Challenge {
-    Basic { realm: String },
-    Bearer { realm: String, service: Option<String> },
+    Basic {
+        realm: String,
+    },
+    Bearer {
+        realm: String,
+        service: Option<String>,
+    },
 }
 
 /// Parses `Basic realm="x"` or `Bearer realm="https://…/auth/token",service="…",scope="…"`.
@@ -36,7 +41,9 @@ fn params_of(s: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = s.trim();
     while !rest.is_empty() {
-        let Some((k, after)) = rest.split_once('=') else { break };
+        let Some((k, after)) = rest.split_once('=') else {
+            break;
+        };
         let (v, tail) = match after.strip_prefix('"') {
             Some(q) => match q.split_once('"') {
                 Some((v, t)) => (v, t),
@@ -63,10 +70,14 @@ mod tests {
     fn distribution_challenges() {
         assert_eq!(
             parse(r#"Basic realm="ci-registry""#),
-            Some(Challenge::Basic { realm: "ci-registry".into() })
+            Some(Challenge::Basic {
+                realm: "ci-registry".into()
+            })
         );
         assert_eq!(
-            parse(r#"Bearer realm="https://127.0.0.1:5001/auth/token",service="registry, inc",scope="repository:a/b:pull""#),
+            parse(
+                r#"Bearer realm="https://127.0.0.1:5001/auth/token",service="registry, inc",scope="repository:a/b:pull""#
+            ),
             Some(Challenge::Bearer {
                 realm: "https://127.0.0.1:5001/auth/token".into(),
                 service: Some("registry, inc".into())

@@ -44,14 +44,21 @@ pub fn ingress_problems(ing: &Ingress) -> (Vec<String>, Vec<String>) {
             problems.push(format!("path {want} is missing"));
         }
     }
-    let rule_hosts: Vec<String> = spec.rules.iter().flatten().filter_map(|r| r.host.clone()).collect();
+    let rule_hosts: Vec<String> = spec
+        .rules
+        .iter()
+        .flatten()
+        .filter_map(|r| r.host.clone())
+        .collect();
     let mut tls_hosts = Vec::new();
     let tls_ok = spec.tls.iter().flatten().any(|t| {
         tls_hosts.extend(t.hosts.iter().flatten().cloned());
         t.secret_name.as_deref() == Some(EXTERNAL_TLS_SECRET)
     });
     if !tls_ok {
-        problems.push(format!("no TLS section uses the secret {EXTERNAL_TLS_SECRET}"));
+        problems.push(format!(
+            "no TLS section uses the secret {EXTERNAL_TLS_SECRET}"
+        ));
     }
     for h in &rule_hosts {
         if !tls_hosts.contains(h) {
@@ -65,7 +72,8 @@ pub fn ingress_problems(ing: &Ingress) -> (Vec<String>, Vec<String>) {
 pub fn service_problem(svc: &Service) -> Option<String> {
     let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
     let ok = ports.into_iter().flatten().any(|p| {
-        p.port == EXTERNAL_SERVICE_PORT && p.target_port == Some(IntOrString::Int(EXTERNAL_TARGET_PORT))
+        p.port == EXTERNAL_SERVICE_PORT
+            && p.target_port == Some(IntOrString::Int(EXTERNAL_TARGET_PORT))
     });
     (!ok).then(|| format!("no port {EXTERNAL_SERVICE_PORT} with targetPort {EXTERNAL_TARGET_PORT}"))
 }
@@ -89,7 +97,8 @@ mod tests {
 
     #[test]
     fn the_guides_ingress_has_no_problems_and_a_broken_one_is_named() {
-        let ing: Ingress = serde_saphyr::from_str(&guide_ingress_yaml("registry.example.com")).expect("yaml");
+        let ing: Ingress =
+            serde_saphyr::from_str(&guide_ingress_yaml("registry.example.com")).expect("yaml");
         let (problems, hosts) = ingress_problems(&ing);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(hosts, vec!["registry.example.com".to_string()]);
@@ -98,15 +107,24 @@ mod tests {
             .replace("secretName: registry-address.tls", "secretName: other");
         let ing: Ingress = serde_saphyr::from_str(&broken).expect("yaml");
         let (problems, _) = ingress_problems(&ing);
-        assert!(problems.iter().any(|p| p == "path /auth/token is missing"), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p == "path /auth/token is missing"),
+            "{problems:?}"
+        );
         assert!(problems.iter().any(|p| p.contains("registry-address.tls")));
     }
 
     #[test]
     fn the_registry_service_maps_443_to_60080() {
-        let ok: Service = serde_saphyr::from_str("metadata: {name: registry}\nspec: {ports: [{port: 443, targetPort: 60080}]}").expect("yaml");
+        let ok: Service = serde_saphyr::from_str(
+            "metadata: {name: registry}\nspec: {ports: [{port: 443, targetPort: 60080}]}",
+        )
+        .expect("yaml");
         assert_eq!(service_problem(&ok), None);
-        let bad: Service = serde_saphyr::from_str("metadata: {name: registry}\nspec: {ports: [{port: 443, targetPort: 5000}]}").expect("yaml");
+        let bad: Service = serde_saphyr::from_str(
+            "metadata: {name: registry}\nspec: {ports: [{port: 443, targetPort: 5000}]}",
+        )
+        .expect("yaml");
         assert!(service_problem(&bad).is_some());
     }
 }

@@ -97,7 +97,11 @@ pub fn split_host_port(h: &str) -> (&str, Option<u16>) {
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sep = if self.is_digest() { '@' } else { ':' };
-        write!(f, "{}/{}{sep}{}", self.host, self.repository, self.reference)
+        write!(
+            f,
+            "{}/{}{sep}{}",
+            self.host, self.repository, self.reference
+        )
     }
 }
 
@@ -127,7 +131,10 @@ mod tests {
         assert!(r.is_digest());
         assert_eq!(r.to_string(), "127.0.0.1:5000/shared-ns/base@sha256:abc");
         let d = ImageRef::parse("nginx").expect("parses");
-        assert_eq!((d.host.as_str(), d.repository.as_str()), ("docker.io", "nginx"));
+        assert_eq!(
+            (d.host.as_str(), d.repository.as_str()),
+            ("docker.io", "nginx")
+        );
         assert_eq!(d.reference, "latest");
         assert_eq!(d.namespace(), None);
         let l = ImageRef::parse("localhost/a/b").expect("parses");
@@ -137,7 +144,14 @@ mod tests {
 
     #[test]
     fn garbage_is_not_a_reference() {
-        for s in ["", "a b", "host.io//x", "host.io/x:", "x@nodigest", "host.io/"] {
+        for s in [
+            "",
+            "a b",
+            "host.io//x",
+            "host.io/x:",
+            "x@nodigest",
+            "host.io/",
+        ] {
             assert_eq!(ImageRef::parse(s), None, "{s}");
         }
     }

@@ -41,7 +41,11 @@ pub fn evaluate(policies: &[NetworkPolicy], pod_labels: &Labels, dst: &Destinati
     for p in policies {
         let Some(spec) = &p.spec else { continue };
         let name = p.metadata.name.clone().unwrap_or_default();
-        if !spec.pod_selector.as_ref().is_none_or(|s| selects(s, pod_labels)) {
+        if !spec
+            .pod_selector
+            .as_ref()
+            .is_none_or(|s| selects(s, pod_labels))
+        {
             continue;
         }
         let egress_type = match &spec.policy_types {
@@ -163,17 +167,22 @@ mod tests {
         }
     }
 
-    const DENY_ALL: &str = "metadata: {name: deny-egress}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n";
+    const DENY_ALL: &str =
+        "metadata: {name: deny-egress}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n";
     const DNS_ONLY: &str = "metadata: {name: dns-only}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - ports: [{port: 53, protocol: UDP}]\n";
     const TO_REGISTRY: &str = "metadata: {name: to-registry}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: cpaas-system}}\n    ports: [{port: 443}]\n";
     const IP_BLOCK: &str = "metadata: {name: cidr}\nspec:\n  podSelector: {matchLabels: {app: my-app}}\n  egress:\n  - to: [{ipBlock: {cidr: 10.4.0.0/16, except: [10.4.216.0/24]}}]\n";
-    const INGRESS_ONLY: &str = "metadata: {name: ingress}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
+    const INGRESS_ONLY: &str =
+        "metadata: {name: ingress}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n";
 
     #[test]
     fn no_policy_or_ingress_only_leaves_egress_open() {
         let l = Labels::new();
         assert_eq!(evaluate(&[], &l, &dst()), Egress::Unrestricted);
-        assert_eq!(evaluate(&[policy(INGRESS_ONLY)], &l, &dst()), Egress::Unrestricted);
+        assert_eq!(
+            evaluate(&[policy(INGRESS_ONLY)], &l, &dst()),
+            Egress::Unrestricted
+        );
     }
 
     #[test]
@@ -198,10 +207,16 @@ mod tests {
     fn ip_blocks_honour_except_and_pod_selectors() {
         let ps = [policy(IP_BLOCK)];
         let app: Labels = [("app".to_string(), "my-app".to_string())].into();
-        assert_eq!(evaluate(&ps, &app, &dst()), Egress::BlockedBy(vec!["cidr".into()]));
+        assert_eq!(
+            evaluate(&ps, &app, &dst()),
+            Egress::BlockedBy(vec!["cidr".into()])
+        );
         assert_eq!(evaluate(&ps, &Labels::new(), &dst()), Egress::Unrestricted);
         let mut d = dst();
         d.ips = vec!["10.4.1.1".parse().expect("ip")];
-        assert_eq!(evaluate(&ps, &app, &d), Egress::AllowedBy(vec!["cidr".into()]));
+        assert_eq!(
+            evaluate(&ps, &app, &d),
+            Egress::AllowedBy(vec!["cidr".into()])
+        );
     }
 }

@@ -22,10 +22,20 @@ pub fn probe_command(service: &str) -> String {
 pub type NodeOutput = (String, Result<String, String>);
 
 /// Verdicts for resolution on the nodes and for their tagged hosts lines.
-pub fn evaluate(outputs: &[NodeOutput], service: &str, cluster_ip: IpAddr) -> (CheckResult, CheckResult) {
+pub fn evaluate(
+    outputs: &[NodeOutput],
+    service: &str,
+    cluster_ip: IpAddr,
+) -> (CheckResult, CheckResult) {
     let host = service_host(service);
-    let mut dns = CheckResult::pass(CheckId::DnsNodes, format!("{host} resolves to {cluster_ip} on every node"));
-    let mut hosts = CheckResult::pass(CheckId::NodeHosts, format!("every node's resolver line points at {cluster_ip}"));
+    let mut dns = CheckResult::pass(
+        CheckId::DnsNodes,
+        format!("{host} resolves to {cluster_ip} on every node"),
+    );
+    let mut hosts = CheckResult::pass(
+        CheckId::NodeHosts,
+        format!("every node's resolver line points at {cluster_ip}"),
+    );
     let mut bad_dns = Vec::new();
     let mut stale = Vec::new();
     let mut unreachable = Vec::new();
@@ -43,27 +53,53 @@ pub fn evaluate(outputs: &[NodeOutput], service: &str, cluster_ip: IpAddr) -> (C
             .lines()
             .filter_map(|l| l.split_whitespace().next()?.parse().ok())
             .collect();
-        dns.evidence.push(format!("{node}: getent hosts {host} -> {}", if resolved.is_empty() { "nothing".to_string() } else { format!("{resolved:?}") }));
+        dns.evidence.push(format!(
+            "{node}: getent hosts {host} -> {}",
+            if resolved.is_empty() {
+                "nothing".to_string()
+            } else {
+                format!("{resolved:?}")
+            }
+        ));
         if !resolved.contains(&cluster_ip) {
             bad_dns.push(node.clone());
         }
         match hosts_line(file, service, cluster_ip) {
             HostsLine::Current => hosts.evidence.push(format!("{node}: current")),
-            HostsLine::Missing => hosts.evidence.push(format!("{node}: no tagged line (resolved by DNS)")),
+            HostsLine::Missing => hosts
+                .evidence
+                .push(format!("{node}: no tagged line (resolved by DNS)")),
             HostsLine::Stale { found } => {
-                hosts.evidence.push(format!("{node}: stale line points at {found}"));
+                hosts
+                    .evidence
+                    .push(format!("{node}: stale line points at {found}"));
                 stale.push(node.clone());
             }
         }
     }
     if !bad_dns.is_empty() {
-        dns = CheckResult { verdict: super::Verdict::Fail, summary: format!("{host} does not resolve to {cluster_ip} on {}", bad_dns.join(", ")), ..dns };
+        dns = CheckResult {
+            verdict: super::Verdict::Fail,
+            summary: format!(
+                "{host} does not resolve to {cluster_ip} on {}",
+                bad_dns.join(", ")
+            ),
+            ..dns
+        };
         dns.fix = Some(fix_hosts_line(&bad_dns[0], service, cluster_ip));
     } else if !unreachable.is_empty() {
-        dns = CheckResult { verdict: super::Verdict::Warn, summary: format!("could not check {}", unreachable.join(", ")), ..dns };
+        dns = CheckResult {
+            verdict: super::Verdict::Warn,
+            summary: format!("could not check {}", unreachable.join(", ")),
+            ..dns
+        };
     }
     if !stale.is_empty() {
-        hosts = CheckResult { verdict: super::Verdict::Fail, summary: format!("stale {} line on {}", super::HOSTS_TAG, stale.join(", ")), ..hosts };
+        hosts = CheckResult {
+            verdict: super::Verdict::Fail,
+            summary: format!("stale {} line on {}", super::HOSTS_TAG, stale.join(", ")),
+            ..hosts
+        };
         hosts.fix = Some(fix_hosts_line(&stale.join(" and "), service, cluster_ip));
     }
     (dns, hosts)
@@ -77,7 +113,9 @@ mod tests {
     #[test]
     fn a_stale_node_is_named_with_the_fix() {
         let ip: IpAddr = "10.4.216.11".parse().expect("ip");
-        let good = format!("10.4.216.11     image-registry.cpaas-system.svc\n{SEPARATOR}\n127.0.0.1 localhost\n10.4.216.11 image-registry.cpaas-system image-registry.cpaas-system.svc image-registry.cpaas-system.svc.cluster.local # cpaas-generated-node-resolver\n");
+        let good = format!(
+            "10.4.216.11     image-registry.cpaas-system.svc\n{SEPARATOR}\n127.0.0.1 localhost\n10.4.216.11 image-registry.cpaas-system image-registry.cpaas-system.svc image-registry.cpaas-system.svc.cluster.local # cpaas-generated-node-resolver\n"
+        );
         let stale = good.replace("10.4.216.11", "10.4.9.9");
         let outs = vec![
             ("node-1".to_string(), Ok(good)),
@@ -89,7 +127,15 @@ mod tests {
         assert!(dns.summary.ends_with("on node-2"), "{}", dns.summary);
         assert_eq!(hosts.verdict, Verdict::Fail);
         assert!(hosts.summary.contains("node-2"));
-        assert!(hosts.fix.and_then(|f| f.command).is_some_and(|c| c.contains("echo '10.4.216.11 image-registry.cpaas-system")));
-        assert!(probe_command("image-registry").starts_with("getent hosts image-registry.cpaas-system.svc;"));
+        assert!(
+            hosts
+                .fix
+                .and_then(|f| f.command)
+                .is_some_and(|c| c.contains("echo '10.4.216.11 image-registry.cpaas-system"))
+        );
+        assert!(
+            probe_command("image-registry")
+                .starts_with("getent hosts image-registry.cpaas-system.svc;")
+        );
     }
 }

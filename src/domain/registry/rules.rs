@@ -55,7 +55,10 @@ pub fn hosts_line(hosts: &str, service: &str, cluster_ip: IpAddr) -> HostsLine {
 
 /// The resolver line as ACP writes it.
 pub fn expected_hosts_line(service: &str, cluster_ip: IpAddr) -> String {
-    format!("{cluster_ip} {} # {HOSTS_TAG}", service_names(service).join(" "))
+    format!(
+        "{cluster_ip} {} # {HOSTS_TAG}",
+        service_names(service).join(" ")
+    )
 }
 
 /// Replaces the tagged line on a node (run as root there).
@@ -86,7 +89,13 @@ pub fn fix_cross_namespace(sa_namespace: &str, sa: &str, image_namespace: &str) 
 pub fn fix_user(user: &str, image_namespace: &str) -> Fix {
     let name: String = user
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     Fix::run(
         format!("the administrator of {image_namespace} grants {user} pull rights there"),
@@ -105,7 +114,9 @@ pub fn fix_pull_secret(namespace: &str, sa: &str, secret: &str, copy_from: Optio
     );
     match copy_from {
         Some(src) => Fix::run(
-            format!("copy the pull secret {secret} from {src} into {namespace} and attach it to {sa}"),
+            format!(
+                "copy the pull secret {secret} from {src} into {namespace} and attach it to {sa}"
+            ),
             format!(
                 "kubectl get secret {secret} -n {src} -o yaml | sed -e '/^  namespace:/d' -e '/^  uid:/d' \
                  -e '/^  resourceVersion:/d' -e '/^  creationTimestamp:/d' | kubectl apply -n {namespace} -f - && {patch}"
@@ -149,14 +160,23 @@ mod tests {
         let good = format!(
             "127.0.0.1   localhost localhost.localdomain\n{IP} internal-docker-registry.cpaas-system internal-docker-registry.cpaas-system.svc internal-docker-registry.cpaas-system.svc.cluster.local # {HOSTS_TAG}\n"
         );
-        assert_eq!(hosts_line(&good, "internal-docker-registry", ip(IP)), HostsLine::Current);
+        assert_eq!(
+            hosts_line(&good, "internal-docker-registry", ip(IP)),
+            HostsLine::Current
+        );
         assert_eq!(
             hosts_line(&good, "internal-docker-registry", ip("10.4.0.9")),
             HostsLine::Stale { found: ip(IP) }
         );
-        assert_eq!(hosts_line(&good, "image-registry", ip(IP)), HostsLine::Missing);
+        assert_eq!(
+            hosts_line(&good, "image-registry", ip(IP)),
+            HostsLine::Missing
+        );
         let untagged = format!("{IP} internal-docker-registry.cpaas-system.svc\n");
-        assert_eq!(hosts_line(&untagged, "internal-docker-registry", ip(IP)), HostsLine::Missing);
+        assert_eq!(
+            hosts_line(&untagged, "internal-docker-registry", ip(IP)),
+            HostsLine::Missing
+        );
         assert_eq!(
             expected_hosts_line("internal-docker-registry", ip(IP)),
             good.lines().nth(1).unwrap_or_default()
@@ -168,15 +188,25 @@ mod tests {
         let f = fix_cross_namespace("my-ns", "default", "shared-ns");
         assert_eq!(
             f.command.as_deref(),
-            Some("kubectl create rolebinding cross-ns-pull --clusterrole=system:image-puller --serviceaccount=my-ns:default -n shared-ns")
+            Some(
+                "kubectl create rolebinding cross-ns-pull --clusterrole=system:image-puller --serviceaccount=my-ns:default -n shared-ns"
+            )
         );
         let u = fix_user("alice@example.com", "shared-ns");
-        assert!(u.command.as_deref().is_some_and(|c| c.contains("--user=alice@example.com -n shared-ns")));
+        assert!(
+            u.command
+                .as_deref()
+                .is_some_and(|c| c.contains("--user=alice@example.com -n shared-ns"))
+        );
         let p = fix_pull_secret("no-secret-ns", "default", "registry-pull", Some("my-ns"));
         let cmd = p.command.unwrap_or_default();
         assert!(cmd.starts_with("kubectl get secret registry-pull -n my-ns"));
         assert!(cmd.ends_with(r#"kubectl patch serviceaccount default -n no-secret-ns -p '{"imagePullSecrets":[{"name":"registry-pull"}]}'"#));
         let h = fix_hosts_line("node-2", "image-registry", ip(IP));
-        assert!(h.command.unwrap_or_default().contains("10.4.216.11 image-registry.cpaas-system "));
+        assert!(
+            h.command
+                .unwrap_or_default()
+                .contains("10.4.216.11 image-registry.cpaas-system ")
+        );
     }
 }

@@ -266,7 +266,15 @@ async fn token(
     };
     let basic_header = creds.map(basic);
     let who = creds.map_or("anonymously".to_string(), |c| format!("as {}", c.username));
-    match c.send(Method::GET, &pq, basic_header.as_deref().map(|s| s.as_str()), None).await {
+    match c
+        .send(
+            Method::GET,
+            &pq,
+            basic_header.as_deref().map(|s| s.as_str()),
+            None,
+        )
+        .await
+    {
         Ok(a) if a.status.is_success() => match token_of(&a.body) {
             Some(t) => Access::Granted {
                 how: format!("token from {realm} {who}"),

@@ -40,7 +40,10 @@ impl Options {
         Options {
             now,
             step_timeout: Duration::from_secs(5),
-            trust: Trust { extra_ca_pem: Vec::new(), system_roots: true },
+            trust: Trust {
+                extra_ca_pem: Vec::new(),
+                system_roots: true,
+            },
             connect: None,
             nodes: Vec::new(),
             ssh: None,
@@ -69,7 +72,9 @@ where
     let mut r = match tokio::time::timeout(limit, f).await {
         Ok(r) => r,
         Err(_) => CheckResult::fail(id, format!("no answer within {} ms", limit.as_millis()))
-            .with_fix(Fix::say("the cluster or the node is slow or unreachable; retry, then check the path")),
+            .with_fix(Fix::say(
+                "the cluster or the node is slow or unreachable; retry, then check the path",
+            )),
     };
     if r.millis == 0 {
         r.millis = elapsed_ms(started);
@@ -90,10 +95,14 @@ pub async fn run(client: &Client, inputs: &Inputs, opts: &Options, out: &Sink) {
     emit(out, cluster::service(inputs)).await;
     let (secret_tx, secret_rx) = tokio::sync::oneshot::channel();
     let secret = async {
-        let (r, creds) = match tokio::time::timeout(t, cluster::pull_secret(client, inputs, &image)).await {
-            Ok(x) => x,
-            Err(_) => (CheckResult::fail(CheckId::PullSecret, "no answer in time"), None),
-        };
+        let (r, creds) =
+            match tokio::time::timeout(t, cluster::pull_secret(client, inputs, &image)).await {
+                Ok(x) => x,
+                Err(_) => (
+                    CheckResult::fail(CheckId::PullSecret, "no answer in time"),
+                    None,
+                ),
+            };
         emit(out, r).await;
         let _ = secret_tx.send(creds);
     };
@@ -103,11 +112,21 @@ pub async fn run(client: &Client, inputs: &Inputs, opts: &Options, out: &Sink) {
             emit(out, CheckResult::fail(CheckId::Tls, format!("{} does not resolve from here and no address was given", image.hostname()))
                 .with_fix(Fix::say("pass --registry-address <ip:port> with an address this machine can reach (a node port or the external address)"))).await;
             for id in [CheckId::ApiPing, CheckId::ApiAuth, CheckId::Manifest] {
-                emit(out, CheckResult::skip(id, "no address to reach the registry")).await;
+                emit(
+                    out,
+                    CheckResult::skip(id, "no address to reach the registry"),
+                )
+                .await;
             }
             return;
         };
-        let target = Target { addr, host: image.hostname().to_string(), port: image.port(), trust: opts.trust.clone(), timeout: t };
+        let target = Target {
+            addr,
+            host: image.hostname().to_string(),
+            port: image.port(),
+            trust: opts.trust.clone(),
+            timeout: t,
+        };
         pull_checks(&target, &image, creds.as_ref(), opts.now, out).await;
     };
     let global = opts.global.as_ref().unwrap_or(client);
@@ -123,11 +142,31 @@ pub async fn run(client: &Client, inputs: &Inputs, opts: &Options, out: &Sink) {
         emit(out, svc).await;
     };
     tokio::join!(
-        timed(CheckId::PullRights, t, out, cluster::pull_rights(client, inputs, &image)),
-        timed(CheckId::UserRights, t, out, cluster::user_rights(client, inputs, &image)),
-        timed(CheckId::NetworkPolicy, t, out, cluster::network_policy(client, inputs)),
+        timed(
+            CheckId::PullRights,
+            t,
+            out,
+            cluster::pull_rights(client, inputs, &image)
+        ),
+        timed(
+            CheckId::UserRights,
+            t,
+            out,
+            cluster::user_rights(client, inputs, &image)
+        ),
+        timed(
+            CheckId::NetworkPolicy,
+            t,
+            out,
+            cluster::network_policy(client, inputs)
+        ),
         timed(CheckId::DnsLocal, t, out, dns_local(inputs, &image)),
-        timed(CheckId::ExternalCert, t, out, cluster::external_cert(global, opts.now)),
+        timed(
+            CheckId::ExternalCert,
+            t,
+            out,
+            cluster::external_cert(global, opts.now)
+        ),
         node_checks(inputs, opts, out),
         secret,
         api,
@@ -140,7 +179,10 @@ async fn registry_addr(image: &ImageRef, opts: &Options, t: Duration) -> Option<
     if let Some(a) = opts.connect {
         return Some(a);
     }
-    let ips = tokio::time::timeout(t, resolve(image.hostname())).await.ok()?.ok()?;
+    let ips = tokio::time::timeout(t, resolve(image.hostname()))
+        .await
+        .ok()?
+        .ok()?;
     ips.first().map(|ip| SocketAddr::new(*ip, image.port()))
 }
 
@@ -154,23 +196,34 @@ pub async fn resolve(name: &str) -> Result<Vec<IpAddr>, String> {
         .build()
         .map_err(|e| e.to_string())?;
     let fqdn = format!("{}.", name.trim_end_matches('.'));
-    let l = resolver.lookup_ip(fqdn.as_str()).await.map_err(|e| e.to_string())?;
+    let l = resolver
+        .lookup_ip(fqdn.as_str())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(l.iter().collect())
 }
 
 async fn dns_local(inputs: &Inputs, image: &ImageRef) -> CheckResult {
     let name = image.hostname();
     let cluster_ip = inputs.service.as_ref().and_then(|s| s.cluster_ip);
-    let builtin = inputs.service.as_ref().is_some_and(|s| service_host(&s.name) == name);
+    let builtin = inputs
+        .service
+        .as_ref()
+        .is_some_and(|s| service_host(&s.name) == name);
     match resolve(name).await {
         Ok(ips) if builtin && cluster_ip.is_some_and(|ip| !ips.contains(&ip)) => CheckResult::fail(
             CheckId::DnsLocal,
-            format!("{name} resolves to {ips:?} here, not the ClusterIP {}", cluster_ip.map(|i| i.to_string()).unwrap_or_default()),
+            format!(
+                "{name} resolves to {ips:?} here, not the ClusterIP {}",
+                cluster_ip.map(|i| i.to_string()).unwrap_or_default()
+            ),
         ),
         Ok(ips) => CheckResult::pass(CheckId::DnsLocal, format!("{name} resolves to {ips:?}")),
         Err(e) if builtin => CheckResult::warn(
             CheckId::DnsLocal,
-            format!("{name} does not resolve from this machine ({e}); normal outside the cluster, nodes use their hosts line"),
+            format!(
+                "{name} does not resolve from this machine ({e}); normal outside the cluster, nodes use their hosts line"
+            ),
         ),
         Err(e) => CheckResult::fail(CheckId::DnsLocal, format!("{name} does not resolve: {e}"))
             .with_fix(Fix::say(format!("check the DNS record of {name}"))),
@@ -179,7 +232,12 @@ async fn dns_local(inputs: &Inputs, image: &ImageRef) -> CheckResult {
 
 /// `getent hosts` and the tagged hosts line on every node, at most the pool's limit at once.
 async fn node_checks(inputs: &Inputs, opts: &Options, out: &Sink) {
-    let skip = |why: &str| [CheckResult::skip(CheckId::DnsNodes, why), CheckResult::skip(CheckId::NodeHosts, why)];
+    let skip = |why: &str| {
+        [
+            CheckResult::skip(CheckId::DnsNodes, why),
+            CheckResult::skip(CheckId::NodeHosts, why),
+        ]
+    };
     let (Some(svc), Some(pool)) = (&inputs.service, &opts.ssh) else {
         for r in skip("no SSH access to the nodes configured") {
             emit(out, r).await;
@@ -198,7 +256,11 @@ async fn node_checks(inputs: &Inputs, opts: &Options, out: &Sink) {
         let cmd = cmd.clone();
         async move {
             let r = pool
-                .with_session(target, &opts.cancel, |s| async move { s.run(&cmd, None).await })
+                .with_session(
+                    target,
+                    &opts.cancel,
+                    |s| async move { s.run(&cmd, None).await },
+                )
                 .await;
             let r = match r {
                 Ok(o) => Ok(String::from_utf8_lossy(&o.stdout).into_owned()),

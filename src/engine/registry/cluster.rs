@@ -12,10 +12,13 @@ use kube::{Api, Client};
 use super::inputs::Inputs;
 use crate::domain::registry::dockercfg::{Credentials, DockerConfig};
 use crate::domain::registry::netpol::{self, Destination, Egress};
-use crate::domain::registry::rules::{cert_verdict, fix_cross_namespace, fix_pull_secret, fix_user};
+use crate::domain::registry::rules::{
+    cert_verdict, fix_cross_namespace, fix_pull_secret, fix_user,
+};
 use crate::domain::registry::{
-    CheckId, CheckResult, EXTERNAL_INGRESS, EXTERNAL_NAMESPACE, EXTERNAL_SERVICE, EXTERNAL_TLS_SECRET, Fix,
-    IMAGE_GROUP, IMAGE_RESOURCE, ImageRef, REGISTRY_NAMESPACE, SERVICE_NAMES, classify, external,
+    CheckId, CheckResult, EXTERNAL_INGRESS, EXTERNAL_NAMESPACE, EXTERNAL_SERVICE,
+    EXTERNAL_TLS_SECRET, Fix, IMAGE_GROUP, IMAGE_RESOURCE, ImageRef, REGISTRY_NAMESPACE,
+    SERVICE_NAMES, classify, external,
 };
 use crate::engine::Failure;
 
@@ -33,7 +36,10 @@ pub fn pull_events(inputs: &Inputs) -> CheckResult {
         return CheckResult::skip(CheckId::PullEvents, "no pod or deployment given");
     };
     if inputs.events.is_empty() {
-        return CheckResult::pass(CheckId::PullEvents, format!("no recent pull errors for {subject}"));
+        return CheckResult::pass(
+            CheckId::PullEvents,
+            format!("no recent pull errors for {subject}"),
+        );
     }
     let causes: Vec<_> = inputs
         .events
@@ -50,17 +56,28 @@ pub fn pull_events(inputs: &Inputs) -> CheckResult {
         .unwrap_or(crate::domain::registry::PullCause::BackOff);
     let mut r = CheckResult::fail(
         CheckId::PullEvents,
-        format!("{subject} cannot pull: {} ({})", main.as_str(), main.advice()),
+        format!(
+            "{subject} cannot pull: {} ({})",
+            main.as_str(),
+            main.advice()
+        ),
     );
     for e in inputs.events.iter().take(10) {
-        r.evidence.push(format!("{} {} x{}: {}", e.object, e.reason, e.count, e.message));
+        r.evidence.push(format!(
+            "{} {} x{}: {}",
+            e.object, e.reason, e.count, e.message
+        ));
     }
     r
 }
 
 /// Whether the service account's (and the pod's) pull secrets cover the registry host; the
 /// credentials found go on to the API checks.
-pub async fn pull_secret(client: &Client, inputs: &Inputs, image: &ImageRef) -> (CheckResult, Option<Credentials>) {
+pub async fn pull_secret(
+    client: &Client,
+    inputs: &Inputs,
+    image: &ImageRef,
+) -> (CheckResult, Option<Credentials>) {
     let ns = inputs.namespace.as_str();
     let sa_name = inputs.service_account.as_str();
     let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), ns);
@@ -68,14 +85,33 @@ pub async fn pull_secret(client: &Client, inputs: &Inputs, image: &ImageRef) -> 
         Ok(Some(sa)) => sa,
         Ok(None) => {
             return (
-                CheckResult::fail(CheckId::PullSecret, format!("ServiceAccount {ns}/{sa_name} does not exist"))
-                    .with_fix(Fix::run("create it", format!("kubectl create serviceaccount {sa_name} -n {ns}"))),
+                CheckResult::fail(
+                    CheckId::PullSecret,
+                    format!("ServiceAccount {ns}/{sa_name} does not exist"),
+                )
+                .with_fix(Fix::run(
+                    "create it",
+                    format!("kubectl create serviceaccount {sa_name} -n {ns}"),
+                )),
                 None,
             );
         }
-        Err(e) => return (failed(CheckId::PullSecret, &Failure::from_kube(&e, "get the ServiceAccount")), None),
+        Err(e) => {
+            return (
+                failed(
+                    CheckId::PullSecret,
+                    &Failure::from_kube(&e, "get the ServiceAccount"),
+                ),
+                None,
+            );
+        }
     };
-    let mut names: Vec<String> = sa.image_pull_secrets.iter().flatten().map(|r| r.name.clone()).collect();
+    let mut names: Vec<String> = sa
+        .image_pull_secrets
+        .iter()
+        .flatten()
+        .map(|r| r.name.clone())
+        .collect();
     names.extend(inputs.pull_secrets.iter().cloned());
     names.dedup();
     let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
@@ -86,17 +122,30 @@ pub async fn pull_secret(client: &Client, inputs: &Inputs, image: &ImageRef) -> 
         match secrets.get_opt(name).await {
             Ok(Some(s)) => {
                 let data = s.data.unwrap_or_default();
-                let raw = data.get(".dockerconfigjson").or_else(|| data.get(".dockercfg"));
+                let raw = data
+                    .get(".dockerconfigjson")
+                    .or_else(|| data.get(".dockercfg"));
                 match raw.map(|b| DockerConfig::parse(&b.0)) {
                     Some(Ok(cfg)) => {
                         if let Some((_, creds)) = cfg.find(host) {
-                            let r = CheckResult::pass(CheckId::PullSecret, format!("secret {name} covers {host}"))
-                                .with_evidence(format!("{ns}:{sa_name} pull secrets: {}", names.join(", ")));
+                            let r = CheckResult::pass(
+                                CheckId::PullSecret,
+                                format!("secret {name} covers {host}"),
+                            )
+                            .with_evidence(format!(
+                                "{ns}:{sa_name} pull secrets: {}",
+                                names.join(", ")
+                            ));
                             return (r, creds.clone());
                         }
-                        evidence.push(format!("secret {name} covers {}, not {host}", cfg.hosts().join(", ")));
+                        evidence.push(format!(
+                            "secret {name} covers {}, not {host}",
+                            cfg.hosts().join(", ")
+                        ));
                     }
-                    Some(Err(e)) => evidence.push(format!("secret {name} is not a docker config: {}", e.0)),
+                    Some(Err(e)) => {
+                        evidence.push(format!("secret {name} is not a docker config: {}", e.0))
+                    }
                     None => evidence.push(format!("secret {name} has no .dockerconfigjson")),
                 }
             }
@@ -111,9 +160,15 @@ pub async fn pull_secret(client: &Client, inputs: &Inputs, image: &ImageRef) -> 
     } else {
         format!("no pull secret of {ns}:{sa_name} covers {host}")
     };
-    let (secret, from) = donor(client, image, ns).await.unwrap_or_else(|| ("<registry-pull-secret>".to_string(), None));
-    let mut r = CheckResult::fail(CheckId::PullSecret, summary)
-        .with_fix(fix_pull_secret(ns, sa_name, &secret, from.as_deref()));
+    let (secret, from) = donor(client, image, ns)
+        .await
+        .unwrap_or_else(|| ("<registry-pull-secret>".to_string(), None));
+    let mut r = CheckResult::fail(CheckId::PullSecret, summary).with_fix(fix_pull_secret(
+        ns,
+        sa_name,
+        &secret,
+        from.as_deref(),
+    ));
     r.evidence = evidence;
     (r, None)
 }
@@ -121,10 +176,15 @@ pub async fn pull_secret(client: &Client, inputs: &Inputs, image: &ImageRef) -> 
 /// A secret in the image's namespace that covers the registry, to copy.
 async fn donor(client: &Client, image: &ImageRef, ns: &str) -> Option<(String, Option<String>)> {
     let src = image.namespace().filter(|n| *n != ns)?;
-    let sa = Api::<ServiceAccount>::namespaced(client.clone(), src).get_opt("default").await.ok()??;
+    let sa = Api::<ServiceAccount>::namespaced(client.clone(), src)
+        .get_opt("default")
+        .await
+        .ok()??;
     let secrets: Api<Secret> = Api::namespaced(client.clone(), src);
     for r in sa.image_pull_secrets.iter().flatten() {
-        let Ok(Some(s)) = secrets.get_opt(&r.name).await else { continue };
+        let Ok(Some(s)) = secrets.get_opt(&r.name).await else {
+            continue;
+        };
         let data = s.data.unwrap_or_default();
         if let Some(b) = data.get(".dockerconfigjson")
             && DockerConfig::parse(&b.0).is_ok_and(|c| c.find(&image.host).is_some())
@@ -136,7 +196,12 @@ async fn donor(client: &Client, image: &ImageRef, ns: &str) -> Option<(String, O
 }
 
 /// What a SubjectAccessReview says about pulling from `image_ns`.
-pub async fn may_pull(client: &Client, user: &str, groups: Vec<String>, image_ns: &str) -> Result<(bool, String), Failure> {
+pub async fn may_pull(
+    client: &Client,
+    user: &str,
+    groups: Vec<String>,
+    image_ns: &str,
+) -> Result<(bool, String), Failure> {
     let review = SubjectAccessReview {
         spec: SubjectAccessReviewSpec {
             user: Some(user.to_string()),
@@ -158,7 +223,10 @@ pub async fn may_pull(client: &Client, user: &str, groups: Vec<String>, image_ns
         .await
         .map_err(|e| Failure::from_kube(&e, "create a SubjectAccessReview"))?;
     let st = out.status.unwrap_or_default();
-    Ok((st.allowed && !st.denied.unwrap_or(false), st.reason.unwrap_or_default()))
+    Ok((
+        st.allowed && !st.denied.unwrap_or(false),
+        st.reason.unwrap_or_default(),
+    ))
 }
 
 /// The service account's pull rights in the image's namespace.
@@ -172,15 +240,27 @@ pub async fn pull_rights(client: &Client, inputs: &Inputs, image: &ImageRef) -> 
         format!("system:serviceaccounts:{ns}"),
         "system:authenticated".to_string(),
     ];
-    let can_i = format!("kubectl auth can-i get {IMAGE_RESOURCE}.{IMAGE_GROUP} --namespace {image_ns} --as={user}");
+    let can_i = format!(
+        "kubectl auth can-i get {IMAGE_RESOURCE}.{IMAGE_GROUP} --namespace {image_ns} --as={user}"
+    );
     match may_pull(client, &user, groups, image_ns).await {
-        Ok((true, why)) => CheckResult::pass(CheckId::PullRights, format!("{user} may pull from {image_ns}"))
-            .with_evidence(format!("{can_i}: yes {why}")),
+        Ok((true, why)) => CheckResult::pass(
+            CheckId::PullRights,
+            format!("{user} may pull from {image_ns}"),
+        )
+        .with_evidence(format!("{can_i}: yes {why}")),
         Ok((false, why)) => {
-            let what = if image_ns == ns { "in its own namespace" } else { "across namespaces (no cross-namespace binding)" };
-            CheckResult::fail(CheckId::PullRights, format!("{user} may not pull from {image_ns} {what}"))
-                .with_evidence(format!("{can_i}: no {why}"))
-                .with_fix(fix_cross_namespace(ns, sa, image_ns))
+            let what = if image_ns == ns {
+                "in its own namespace"
+            } else {
+                "across namespaces (no cross-namespace binding)"
+            };
+            CheckResult::fail(
+                CheckId::PullRights,
+                format!("{user} may not pull from {image_ns} {what}"),
+            )
+            .with_evidence(format!("{can_i}: no {why}"))
+            .with_fix(fix_cross_namespace(ns, sa, image_ns))
         }
         Err(f) => failed(CheckId::PullRights, &f),
     }
@@ -192,13 +272,21 @@ pub async fn user_rights(client: &Client, inputs: &Inputs, image: &ImageRef) -> 
         return CheckResult::skip(CheckId::UserRights, "no user given (--as)");
     };
     let image_ns = image.namespace().unwrap_or(&inputs.namespace);
-    let can_i = format!("kubectl auth can-i get {IMAGE_RESOURCE}.{IMAGE_GROUP} --namespace {image_ns} --as={user}");
+    let can_i = format!(
+        "kubectl auth can-i get {IMAGE_RESOURCE}.{IMAGE_GROUP} --namespace {image_ns} --as={user}"
+    );
     match may_pull(client, user, vec!["system:authenticated".into()], image_ns).await {
-        Ok((true, why)) => CheckResult::pass(CheckId::UserRights, format!("{user} may pull from {image_ns}"))
-            .with_evidence(format!("{can_i}: yes {why}")),
-        Ok((false, why)) => CheckResult::fail(CheckId::UserRights, format!("{user} may not pull from {image_ns}"))
-            .with_evidence(format!("{can_i}: no {why}"))
-            .with_fix(fix_user(user, image_ns)),
+        Ok((true, why)) => CheckResult::pass(
+            CheckId::UserRights,
+            format!("{user} may pull from {image_ns}"),
+        )
+        .with_evidence(format!("{can_i}: yes {why}")),
+        Ok((false, why)) => CheckResult::fail(
+            CheckId::UserRights,
+            format!("{user} may not pull from {image_ns}"),
+        )
+        .with_evidence(format!("{can_i}: no {why}"))
+        .with_fix(fix_user(user, image_ns)),
         Err(f) => failed(CheckId::UserRights, &f),
     }
 }
@@ -232,9 +320,17 @@ pub async fn network_policy(client: &Client, inputs: &Inputs) -> CheckResult {
     let Some(svc) = &inputs.service else {
         return CheckResult::skip(CheckId::NetworkPolicy, "no registry Service to reach");
     };
-    let list = match Api::<NetworkPolicy>::namespaced(client.clone(), ns).list(&ListParams::default().limit(500)).await {
+    let list = match Api::<NetworkPolicy>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().limit(500))
+        .await
+    {
         Ok(l) => l.items,
-        Err(e) => return failed(CheckId::NetworkPolicy, &Failure::from_kube(&e, "list NetworkPolicies")),
+        Err(e) => {
+            return failed(
+                CheckId::NetworkPolicy,
+                &Failure::from_kube(&e, "list NetworkPolicies"),
+            );
+        }
     };
     let ns_labels = Api::<Namespace>::all(client.clone())
         .get_opt(REGISTRY_NAMESPACE)
@@ -242,7 +338,13 @@ pub async fn network_policy(client: &Client, inputs: &Inputs) -> CheckResult {
         .ok()
         .flatten()
         .and_then(|n| n.metadata.labels)
-        .unwrap_or_else(|| [("kubernetes.io/metadata.name".to_string(), REGISTRY_NAMESPACE.to_string())].into());
+        .unwrap_or_else(|| {
+            [(
+                "kubernetes.io/metadata.name".to_string(),
+                REGISTRY_NAMESPACE.to_string(),
+            )]
+            .into()
+        });
     let dst = Destination {
         namespace_labels: ns_labels,
         pod_labels: svc.selector.clone(),
@@ -270,19 +372,44 @@ pub async fn external_cert(client: &Client, now: i64) -> CheckResult {
     let api: Api<Secret> = Api::namespaced(client.clone(), EXTERNAL_NAMESPACE);
     let s = match api.get_opt(EXTERNAL_TLS_SECRET).await {
         Ok(Some(s)) => s,
-        Ok(None) => return CheckResult::skip(CheckId::ExternalCert, format!("no {EXTERNAL_NAMESPACE}/{EXTERNAL_TLS_SECRET}: no external address configured")),
-        Err(e) => return failed(CheckId::ExternalCert, &Failure::from_kube(&e, "get the TLS secret")),
+        Ok(None) => {
+            return CheckResult::skip(
+                CheckId::ExternalCert,
+                format!(
+                    "no {EXTERNAL_NAMESPACE}/{EXTERNAL_TLS_SECRET}: no external address configured"
+                ),
+            );
+        }
+        Err(e) => {
+            return failed(
+                CheckId::ExternalCert,
+                &Failure::from_kube(&e, "get the TLS secret"),
+            );
+        }
     };
-    let pem = s.data.unwrap_or_default().get("tls.crt").map(|b| b.0.clone()).unwrap_or_default();
+    let pem = s
+        .data
+        .unwrap_or_default()
+        .get("tls.crt")
+        .map(|b| b.0.clone())
+        .unwrap_or_default();
     let chain = super::tls::pem_facts(&pem, now);
     let Some(leaf) = chain.first() else {
-        return CheckResult::fail(CheckId::ExternalCert, format!("{EXTERNAL_TLS_SECRET} holds no readable certificate"));
+        return CheckResult::fail(
+            CheckId::ExternalCert,
+            format!("{EXTERNAL_TLS_SECRET} holds no readable certificate"),
+        );
     };
     let v = cert_verdict(leaf.days_left);
     let mut r = CheckResult::new(
         CheckId::ExternalCert,
         v,
-        format!("{EXTERNAL_TLS_SECRET} for [{}] expires {} ({} days)", leaf.names.join(", "), leaf.not_after, leaf.days_left),
+        format!(
+            "{EXTERNAL_TLS_SECRET} for [{}] expires {} ({} days)",
+            leaf.names.join(", "),
+            leaf.not_after,
+            leaf.days_left
+        ),
     );
     if v != crate::domain::registry::Verdict::Pass {
         r = r.with_fix(Fix::run(
@@ -290,22 +417,44 @@ pub async fn external_cert(client: &Client, now: i64) -> CheckResult {
             format!("kubectl create secret tls {EXTERNAL_TLS_SECRET} --cert=<new.crt> --key=<new.key> -n {EXTERNAL_NAMESPACE} --dry-run=client -o yaml | kubectl apply -f -"),
         ));
     }
-    r.evidence.push(format!("subject {}; issuer {}", leaf.subject, leaf.issuer));
+    r.evidence
+        .push(format!("subject {}; issuer {}", leaf.subject, leaf.issuer));
     r
 }
 
 /// The `registry-address` ingress and the `registry` Service.
 pub async fn external_objects(client: &Client) -> (CheckResult, CheckResult) {
-    let ing = match Api::<Ingress>::namespaced(client.clone(), EXTERNAL_NAMESPACE).get_opt(EXTERNAL_INGRESS).await {
-        Ok(None) => CheckResult::skip(CheckId::ExternalIngress, format!("no {EXTERNAL_NAMESPACE}/{EXTERNAL_INGRESS}: no external address configured")),
-        Err(e) => failed(CheckId::ExternalIngress, &Failure::from_kube(&e, "get the ingress")),
+    let ing = match Api::<Ingress>::namespaced(client.clone(), EXTERNAL_NAMESPACE)
+        .get_opt(EXTERNAL_INGRESS)
+        .await
+    {
+        Ok(None) => CheckResult::skip(
+            CheckId::ExternalIngress,
+            format!("no {EXTERNAL_NAMESPACE}/{EXTERNAL_INGRESS}: no external address configured"),
+        ),
+        Err(e) => failed(
+            CheckId::ExternalIngress,
+            &Failure::from_kube(&e, "get the ingress"),
+        ),
         Ok(Some(i)) => {
             let (problems, hosts) = external::ingress_problems(&i);
             if problems.is_empty() {
-                CheckResult::pass(CheckId::ExternalIngress, format!("{EXTERNAL_INGRESS} serves [{}] with every documented path", hosts.join(", ")))
+                CheckResult::pass(
+                    CheckId::ExternalIngress,
+                    format!(
+                        "{EXTERNAL_INGRESS} serves [{}] with every documented path",
+                        hosts.join(", ")
+                    ),
+                )
             } else {
-                let mut r = CheckResult::fail(CheckId::ExternalIngress, format!("{EXTERNAL_INGRESS}: {}", problems[0]))
-                    .with_fix(Fix::run("compare with the platform guide's ingress", format!("kubectl -n {EXTERNAL_NAMESPACE} edit ingress {EXTERNAL_INGRESS}")));
+                let mut r = CheckResult::fail(
+                    CheckId::ExternalIngress,
+                    format!("{EXTERNAL_INGRESS}: {}", problems[0]),
+                )
+                .with_fix(Fix::run(
+                    "compare with the platform guide's ingress",
+                    format!("kubectl -n {EXTERNAL_NAMESPACE} edit ingress {EXTERNAL_INGRESS}"),
+                ));
                 r.evidence = problems;
                 r
             }

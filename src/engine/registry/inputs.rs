@@ -77,16 +77,15 @@ pub async fn registry_service(client: &Client) -> Result<Option<RegistryService>
         let mut ports = Vec::new();
         for p in spec.ports.iter().flatten() {
             ports.push(p.port);
-            if let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(t)) = p.target_port {
+            if let Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(t)) =
+                p.target_port
+            {
                 ports.push(t);
             }
         }
         return Ok(Some(RegistryService {
             name: name.to_string(),
-            cluster_ip: spec
-                .cluster_ip
-                .as_deref()
-                .and_then(|s| s.parse().ok()),
+            cluster_ip: spec.cluster_ip.as_deref().and_then(|s| s.parse().ok()),
             ports,
             selector: spec.selector.unwrap_or_default(),
         }));
@@ -98,7 +97,11 @@ pub async fn registry_service(client: &Client) -> Result<Option<RegistryService>
 pub async fn resolve(client: &Client, req: &Request) -> Result<Inputs, Failure> {
     let ns = req.namespace.as_str();
     let service = registry_service(client).await?;
-    let default_host = service_host(service.as_ref().map_or(SERVICE_NAMES[0], |s| s.name.as_str()));
+    let default_host = service_host(
+        service
+            .as_ref()
+            .map_or(SERVICE_NAMES[0], |s| s.name.as_str()),
+    );
     let mut inputs = Inputs {
         namespace: ns.to_string(),
         service_account: "default".to_string(),
@@ -110,16 +113,26 @@ pub async fn resolve(client: &Client, req: &Request) -> Result<Inputs, Failure> 
     let mut spec: Option<(PodSpec, BTreeMap<String, String>)> = None;
     let mut event_objects = Vec::new();
     if let Some(name) = &req.pod {
-        let pod = pods.get(name).await.map_err(|e| failure(&e, &format!("get Pod {ns}/{name}")))?;
-        spec = pod.spec.map(|s| (s, pod.metadata.labels.unwrap_or_default()));
+        let pod = pods
+            .get(name)
+            .await
+            .map_err(|e| failure(&e, &format!("get Pod {ns}/{name}")))?;
+        spec = pod
+            .spec
+            .map(|s| (s, pod.metadata.labels.unwrap_or_default()));
         event_objects.push(name.clone());
         inputs.subject = Some(format!("pod {ns}/{name}"));
     } else if let Some(name) = &req.deployment {
         let deps: Api<Deployment> = Api::namespaced(client.clone(), ns);
-        let d = deps.get(name).await.map_err(|e| failure(&e, &format!("get Deployment {ns}/{name}")))?;
+        let d = deps
+            .get(name)
+            .await
+            .map_err(|e| failure(&e, &format!("get Deployment {ns}/{name}")))?;
         let ds = d.spec;
         let tpl = ds.template;
-        spec = tpl.spec.map(|s| (s, tpl.metadata.and_then(|m| m.labels).unwrap_or_default()));
+        spec = tpl
+            .spec
+            .map(|s| (s, tpl.metadata.and_then(|m| m.labels).unwrap_or_default()));
         let selector = ds
             .selector
             .match_labels
@@ -129,7 +142,9 @@ pub async fn resolve(client: &Client, req: &Request) -> Result<Inputs, Failure> 
             .collect::<Vec<_>>()
             .join(",");
         if !selector.is_empty()
-            && let Ok(list) = pods.list(&ListParams::default().labels(&selector).limit(50)).await
+            && let Ok(list) = pods
+                .list(&ListParams::default().labels(&selector).limit(50))
+                .await
         {
             event_objects.extend(list.items.into_iter().filter_map(|p| p.metadata.name));
         }
@@ -139,7 +154,12 @@ pub async fn resolve(client: &Client, req: &Request) -> Result<Inputs, Failure> 
         if let Some(sa) = s.service_account_name.clone().filter(|s| !s.is_empty()) {
             inputs.service_account = sa;
         }
-        inputs.pull_secrets = s.image_pull_secrets.iter().flatten().map(|r| r.name.clone()).collect();
+        inputs.pull_secrets = s
+            .image_pull_secrets
+            .iter()
+            .flatten()
+            .map(|r| r.name.clone())
+            .collect();
         inputs.images = s
             .init_containers
             .iter()
@@ -185,12 +205,18 @@ async fn pull_events(client: &Client, ns: &str, objects: &[String]) -> Vec<PullE
         let lp = ListParams::default()
             .fields(&format!("involvedObject.name={name}"))
             .limit(100);
-        let Ok(list) = api.list(&lp).await else { continue };
+        let Ok(list) = api.list(&lp).await else {
+            continue;
+        };
         for e in list.items {
             let reason = e.reason.unwrap_or_default();
             let message = e.message.unwrap_or_default();
-            let pull = matches!(reason.as_str(), "ErrImagePull" | "ImagePullBackOff" | "Failed" | "BackOff")
-                && (message.contains("pull") || message.contains("image") || message.contains("Image"));
+            let pull = matches!(
+                reason.as_str(),
+                "ErrImagePull" | "ImagePullBackOff" | "Failed" | "BackOff"
+            ) && (message.contains("pull")
+                || message.contains("image")
+                || message.contains("Image"));
             if pull {
                 out.push(PullEvent {
                     object: name.clone(),

@@ -36,7 +36,13 @@ pub async fn pull_checks(
     let chain: Vec<CertFacts> = hs.chain.iter().filter_map(|c| cert_facts(c, now)).collect();
     let mut tls = tls_result(t, &chain, conn.as_ref().err());
     tls.millis = hs.tcp_ms + hs.tls_ms;
-    tls.evidence.insert(0, format!("TCP connect {} ms, TLS handshake {} ms", hs.tcp_ms, hs.tls_ms));
+    tls.evidence.insert(
+        0,
+        format!(
+            "TCP connect {} ms, TLS handshake {} ms",
+            hs.tcp_ms, hs.tls_ms
+        ),
+    );
     emit(out, tls).await;
     let Ok(mut conn) = conn else {
         return skip_rest(out, &rest, "no TLS connection to the registry").await;
@@ -44,7 +50,11 @@ pub async fn pull_checks(
     let ping = match conn.send(Method::GET, "/v2/", None, None).await {
         Ok(a) => a,
         Err(e) => {
-            emit(out, CheckResult::fail(CheckId::ApiPing, format!("GET /v2/ failed: {}", e.0))).await;
+            emit(
+                out,
+                CheckResult::fail(CheckId::ApiPing, format!("GET /v2/ failed: {}", e.0)),
+            )
+            .await;
             return skip_rest(out, &rest[1..], "/v2/ did not answer").await;
         }
     };
@@ -72,7 +82,11 @@ pub async fn pull_checks(
     let auth_ms = super::tls::elapsed_ms(started);
     let header = match access {
         Access::Anonymous => {
-            emit(out, CheckResult::pass(CheckId::ApiAuth, "anonymous pulls are allowed")).await;
+            emit(
+                out,
+                CheckResult::pass(CheckId::ApiAuth, "anonymous pulls are allowed"),
+            )
+            .await;
             None
         }
         Access::Granted { how, header } => {
@@ -100,7 +114,12 @@ pub async fn pull_checks(
     };
     let path = format!("/v2/{}/manifests/{}", image.repository, image.reference);
     let head = conn
-        .send(Method::HEAD, &path, header.as_deref().map(|s| s.as_str()), Some(api::MANIFEST_ACCEPT))
+        .send(
+            Method::HEAD,
+            &path,
+            header.as_deref().map(|s| s.as_str()),
+            Some(api::MANIFEST_ACCEPT),
+        )
         .await;
     emit(out, manifest_result(image, head)).await;
 }
@@ -108,27 +127,40 @@ pub async fn pull_checks(
 fn manifest_result(image: &ImageRef, head: Result<api::Answer, api::RequestError>) -> CheckResult {
     let a = match head {
         Ok(a) => a,
-        Err(e) => return CheckResult::fail(CheckId::Manifest, format!("HEAD manifest failed: {}", e.0)),
+        Err(e) => {
+            return CheckResult::fail(CheckId::Manifest, format!("HEAD manifest failed: {}", e.0));
+        }
     };
     let mut r = match a.status {
         s if s.is_success() => {
-            let digest = a.header("docker-content-digest").unwrap_or("(no digest header)");
+            let digest = a
+                .header("docker-content-digest")
+                .unwrap_or("(no digest header)");
             let mut r = CheckResult::pass(CheckId::Manifest, format!("{image} exists, {digest}"));
             if let Some(t) = a.header("content-type") {
                 r.evidence.push(format!("media type {t}"));
             }
             r
         }
-        StatusCode::NOT_FOUND => CheckResult::fail(CheckId::Manifest, format!("{image}: manifest unknown"))
-            .with_fix(Fix::say(format!(
-                "push {image}, or correct the tag in the pod spec (list tags: GET /v2/{}/tags/list)",
-                image.repository
-            ))),
+        StatusCode::NOT_FOUND => CheckResult::fail(
+            CheckId::Manifest,
+            format!("{image}: manifest unknown"),
+        )
+        .with_fix(Fix::say(format!(
+            "push {image}, or correct the tag in the pod spec (list tags: GET /v2/{}/tags/list)",
+            image.repository
+        ))),
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => CheckResult::fail(
             CheckId::Manifest,
-            format!("{image}: {} (the credentials may not read {})", a.status, image.repository),
+            format!(
+                "{image}: {} (the credentials may not read {})",
+                a.status, image.repository
+            ),
         ),
-        s => CheckResult::fail(CheckId::Manifest, format!("{image}: HEAD manifest answered {s}")),
+        s => CheckResult::fail(
+            CheckId::Manifest,
+            format!("{image}: HEAD manifest answered {s}"),
+        ),
     };
     r.millis = a.millis;
     r.evidence.push(format!("HEAD {} ms", a.millis));
@@ -144,25 +176,43 @@ fn tls_result(t: &Target, chain: &[CertFacts], err: Option<&ConnectError>) -> Ch
             );
         }
         Some(ConnectError::Timeout(step)) => {
-            return CheckResult::fail(CheckId::Tls, format!("{step} to {addr} timed out after {} ms", t.timeout.as_millis()))
-                .with_fix(Fix::say("a firewall or NetworkPolicy may drop the traffic; check the path to the registry"));
+            return CheckResult::fail(
+                CheckId::Tls,
+                format!(
+                    "{step} to {addr} timed out after {} ms",
+                    t.timeout.as_millis()
+                ),
+            )
+            .with_fix(Fix::say(
+                "a firewall or NetworkPolicy may drop the traffic; check the path to the registry",
+            ));
         }
-        Some(ConnectError::Tls(e)) => CheckResult::fail(CheckId::Tls, format!("TLS handshake with {} rejected: {e}", t.host))
-            .with_fix(Fix::say(tls_fix(e, &t.host))),
+        Some(ConnectError::Tls(e)) => CheckResult::fail(
+            CheckId::Tls,
+            format!("TLS handshake with {} rejected: {e}", t.host),
+        )
+        .with_fix(Fix::say(tls_fix(e, &t.host))),
         None => CheckResult::pass(CheckId::Tls, format!("TLS to {} verified", t.host)),
     };
     if let Some(leaf) = chain.first() {
         let v = cert_verdict(leaf.days_left);
         if r.verdict == Verdict::Pass && v != Verdict::Pass {
             r.verdict = v;
-            r.summary = format!("the certificate of {} expires in {} days", t.host, leaf.days_left);
+            r.summary = format!(
+                "the certificate of {} expires in {} days",
+                t.host, leaf.days_left
+            );
             r.fix = Some(Fix::say("renew the registry certificate before it expires"));
         }
     }
     for (i, c) in chain.iter().enumerate() {
         r.evidence.push(format!(
             "cert {i}: subject {}; issuer {}; names [{}]; not after {} ({} days)",
-            c.subject, c.issuer, c.names.join(", "), c.not_after, c.days_left
+            c.subject,
+            c.issuer,
+            c.names.join(", "),
+            c.not_after,
+            c.days_left
         ));
     }
     r

@@ -55,7 +55,14 @@ pub async fn run(
         if let Some(c) = current.take() {
             c.cancel();
         }
-        let RegistryCommand::Check { request, cluster, connect } = cmd else { continue };
+        let RegistryCommand::Check {
+            request,
+            cluster,
+            connect,
+        } = cmd
+        else {
+            continue;
+        };
         let cancel = stop.child_token();
         current = Some(cancel.clone());
         let (events, source) = (events.clone(), source.clone());

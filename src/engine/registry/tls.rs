@@ -135,7 +135,12 @@ impl ServerCertVerifier for Recording {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &provider().signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -144,11 +149,18 @@ impl ServerCertVerifier for Recording {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &provider().signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        provider().signature_verification_algorithms.supported_schemes()
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -175,7 +187,12 @@ pub async fn connect(
 ) -> (Handshake, Result<TlsStream<TcpStream>, ConnectError>) {
     let started = Instant::now();
     let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-        Err(_) => return (Handshake::default(), Err(ConnectError::Timeout("TCP connect"))),
+        Err(_) => {
+            return (
+                Handshake::default(),
+                Err(ConnectError::Timeout("TCP connect")),
+            );
+        }
         Ok(Err(e)) => return (Handshake::default(), Err(ConnectError::Tcp(e.to_string()))),
         Ok(Ok(s)) => s,
     };
@@ -183,7 +200,11 @@ pub async fn connect(
     let tcp_ms = elapsed_ms(started);
     let roots = trust.roots();
     let inner = (!roots.is_empty())
-        .then(|| WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider()).build().ok())
+        .then(|| {
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+                .build()
+                .ok()
+        })
         .flatten();
     let rec = Arc::new(Recording {
         inner,
@@ -203,16 +224,27 @@ pub async fn connect(
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     let name = match ServerName::try_from(host.to_string()) {
         Ok(n) => n,
-        Err(e) => return (Handshake::default(), Err(ConnectError::Tls(format!("{host}: {e}")))),
+        Err(e) => {
+            return (
+                Handshake::default(),
+                Err(ConnectError::Tls(format!("{host}: {e}"))),
+            );
+        }
     };
     let tls_started = Instant::now();
-    let res = tokio::time::timeout(timeout, TlsConnector::from(Arc::new(cfg)).connect(name, tcp)).await;
+    let res = tokio::time::timeout(
+        timeout,
+        TlsConnector::from(Arc::new(cfg)).connect(name, tcp),
+    )
+    .await;
     let mut hs = rec.seen.lock().map(|s| s.clone()).unwrap_or_default();
     hs.tcp_ms = tcp_ms;
     hs.tls_ms = elapsed_ms(tls_started);
     let res = match res {
         Err(_) => Err(ConnectError::Timeout("TLS handshake")),
-        Ok(Err(e)) => Err(ConnectError::Tls(hs.rejected.clone().unwrap_or_else(|| e.to_string()))),
+        Ok(Err(e)) => Err(ConnectError::Tls(
+            hs.rejected.clone().unwrap_or_else(|| e.to_string()),
+        )),
         Ok(Ok(s)) => Ok(s),
     };
     (hs, res)

@@ -190,7 +190,14 @@ pub static KINDS: &[ResourceKind] = &[
         categories: &["all"],
         status_subresource: true,
         uses_generation: true,
-        ..builtin("apps", "v1", "deployments", "deployment", "Deployment", true)
+        ..builtin(
+            "apps",
+            "v1",
+            "deployments",
+            "deployment",
+            "Deployment",
+            true,
+        )
     },
     // The built-in registry authorises pulls against `get images.registry.alauda.io` in the
     // image's namespace (the registry guide's `kubectl auth can-i` check); kubectl resolves

@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use super::controllers;
 
 mod cluster_objects;
+mod registry_objects;
 #[cfg(test)]
 mod tests;
-mod registry_objects;
 mod workload_objects;
 
 pub use registry_objects::{

@@ -7,7 +7,9 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::{APP_NAMESPACES, GLOBAL, NAMESPACE_WITHOUT_PULL_SECRET, REGISTRY_SERVICE, SEEDED_LABEL, rfc3339};
+use super::{
+    APP_NAMESPACES, GLOBAL, NAMESPACE_WITHOUT_PULL_SECRET, REGISTRY_SERVICE, SEEDED_LABEL, rfc3339,
+};
 use crate::domain::registry::external::INGRESS_PATHS;
 
 /// The failing workload.
@@ -41,10 +43,16 @@ pub fn registry_objects(cluster: &str, now: DateTime<Utc>) -> Vec<(&'static str,
             }),
         ));
     }
-    out.push((names::DEPLOYMENTS, deployment("my-ns", "my-app", &image("my-ns/my-app", "v1"), 3)));
+    out.push((
+        names::DEPLOYMENTS,
+        deployment("my-ns", "my-app", &image("my-ns/my-app", "v1"), 3),
+    ));
     let broken_image = image(BROKEN_IMAGE_REPO, "v1");
     let ns = NAMESPACE_WITHOUT_PULL_SECRET;
-    out.push((names::DEPLOYMENTS, deployment(ns, BROKEN_APP, &broken_image, 1)));
+    out.push((
+        names::DEPLOYMENTS,
+        deployment(ns, BROKEN_APP, &broken_image, 1),
+    ));
     out.push((names::PODS, broken_pod(&broken_image, now)));
     let msg401 = format!(
         "Failed to pull image \"{broken_image}\": rpc error: code = Unknown desc = failed to pull and unpack image \"{broken_image}\": failed to resolve reference \"{broken_image}\": failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized"
@@ -52,7 +60,12 @@ pub fn registry_objects(cluster: &str, now: DateTime<Utc>) -> Vec<(&'static str,
     for (name, reason, message, count) in [
         ("pull", "Failed", msg401, 6),
         ("errpull", "Failed", "Error: ErrImagePull".to_string(), 6),
-        ("backoff", "BackOff", format!("Back-off pulling image \"{broken_image}\""), 40),
+        (
+            "backoff",
+            "BackOff",
+            format!("Back-off pulling image \"{broken_image}\""),
+            40,
+        ),
     ] {
         out.push((
             names::EVENTS,

@@ -172,7 +172,9 @@ pub(super) fn kind_schema(
         ("", "ConfigMap") => Some(generator.subschema_for::<core::ConfigMap>()),
         ("", "Pod") => Some(generator.subschema_for::<core::Pod>()),
         ("", "Event") => Some(generator.subschema_for::<core::Event>()),
-        ("apps", "Deployment") => Some(generator.subschema_for::<k8s_openapi::api::apps::v1::Deployment>()),
+        ("apps", "Deployment") => {
+            Some(generator.subschema_for::<k8s_openapi::api::apps::v1::Deployment>())
+        }
         (_, "NetworkPolicy") => Some(generator.subschema_for::<net::NetworkPolicy>()),
         (_, "Role") => Some(generator.subschema_for::<rbac::Role>()),
         (_, "ClusterRole") => Some(generator.subschema_for::<rbac::ClusterRole>()),

@@ -3,9 +3,9 @@
 //! finish, Enter shows a check's evidence and fix, and the copy key puts the fix command on
 //! the clipboard through the terminal (OSC 52, which also works over SSH).
 
-mod view;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::collections::BTreeMap;
 
@@ -64,7 +64,10 @@ pub fn parse_target(t: &str) -> Option<Request> {
     if ns.is_empty() || ns.contains(char::is_whitespace) || rest.is_some_and(str::is_empty) {
         return None;
     }
-    let mut req = Request { namespace: ns.to_string(), ..Default::default() };
+    let mut req = Request {
+        namespace: ns.to_string(),
+        ..Default::default()
+    };
     match rest {
         Some(r) if r.contains(':') || r.contains('/') => req.image = Some(r.to_string()),
         Some(pod) => req.pod = Some(pod.to_string()),
@@ -98,10 +101,15 @@ impl RegistryPane {
     }
 
     fn copy(&self) -> Vec<Effect> {
-        let fix = self.results.get(&self.selected_id()).and_then(|r| r.fix.as_ref());
+        let fix = self
+            .results
+            .get(&self.selected_id())
+            .and_then(|r| r.fix.as_ref());
         match fix.and_then(|f| f.command.clone()) {
             Some(c) => vec![Effect::Copy(c)],
-            None => vec![Effect::Toast(Toast::info("this check has no fix command to copy"))],
+            None => vec![Effect::Toast(Toast::info(
+                "this check has no fix command to copy",
+            ))],
         }
     }
 
@@ -135,9 +143,13 @@ impl Pane for RegistryPane {
     }
 
     fn on_action(&mut self, action: &str) -> Vec<Effect> {
-        let Some(a) = RegistryAction::parse(action) else { return Vec::new() };
+        let Some(a) = RegistryAction::parse(action) else {
+            return Vec::new();
+        };
         match a {
-            RegistryAction::SelectNext => self.selected = (self.selected + 1).min(CATALOGUE.len() - 1),
+            RegistryAction::SelectNext => {
+                self.selected = (self.selected + 1).min(CATALOGUE.len() - 1)
+            }
             RegistryAction::SelectPrev => self.selected = self.selected.saturating_sub(1),
             RegistryAction::Open => self.details = !self.details,
             RegistryAction::Copy => return self.copy(),
@@ -187,7 +199,8 @@ pub mod demo {
             let req = parse_target("legacy-ns/legacy-app-7d4b9c6f5-x2k8p").unwrap_or_default();
             let _ = p.start(req);
             let id = p.pending.unwrap_or(RequestId(0));
-            let image = ImageRef::parse("internal-docker-registry.cpaas-system.svc/shared-ns/base:v1");
+            let image =
+                ImageRef::parse("internal-docker-registry.cpaas-system.svc/shared-ns/base:v1");
             let inputs = Inputs {
                 namespace: "legacy-ns".into(),
                 service_account: "default".into(),

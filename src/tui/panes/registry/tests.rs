@@ -4,10 +4,16 @@ use crate::tui::panes::clusters::tests::render_to_string;
 #[test]
 fn targets_read_as_namespace_pod_or_image() {
     let p = parse_target("legacy-ns/legacy-app-1").expect("pod");
-    assert_eq!((p.namespace.as_str(), p.pod.as_deref()), ("legacy-ns", Some("legacy-app-1")));
+    assert_eq!(
+        (p.namespace.as_str(), p.pod.as_deref()),
+        ("legacy-ns", Some("legacy-app-1"))
+    );
     let i = parse_target("my-ns/my-app:v1").expect("image");
     assert_eq!(i.image.as_deref(), Some("my-app:v1"));
-    assert_eq!(parse_target("my-ns").map(|r| r.namespace), Some("my-ns".to_string()));
+    assert_eq!(
+        parse_target("my-ns").map(|r| r.namespace),
+        Some("my-ns".to_string())
+    );
     assert_eq!(parse_target(""), None);
     assert_eq!(parse_target("ns/"), None);
 }
@@ -16,13 +22,22 @@ fn targets_read_as_namespace_pod_or_image() {
 fn open_asks_the_engine_and_stale_answers_are_dropped() {
     let mut p = RegistryPane::new();
     let fx = p.on_open(Some("my-ns/my-app:v1"));
-    assert!(matches!(fx.as_slice(), [Effect::Engine(Command::Registry { .. })]));
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Engine(Command::Registry { .. })]
+    ));
     let id = p.pending.expect("pending");
     let stale = RequestId(id.0.wrapping_add(1000));
-    assert!(!p.apply(stale, &RegistryEvent::Result(CheckResult::pass(CheckId::Tls, "ok"))));
+    assert!(!p.apply(
+        stale,
+        &RegistryEvent::Result(CheckResult::pass(CheckId::Tls, "ok"))
+    ));
     assert!(p.results.is_empty());
     assert!(p.tick_interval(Utc::now()).is_some());
-    assert!(p.apply(id, &RegistryEvent::Result(CheckResult::pass(CheckId::Tls, "ok"))));
+    assert!(p.apply(
+        id,
+        &RegistryEvent::Result(CheckResult::pass(CheckId::Tls, "ok"))
+    ));
     assert!(p.apply(id, &RegistryEvent::Done));
     assert_eq!(p.tick_interval(Utc::now()), None);
     let again = p.on_action("refresh");
