@@ -296,3 +296,83 @@ async fn the_engine_capability_streams_every_result_under_the_request_id() {
     handle.shutdown().await;
     p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_registry_speaks_the_token_flow() {
+    use acp_cockpit::domain::registry::ImageRef;
+    use acp_cockpit::domain::registry::dockercfg::Credentials;
+    use acp_cockpit::engine::registry::api::Target;
+    use acp_cockpit::engine::registry::pull::pull_checks;
+    use acp_cockpit::engine::registry::tls::Trust;
+    use acp_cockpit::sandbox::registry_endpoint::{PASSWORD, RegistryEndpoint};
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let ep = RegistryEndpoint::start(0).await.expect("endpoint");
+    let target = Target {
+        addr: ep.addr,
+        host: "internal-docker-registry.cpaas-system.svc".into(),
+        port: 443,
+        trust: Trust {
+            extra_ca_pem: ep.ca_pem.clone().into_bytes(),
+            system_roots: false,
+        },
+        timeout: Duration::from_secs(5),
+    };
+    let run = |image: &str, creds: Option<Credentials>| {
+        let target = target.clone();
+        let image = ImageRef::parse(image).expect("image");
+        async move {
+            let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+            pull_checks(
+                &target,
+                &image,
+                creds.as_ref(),
+                chrono::Utc::now().timestamp(),
+                &tx,
+            )
+            .await;
+            drop(tx);
+            let mut out = Vec::new();
+            while let Some(r) = rx.recv().await {
+                out.push(r);
+            }
+            out
+        }
+    };
+    let good = || {
+        Some(Credentials {
+            username: "sandbox-global".into(),
+            password: zeroize::Zeroizing::new(PASSWORD.into()),
+        })
+    };
+    let rs = run(
+        "internal-docker-registry.cpaas-system.svc/my-ns/my-app:v1",
+        good(),
+    )
+    .await;
+    let v: Vec<_> = rs.iter().map(|r| r.verdict).collect();
+    assert_eq!(v, vec![Verdict::Pass; 4], "{rs:#?}");
+    assert!(rs[1].evidence.iter().any(|e| e.contains("Bearer realm=")));
+    assert!(rs[2].summary.starts_with(
+        "token from https://internal-docker-registry.cpaas-system.svc/auth/token as sandbox-global"
+    ));
+    assert!(rs[3].summary.contains("sha256:"));
+    let absent = run(
+        "internal-docker-registry.cpaas-system.svc/shared-ns/base:v9",
+        good(),
+    )
+    .await;
+    assert_eq!(absent[3].verdict, Verdict::Fail);
+    assert!(absent[3].summary.contains("manifest unknown"));
+    let wrong = Some(Credentials {
+        username: "sandbox-global".into(),
+        password: zeroize::Zeroizing::new("nope".into()),
+    });
+    let denied = run(
+        "internal-docker-registry.cpaas-system.svc/my-ns/my-app:v1",
+        wrong,
+    )
+    .await;
+    assert_eq!(denied[2].verdict, Verdict::Fail, "{denied:#?}");
+    assert_eq!(denied[3].verdict, Verdict::Skip);
+    ep.shutdown().await;
+}

@@ -9,6 +9,7 @@ pub mod apiserver;
 pub mod controllers;
 pub mod etcd_sim;
 pub mod kubeconfig;
+pub mod registry_endpoint;
 pub mod scenario;
 
 use std::sync::Arc;
