@@ -84,7 +84,12 @@ pub struct Report {
 pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     let Command::Check(a) = args.command;
     let resolved = crate::startup::resolve(global).await?;
-    let code = match check_on(&a, &resolved.source, None).await {
+    // On the sandbox the registry is reached on loopback, never at its Service address.
+    let via = resolved
+        .sandbox
+        .as_ref()
+        .map(|s| (s.registry().0, s.registry().1.to_string()));
+    let code = match check_on(&a, &resolved.source, via).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("acp-cockpit registry: {e:#}");
@@ -95,12 +100,12 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-/// The command on a platform source; `connect` overrides the registry address (the sandbox
-/// passes its loopback endpoint). Public so tests can run it against the sandbox.
+/// The command on a platform source; `via` is a registry address to dial and the CA it chains
+/// to (the sandbox's loopback endpoint). Public so tests can run it against the sandbox.
 pub async fn check_on(
     a: &CheckArgs,
     source: &KubeSource,
-    connect: Option<SocketAddr>,
+    via: Option<(SocketAddr, String)>,
 ) -> anyhow::Result<i32> {
     let conn = ops::connect(source).await?;
     let cluster = a.cluster.clone().unwrap_or_else(|| "global".to_string());
@@ -119,7 +124,10 @@ pub async fn check_on(
     let inputs = inputs::resolve(&client, &req).await?;
     let mut opts = Options::new(chrono::Utc::now().timestamp());
     opts.step_timeout = Duration::from_secs(a.timeout.max(1));
-    opts.connect = a.registry_address.or(connect);
+    opts.connect = a.registry_address.or(via.as_ref().map(|v| v.0));
+    if let Some((_, ca)) = &via {
+        opts.trust.extra_ca_pem = ca.clone().into_bytes();
+    }
     opts.global = Some(conn.client.clone());
     if let Some(p) = &a.ca {
         let pem = crate::engine::files::read_text(p, 1 << 20)?;

@@ -65,6 +65,7 @@ pub struct SandboxPlatform {
     admin_token: Zeroizing<String>,
     viewer_token: Zeroizing<String>,
     options: SandboxOptions,
+    registry: Arc<registry_endpoint::RegistryEndpoint>,
 }
 
 impl std::fmt::Debug for SandboxPlatform {
@@ -127,6 +128,11 @@ impl SandboxPlatform {
         });
         seed(&controllers, &global, &scenario).context("seeding the sandbox scenario")?;
         controllers.start();
+        let registry = Arc::new(
+            registry_endpoint::RegistryEndpoint::start(0)
+                .await
+                .context("cannot start the sandbox registry")?,
+        );
         let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();
         let kubeconfig = kubeconfig::build(&kubeconfig::KubeconfigParts {
             base_url: &api.base_url(),
@@ -144,7 +150,14 @@ impl SandboxPlatform {
             admin_token,
             viewer_token,
             options: opts,
+            registry,
         })
+    }
+
+    /// The built-in registry's loopback address and the CA its certificate chains to. The
+    /// registry Service's ClusterIP is a private address: clients dial this one instead.
+    pub fn registry(&self) -> (std::net::SocketAddr, &str) {
+        (self.registry.addr, &self.registry.ca_pem)
     }
 
     /// `https://127.0.0.1:PORT`.
@@ -252,6 +265,7 @@ impl SandboxPlatform {
     pub async fn shutdown(self) {
         self.stop.cancel();
         self.tasks.wait().await;
+        self.registry.shutdown().await;
         let api = self.api.clone();
         // The controllers hold the other references to the server; they are gone now.
         drop(self);

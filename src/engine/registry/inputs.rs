@@ -83,6 +83,8 @@ pub async fn registry_service(client: &Client) -> Result<Option<RegistryService>
                 ports.push(t);
             }
         }
+        ports.sort_unstable();
+        ports.dedup();
         return Ok(Some(RegistryService {
             name: name.to_string(),
             cluster_ip: spec.cluster_ip.as_deref().and_then(|s| s.parse().ok()),
