@@ -251,6 +251,7 @@ async fn the_engine_capability_streams_every_result_under_the_request_id() {
         kube: source(&p),
         readonly: true,
         data_dir: dir.path().to_path_buf(),
+        registry_via: None,
     });
     let (id, cmd) = Command::registry(RegistryCommand::Check {
         request: Request {
@@ -375,4 +376,41 @@ async fn the_sandbox_registry_speaks_the_token_flow() {
     assert_eq!(denied[2].verdict, Verdict::Fail, "{denied:#?}");
     assert_eq!(denied[3].verdict, Verdict::Skip);
     ep.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_exits_zero_one_or_with_an_error_by_the_results() {
+    use acp_cockpit::cli::output::Format;
+    use acp_cockpit::cli::registry::{CheckArgs, check_on};
+    let p = start().await;
+    let via = Some((p.registry().0, p.registry().1.to_string()));
+    let args = |ns: &str, image: Option<&str>, pod: Option<&str>| CheckArgs {
+        cluster: None,
+        namespace: ns.into(),
+        image: image.map(str::to_string),
+        pod: pod.map(str::to_string),
+        deployment: None,
+        as_user: None,
+        registry_address: None,
+        ca: None,
+        timeout: 3,
+        output: Format::Json,
+    };
+    let healthy = check_on(
+        &args("my-ns", Some("my-app:v1"), None),
+        &source(&p),
+        via.clone(),
+    )
+    .await;
+    assert_eq!(healthy.ok(), Some(0));
+    let broken = check_on(
+        &args("legacy-ns", None, Some(BROKEN_POD)),
+        &source(&p),
+        via.clone(),
+    )
+    .await;
+    assert_eq!(broken.ok(), Some(1));
+    let missing = check_on(&args("my-ns", None, Some("no-such-pod")), &source(&p), via).await;
+    assert!(missing.is_err_and(|e| e.to_string().contains("no-such-pod")));
+    p.shutdown().await;
 }

@@ -132,6 +132,9 @@ pub struct EngineConfig {
     pub kube: kube::KubeSource,
     pub readonly: bool,
     pub data_dir: PathBuf,
+    /// Where the registry checks dial the registry instead of resolving its name, and the CA
+    /// it chains to: the sandbox's loopback endpoint (`None` on a real platform).
+    pub registry_via: Option<(std::net::SocketAddr, String)>,
 }
 
 /// The front end's end of the engine: one queue per capability.
@@ -205,6 +208,7 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
         registry_rx,
         ev_tx,
         cfg.kube.clone(),
+        cfg.registry_via.clone(),
         stop.clone(),
     ));
 

@@ -29,6 +29,10 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         kube: resolved.source.clone(),
         readonly: global.readonly,
         data_dir: config.paths.data_dir.clone(),
+        registry_via: resolved
+            .sandbox
+            .as_ref()
+            .map(|s| (s.registry().0, s.registry().1.to_string())),
     });
     let mut opts = TuiOptions::new(
         &config,

@@ -43,6 +43,7 @@ pub async fn run(
     mut commands: mpsc::Receiver<(RequestId, RegistryCommand)>,
     events: mpsc::Sender<Event>,
     source: KubeSource,
+    via: Option<(SocketAddr, String)>,
     stop: CancellationToken,
 ) {
     let tasks = TaskTracker::new();
@@ -65,11 +66,11 @@ pub async fn run(
         };
         let cancel = stop.child_token();
         current = Some(cancel.clone());
-        let (events, source) = (events.clone(), source.clone());
+        let (events, source, via) = (events.clone(), source.clone(), via.clone());
         tasks.spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                _ = check(id, request, cluster, connect, &source, &events) => {}
+                _ = check(id, request, cluster, connect, via, &source, &events) => {}
             }
         });
     }
@@ -86,6 +87,7 @@ async fn check(
     request: Request,
     cluster: Option<String>,
     connect: Option<SocketAddr>,
+    via: Option<(SocketAddr, String)>,
     source: &KubeSource,
     events: &mpsc::Sender<Event>,
 ) {
@@ -104,7 +106,10 @@ async fn check(
     };
     send(events, id, RegistryEvent::Inputs(Box::new(inputs.clone()))).await;
     let mut opts = Options::new(chrono::Utc::now().timestamp());
-    opts.connect = connect;
+    opts.connect = connect.or(via.as_ref().map(|v| v.0));
+    if let Some((_, ca)) = via {
+        opts.trust.extra_ca_pem = ca.into_bytes();
+    }
     opts.global = Some(conn.client.clone());
     let (tx, mut rx) = mpsc::channel(crate::engine::CHANNEL_CAPACITY);
     let forward = async {
