@@ -231,7 +231,7 @@ async fn dns_local(inputs: &Inputs, image: &ImageRef) -> CheckResult {
 }
 
 /// `getent hosts` and the tagged hosts line on every node, at most the pool's limit at once.
-async fn node_checks(inputs: &Inputs, opts: &Options, out: &Sink) {
+pub async fn node_checks(inputs: &Inputs, opts: &Options, out: &Sink) {
     let skip = |why: &str| {
         [
             CheckResult::skip(CheckId::DnsNodes, why),
