@@ -393,6 +393,8 @@ async fn the_cli_exits_zero_one_or_with_an_error_by_the_results() {
         as_user: None,
         registry_address: None,
         ca: None,
+        node_user: None,
+        node_key: None,
         timeout: 3,
         output: Format::Json,
     };

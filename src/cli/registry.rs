@@ -17,6 +17,9 @@ use crate::engine::CHANNEL_CAPACITY;
 use crate::engine::kube::{KubeSource, ops};
 use crate::engine::registry::battery::{self, Options};
 use crate::engine::registry::inputs::{self, Inputs, Request};
+use crate::engine::ssh::{
+    DEFAULT_CONCURRENCY, HostKeyPolicy, SshAuth, SshPool, SshTarget, Timeouts,
+};
 use crate::present::registry::{details, line, tally};
 
 /// Exit code when the checks could not run at all.
@@ -60,6 +63,12 @@ pub struct CheckArgs {
     /// PEM file of the CA that signed the registry certificate (the platform CA).
     #[arg(long)]
     pub ca: Option<PathBuf>,
+    /// Ask every node of the cluster over SSH as this user (resolution and /etc/hosts).
+    #[arg(long, requires = "node_key")]
+    pub node_user: Option<String>,
+    /// Private key file for --node-user; host keys must already be known.
+    #[arg(long, requires = "node_user")]
+    pub node_key: Option<PathBuf>,
     /// Seconds each check may take.
     #[arg(long, default_value_t = 5)]
     pub timeout: u64,
@@ -133,6 +142,15 @@ pub async fn check_on(
         let pem = crate::engine::files::read_text(p, 1 << 20)?;
         opts.trust.extra_ca_pem = pem.0.as_bytes().to_vec();
     }
+    if let (Some(user), Some(key), None) = (&a.node_user, &a.node_key, &via) {
+        // The sandbox's nodes have private addresses: they are never dialled from here.
+        opts.nodes = node_targets(&client, user, key).await?;
+        opts.ssh = Some(SshPool::new(
+            HostKeyPolicy::in_data_dir(&crate::config::Paths::resolve()?.data_dir, false),
+            Timeouts::default(),
+            DEFAULT_CONCURRENCY,
+        ));
+    }
     let table = a.output == Format::Table;
     if table {
         for l in header(&cluster, &inputs) {
@@ -154,6 +172,41 @@ pub async fn check_on(
         out_structured(&report, a.output, false)?;
     }
     Ok(exit_code(&results))
+}
+
+/// Every node's InternalIP as an SSH target.
+async fn node_targets(
+    client: &kube::Client,
+    user: &str,
+    key: &std::path::Path,
+) -> anyhow::Result<Vec<(String, SshTarget)>> {
+    let nodes = kube::Api::<k8s_openapi::api::core::v1::Node>::all(client.clone())
+        .list(&kube::api::ListParams::default().limit(500))
+        .await?;
+    Ok(nodes
+        .items
+        .into_iter()
+        .filter_map(|n| {
+            let name = n.metadata.name?;
+            let ip = n
+                .status?
+                .addresses?
+                .into_iter()
+                .find(|a| a.type_ == "InternalIP")?
+                .address;
+            let target = SshTarget {
+                host: ip,
+                port: 22,
+                user: user.to_string(),
+                auth: SshAuth::KeyFile {
+                    path: key.to_path_buf(),
+                    passphrase: None,
+                },
+                proxy: None,
+            };
+            Some((name, target))
+        })
+        .collect())
 }
 
 fn header(cluster: &str, i: &Inputs) -> Vec<String> {
