@@ -16,7 +16,7 @@
 //! message and the fix when one is known. Long work reports [`Progress`].
 //!
 //! The CLI does not use this at all: it calls each capability's plain async functions
-//! (`kube::ops`, `kube::watch`, `store::DraftStore`) directly.
+//! (`kube::ops`, `kube::watch`, `store::DraftStore`, `registry::battery`) directly.
 
 pub mod failure;
 pub mod files;

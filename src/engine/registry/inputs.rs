@@ -95,8 +95,24 @@ pub async fn registry_service(client: &Client) -> Result<Option<RegistryService>
     Ok(None)
 }
 
-/// Turns a request into inputs, reading the pod or deployment it names.
+/// How long reading the inputs (Service, pod or deployment, Events) may take in all.
+pub const RESOLVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Turns a request into inputs, reading the pod or deployment it names, within
+/// [`RESOLVE_TIMEOUT`].
 pub async fn resolve(client: &Client, req: &Request) -> Result<Inputs, Failure> {
+    tokio::time::timeout(RESOLVE_TIMEOUT, resolve_now(client, req))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Failure::new(
+                FailureKind::Timeout,
+                format!("reading the inputs took more than {} s", RESOLVE_TIMEOUT.as_secs()),
+                Some("the cluster's API server is slow or unreachable; retry, or check the connection"),
+            ))
+        })
+}
+
+async fn resolve_now(client: &Client, req: &Request) -> Result<Inputs, Failure> {
     let ns = req.namespace.as_str();
     let service = registry_service(client).await?;
     let default_host = service_host(
