@@ -204,3 +204,21 @@ stop_ssh_peers() {
   unset ACP_TEST_SSH_DIR ACP_TEST_SSH_PORT ACP_TEST_SSH_KBD_PORT ACP_TEST_SSH_PASSWORD ACP_TEST_SSH_KEY_PASSPHRASE
   unset ACP_TEST_SOCKS_PORT ACP_TEST_SOCKS_PASSWORD
 }
+
+# --- distribution registry and skopeo for tests/registry_peer.rs and benches/registry.rs -----
+# The tests start their own `docker-registry serve` per case (each with the certificate it
+# needs) on a free loopback port; the package must not start the system one on :5000.
+
+ensure_registry_peers() {
+  if command -v docker-registry >/dev/null && command -v htpasswd >/dev/null \
+     && command -v skopeo >/dev/null && command -v curl >/dev/null; then
+    return 0
+  fi
+  local policy=/usr/sbin/policy-rc.d own_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy" && own_policy=1
+  fi
+  apt_install docker-registry apache2-utils skopeo curl; local rc=$?
+  [ -n "$own_policy" ] && rm -f "$policy"
+  return $rc
+}

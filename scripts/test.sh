@@ -16,6 +16,9 @@ export KUBECTL
 trap stop_ssh_peers EXIT
 start_ssh_peers
 
+# docker-registry, htpasswd, curl and skopeo for tests/registry_peer.rs.
+ensure_registry_peers
+
 echo "== cargo test (kubectl: $KUBECTL)"
 # One test thread per core would starve the end-to-end tests' pseudo-terminals and watches on
 # a 2-core machine; the suite's timing-free assertions make more threads safe, just slower.

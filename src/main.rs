@@ -43,7 +43,7 @@ fn main() -> ExitCode {
             Some(Sub::Drafts(a)) => acp_cockpit::cli::drafts::run(a, &global).await,
             Some(Sub::Preflight(a)) => acp_cockpit::cli::preflight::run(a, &global).await,
             Some(Sub::Etcd(a)) => acp_cockpit::cli::etcd::run(a, &global).await,
-            Some(Sub::Registry(_)) => acp_cockpit::cli::reserved::run("registry"),
+            Some(Sub::Registry(a)) => acp_cockpit::cli::registry::run(a, &global).await,
             Some(Sub::Sandbox(a)) => acp_cockpit::cli::sandbox::run(a, &global).await,
             Some(Sub::Screenshots(a)) => acp_cockpit::tui::screenshots::run(&a.out),
         }

@@ -60,6 +60,7 @@ impl Front {
             kube: source(p),
             readonly: false,
             data_dir: dir.path().to_path_buf(),
+            registry_via: None,
         });
         Front {
             handle,
@@ -413,6 +414,7 @@ async fn rejected_logins_are_visible_states_and_the_viewer_cannot_create() {
         },
         readonly: false,
         data_dir: bad.path().to_path_buf(),
+        registry_via: None,
     });
     handle
         .send(Command::Kube(KubeCommand::Watch { context: None }))
@@ -449,6 +451,7 @@ async fn rejected_logins_are_visible_states_and_the_viewer_cannot_create() {
         },
         readonly: false,
         data_dir: bad.path().to_path_buf(),
+        registry_via: None,
     });
     handle
         .send(Command::Kube(KubeCommand::Watch { context: None }))

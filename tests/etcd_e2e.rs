@@ -57,6 +57,7 @@ impl Front {
             kube: source(p),
             readonly: true,
             data_dir: dir.path().to_path_buf(),
+            registry_via: None,
         });
         Front {
             handle,

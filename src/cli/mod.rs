@@ -19,7 +19,7 @@ pub mod etcd;
 pub mod info;
 pub mod output;
 pub mod preflight;
-pub mod reserved;
+pub mod registry;
 pub mod sandbox;
 pub mod screenshots;
 pub mod timeline;
@@ -81,7 +81,7 @@ pub enum Sub {
     /// etcd encryption key rotation status.
     Etcd(etcd::Args),
     /// Built-in registry access checks.
-    Registry(reserved::Args),
+    Registry(registry::Args),
     /// Run the sandbox platform.
     Sandbox(sandbox::Args),
     /// Render every pane to SVG files with demo data.

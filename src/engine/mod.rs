@@ -16,12 +16,14 @@
 //! message and the fix when one is known. Long work reports [`Progress`].
 //!
 //! The CLI does not use this at all: it calls each capability's plain async functions
-//! (`kube::ops`, `kube::watch`, `store::DraftStore`, `preflight::run`) directly.
+//! (`kube::ops`, `kube::watch`, `store::DraftStore`, `preflight::run`, `registry::battery`)
+//! directly.
 
 pub mod failure;
 pub mod files;
 pub mod kube;
 pub mod preflight;
+pub mod registry;
 pub mod repeats;
 pub mod ssh;
 pub mod store;
@@ -67,6 +69,11 @@ pub enum Command {
         id: RequestId,
         cmd: preflight::PreflightCommand,
     },
+    /// Registry checks; a new check cancels the one before it.
+    Registry {
+        id: RequestId,
+        cmd: registry::task::RegistryCommand,
+    },
     /// Stop every capability; [`EngineHandle::shutdown`] also waits for them.
     Shutdown,
 }
@@ -90,6 +97,12 @@ impl Command {
             setup,
         };
         (id, Command::Preflight { id, cmd })
+    }
+
+    /// A registry command under a fresh id, returned so the caller can match the answers.
+    pub fn registry(cmd: registry::task::RegistryCommand) -> (RequestId, Command) {
+        let id = RequestId::next();
+        (id, Command::Registry { id, cmd })
     }
 
     /// A drafts command under a fresh id.
@@ -120,6 +133,11 @@ pub enum Event {
         id: RequestId,
         event: preflight::PreflightEvent,
     },
+    /// Progress and results of the registry check with this id.
+    Registry {
+        id: RequestId,
+        event: registry::task::RegistryEvent,
+    },
     /// A failure no request is waiting for (an unreadable kubeconfig, an unknown context).
     Failure(Failure),
     /// How far a long piece of work has come.
@@ -142,6 +160,9 @@ pub struct EngineConfig {
     pub kube: kube::KubeSource,
     pub readonly: bool,
     pub data_dir: PathBuf,
+    /// Where the registry checks dial the registry instead of resolving its name, and the CA
+    /// it chains to: the sandbox's loopback endpoint (`None` on a real platform).
+    pub registry_via: Option<(std::net::SocketAddr, String)>,
 }
 
 /// The front end's end of the engine: one queue per capability.
@@ -151,6 +172,7 @@ pub struct EngineHandle {
     drafts: mpsc::Sender<(RequestId, store::DraftCommand)>,
     files: mpsc::Sender<(RequestId, files::FileCommand)>,
     preflight: mpsc::Sender<(RequestId, preflight::PreflightCommand)>,
+    registry: mpsc::Sender<(RequestId, registry::task::RegistryCommand)>,
     stop: CancellationToken,
     tasks: TaskTracker,
 }
@@ -178,6 +200,7 @@ impl EngineHandle {
             Command::Drafts { id, cmd } => sent(self.drafts.try_send((id, cmd)), "drafts"),
             Command::Files { id, cmd } => sent(self.files.try_send((id, cmd)), "files"),
             Command::Preflight { id, cmd } => sent(self.preflight.try_send((id, cmd)), "preflight"),
+            Command::Registry { id, cmd } => sent(self.registry.try_send((id, cmd)), "registry"),
             Command::Shutdown => {
                 self.stop.cancel();
                 Ok(())
@@ -199,6 +222,7 @@ impl EngineHandle {
 pub struct EngineParts {
     kube: mpsc::Receiver<kube::KubeCommand>,
     preflight: mpsc::Receiver<(RequestId, preflight::PreflightCommand)>,
+    registry: mpsc::Receiver<(RequestId, registry::task::RegistryCommand)>,
     drafts: mpsc::Receiver<(RequestId, store::DraftCommand)>,
     files: mpsc::Receiver<(RequestId, files::FileCommand)>,
     events: mpsc::Sender<Event>,
@@ -222,11 +246,13 @@ pub fn prepare() -> (EngineHandle, mpsc::Receiver<Event>, EngineParts) {
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     let (preflight_tx, preflight_rx) = mpsc::channel(CHANNEL_CAPACITY);
+    let (registry_tx, registry_rx) = mpsc::channel(CHANNEL_CAPACITY);
     let handle = EngineHandle {
         kube: kube_tx,
         drafts: drafts_tx,
         files: files_tx,
         preflight: preflight_tx,
+        registry: registry_tx,
         stop: stop.clone(),
         tasks: tasks.clone(),
     };
@@ -235,6 +261,7 @@ pub fn prepare() -> (EngineHandle, mpsc::Receiver<Event>, EngineParts) {
         drafts: drafts_rx,
         files: files_rx,
         preflight: preflight_rx,
+        registry: registry_rx,
         events: ev_tx,
         stop,
         tasks,
@@ -249,6 +276,7 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
         drafts,
         files,
         preflight: preflight_rx,
+        registry: registry_rx,
         events,
         stop,
         tasks,
@@ -258,6 +286,13 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
     let drafts_engine = store::DraftEngine::new(cfg.data_dir.clone(), events.clone());
     tasks.spawn(drafts_engine.run(drafts, stop.clone()));
     tasks.spawn(files::run(files, events.clone(), stop.clone()));
+    tasks.spawn(registry::task::run(
+        registry_rx,
+        events.clone(),
+        cfg.kube.clone(),
+        cfg.registry_via.clone(),
+        stop.clone(),
+    ));
     // Unknown host keys are refused here; the front end asks and sends AcceptHostKey.
     let pool = |sandbox| {
         ssh::SshPool::new(

@@ -8,6 +8,7 @@
 pub mod clusters;
 pub mod etcd;
 pub mod preflight;
+pub mod registry;
 pub mod text;
 pub mod timeline;
 

@@ -9,6 +9,7 @@ pub mod apiserver;
 pub mod controllers;
 pub mod etcd_sim;
 pub mod kubeconfig;
+pub mod registry_endpoint;
 pub mod scenario;
 pub mod ssh_nodes;
 
@@ -66,6 +67,7 @@ pub struct SandboxPlatform {
     viewer_token: Zeroizing<String>,
     options: SandboxOptions,
     ssh_nodes: ssh_nodes::SshNodes,
+    registry: Arc<registry_endpoint::RegistryEndpoint>,
 }
 
 impl std::fmt::Debug for SandboxPlatform {
@@ -139,6 +141,11 @@ impl SandboxPlatform {
             ssh_nodes.clone(),
             stop.clone(),
         ));
+        let registry = Arc::new(
+            registry_endpoint::RegistryEndpoint::start(0)
+                .await
+                .context("cannot start the sandbox registry")?,
+        );
         let cluster_names: Vec<String> = scenario.clusters.iter().map(|c| c.name.clone()).collect();
         let kubeconfig = kubeconfig::build(&kubeconfig::KubeconfigParts {
             base_url: &api.base_url(),
@@ -157,7 +164,14 @@ impl SandboxPlatform {
             viewer_token,
             options: opts,
             ssh_nodes,
+            registry,
         })
+    }
+
+    /// The built-in registry's loopback address and the CA its certificate chains to. The
+    /// registry Service's ClusterIP is a private address: clients dial this one instead.
+    pub fn registry(&self) -> (std::net::SocketAddr, &str) {
+        (self.registry.addr, &self.registry.ca_pem)
     }
 
     /// `https://127.0.0.1:PORT`.
@@ -271,6 +285,7 @@ impl SandboxPlatform {
     pub async fn shutdown(self) {
         self.stop.cancel();
         self.tasks.wait().await;
+        self.registry.shutdown().await;
         let api = self.api.clone();
         // The controllers hold the other references to the server; they are gone now.
         drop(self);

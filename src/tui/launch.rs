@@ -33,6 +33,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         kube: source,
         readonly: global.readonly,
         data_dir: config.paths.data_dir.clone(),
+        registry_via: None,
     };
     // The first frame does not wait for the embedded sandbox: the engine's queues hold what the
     // panes ask until it is up, and the header already says where the cockpit is.
@@ -56,10 +57,17 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                 }
                 match crate::startup::start_sandbox(&global, options).await {
                     Ok(resolved) => {
+                        // The sandbox's registry is reached on loopback, never at its
+                        // Service's private address.
+                        let registry_via = resolved
+                            .sandbox
+                            .as_ref()
+                            .map(|s| (s.registry().0, s.registry().1.to_string()));
                         engine::start(
                             parts,
                             EngineConfig {
                                 kube: resolved.source.clone(),
+                                registry_via,
                                 ..cfg
                             },
                         );

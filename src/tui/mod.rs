@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod clipboard;
 pub mod launch;
 pub mod panes;
 pub mod screenshots;
@@ -219,6 +220,12 @@ pub async fn run(opts: TuiOptions) -> anyhow::Result<i32> {
                     if let Err(t) = engine.send(cmd) {
                         app.push_toast(t.into(), Instant::now());
                     }
+                }
+                Outgoing::Copy(text) => {
+                    use std::io::Write as _;
+                    let mut o = std::io::stdout();
+                    let _ = o.write_all(clipboard::osc52(&text).as_bytes());
+                    let _ = o.flush();
                 }
                 Outgoing::SuspendSelf => {
                     suspend_self(&mut tui, &mut input, &mut app)?;

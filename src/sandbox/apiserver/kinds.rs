@@ -169,6 +169,55 @@ pub static KINDS: &[ResourceKind] = &[
         ..builtin("", "v1", "configmaps", "configmap", "ConfigMap", true)
     },
     ResourceKind {
+        short_names: &["po"],
+        categories: &["all"],
+        status_subresource: true,
+        ..builtin("", "v1", "pods", "pod", "Pod", true)
+    },
+    ResourceKind {
+        short_names: &["ev"],
+        extra_field_selectors: &[
+            "involvedObject.kind",
+            "involvedObject.name",
+            "involvedObject.namespace",
+            "reason",
+            "type",
+        ],
+        ..builtin("", "v1", "events", "event", "Event", true)
+    },
+    ResourceKind {
+        short_names: &["deploy"],
+        categories: &["all"],
+        status_subresource: true,
+        uses_generation: true,
+        ..builtin(
+            "apps",
+            "v1",
+            "deployments",
+            "deployment",
+            "Deployment",
+            true,
+        )
+    },
+    // The built-in registry authorises pulls against `get images.registry.alauda.io` in the
+    // image's namespace (the registry guide's `kubectl auth can-i` check); kubectl resolves
+    // the name through discovery, so the kind is served (no objects are seeded).
+    ResourceKind {
+        ..builtin("registry.alauda.io", "v1", "images", "image", "Image", true)
+    },
+    ResourceKind {
+        short_names: &["netpol"],
+        uses_generation: true,
+        ..builtin(
+            "networking.k8s.io",
+            "v1",
+            "networkpolicies",
+            "networkpolicy",
+            "NetworkPolicy",
+            true,
+        )
+    },
+    ResourceKind {
         name_rule: NameRule::PathSegment,
         ..builtin(RBAC, "v1", "roles", "role", "Role", true)
     },
@@ -318,6 +367,11 @@ pub mod names {
     pub const SECRETS: &str = "secrets";
     pub const SERVICE_ACCOUNTS: &str = "serviceaccounts";
     pub const CONFIG_MAPS: &str = "configmaps";
+    pub const PODS: &str = "pods";
+    pub const EVENTS: &str = "events";
+    pub const DEPLOYMENTS: &str = "deployments.apps";
+    pub const NETWORK_POLICIES: &str = "networkpolicies.networking.k8s.io";
+    pub const IMAGES: &str = "images.registry.alauda.io";
     pub const ROLES: &str = "roles.rbac.authorization.k8s.io";
     pub const CLUSTER_ROLES: &str = "clusterroles.rbac.authorization.k8s.io";
     pub const ROLE_BINDINGS: &str = "rolebindings.rbac.authorization.k8s.io";
@@ -392,6 +446,11 @@ mod tests {
             names::SECRETS,
             names::SERVICE_ACCOUNTS,
             names::CONFIG_MAPS,
+            names::PODS,
+            names::EVENTS,
+            names::DEPLOYMENTS,
+            names::NETWORK_POLICIES,
+            names::IMAGES,
             names::ROLES,
             names::CLUSTER_ROLES,
             names::ROLE_BINDINGS,

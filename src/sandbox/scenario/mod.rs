@@ -15,10 +15,15 @@ use super::controllers;
 
 mod cluster_objects;
 pub mod draft_nodes;
+mod registry_objects;
 #[cfg(test)]
 mod tests;
 mod workload_objects;
 
+pub use registry_objects::{
+    BROKEN_APP, BROKEN_IMAGE_REPO, BROKEN_POD, EGRESS_POLICY, EXTERNAL_CERT_DAYS, EXTERNAL_HOST,
+    registry_objects,
+};
 pub use workload_objects::{global_only_objects, rbac_objects};
 
 /// Annotation (on a Cluster) naming a creation step that fails until the annotation is removed.

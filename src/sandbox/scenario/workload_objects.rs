@@ -78,6 +78,7 @@ impl ClusterPlan {
             out.push((names::SERVICE_ACCOUNTS, sa));
         }
         out.extend(rbac_objects());
+        out.extend(super::registry_objects(&self.name, now));
         if let Some(eec) = self.etcd_object(now) {
             out.push((names::ETCD_ENCRYPTION_CONFIGS, eec));
         }

@@ -81,6 +81,8 @@ pub enum Outgoing {
     },
     /// Ctrl-Z: stop the process like a shell job.
     SuspendSelf,
+    /// Text for the terminal's clipboard (OSC 52).
+    Copy(String),
 }
 
 /// Where the user is; always on screen.
@@ -591,6 +593,10 @@ impl App {
             match effect {
                 Effect::Engine(cmd) => self.outbox.push(Outgoing::Engine(cmd)),
                 Effect::Toast(t) => self.push_toast(t, now),
+                Effect::Copy(text) => {
+                    self.outbox.push(Outgoing::Copy(text));
+                    self.push_toast(Toast::info("copied to the clipboard (OSC 52)"), now);
+                }
                 Effect::Suspend(job) => self.outbox.push(Outgoing::Suspend { pane: src, job }),
                 Effect::Guarded(g) => self.guard(g, now),
                 Effect::Open(id, target) => {

@@ -200,6 +200,8 @@ pub enum Effect {
     /// Switch to a pane, optionally opening it on something (a cluster name).
     Open(PaneId, Option<String>),
     Toast(Toast),
+    /// Put text on the clipboard through the terminal (OSC 52).
+    Copy(String),
     /// Leave the alternate screen, run a program in the foreground, come back.
     Suspend(SuspendJob),
 }

@@ -170,6 +170,12 @@ pub(super) fn kind_schema(
         ("", "Secret") => Some(generator.subschema_for::<core::Secret>()),
         ("", "ServiceAccount") => Some(generator.subschema_for::<core::ServiceAccount>()),
         ("", "ConfigMap") => Some(generator.subschema_for::<core::ConfigMap>()),
+        ("", "Pod") => Some(generator.subschema_for::<core::Pod>()),
+        ("", "Event") => Some(generator.subschema_for::<core::Event>()),
+        ("apps", "Deployment") => {
+            Some(generator.subschema_for::<k8s_openapi::api::apps::v1::Deployment>())
+        }
+        (_, "NetworkPolicy") => Some(generator.subschema_for::<net::NetworkPolicy>()),
         (_, "Role") => Some(generator.subschema_for::<rbac::Role>()),
         (_, "ClusterRole") => Some(generator.subschema_for::<rbac::ClusterRole>()),
         (_, "RoleBinding") => Some(generator.subschema_for::<rbac::RoleBinding>()),

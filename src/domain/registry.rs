@@ -1,1 +1,0 @@
-//! registry (being built).
