@@ -199,8 +199,21 @@ pub async fn resolve(name: &str) -> Result<Vec<IpAddr>, String> {
     let l = resolver
         .lookup_ip(fqdn.as_str())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| plain_dns_error(&e.to_string()))?;
     Ok(l.iter().collect())
+}
+
+/// The resolver's error in words: its text carries a debug dump of the query, which says
+/// nothing an SRE needs and buries what does.
+fn plain_dns_error(text: &str) -> String {
+    if text.contains("no records found") || text.contains("NXDomain") {
+        return "no such name: no A or AAAA record".to_string();
+    }
+    let cut = text
+        .find(" for Query")
+        .or_else(|| text.find(" {"))
+        .unwrap_or(text.len());
+    text[..cut].trim().to_string()
 }
 
 async fn dns_local(inputs: &Inputs, image: &ImageRef) -> CheckResult {
@@ -275,4 +288,17 @@ pub async fn node_checks(inputs: &Inputs, opts: &Options, out: &Sink) {
     hosts.millis = dns.millis;
     emit(out, dns).await;
     emit(out, hosts).await;
+}
+
+#[cfg(test)]
+mod dns_words {
+    use super::plain_dns_error;
+
+    #[test]
+    fn dns_errors_read_as_words_not_debug_dumps() {
+        let raw = "no records found for Query { name: Name(\"x.svc.\"), query_type: AAAA, query_class: IN }";
+        assert_eq!(plain_dns_error(raw), "no such name: no A or AAAA record");
+        assert_eq!(plain_dns_error("request timed out"), "request timed out");
+        assert!(!plain_dns_error("io error for Query { name: x }").contains('{'));
+    }
 }
