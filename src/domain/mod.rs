@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod draft;
+pub mod encryption_config;
 pub mod etcd;
 pub mod form;
 pub mod known_hosts;
