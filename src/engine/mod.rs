@@ -18,6 +18,7 @@
 //! The CLI does not use this at all: it calls each capability's plain async functions
 //! (`kube::ops`, `kube::watch`, `store::DraftStore`) directly.
 
+pub mod etcd;
 pub mod failure;
 pub mod files;
 pub mod kube;

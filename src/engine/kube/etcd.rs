@@ -11,7 +11,9 @@ use futures::StreamExt;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event as WatchEvent};
 use kube::{Api, Client};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::KubeEvent;
@@ -134,11 +136,16 @@ struct Reporter {
     sink: mpsc::Sender<Event>,
     context: String,
     cluster: String,
+    /// The fleet's connection slot, given back once the cluster has answered either way.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Reporter {
     /// False once nobody listens any more.
     async fn report(&mut self, state: EtcdState) -> bool {
+        if !matches!(state, EtcdState::Connecting) {
+            self.permit = None;
+        }
         let same = match (&self.last, &state) {
             (Some(EtcdState::Config { config: a, .. }), EtcdState::Config { config: b, .. }) => {
                 a == b
@@ -172,14 +179,34 @@ pub async fn watch_etcd(
     sink: mpsc::Sender<Event>,
     cancel: CancellationToken,
 ) {
+    watch_etcd_gated(pool, context, cluster, sink, cancel, None).await
+}
+
+/// [`watch_etcd`] that first waits for a slot of `gate` and holds it until the cluster has
+/// answered (a config, none, or a failure): the fleet's cap on clusters being connected to.
+pub async fn watch_etcd_gated(
+    pool: ClientPool,
+    context: String,
+    cluster: String,
+    sink: mpsc::Sender<Event>,
+    cancel: CancellationToken,
+    gate: Option<Arc<Semaphore>>,
+) {
     let mut out = Reporter {
         last: None,
         sink,
         context,
         cluster: cluster.clone(),
+        permit: None,
     };
     if !out.report(EtcdState::Connecting).await {
         return;
+    }
+    if let Some(gate) = gate {
+        out.permit = tokio::select! {
+            _ = cancel.cancelled() => return,
+            p = gate.acquire_owned() => p.ok(),
+        };
     }
     let client = tokio::select! {
         _ = cancel.cancelled() => return,
