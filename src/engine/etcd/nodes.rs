@@ -263,5 +263,81 @@ fn fallback_target(node: &str, m: Option<&ClusterMachine>, auth: &SshAuth) -> Ss
     }
 }
 
+/// How the CLI and the pane ask for a cluster's node files.
+pub struct InspectRequest<'a> {
+    pub context: &'a str,
+    pub cluster: &'a str,
+    pub config: &'a crate::domain::etcd::EtcdEncryptionConfig,
+    /// The user's key, used where the Cluster's machine entry has no usable login.
+    pub fallback: Option<&'a SshAuth>,
+    /// Where the files are; [`DEFAULT_BASE`] on a real node.
+    pub base: &'a str,
+}
+
+/// The control-plane nodes of a cluster: those the manager reports, then control-plane
+/// machines it does not (yet) name.
+pub fn control_plane_nodes(
+    cfg: &crate::domain::etcd::EtcdEncryptionConfig,
+    machines: &[ClusterMachine],
+) -> Vec<String> {
+    let mut nodes: Vec<String> = cfg
+        .status
+        .as_ref()
+        .map(|s| s.deploy_status.keys().cloned().collect())
+        .unwrap_or_default();
+    for m in machines.iter().filter(|m| m.is_control_plane()) {
+        if !m.ip.is_empty() && !nodes.contains(&m.ip) {
+            nodes.push(m.ip.clone());
+        }
+    }
+    nodes
+}
+
+/// Reads the node files of a cluster: the logins come from the platform's Cluster object (read
+/// unmasked here, and wiped once the logins are built), the reading goes through `ssh`.
+pub async fn inspect_cluster(
+    kube: &crate::engine::kube::ClientPool,
+    ssh: &SshPool,
+    req: InspectRequest<'_>,
+    cancel: &CancellationToken,
+) -> Result<Vec<NodeReport>, crate::engine::kube::KubeFailure> {
+    use crate::engine::kube::KubeFailure;
+    let client = kube.platform(req.context).await?;
+    let api: kube::Api<crate::domain::cluster::Cluster> = kube::Api::all(client);
+    let mut cluster = api.get(req.cluster).await.map_err(|e| {
+        KubeFailure::from_kube(
+            &e,
+            &format!("get cluster {} for its SSH logins", req.cluster),
+        )
+    })?;
+    let nodes = control_plane_nodes(req.config, &cluster.spec.machines);
+    let (targets, skipped) = targets_for(&nodes, &mut cluster.spec.machines, req.fallback);
+    for m in cluster.spec.scaling_machines.iter_mut() {
+        for s in [&mut m.password, &mut m.private_key, &mut m.pass_phrase]
+            .into_iter()
+            .flatten()
+        {
+            s.zeroize();
+        }
+    }
+    drop(cluster);
+    let shell = SshShell {
+        pool: ssh.clone(),
+        targets,
+        cancel: cancel.clone(),
+    };
+    let st = req.config.status.clone().unwrap_or_default();
+    Ok(inspect(
+        &shell,
+        &nodes,
+        &skipped,
+        req.base,
+        &req.config.spec,
+        st.revision,
+        crate::engine::ssh::DEFAULT_CONCURRENCY,
+    )
+    .await)
+}
+
 #[cfg(test)]
 mod tests;
