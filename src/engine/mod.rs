@@ -173,7 +173,8 @@ pub fn spawn(cfg: EngineConfig) -> (EngineHandle, mpsc::Receiver<Event>) {
     let tasks = TaskTracker::new();
 
     let (kube_tx, kube_rx) = mpsc::channel(CHANNEL_CAPACITY);
-    let kube = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, ev_tx.clone());
+    let kube = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, ev_tx.clone())
+        .with_data_dir(cfg.data_dir.clone());
     tasks.spawn(kube.run(kube_rx, stop.clone()));
 
     let (drafts_tx, drafts_rx) = mpsc::channel(CHANNEL_CAPACITY);

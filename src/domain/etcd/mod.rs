@@ -8,6 +8,7 @@
 
 pub mod health;
 pub mod node_files;
+pub mod rotation_log;
 
 use std::collections::BTreeMap;
 use std::fmt;

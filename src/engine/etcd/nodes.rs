@@ -125,10 +125,15 @@ pub async fn inspect(
     revision: i64,
     cap: usize,
 ) -> Vec<NodeReport> {
-    let reads = nodes
+    let todo: Vec<String> = nodes
         .iter()
-        .filter(|n| !skipped.contains_key(*n))
-        .map(|n| async move { (n.clone(), inspect_node(shell, n, base).await) });
+        .filter(|n| !skipped.contains_key(n.as_str()))
+        .cloned()
+        .collect();
+    let reads = todo.into_iter().map(|n| async move {
+        let r = inspect_node(shell, &n, base).await;
+        (n, r)
+    });
     let answers: Vec<(String, Result<NodeFiles, String>)> = futures::stream::iter(reads)
         .buffer_unordered(cap.max(1))
         .collect()

@@ -293,6 +293,45 @@ pub async fn watch_etcd_gated(
     }
 }
 
+/// The node files of `cluster` for the pane: its config, then each control-plane node over
+/// SSH with the logins of the Cluster's machines (unknown host keys refused).
+pub async fn inspect_nodes(
+    pool: &ClientPool,
+    context: &str,
+    cluster: &str,
+    data_dir: Option<&std::path::Path>,
+    cancel: &CancellationToken,
+) -> Result<Vec<crate::engine::etcd::nodes::NodeReport>, KubeFailure> {
+    use crate::engine::ssh::{DEFAULT_CONCURRENCY, HostKeyPolicy, SshPool, Timeouts};
+    let Some(cfg) = get_etcd_config(pool, context, cluster).await? else {
+        return Err(KubeFailure::new(
+            FailureKind::NotFound,
+            not_installed_reason(false),
+            Some("the node files exist only where the etcd-encryption-manager runs"),
+        ));
+    };
+    let data_dir = data_dir.ok_or_else(|| {
+        KubeFailure::new(
+            FailureKind::Config,
+            "no data directory for the SSH known_hosts file",
+            Some("set ACP_COCKPIT_DATA_DIR or HOME"),
+        )
+    })?;
+    let ssh = SshPool::new(
+        HostKeyPolicy::in_data_dir(data_dir, false),
+        Timeouts::default(),
+        DEFAULT_CONCURRENCY,
+    );
+    let req = crate::engine::etcd::nodes::InspectRequest {
+        context,
+        cluster,
+        config: &cfg,
+        fallback: None,
+        base: crate::engine::etcd::nodes::DEFAULT_BASE,
+    };
+    crate::engine::etcd::nodes::inspect_cluster(pool, &ssh, req, cancel).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
