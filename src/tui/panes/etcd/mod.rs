@@ -17,15 +17,16 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
 use crate::config::theme::{Role, Theme};
+use crate::domain::etcd::rotation_log::{RotationLog, node_held_since};
 use crate::domain::etcd::{
     EtcdEncryptionConfig, GLOBAL_CLUSTER, NodeSince, NodeVerdict, PROVIDER_CONF, RotationSummary,
-    SUPPORT_RULE, deploy_state, format_go_duration, migration_state, node_advice,
-    unsupported_reason,
+    deploy_state, format_go_duration, migration_state, node_advice, unsupported_reason,
 };
 use crate::domain::timeline::format_secs;
+use crate::engine::etcd::nodes::NodeReport;
 use crate::engine::kube::etcd::{EtcdState, RESOURCE};
 use crate::engine::kube::{KubeCommand, KubeEvent};
-use crate::engine::{Command, Event};
+use crate::engine::{Command, Event, RequestId};
 use crate::present::etcd::verdict_text;
 use crate::present::text::fit;
 
@@ -36,6 +37,8 @@ pane_actions! {
         SelectPrev = new("select_prev", "previous node"),
         Open = new("open", "show the node's details"),
         Refresh = new("refresh", "check again"),
+        Back = new("back", "back to every cluster"),
+        Inspect = new("inspect", "read the key files on the nodes (SSH)"),
     }
 }
 
@@ -65,6 +68,26 @@ pub struct EtcdPane {
     pending: Vec<Effect>,
     /// The selected node's record in full (`open` toggles it).
     details: bool,
+    /// The overview: what the engine last reported per workload cluster (one entry per
+    /// cluster of the platform, so bounded by it).
+    fleet: BTreeMap<String, EtcdState>,
+    /// The clusters the fleet watch was last asked for; `None` while the overview is off.
+    fleet_asked: Option<Vec<String>>,
+    /// The overview's rows in the order last drawn, for Enter.
+    fleet_order: Vec<String>,
+    /// Rotations seen live in the single view.
+    log: RotationLog,
+    /// The node files of the target (`i`).
+    nodes: NodeFilesView,
+}
+
+/// Where the node file inspection of the single view stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeFilesView {
+    NotAsked,
+    Reading(RequestId),
+    Read(Vec<NodeReport>),
+    Failed(String),
 }
 
 impl Default for EtcdPane {
@@ -159,7 +182,53 @@ impl EtcdPane {
             pinned: false,
             pending: Vec::new(),
             details: false,
+            fleet: BTreeMap::new(),
+            fleet_asked: None,
+            fleet_order: Vec::new(),
+            log: RotationLog::default(),
+            nodes: NodeFilesView::NotAsked,
         }
+    }
+
+    /// Workload clusters of the current platform that are not Running, with their phase.
+    fn not_running(&self) -> Vec<String> {
+        self.context
+            .as_ref()
+            .and_then(|c| self.phases.get(c))
+            .map(|m| {
+                m.iter()
+                    .filter(|(n, p)| p.as_str() != "Running" && n.as_str() != GLOBAL_CLUSTER)
+                    .map(|(n, p)| format!("{n} ({p})"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asks for the fleet's watches when the overview is on and the clusters changed.
+    fn sync_fleet(&mut self) -> Vec<Effect> {
+        let Some(asked) = &self.fleet_asked else {
+            return Vec::new();
+        };
+        let want = self.choices();
+        if *asked == want && !want.is_empty() {
+            return Vec::new();
+        }
+        self.fleet.retain(|c, _| want.contains(c));
+        self.fleet_asked = Some(want.clone());
+        vec![Effect::Engine(Command::Kube(KubeCommand::WatchEtcdFleet {
+            clusters: want,
+        }))]
+    }
+
+    /// Turns the overview on: the fleet's watches follow the platform's Running clusters.
+    fn show_fleet(&mut self) -> Vec<Effect> {
+        self.target = None;
+        self.state = None;
+        self.selected = 0;
+        self.fleet_asked.get_or_insert_with(Vec::new);
+        let mut fx = vec![Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))];
+        fx.extend(self.sync_fleet());
+        fx
     }
 
     pub fn target(&self) -> Option<&str> {
@@ -199,6 +268,8 @@ impl EtcdPane {
         self.target = Some(cluster.to_string());
         self.state = None;
         self.since.clear();
+        self.log = RotationLog::default();
+        self.nodes = NodeFilesView::NotAsked;
         self.selected = 0;
         self.pinned = false;
         if unsupported_reason(cluster).is_some() {
@@ -241,51 +312,6 @@ impl EtcdPane {
             Some(t) => format!(" etcd encryption: {t} "),
             None => " etcd encryption ".to_string(),
         }
-    }
-
-    fn render_chooser(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let running = self.choices();
-        let global_running = self.running().iter().any(|c| c == GLOBAL_CLUSTER);
-        let mut lines = vec![
-            Line::styled(
-                "The etcd-encryption-manager's key rotation, per control-plane node.",
-                theme.style(Role::Muted),
-            ),
-            Line::styled(
-                "No cluster chosen. Pick a Running cluster (Enter), or type :etcd <cluster>.",
-                theme.style(Role::Text),
-            ),
-            Line::raw(""),
-        ];
-        if running.is_empty() && !global_running {
-            lines.push(Line::styled(
-                "No Running clusters known yet: the platform's clusters are still loading, or none is Running (see Clusters, 1).",
-                theme.style(Role::Muted),
-            ));
-        }
-        for (i, name) in running.iter().enumerate() {
-            let mut style = theme.style(Role::Text);
-            if i == self.selected {
-                style = style.patch(theme.style(Role::Selection));
-            }
-            lines.push(Line::from(Span::styled(format!(" {name} "), style)));
-        }
-        if global_running {
-            if running.is_empty() {
-                lines.push(Line::styled(
-                    "No Running workload cluster known yet (see Clusters, 1).",
-                    theme.style(Role::Muted),
-                ));
-            }
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                format!(
-                    "global is not listed: etcd encryption is not supported on the global cluster (docs: \"{SUPPORT_RULE}\")"
-                ),
-                theme.style(Role::Muted),
-            ));
-        }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
     /// `:etcd global`: the docs' rule instead of a rotation, whatever the cluster holds.
@@ -469,7 +495,12 @@ impl Pane for EtcdPane {
             return;
         }
         let Some(cluster) = self.target.clone() else {
-            self.render_chooser(frame, inner, theme);
+            self.fleet_order = self
+                .fleet_rows(ctx.now)
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+            self.render_overview(frame, inner, theme, ctx.now);
             return;
         };
         if let Some(reason) = unsupported_reason(&cluster) {
@@ -528,10 +559,8 @@ impl Pane for EtcdPane {
         self.selected = self.selected.min(verdicts.len().saturating_sub(1));
         for (i, (node, v)) in verdicts.iter().enumerate() {
             let d = &st.deploy_status[*node];
-            let since = self
-                .since
-                .get(node)
-                .map(|e| since_text(e.at, e.exact, ctx.now))
+            let since = node_held_since(&st, node, self.since.get(node))
+                .map(|(at, exact)| since_text(at, exact, ctx.now))
                 .unwrap_or_else(|| "-".to_string());
             let sel = i == self.selected;
             let base = if sel {
@@ -629,6 +658,7 @@ impl Pane for EtcdPane {
                 )),
             }
         }
+        lines.extend(self.live_lines(theme));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     }
 
@@ -652,8 +682,26 @@ impl Pane for EtcdPane {
                 self.selected = self.selected.saturating_sub(1);
             }
             EtcdAction::Open if self.target.is_none() => {
-                if let Some(name) = self.choices().get(self.selected).cloned() {
+                let order = if self.fleet_order.is_empty() {
+                    self.choices()
+                } else {
+                    self.fleet_order.clone()
+                };
+                if let Some(name) = order.get(self.selected).cloned() {
                     return self.watch(&name);
+                }
+            }
+            EtcdAction::Back if self.target.is_some() => return self.show_fleet(),
+            EtcdAction::Back => {}
+            EtcdAction::Inspect => {
+                if let Some(t) = self.target.clone()
+                    && self.config().is_some()
+                {
+                    let id = RequestId::next();
+                    self.nodes = NodeFilesView::Reading(id);
+                    return vec![Effect::Engine(Command::Kube(
+                        KubeCommand::InspectEtcdNodes { id, cluster: t },
+                    ))];
                 }
             }
             EtcdAction::Open => self.details = !self.details,
@@ -702,23 +750,53 @@ impl Pane for EtcdPane {
                 for n in &d.deleted {
                     m.remove(n);
                 }
+                let fx = self.sync_fleet();
+                self.pending.extend(fx);
                 self.target.is_none() && self.context.as_deref() == Some(d.platform.as_str())
+            }
+            KubeEvent::EtcdNodes {
+                id,
+                cluster,
+                result,
+            } => {
+                if self.nodes != NodeFilesView::Reading(*id)
+                    || self.target.as_deref() != Some(cluster)
+                {
+                    return false;
+                }
+                self.nodes = match result {
+                    Ok(r) => NodeFilesView::Read(r.clone()),
+                    Err(f) => NodeFilesView::Failed(f.to_string()),
+                };
+                true
             }
             KubeEvent::Etcd {
                 context,
                 cluster,
                 state,
             } => {
-                if self.target.as_deref() != Some(cluster.as_str())
-                    || self.context.as_ref().is_some_and(|c| c != context)
+                if self.context.as_ref().is_some_and(|c| c != context)
                     || unsupported_reason(cluster).is_some()
                 {
                     return false;
+                }
+                let mut fleet_changed = false;
+                if self
+                    .fleet_asked
+                    .as_ref()
+                    .is_some_and(|a| a.contains(cluster))
+                {
+                    fleet_changed = self.fleet.get(cluster) != Some(state);
+                    self.fleet.insert(cluster.clone(), state.clone());
+                }
+                if self.target.as_deref() != Some(cluster.as_str()) {
+                    return fleet_changed && self.target.is_none();
                 }
                 if let EtcdState::Config { config, observed } = state
                     && let Some(st) = &config.status
                 {
                     self.since.observe(st, *observed);
+                    self.log.observe(st, *observed);
                 }
                 self.state = Some(state.clone());
                 self.follow_trouble();
@@ -735,8 +813,14 @@ impl Pane for EtcdPane {
     fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
         match target {
             Some(t) if self.target.as_deref() != Some(t) || self.state.is_none() => self.watch(t),
+            None if self.target.is_none() && self.fleet_asked.is_none() => self.show_fleet(),
             _ => Vec::new(),
         }
+    }
+
+    fn tick_interval(&self, _now: DateTime<Utc>) -> Option<std::time::Duration> {
+        // SINCE, the countdowns and "overdue" move with the clock.
+        Some(std::time::Duration::from_secs(1))
     }
 }
 
@@ -780,6 +864,33 @@ pub mod demo {
         watched(rotations::in_progress())
     }
 
+    /// The overview: prod-east with a failed node, prod-west overdue (complete 8 days ago on
+    /// a 7-day interval), the others not Running.
+    pub fn fleet() -> EtcdPane {
+        use crate::engine::kube::KubeEvent;
+        use crate::engine::kube::etcd::EtcdState;
+        let mut p = EtcdPane::new();
+        for ev in clusters_demo::events() {
+            p.on_event(&ev);
+        }
+        p.on_open(None);
+        let states = [
+            ("prod-east", rotations::failed().last().clone()),
+            ("prod-west", complete_config(9, 8 * 24 * 60, "168h0m0s")),
+        ];
+        for (cluster, cfg) in states {
+            p.apply(&KubeEvent::Etcd {
+                context: clusters_demo::CONTEXT.into(),
+                cluster: cluster.into(),
+                state: EtcdState::Config {
+                    config: Box::new(cfg),
+                    observed: now(),
+                },
+            });
+        }
+        p
+    }
+
     /// The plugin is not installed.
     pub fn not_installed() -> EtcdPane {
         let mut p = EtcdPane::new();
@@ -797,6 +908,9 @@ pub mod demo {
         p
     }
 }
+
+mod live;
+mod overview;
 
 #[cfg(test)]
 mod tests;

@@ -240,3 +240,140 @@ fn snapshot_chooser_and_error_80x24() {
     let b = render_to_string(&mut f, 80, 24);
     insta::assert_snapshot!(format!("{a}\n{b}"));
 }
+
+#[test]
+fn the_overview_is_worst_first_and_enter_opens_the_worst() {
+    let mut p = demo::fleet();
+    let rows: Vec<String> = p
+        .fleet_rows(demo::now())
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(rows, ["prod-east", "prod-west"]);
+    let text = render_to_string(&mut p, 200, 30);
+    assert!(text.contains("failed-node"), "{text}");
+    assert!(text.contains("overdue 1d"), "{text}");
+    assert!(text.contains("not Running, not read: "), "{text}");
+    let fx = p.on_action("open");
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "prod-east"
+    ));
+    // Back to the overview stops the single watch and keeps the fleet's.
+    let fx = p.on_action("back");
+    assert!(matches!(
+        fx.first(),
+        Some(Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd)))
+    ));
+    assert_eq!(p.target(), None);
+    assert!(render_to_string(&mut p, 200, 30).contains("failed-node"));
+}
+
+#[test]
+fn opening_the_overview_asks_for_the_running_workload_clusters() {
+    let mut p = EtcdPane::new();
+    for ev in crate::fixtures::clusters::events() {
+        p.on_event(&ev);
+    }
+    let fx = p.on_open(None);
+    assert!(
+        fx.iter().any(|e| matches!(e,
+            Effect::Engine(Command::Kube(KubeCommand::WatchEtcdFleet { clusters }))
+                if clusters == &["prod-east".to_string(), "prod-west".to_string()])),
+        "{fx:?}"
+    );
+    // The same clusters again ask for nothing new.
+    for ev in crate::fixtures::clusters::events() {
+        p.on_event(&ev);
+    }
+    assert!(p.take_effects().is_empty());
+}
+
+#[test]
+fn the_pane_and_the_cli_give_the_same_verdict() {
+    // Issue 12 item 5: one verdict, computed once.
+    let cfg = demo::complete_config(9, 8 * 24 * 60, "168h0m0s");
+    let cli = crate::cli::etcd::report_at("prod-west", Some(&cfg), "", demo::now());
+    let mut p = demo::fleet();
+    let pane = p
+        .fleet_rows(demo::now())
+        .into_iter()
+        .find(|(c, _)| c == "prod-west")
+        .map(|(_, a)| a.health);
+    assert_eq!(pane, Some(cli.health));
+    assert!(render_to_string(&mut p, 200, 30).contains(cli.health.tag()));
+}
+
+#[test]
+fn inspect_asks_the_engine_and_shows_names_and_findings_only() {
+    use crate::domain::encryption_config::KeyInfo;
+    use crate::domain::etcd::node_files::Finding;
+    let mut p = demo::lagging();
+    let fx = p.on_action("inspect");
+    let Some(Effect::Engine(Command::Kube(KubeCommand::InspectEtcdNodes { id, cluster }))) =
+        fx.first()
+    else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(cluster, "edge-lab");
+    let key = KeyInfo {
+        name: "key7".into(),
+        fingerprint: "sha256:0123456789ab".into(),
+    };
+    let reports = vec![NodeReport {
+        node: "192.168.67.12".into(),
+        skipped: None,
+        keys: vec![key],
+        findings: vec![Finding {
+            code: "key-list-differs",
+            message: "key list differs from the other nodes".into(),
+        }],
+    }];
+    assert!(p.apply(&KubeEvent::EtcdNodes {
+        id: *id,
+        cluster: cluster.clone(),
+        result: Ok(reports)
+    }));
+    let text = render_to_string(&mut p, 200, 50);
+    assert!(text.contains("key7 sha256:0123456789ab"), "{text}");
+    assert!(text.contains("key-list-differs"), "{text}");
+    // A stale answer (another request) is dropped.
+    assert!(!p.apply(&KubeEvent::EtcdNodes {
+        id: RequestId::next(),
+        cluster: "edge-lab".into(),
+        result: Ok(Vec::new())
+    }));
+}
+
+#[test]
+fn since_is_bounded_by_the_last_completion_not_the_first_look() {
+    // Issue 12 item 5: SINCE said ">=0s" for every node of a finished rotation.
+    let mut p = EtcdPane::new();
+    p.on_open(Some("prod-west"));
+    let cfg = demo::complete_config(9, 90, "168h0m0s");
+    p.apply(&KubeEvent::Etcd {
+        context: String::new(),
+        cluster: "prod-west".into(),
+        state: EtcdState::Config {
+            config: Box::new(cfg),
+            observed: demo::now(),
+        },
+    });
+    let text = render_to_string(&mut p, 200, 30);
+    assert!(text.contains(">=1h30m"), "{text}");
+    assert!(!text.contains(">=0s"), "{text}");
+    assert_eq!(
+        p.tick_interval(demo::now()),
+        Some(std::time::Duration::from_secs(1))
+    );
+}
+
+#[test]
+fn snapshot_overview_80x24() {
+    insta::assert_snapshot!(render_to_string(&mut demo::fleet(), 80, 24));
+}
+
+#[test]
+fn snapshot_overview_200x50() {
+    insta::assert_snapshot!(render_to_string(&mut demo::fleet(), 200, 50));
+}
