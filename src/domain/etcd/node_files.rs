@@ -152,12 +152,14 @@ pub fn check_nodes(
             *counts.entry(k).or_default() += 1;
         }
     }
-    // The majority list; on a tie the one whose first key matches the revision.
+    // The reference list: one whose active key is the current revision's (a node still on
+    // the old list is the one behind, even mid-rotation when it is the majority), then the
+    // one most nodes hold.
     let majority = counts
         .iter()
         .max_by_key(|(k, n)| {
             let current = k.first().and_then(|k| key_revision(&k.name)) == Some(revision);
-            (**n, current)
+            (current, **n)
         })
         .map(|(k, _)| k.clone());
     nodes

@@ -96,9 +96,7 @@ impl EtcdPane {
             let sel = i == self.selected;
             let base = theme.style(if sel { Role::Selection } else { Role::Text });
             let detail = match (&a.migration, a.health) {
-                (_, Health::LaggingNode | Health::FailedNode)
-                    if a.nodes_in_trouble.len() > 1 =>
-                {
+                (_, Health::LaggingNode | Health::FailedNode) if a.nodes_in_trouble.len() > 1 => {
                     format!("{}: {}", a.headline, a.nodes_in_trouble.join(", "))
                 }
                 (Some(m), Health::Healthy | Health::Rotating | Health::Migrating) => {
