@@ -275,3 +275,138 @@ async fn cli_json_is_the_server_object_and_a_failed_or_lagging_node_exits_1() {
     );
     p.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_fleet_is_worst_first_exits_1_and_prints_no_key() {
+    let p = start(0.001).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kc_path = dir.path().join("kubeconfig");
+    kubeconfig::write(p.kubeconfig(), &kc_path).expect("write kubeconfig");
+    let bin = env!("CARGO_BIN_EXE_acp-cockpit");
+    let run = |args: &'static [&'static str]| {
+        tokio::process::Command::new(bin)
+            .arg("--kubeconfig")
+            .arg(&kc_path)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env("ACP_COCKPIT_DATA_DIR", dir.path())
+            .env("ACP_COCKPIT_STATE_DIR", dir.path())
+            .output()
+    };
+    let json = run(&["etcd", "-o", "json"]).await.expect("runs");
+    let stderr = String::from_utf8_lossy(&json.stderr).to_string();
+    assert_eq!(json.status.code(), Some(1), "stderr: {stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    let rows = rows.as_array().expect("a list of clusters");
+    let health = |name: &str| {
+        rows.iter()
+            .find(|r| r["cluster"] == name)
+            .map(|r| r["health"].as_str().unwrap_or_default().to_string())
+    };
+    let (failed, _) = seeded(&p, |e| match e {
+        EtcdPlan::Failing { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    let (lagging, _) = seeded(&p, |e| match e {
+        EtcdPlan::Lagging { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    // The workload cluster seeded without the manager is still being created: not read.
+    let none = p
+        .scenario()
+        .clusters
+        .iter()
+        .find(|c| c.name != "global" && matches!(c.etcd, EtcdPlan::NotInstalled))
+        .map(|c| c.name.clone())
+        .expect("a workload cluster without the manager");
+    assert_eq!(health(&failed).as_deref(), Some("failed-node"));
+    assert_eq!(health(&lagging).as_deref(), Some("lagging-node"));
+    assert_eq!(health("global").as_deref(), Some("not-supported"));
+    assert!(
+        matches!(
+            health(&none).as_deref(),
+            Some("not-installed") | Some("unreachable")
+        ),
+        "{rows:?}"
+    );
+    // Worst first.
+    assert_eq!(rows[0]["health"], "failed-node", "{rows:?}");
+    assert!(rows.iter().any(|r| r["nextDue"].is_string()), "{rows:?}");
+
+    let table = run(&["etcd"]).await.expect("runs");
+    let text = String::from_utf8_lossy(&table.stdout).to_string();
+    assert!(text.starts_with("CLUSTER"), "{text}");
+    assert!(text.contains("NEXT DUE"), "{text}");
+    // A cluster that exists but does not run says what it is, not "not found".
+    let stuck = p
+        .scenario()
+        .clusters
+        .iter()
+        .find(|c| {
+            matches!(
+                c.state,
+                acp_cockpit::sandbox::scenario::PlanState::Stuck { .. }
+            )
+        })
+        .map(|c| c.name.clone())
+        .expect("a stuck cluster");
+    let out = tokio::process::Command::new(bin)
+        .arg("--kubeconfig")
+        .arg(&kc_path)
+        .args(["etcd", &stuck])
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .expect("runs");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("not Running") && !said.contains("not found"),
+        "{said}"
+    );
+    // The sandbox's key material is nowhere in what was printed or logged.
+    let mut everything = [
+        &json.stdout,
+        &json.stderr,
+        &table.stdout,
+        &table.stderr,
+        &out.stdout,
+        &out.stderr,
+    ]
+    .iter()
+    .map(|b| String::from_utf8_lossy(b).to_string())
+    .collect::<Vec<_>>()
+    .join("\n");
+    for entry in walk(dir.path()) {
+        everything.push_str(&String::from_utf8_lossy(
+            &std::fs::read(entry).unwrap_or_default(),
+        ));
+    }
+    for c in &p.scenario().clusters {
+        for rev in 1..=64 {
+            let key = acp_cockpit::sandbox::etcd_sim::sim_key(&c.name, rev);
+            assert!(
+                !everything.contains(&key.as_str()[..16]),
+                "{} key{rev} leaked",
+                c.name
+            );
+        }
+    }
+    p.shutdown().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

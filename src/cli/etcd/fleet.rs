@@ -143,11 +143,21 @@ pub async fn run_on(args: &Args, source: &KubeSource) -> anyhow::Result<i32> {
         eprintln!("--watch follows one cluster: name it (acp-cockpit etcd <cluster> --watch)");
         return Ok(EXIT_UNCHECKED);
     }
-    Ok(rows
+    Ok(fleet_exit(&rows))
+}
+
+/// 1 when any cluster is unhealthy or drifts (what a script must act on), else 2 when any
+/// could not be checked, else 0.
+pub fn fleet_exit(rows: &[FleetRow]) -> i32 {
+    let codes: Vec<i32> = rows
         .iter()
         .map(|r| exit_of(r.assessment.health, r.node_files.as_deref()))
-        .max()
-        .unwrap_or(0))
+        .collect();
+    if codes.contains(&super::EXIT_UNHEALTHY) {
+        super::EXIT_UNHEALTHY
+    } else {
+        codes.into_iter().max().unwrap_or(0)
+    }
 }
 
 fn row(cluster: &str, assessment: Assessment) -> FleetRow {
