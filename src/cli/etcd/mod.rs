@@ -537,7 +537,7 @@ mod tests {
             }],
         };
         assert_eq!(
-            exit_of(Health::Healthy, Some(&[drift.clone()])),
+            exit_of(Health::Healthy, Some(std::slice::from_ref(&drift))),
             EXIT_UNHEALTHY
         );
         assert_eq!(exit_of(Health::Healthy, Some(&[])), 0);

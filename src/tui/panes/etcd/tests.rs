@@ -290,21 +290,6 @@ fn opening_the_overview_asks_for_the_running_workload_clusters() {
 }
 
 #[test]
-fn the_pane_and_the_cli_give_the_same_verdict() {
-    // Issue 12 item 5: one verdict, computed once.
-    let cfg = demo::complete_config(9, 8 * 24 * 60, "168h0m0s");
-    let cli = crate::cli::etcd::report_at("prod-west", Some(&cfg), "", demo::now());
-    let mut p = demo::fleet();
-    let pane = p
-        .fleet_rows(demo::now())
-        .into_iter()
-        .find(|(c, _)| c == "prod-west")
-        .map(|(_, a)| a.health);
-    assert_eq!(pane, Some(cli.health));
-    assert!(render_to_string(&mut p, 200, 30).contains(cli.health.tag()));
-}
-
-#[test]
 fn inspect_asks_the_engine_and_shows_names_and_findings_only() {
     use crate::domain::encryption_config::KeyInfo;
     use crate::domain::etcd::node_files::Finding;
