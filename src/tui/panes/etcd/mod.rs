@@ -24,7 +24,7 @@ use crate::domain::etcd::{
 };
 use crate::domain::timeline::format_secs;
 use crate::engine::etcd::nodes::NodeReport;
-use crate::engine::kube::etcd::{EtcdState, RESOURCE};
+use crate::engine::kube::etcd::EtcdState;
 use crate::engine::kube::{KubeCommand, KubeEvent};
 use crate::engine::{Command, Event, RequestId};
 use crate::present::etcd::verdict_text;
@@ -312,91 +312,6 @@ impl EtcdPane {
             Some(t) => format!(" etcd encryption: {t} "),
             None => " etcd encryption ".to_string(),
         }
-    }
-
-    /// `:etcd global`: the docs' rule instead of a rotation, whatever the cluster holds.
-    fn render_unsupported(&self, frame: &mut Frame, area: Rect, theme: &Theme, reason: &str) {
-        let mut lines = vec![
-            Line::styled(format!("{reason}."), theme.style(Role::Warn)),
-            Line::raw(""),
-            Line::styled(
-                "The etcd Encryption Manager runs on workload clusters only; nothing is read from global.",
-                theme.style(Role::Text),
-            ),
-        ];
-        let others = self.choices();
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            if others.is_empty() {
-                "Pick a workload cluster with :etcd <cluster>.".to_string()
-            } else {
-                format!(
-                    "Pick a workload cluster with :etcd <cluster> (Running: {}).",
-                    others.join(", ")
-                )
-            },
-            theme.style(Role::Muted),
-        ));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-    }
-
-    fn render_message(&self, frame: &mut Frame, area: Rect, theme: &Theme, cluster: &str) {
-        let mut lines: Vec<Line> = Vec::new();
-        match &self.state {
-            None | Some(EtcdState::Connecting) => lines.push(Line::styled(
-                format!("Reading EtcdEncryptionConfig default on cluster {cluster}..."),
-                theme.style(Role::Info),
-            )),
-            Some(EtcdState::NotInstalled { reason }) => {
-                lines.push(Line::styled(
-                    format!("etcd encryption is not installed on cluster {cluster}."),
-                    theme.style(Role::Warn),
-                ));
-                lines.push(Line::styled(
-                    format!("Why: {reason}."),
-                    theme.style(Role::Text),
-                ));
-                lines.push(Line::raw(""));
-                lines.push(Line::styled("What to do:", theme.style(Role::Muted)));
-                for item in [
-                    "install the etcd Encryption Manager cluster plugin on this cluster (on-premises and DCS clusters are supported)",
-                    "the plugin deploys etcd-encryption-manager in kube-system and creates EtcdEncryptionConfig default",
-                    "this pane fills in by itself once it exists; r checks again now",
-                ] {
-                    lines.push(Line::from(vec![
-                        Span::styled("  - ", theme.style(Role::Accent)),
-                        Span::styled(item, theme.style(Role::Text)),
-                    ]));
-                }
-            }
-            Some(EtcdState::Failed(f)) => {
-                lines.push(Line::styled(
-                    format!("Cannot read etcd encryption of cluster {cluster}."),
-                    theme.style(Role::Fail),
-                ));
-                lines.push(Line::styled(f.message.clone(), theme.style(Role::Fail)));
-                let hint = match f.kind {
-                    crate::engine::kube::FailureKind::Forbidden => format!(
-                        "you need get, list and watch on {RESOURCE} in cluster {cluster}; ask a platform administrator"
-                    ),
-                    crate::engine::kube::FailureKind::AuthExpired => {
-                        "the login expired: go to Clusters (1) and press r to log in again, then r here".to_string()
-                    }
-                    _ => f
-                        .hint
-                        .clone()
-                        .map(|h| format!("{h}; the watch keeps retrying, r retries now"))
-                        .unwrap_or_else(|| "the watch keeps retrying; r retries now".to_string()),
-                };
-                lines.push(Line::raw(""));
-                lines.push(Line::styled(
-                    format!("What to do: {hint}"),
-                    theme.style(Role::Text),
-                ));
-            }
-            Some(EtcdState::Config { .. }) => {}
-        }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
     fn header(
@@ -831,85 +746,9 @@ impl EtcdPane {
     }
 }
 
-/// Panes that watched the demo rotations of [`crate::fixtures::etcd`].
-pub mod demo {
-    use super::EtcdPane;
-    use crate::fixtures::clusters as clusters_demo;
-    use crate::fixtures::etcd::{self as rotations, Scenario};
-    use crate::tui::panes::Pane;
-
-    pub use rotations::{complete_config, now};
-
-    fn watched(s: Scenario) -> EtcdPane {
-        let mut p = EtcdPane::new();
-        for ev in clusters_demo::events() {
-            p.on_event(&ev);
-        }
-        p.on_open(Some(s.cluster));
-        for ev in s.events() {
-            p.apply(&ev);
-        }
-        p
-    }
-
-    pub fn failed() -> EtcdPane {
-        watched(rotations::failed())
-    }
-
-    pub fn lagging() -> EtcdPane {
-        watched(rotations::lagging())
-    }
-
-    pub fn in_progress() -> EtcdPane {
-        watched(rotations::in_progress())
-    }
-
-    /// The overview: prod-east with a failed node, prod-west overdue (complete 8 days ago on
-    /// a 7-day interval), the others not Running.
-    pub fn fleet() -> EtcdPane {
-        use crate::engine::kube::KubeEvent;
-        use crate::engine::kube::etcd::EtcdState;
-        let mut p = EtcdPane::new();
-        for ev in clusters_demo::events() {
-            p.on_event(&ev);
-        }
-        p.on_open(None);
-        let states = [
-            ("prod-east", rotations::failed().last().clone()),
-            ("prod-west", complete_config(9, 8 * 24 * 60, "168h0m0s")),
-        ];
-        for (cluster, cfg) in states {
-            p.apply(&KubeEvent::Etcd {
-                context: clusters_demo::CONTEXT.into(),
-                cluster: cluster.into(),
-                state: EtcdState::Config {
-                    config: Box::new(cfg),
-                    observed: now(),
-                },
-            });
-        }
-        p
-    }
-
-    /// The plugin is not installed.
-    pub fn not_installed() -> EtcdPane {
-        let mut p = EtcdPane::new();
-        for ev in clusters_demo::events() {
-            p.on_event(&ev);
-        }
-        p.on_open(Some("dev-new"));
-        p.apply(&crate::engine::kube::KubeEvent::Etcd {
-            context: clusters_demo::CONTEXT.into(),
-            cluster: "dev-new".into(),
-            state: crate::engine::kube::etcd::EtcdState::NotInstalled {
-                reason: crate::engine::kube::etcd::not_installed_reason(false),
-            },
-        });
-        p
-    }
-}
-
+pub mod demo;
 mod live;
+mod messages;
 mod overview;
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::engine::kube::etcd::RESOURCE;
 use crate::tui::panes::clusters::tests::render_to_string;
 
 #[test]
