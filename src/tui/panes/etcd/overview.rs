@@ -63,7 +63,7 @@ impl EtcdPane {
         let rows = self.fleet_rows(now);
         let width = area.width as usize;
         let mut lines = vec![Line::styled(
-            "etcd key rotation on every Running workload cluster, worst first. Enter: one cluster; :etcd <cluster>.",
+            "The etcd-encryption-manager's key rotation on every Running workload cluster, worst first. Enter: one cluster; Esc: back; :etcd <cluster>.",
             theme.style(Role::Muted),
         )];
         if rows.is_empty() && !self.running().iter().any(|c| c == GLOBAL_CLUSTER) {
