@@ -410,3 +410,71 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_watch_fills_the_overview_and_follows_a_rotation() {
+    use acp_cockpit::domain::etcd::health::{Health, Observed, assess};
+    let p = start(50.0).await;
+    let mut f = Front::start(&p);
+    f.handle
+        .send(Command::Kube(KubeCommand::Watch { context: None }))
+        .expect("engine accepts");
+    let running: Vec<String> = p
+        .scenario()
+        .clusters
+        .iter()
+        .filter(|c| {
+            c.name != "global"
+                && matches!(c.state, acp_cockpit::sandbox::scenario::PlanState::Running)
+        })
+        .map(|c| c.name.clone())
+        .collect();
+    f.handle
+        .send(Command::Kube(KubeCommand::WatchEtcdFleet {
+            clusters: running.clone(),
+        }))
+        .expect("engine accepts");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut health = std::collections::BTreeMap::new();
+    let mut revisions: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    // Every Running cluster answers, and the rotating one moves to a new revision live.
+    let rotating = seeded(&p, |e| match e {
+        EtcdPlan::Rotating { .. } => Some(String::new()),
+        _ => None,
+    })
+    .0;
+    while health.len() < running.len() || revisions.get(&rotating).is_none_or(|r| r.len() < 2) {
+        let ev = tokio::time::timeout_at(deadline, f.rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("timed out; health {health:?}, revisions {revisions:?}"))
+            .expect("engine running");
+        let Event::Kube(KubeEvent::Etcd { cluster, state, .. }) = ev else {
+            continue;
+        };
+        let now = chrono::Utc::now();
+        let a = match &state {
+            EtcdState::Connecting => continue,
+            EtcdState::Config { config, .. } => {
+                let rev = config.status.as_ref().map_or(0, |s| s.revision);
+                let seen = revisions.entry(cluster.clone()).or_default();
+                if seen.last() != Some(&rev) {
+                    seen.push(rev);
+                }
+                assess(&cluster, Observed::Config(config), now)
+            }
+            EtcdState::NotInstalled { .. } => assess(&cluster, Observed::NotInstalled, now),
+            EtcdState::Failed(e) => assess(&cluster, Observed::Unreachable(&e.message), now),
+        };
+        health.insert(cluster, a.health);
+    }
+    let (failed, _) = seeded(&p, |e| match e {
+        EtcdPlan::Failing { node, .. } => Some(node.clone()),
+        _ => None,
+    });
+    assert_eq!(health.get(&failed), Some(&Health::FailedNode), "{health:?}");
+    f.handle
+        .send(Command::Kube(KubeCommand::UnwatchEtcdFleet))
+        .expect("engine accepts");
+    f.handle.shutdown().await;
+    p.shutdown().await;
+}
