@@ -39,6 +39,7 @@ pane_actions! {
         Refresh = new("refresh", "check again"),
         Back = new("back", "back to every cluster"),
         Inspect = new("inspect", "read the key files on the nodes (SSH)"),
+        Filter = new("filter", "filter the clusters (name, is:overdue)"),
     }
 }
 
@@ -79,6 +80,10 @@ pub struct EtcdPane {
     log: RotationLog,
     /// The node files of the target (`i`).
     nodes: NodeFilesView,
+    /// The overview's filter: words of the name, or `is:<health>`.
+    filter: String,
+    /// Whether the filter is being typed.
+    editing: bool,
 }
 
 /// Where the node file inspection of the single view stands.
@@ -187,6 +192,8 @@ impl EtcdPane {
             fleet_order: Vec::new(),
             log: RotationLog::default(),
             nodes: NodeFilesView::NotAsked,
+            filter: String::new(),
+            editing: false,
         }
     }
 
@@ -607,7 +614,12 @@ impl Pane for EtcdPane {
                 }
             }
             EtcdAction::Back if self.target.is_some() => return self.show_fleet(),
-            EtcdAction::Back => {}
+            EtcdAction::Back => self.filter.clear(),
+            EtcdAction::Filter if self.target.is_none() => {
+                self.editing = true;
+                self.selected = 0;
+            }
+            EtcdAction::Filter => {}
             EtcdAction::Inspect => {
                 if let Some(t) = self.target.clone()
                     && self.config().is_some()
@@ -731,6 +743,36 @@ impl Pane for EtcdPane {
             None if self.target.is_none() && self.fleet_asked.is_none() => self.show_fleet(),
             _ => Vec::new(),
         }
+    }
+
+    fn wants_text_input(&self) -> bool {
+        self.editing
+    }
+
+    fn on_key(&mut self, key: crossterm::event::KeyEvent) -> Option<Vec<Effect>> {
+        use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+        if !self.editing {
+            return None;
+        }
+        if key.kind == KeyEventKind::Release {
+            return Some(Vec::new());
+        }
+        match key.code {
+            KeyCode::Enter => self.editing = false,
+            KeyCode::Esc => {
+                self.editing = false;
+                self.filter.clear();
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter.push(c);
+            }
+            _ => return None,
+        }
+        self.selected = 0;
+        Some(Vec::new())
     }
 
     fn tick_interval(&self, _now: DateTime<Utc>) -> Option<std::time::Duration> {

@@ -28,6 +28,19 @@ pub fn health_role(h: Health) -> Role {
     }
 }
 
+/// Whether a cluster passes the overview's filter: every word is part of the name, or
+/// `is:<health>` names its health (`is:overdue`, `is:lagging-node`; a prefix is enough).
+pub fn matches_filter(filter: &str, cluster: &str, health: Health) -> bool {
+    let name = cluster.to_lowercase();
+    filter.split_whitespace().all(|w| {
+        let w = w.to_lowercase();
+        match w.strip_prefix("is:") {
+            Some(h) => health.tag().starts_with(h),
+            None => name.contains(&w),
+        }
+    })
+}
+
 /// The one verdict of a cluster as the engine last reported it.
 pub fn assessment(cluster: &str, state: Option<&EtcdState>, now: DateTime<Utc>) -> Assessment {
     match state {
@@ -48,6 +61,7 @@ impl EtcdPane {
                 let a = assessment(&c, self.fleet.get(&c), now);
                 (c, a)
             })
+            .filter(|(c, a)| matches_filter(&self.filter, c, a.health))
             .collect();
         rows.sort_by(|(an, a), (bn, b)| (a.health.rank(), an).cmp(&(b.health.rank(), bn)));
         rows
@@ -134,6 +148,22 @@ impl EtcdPane {
                 ),
                 Span::styled(fit(&detail, detail_w), base.patch(theme.style(Role::Muted))),
             ]));
+        }
+        if self.editing || !self.filter.is_empty() {
+            let role = if self.editing {
+                Role::Accent
+            } else {
+                Role::Muted
+            };
+            lines.push(Line::styled(
+                format!(
+                    "filter: {}{}  ({} shown; Esc clears)",
+                    self.filter,
+                    if self.editing { "_" } else { "" },
+                    rows.len()
+                ),
+                theme.style(role),
+            ));
         }
         if !rows.is_empty() && checked < rows.len() {
             lines.push(Line::styled(

@@ -363,3 +363,35 @@ fn snapshot_overview_80x24() {
 fn snapshot_overview_200x50() {
     insta::assert_snapshot!(render_to_string(&mut demo::fleet(), 200, 50));
 }
+
+#[test]
+fn the_overview_filters_by_name_and_health() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut p = demo::fleet();
+    p.on_action("filter");
+    assert!(p.wants_text_input());
+    for c in "is:over".chars() {
+        p.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    p.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(!p.wants_text_input());
+    let rows: Vec<String> = p
+        .fleet_rows(demo::now())
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
+    assert_eq!(rows, ["prod-west"]);
+    assert!(render_to_string(&mut p, 120, 20).contains("filter: is:over"));
+    assert!(overview::matches_filter(
+        "prod east",
+        "prod-east",
+        crate::domain::etcd::health::Health::Healthy
+    ));
+    assert!(!overview::matches_filter(
+        "west",
+        "prod-east",
+        crate::domain::etcd::health::Health::Healthy
+    ));
+    p.on_action("back");
+    assert_eq!(p.fleet_rows(demo::now()).len(), 2);
+}
