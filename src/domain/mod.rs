@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod draft;
+pub mod encryption_config;
 pub mod etcd;
 pub mod fleet;
 pub mod form;

@@ -19,6 +19,7 @@
 //! (`kube::ops`, `kube::watch`, `store::DraftStore`, `preflight::run`, `registry::battery`)
 //! directly.
 
+pub mod etcd;
 pub mod failure;
 pub mod files;
 pub mod kube;
@@ -281,7 +282,8 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
         stop,
         tasks,
     } = parts;
-    let kube_engine = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, events.clone());
+    let kube_engine = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, events.clone())
+        .with_data_dir(cfg.data_dir.clone());
     tasks.spawn(kube_engine.run(kube, stop.clone()));
     let drafts_engine = store::DraftEngine::new(cfg.data_dir.clone(), events.clone());
     tasks.spawn(drafts_engine.run(drafts, stop.clone()));

@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 use super::apiserver::kinds::names;
 use super::apiserver::store::{Store, now_rfc3339};
 use super::controllers::SimClock;
-use super::scenario::{FAILING_NODE, LAGGING_NODE};
+use super::scenario::{FAILING_NODE, LAGGING_NODE, STALE_KEY_FILE_NODE};
 use crate::domain::etcd::{self, deploy_state, migration_state};
+use zeroize::Zeroizing;
 
 /// Base time for a node to write the new config.
 const WRITE_BASE: Duration = Duration::from_secs(4);
@@ -245,6 +246,100 @@ async fn next_eec_event(sub: &mut super::apiserver::store::Subscription) {
     }
 }
 
+/// The files the manager keeps on one control-plane node, as the sandbox's simulated nodes
+/// serve them under `/etc/kubernetes/`. Every text holds key material: zeroized on drop.
+pub struct SimNodeFiles {
+    /// `encryption-provider.conf`.
+    pub conf: Zeroizing<String>,
+    /// `encryption-provider-history.bak`: the keys of every revision so far, newest first.
+    pub history: Zeroizing<String>,
+    /// `encryption-provider-bak/<name>`: the previous file of each rotation (the last few).
+    pub backups: Vec<(String, Zeroizing<String>)>,
+}
+
+/// The simulated key of `revision` on `cluster`: 32 bytes derived from both, so every node
+/// of a cluster agrees and no two clusters share a key. Sandbox only: nothing secret.
+pub fn sim_key(cluster: &str, revision: i64) -> Zeroizing<String> {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("acp-cockpit sandbox etcd key|{cluster}|{revision}"));
+    Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
+/// `encryption-provider.conf` as the manager writes it at `revision`: the newest
+/// [`etcd::KEPT_KEYS`] keys, newest (active) first, then `identity`.
+pub fn provider_conf(cluster: &str, revision: i64, resources: &[String]) -> Zeroizing<String> {
+    let mut s = String::from(
+        "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources:\n",
+    );
+    for r in resources {
+        s.push_str(&format!("      - {r}\n"));
+    }
+    s.push_str("    providers:\n      - aesgcm:\n          keys:\n");
+    let oldest = (revision - etcd::KEPT_KEYS as i64 + 1).max(1);
+    for rev in (oldest..=revision).rev() {
+        s.push_str(&format!(
+            "            - name: key{rev}\n              secret: {}\n",
+            sim_key(cluster, rev).as_str()
+        ));
+    }
+    s.push_str("      - identity: {}\n");
+    Zeroizing::new(s)
+}
+
+/// What `node` of `cluster` holds given the manager's `EtcdEncryptionConfig` (`None`: the
+/// manager is not installed, so there are no files). A node follows its own
+/// `deployStatus` revision once it reported `Updated` or `Success` there; the node named in
+/// the stale-key-file annotation stays one rotation behind whatever its status says.
+pub fn node_files(cluster: &str, eec: Option<&Value>, node: &str) -> Option<SimNodeFiles> {
+    let eec = eec?;
+    let status = &eec["status"];
+    let revision = status["revision"].as_i64().unwrap_or(0).max(1);
+    let entry = &status["deployStatus"][node];
+    let state = entry["state"].as_str().unwrap_or("");
+    let written = matches!(state, deploy_state::UPDATED | deploy_state::SUCCESS)
+        || state == deploy_state::RESTART_FAILED;
+    let mut at = match entry["revision"].as_i64() {
+        Some(r) if written => r,
+        Some(r) => r - 1,
+        None => revision,
+    }
+    .max(1);
+    if eec["metadata"]["annotations"][STALE_KEY_FILE_NODE].as_str() == Some(node) {
+        at = (at - 1).max(1);
+    }
+    let resources: Vec<String> = eec["spec"]["resources"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_else(|| {
+            etcd::DEFAULT_RESOURCES
+                .iter()
+                .map(|r| r.to_string())
+                .collect()
+        });
+    let mut history = String::from("# every key this cluster has used, newest first\n");
+    for rev in (1..=at).rev() {
+        history.push_str(&format!("key{rev} {}\n", sim_key(cluster, rev).as_str()));
+    }
+    let backups = ((at - 3).max(1)..at)
+        .map(|rev| {
+            (
+                format!("encryption-provider.conf.rev{rev}"),
+                provider_conf(cluster, rev, &resources),
+            )
+        })
+        .collect();
+    Some(SimNodeFiles {
+        conf: provider_conf(cluster, at, &resources),
+        history: Zeroizing::new(history),
+        backups,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +460,65 @@ mod tests {
         let mut tiny = e.clone();
         tiny["spec"]["rotationInterval"] = json!("1s");
         assert_eq!(rotation_interval(&tiny, SimClock::new(1.0)), MIN_INTERVAL);
+    }
+
+    #[test]
+    fn simulated_node_files_follow_the_rotation_and_one_stays_stale() {
+        use crate::domain::encryption_config::parse;
+        use crate::domain::etcd::node_files::{NodeFiles, check_nodes};
+        let eec = json!({
+            "metadata": {"annotations": {STALE_KEY_FILE_NODE: "10.0.0.3"}},
+            "spec": {"resources": ["secrets", "configmaps"], "rotationInterval": "10m", "type": "aesgcm"},
+            "status": {"revision": 12, "deployStatus": {
+                "10.0.0.1": {"revision": 12, "state": "Success"},
+                "10.0.0.2": {"revision": 12, "state": "Processing"},
+                "10.0.0.3": {"revision": 12, "state": "Success"}}}
+        });
+        let nodes: Vec<(String, NodeFiles)> = ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+            .iter()
+            .map(|n| {
+                let f = node_files("staging", Some(&eec), n).expect("files");
+                assert_eq!(f.backups.len(), 3);
+                let facts = parse(&f.conf).map_err(|e| e.to_string());
+                (
+                    n.to_string(),
+                    NodeFiles {
+                        config: facts,
+                        history_exists: true,
+                        backup_dir_exists: true,
+                    },
+                )
+            })
+            .collect();
+        let active = |i: usize| {
+            nodes[i]
+                .1
+                .config
+                .as_ref()
+                .ok()
+                .and_then(|c| c.active_key())
+                .map(|k| k.name.clone())
+        };
+        assert_eq!(active(0).as_deref(), Some("key12"));
+        // Still writing: the previous file.
+        assert_eq!(active(1).as_deref(), Some("key11"));
+        // Stale whatever its status says.
+        assert_eq!(active(2).as_deref(), Some("key11"));
+        let spec = crate::domain::etcd::EtcdEncryptionConfigSpec::acp_default();
+        let found = check_nodes(&spec, 12, &nodes);
+        assert!(found["10.0.0.1"].is_empty(), "{found:?}");
+        assert!(
+            found["10.0.0.3"]
+                .iter()
+                .any(|f| f.code == "active-key-stale")
+        );
+        let keys = nodes[0]
+            .1
+            .config
+            .as_ref()
+            .map(|c| c.active_provider().map(|p| p.keys.len()));
+        assert_eq!(keys, Ok(Some(8)));
+        assert!(node_files("dev", None, "10.0.0.1").is_none());
+        assert_ne!(*sim_key("a", 1), *sim_key("b", 1));
     }
 }

@@ -11,7 +11,9 @@ use futures::StreamExt;
 use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event as WatchEvent};
 use kube::{Api, Client};
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::KubeEvent;
@@ -134,11 +136,16 @@ struct Reporter {
     sink: mpsc::Sender<Event>,
     context: String,
     cluster: String,
+    /// The fleet's connection slot, given back once the cluster has answered either way.
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Reporter {
     /// False once nobody listens any more.
     async fn report(&mut self, state: EtcdState) -> bool {
+        if !matches!(state, EtcdState::Connecting) {
+            self.permit = None;
+        }
         let same = match (&self.last, &state) {
             (Some(EtcdState::Config { config: a, .. }), EtcdState::Config { config: b, .. }) => {
                 a == b
@@ -172,14 +179,34 @@ pub async fn watch_etcd(
     sink: mpsc::Sender<Event>,
     cancel: CancellationToken,
 ) {
+    watch_etcd_gated(pool, context, cluster, sink, cancel, None).await
+}
+
+/// [`watch_etcd`] that first waits for a slot of `gate` and holds it until the cluster has
+/// answered (a config, none, or a failure): the fleet's cap on clusters being connected to.
+pub async fn watch_etcd_gated(
+    pool: ClientPool,
+    context: String,
+    cluster: String,
+    sink: mpsc::Sender<Event>,
+    cancel: CancellationToken,
+    gate: Option<Arc<Semaphore>>,
+) {
     let mut out = Reporter {
         last: None,
         sink,
         context,
         cluster: cluster.clone(),
+        permit: None,
     };
     if !out.report(EtcdState::Connecting).await {
         return;
+    }
+    if let Some(gate) = gate {
+        out.permit = tokio::select! {
+            _ = cancel.cancelled() => return,
+            p = gate.acquire_owned() => p.ok(),
+        };
     }
     let client = tokio::select! {
         _ = cancel.cancelled() => return,
@@ -264,6 +291,45 @@ pub async fn watch_etcd(
             _ = tokio::time::sleep(NOT_FOUND_RETRY) => {}
         }
     }
+}
+
+/// The node files of `cluster` for the pane: its config, then each control-plane node over
+/// SSH with the logins of the Cluster's machines (unknown host keys refused).
+pub async fn inspect_nodes(
+    pool: &ClientPool,
+    context: &str,
+    cluster: &str,
+    data_dir: Option<&std::path::Path>,
+    cancel: &CancellationToken,
+) -> Result<Vec<crate::engine::etcd::nodes::NodeReport>, KubeFailure> {
+    use crate::engine::ssh::{DEFAULT_CONCURRENCY, HostKeyPolicy, SshPool, Timeouts};
+    let Some(cfg) = get_etcd_config(pool, context, cluster).await? else {
+        return Err(KubeFailure::new(
+            FailureKind::NotFound,
+            not_installed_reason(false),
+            Some("the node files exist only where the etcd-encryption-manager runs"),
+        ));
+    };
+    let data_dir = data_dir.ok_or_else(|| {
+        KubeFailure::new(
+            FailureKind::Config,
+            "no data directory for the SSH known_hosts file",
+            Some("set ACP_COCKPIT_DATA_DIR or HOME"),
+        )
+    })?;
+    let ssh = SshPool::new(
+        HostKeyPolicy::in_data_dir(data_dir, false),
+        Timeouts::default(),
+        DEFAULT_CONCURRENCY,
+    );
+    let req = crate::engine::etcd::nodes::InspectRequest {
+        context,
+        cluster,
+        config: &cfg,
+        fallback: None,
+        base: crate::engine::etcd::nodes::DEFAULT_BASE,
+    };
+    crate::engine::etcd::nodes::inspect_cluster(pool, &ssh, req, cancel).await
 }
 
 #[cfg(test)]

@@ -117,6 +117,14 @@ pub enum KubeCommand {
     WatchEtcd { cluster: String },
     /// Stop the etcd watch.
     UnwatchEtcd,
+    /// Watch exactly these workload clusters' EtcdEncryptionConfig on the current platform for
+    /// the fleet overview (at most a few connecting at once); answered by [`KubeEvent::Etcd`].
+    WatchEtcdFleet { clusters: Vec<String> },
+    /// Stop the fleet's watches.
+    UnwatchEtcdFleet,
+    /// Read the etcd-encryption-manager's files on each control-plane node of `cluster` over
+    /// SSH; answered by [`KubeEvent::EtcdNodes`] with key names and fingerprints only.
+    InspectEtcdNodes { id: RequestId, cluster: String },
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +175,12 @@ pub enum KubeEvent {
         cluster: String,
         state: etcd::EtcdState,
     },
+    /// The node files of `cluster`, as asked by [`KubeCommand::InspectEtcdNodes`].
+    EtcdNodes {
+        id: RequestId,
+        cluster: String,
+        result: Result<Vec<crate::engine::etcd::nodes::NodeReport>, KubeFailure>,
+    },
 }
 
 pub struct KubeEngine {
@@ -178,6 +192,10 @@ pub struct KubeEngine {
     watches: HashMap<String, CancellationToken>,
     /// The one etcd watch the etcd pane has open.
     etcd_watch: Option<CancellationToken>,
+    /// The fleet overview's watches.
+    etcd_fleet: crate::engine::etcd::fleet::FleetWatches,
+    /// Where the SSH known_hosts file is (node file inspection).
+    data_dir: Option<std::path::PathBuf>,
     /// Every task this capability spawned; awaited on shutdown.
     tasks: TaskTracker,
     /// Cancelled on shutdown; every watch's token is a child of it.
@@ -194,9 +212,19 @@ impl KubeEngine {
             current: None,
             watches: HashMap::new(),
             etcd_watch: None,
+            etcd_fleet: crate::engine::etcd::fleet::FleetWatches::new(
+                crate::engine::etcd::fleet::DEFAULT_CAP,
+            ),
+            data_dir: None,
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
         }
+    }
+
+    /// Where the SSH known_hosts file lives, for reading etcd node files.
+    pub fn with_data_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.data_dir = Some(dir);
+        self
     }
 
     /// The capability's task: serves commands until the queue closes or `stop` fires, then
@@ -484,6 +512,41 @@ impl KubeEngine {
                     t.cancel();
                 }
             }
+            KubeCommand::WatchEtcdFleet { clusters } => {
+                let Some(ctx) = self.current.clone() else {
+                    return self.no_context().await;
+                };
+                self.etcd_fleet.sync(
+                    &pool,
+                    &ctx,
+                    &clusters,
+                    &self.events,
+                    &self.stop,
+                    &self.tasks,
+                );
+            }
+            KubeCommand::UnwatchEtcdFleet => self.etcd_fleet.stop(),
+            KubeCommand::InspectEtcdNodes { id, cluster } => {
+                let Some(ctx) = self.current.clone() else {
+                    return self.no_context().await;
+                };
+                let (events, data_dir, stop) = (
+                    self.events.clone(),
+                    self.data_dir.clone(),
+                    self.stop.clone(),
+                );
+                self.spawn_request(async move {
+                    let result =
+                        etcd::inspect_nodes(&pool, &ctx, &cluster, data_dir.as_deref(), &stop)
+                            .await;
+                    let ev = KubeEvent::EtcdNodes {
+                        id,
+                        cluster,
+                        result,
+                    };
+                    let _ = events.send(Event::Kube(ev)).await;
+                });
+            }
         }
     }
 
@@ -495,6 +558,7 @@ impl KubeEngine {
         if let Some(t) = self.etcd_watch.take() {
             t.cancel();
         }
+        self.etcd_fleet.stop();
         self.tasks.close();
         self.tasks.wait().await;
     }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{
     BROKEN_STEP, ClusterPlan, EtcdPlan, FAILING_NODE, LAGGING_NODE, PlanState, SEEDED_LABEL,
-    SimRng, TERMINATE_SECONDS, condition, rfc3339,
+    STALE_KEY_FILE_NODE, SimRng, TERMINATE_SECONDS, condition, rfc3339,
 };
 use crate::domain::cluster::annotations as acp;
 use crate::domain::etcd;
@@ -283,6 +283,12 @@ impl ClusterPlan {
                 json!({"revision": revision, "state": etcd::deploy_state::SUCCESS})
             };
             deploy.insert(ip.clone(), entry);
+        }
+        // The rotating cluster has one node whose key file stays a rotation behind.
+        if matches!(self.etcd, EtcdPlan::Rotating { .. })
+            && let Some(last) = self.masters.last()
+        {
+            annotations.insert(STALE_KEY_FILE_NODE.into(), json!(last));
         }
         let resources: Vec<&str> = etcd::DEFAULT_RESOURCES.to_vec();
         let migration = if lagging.is_some() || failing.is_some() {

@@ -39,6 +39,10 @@ pub const UNHEALTHY: &str = "sandbox.acp-cockpit.io/unhealthy";
 pub const LAGGING_NODE: &str = "sandbox.acp-cockpit.io/lagging-node";
 /// Annotation (on an EtcdEncryptionConfig) naming a node whose kube-apiserver fails to reload.
 pub const FAILING_NODE: &str = "sandbox.acp-cockpit.io/failing-node";
+/// Annotation on `EtcdEncryptionConfig` `default`: the control-plane node whose
+/// `encryption-provider.conf` keeps the previous key list although its status reports
+/// `Success` (the drift only the node files show).
+pub const STALE_KEY_FILE_NODE: &str = "sandbox.acp-cockpit.io/stale-key-file-node";
 /// Label on every object the scenario seeds, so tests and users can tell them apart.
 pub const SEEDED_LABEL: &str = "sandbox.acp-cockpit.io/seeded";
 

@@ -1,9 +1,13 @@
-//! `acp-cockpit etcd <cluster>`: the etcd pane's content on stdout.
+//! `acp-cockpit etcd [<cluster>]`: the etcd pane's content on stdout: one cluster, or every
+//! workload cluster of the platform when none is named ([`fleet`]).
 //!
-//! Exit code 2 when a control-plane node failed to take the new key (or the migration failed),
-//! so a script or a CI job can alert on it; 0 otherwise, including when etcd encryption is not
-//! installed (the report says so) and for the global cluster, where the docs say etcd
-//! encryption is not supported (the report quotes that rule).
+//! The verdict is [`crate::domain::etcd::health::assess`], the one the pane shows. Exit codes:
+//! 0 when every cluster shown is fine (healthy, rotating, migrating, not installed, global),
+//! 1 when any is unhealthy (failed or lagging node, overdue) or any node's files drift
+//! (`--inspect-nodes`), 2 when one could not be checked (unreachable, not running).
+
+pub mod fleet;
+mod node_files;
 
 use clap::Args as ClapArgs;
 use serde::Serialize;
@@ -13,27 +17,63 @@ use tokio_util::sync::CancellationToken;
 use super::GlobalArgs;
 use super::output::Format;
 use super::output::{out, out_structured};
+use chrono::{DateTime, Utc};
+
+use crate::domain::etcd::health::{Assessment, ExitClass, Health, Observed, assess};
 use crate::domain::etcd::{
     EtcdEncryptionConfig, NodeAdvice, RotationSummary, node_advice, unsupported_reason,
 };
+use crate::engine::etcd::nodes::NodeReport;
 use crate::engine::kube::etcd::{EtcdState, get_etcd_config, not_installed_reason};
 use crate::engine::kube::{FailureKind, KubeEvent, KubeFailure, KubeSource, ops};
 use crate::engine::{CHANNEL_CAPACITY, Event};
 use crate::present::etcd::verdict_text;
 
-/// Exit code when a node (or the migration) failed.
-pub const EXIT_FAILED_NODE: i32 = 2;
+/// Exit code when a cluster shown is unhealthy or a node's files drift.
+pub const EXIT_UNHEALTHY: i32 = 1;
+/// Exit code when a cluster could not be checked.
+pub const EXIT_UNCHECKED: i32 = 2;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    /// Name of the workload cluster (`metadata.name` of its Cluster).
-    pub cluster: String,
+    /// Name of the workload cluster (`metadata.name` of its Cluster); every workload cluster
+    /// when left out.
+    pub cluster: Option<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// Keep printing as the rotation advances (Ctrl-C stops).
     #[arg(short = 'w', long)]
     pub watch: bool,
+    /// Read encryption-provider.conf, its history backup and backup directory on each
+    /// control-plane node over SSH (logins from the Cluster's machines, else --ssh-key) and
+    /// compare them; only key names and fingerprints are shown.
+    #[arg(long)]
+    pub inspect_nodes: bool,
+    /// A private key file for nodes whose Cluster entry has no usable login.
+    #[arg(long, value_name = "PATH")]
+    pub ssh_key: Option<std::path::PathBuf>,
+    /// Where the manager's files are on each node.
+    #[arg(long, value_name = "DIR", default_value = crate::engine::etcd::nodes::DEFAULT_BASE, hide = true)]
+    pub files_under: String,
+    /// Clusters read at once when no cluster is named.
+    #[arg(long, default_value_t = crate::engine::etcd::fleet::DEFAULT_CAP, hide = true)]
+    pub cap: usize,
+}
+
+impl Args {
+    /// The arguments for one cluster with everything else at its default.
+    pub fn for_cluster(cluster: Option<&str>, output: Format) -> Args {
+        Args {
+            cluster: cluster.map(str::to_string),
+            output,
+            watch: false,
+            inspect_nodes: false,
+            ssh_key: None,
+            files_under: crate::engine::etcd::nodes::DEFAULT_BASE.to_string(),
+            cap: crate::engine::etcd::fleet::DEFAULT_CAP,
+        }
+    }
 }
 
 /// One control-plane node as `etcd -o json` prints it.
@@ -55,10 +95,19 @@ pub struct NodeRow {
 pub struct Report {
     pub cluster: String,
     pub installed: bool,
-    /// `not-supported`, `not-installed`, `not-reported`, `in-progress`, `complete`, `lagging`,
-    /// `failed`.
+    /// The one verdict the pane shows too: `healthy`, `rotating`, `migrating`,
+    /// `lagging-node`, `failed-node`, `overdue`, `not-installed`, `unreachable`,
+    /// `not-supported`, `not-reported`.
+    pub health: Health,
+    /// What the status object says of the rotation alone: `not-supported`, `not-installed`,
+    /// `not-reported`, `in-progress`, `complete`, `lagging`, `failed`.
     pub verdict: String,
     pub headline: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_completed: Option<String>,
+    /// Seconds past the due date, when overdue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue_secs: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,6 +120,30 @@ pub struct Report {
     pub object: Option<EtcdEncryptionConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// `--inspect-nodes`: each node's key names, fingerprints and findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_files: Option<Vec<NodeReport>>,
+}
+
+impl Report {
+    fn bare(cluster: &str, a: &Assessment, verdict: &str, hint: Option<String>) -> Report {
+        Report {
+            cluster: cluster.to_string(),
+            installed: false,
+            health: a.health,
+            verdict: verdict.to_string(),
+            headline: a.headline.clone(),
+            last_completed: None,
+            overdue_secs: None,
+            revision: None,
+            rotation_interval: None,
+            next_rotation_due: None,
+            nodes: Vec::new(),
+            object: None,
+            hint,
+            node_files: None,
+        }
+    }
 }
 
 /// What to do about a cluster without etcd encryption.
@@ -78,40 +151,57 @@ pub const INSTALL_HINT: &str = "install the etcd Encryption Manager cluster plug
 
 /// The report for a cluster etcd encryption cannot be used on (global), if `cluster` is one.
 pub fn unsupported_report(cluster: &str) -> Option<Report> {
-    let reason = unsupported_reason(cluster)?;
-    Some(Report {
-        cluster: cluster.to_string(),
-        installed: false,
-        verdict: "not-supported".to_string(),
-        headline: reason,
-        revision: None,
-        rotation_interval: None,
-        next_rotation_due: None,
-        nodes: Vec::new(),
-        object: None,
-        hint: Some(
+    unsupported_reason(cluster)?;
+    let a = assess(cluster, Observed::Pending, Utc::now());
+    Some(Report::bare(
+        cluster,
+        &a,
+        "not-supported",
+        Some(
             "etcd encryption runs on workload clusters only; list them with `acp-cockpit clusters`"
                 .to_string(),
         ),
-    })
+    ))
 }
 
-/// The report of a cluster's config (`None`: not installed).
+/// The report of a cluster that exists but whose API is not served (not Running yet, or
+/// failed): the platform cannot reach its etcd-encryption-manager.
+pub fn not_running_report(cluster: &str, phase: &str) -> Report {
+    let why = format!(
+        "cluster {cluster} is {phase}, not Running: its API is not served yet, so its etcd encryption cannot be read"
+    );
+    let a = assess(cluster, Observed::Unreachable(&why), Utc::now());
+    let mut r = Report::bare(
+        cluster,
+        &a,
+        "not-running",
+        Some(format!(
+            "follow its creation with `acp-cockpit timeline {cluster}`; etcd encryption is read once it is Running"
+        )),
+    );
+    r.headline = why;
+    r
+}
+
+/// The report of a cluster's config (`None`: not installed), judged now.
 pub fn report(cluster: &str, cfg: Option<&EtcdEncryptionConfig>, reason: &str) -> Report {
+    report_at(cluster, cfg, reason, Utc::now())
+}
+
+/// The report of a cluster's config judged at `now`.
+pub fn report_at(
+    cluster: &str,
+    cfg: Option<&EtcdEncryptionConfig>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Report {
     let Some(cfg) = cfg else {
-        return Report {
-            cluster: cluster.to_string(),
-            installed: false,
-            verdict: "not-installed".to_string(),
-            headline: format!("etcd encryption is not installed: {reason}"),
-            revision: None,
-            rotation_interval: None,
-            next_rotation_due: None,
-            nodes: Vec::new(),
-            object: None,
-            hint: Some(INSTALL_HINT.to_string()),
-        };
+        let a = assess(cluster, Observed::NotInstalled, now);
+        let mut r = Report::bare(cluster, &a, "not-installed", Some(INSTALL_HINT.to_string()));
+        r.headline = format!("etcd encryption is not installed: {reason}");
+        return r;
     };
+    let a = assess(cluster, Observed::Config(cfg), now);
     let st = cfg.status.clone().unwrap_or_default();
     let summary = st.summary();
     let nodes = st
@@ -140,14 +230,18 @@ pub fn report(cluster: &str, cfg: Option<&EtcdEncryptionConfig>, reason: &str) -
     Report {
         cluster: cluster.to_string(),
         installed: true,
+        health: a.health,
         verdict: summary.tag().to_string(),
-        headline: summary.headline(),
+        headline: a.headline.clone(),
+        last_completed: a.last_completed.map(|t| t.to_rfc3339()),
+        overdue_secs: a.overdue_secs,
         revision: Some(st.revision),
         rotation_interval: Some(cfg.spec.rotation_interval.clone()),
-        next_rotation_due: cfg.next_rotation_due().map(|t| t.to_rfc3339()),
+        next_rotation_due: a.next_due.map(|t| t.to_rfc3339()),
         nodes,
         object: Some(cfg.clone()),
         hint,
+        node_files: None,
     }
 }
 
@@ -215,18 +309,28 @@ pub fn text(r: &Report) -> Vec<String> {
             }
         }
     }
+    if let Some(files) = &r.node_files {
+        out.extend(node_files::text(files));
+    }
     if let Some(h) = &r.hint {
         out.push(format!("hint: {h}"));
     }
     out
 }
 
-fn exit_code(r: &Report) -> i32 {
-    if r.verdict == "failed" {
-        EXIT_FAILED_NODE
-    } else {
-        0
+/// The exit code of one verdict, node file drift included.
+pub fn exit_of(health: Health, files: Option<&[NodeReport]>) -> i32 {
+    let drift = files.is_some_and(|f| f.iter().any(NodeReport::drifted));
+    match health.exit_class() {
+        ExitClass::CouldNotCheck => EXIT_UNCHECKED,
+        ExitClass::Unhealthy => EXIT_UNHEALTHY,
+        ExitClass::Fine if drift => EXIT_UNHEALTHY,
+        ExitClass::Fine => 0,
     }
+}
+
+fn exit_code(r: &Report) -> i32 {
+    exit_of(r.health, r.node_files.as_deref())
 }
 
 fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
@@ -246,7 +350,7 @@ fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
 }
 
 pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
-    if let Some(r) = unsupported_report(&args.cluster) {
+    if let Some(r) = args.cluster.as_deref().and_then(unsupported_report) {
         print(&r, args.output, false)?;
         return Ok(exit_code(&r));
     }
@@ -258,39 +362,55 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
 
 /// The command on a platform source; public so tests can run it against a sandbox.
 pub async fn run_on(args: &Args, source: &KubeSource) -> anyhow::Result<i32> {
+    let Some(cluster) = args.cluster.as_deref() else {
+        return fleet::run_on(args, source).await;
+    };
     // The docs' rule settles it without asking the platform: whatever global holds, it is
     // not a rotation the etcd Encryption Manager runs (and `--watch` has nothing to follow).
-    if let Some(r) = unsupported_report(&args.cluster) {
+    if let Some(r) = unsupported_report(cluster) {
         print(&r, args.output, false)?;
         return Ok(exit_code(&r));
     }
     let conn = ops::connect(source).await?;
-    // A typo should say so, not read as "etcd encryption not installed".
-    if let Err(f) = ops::get_cluster(&conn.client, &args.cluster).await {
-        if f.kind == FailureKind::NotFound {
+    // A typo should say so, not read as "etcd encryption not installed"; a cluster that is
+    // not running yet should say what it is.
+    match ops::get_cluster(&conn.client, cluster).await {
+        Err(f) if f.kind == FailureKind::NotFound => {
             anyhow::bail!(KubeFailure::new(
                 FailureKind::NotFound,
-                format!(
-                    "cluster {:?} is not on platform {}",
-                    args.cluster, conn.context
-                ),
+                format!("cluster {cluster:?} is not on platform {}", conn.context),
                 Some("list the clusters with `acp-cockpit clusters`"),
             ));
         }
-        return Err(f.into());
+        Err(f) => return Err(f.into()),
+        Ok(c) if c.phase() != crate::domain::cluster::ClusterPhase::Running => {
+            let r = not_running_report(cluster, c.phase().as_str());
+            print(&r, args.output, false)?;
+            return Ok(exit_code(&r));
+        }
+        Ok(_) => {}
     }
     if !args.watch {
-        let cfg = get_etcd_config(&conn.pool, &conn.context, &args.cluster).await?;
-        let r = report(&args.cluster, cfg.as_ref(), &not_installed_reason(false));
+        let cfg = get_etcd_config(&conn.pool, &conn.context, cluster).await?;
+        let mut r = report(cluster, cfg.as_ref(), &not_installed_reason(false));
+        if args.inspect_nodes
+            && let Some(cfg) = &cfg
+        {
+            r.node_files = Some(node_files::inspect(args, &conn, cluster, cfg).await?);
+        }
         print(&r, args.output, false)?;
         return Ok(exit_code(&r));
     }
+    watch(args, &conn, cluster).await
+}
+
+async fn watch(args: &Args, conn: &ops::Connected, cluster: &str) -> anyhow::Result<i32> {
     let (tx, mut rx) = mpsc::channel::<Event>(CHANNEL_CAPACITY);
     let cancel = CancellationToken::new();
     let task = tokio::spawn(crate::engine::kube::etcd::watch_etcd(
         conn.pool.clone(),
         conn.context.clone(),
-        args.cluster.clone(),
+        cluster.to_string(),
         tx,
         cancel.clone(),
     ));
@@ -303,18 +423,18 @@ pub async fn run_on(args: &Args, source: &KubeSource) -> anyhow::Result<i32> {
         };
         let Some(Event::Kube(KubeEvent::Etcd { state, .. })) = ev else {
             if ev.is_none() {
-                break Ok(1);
+                break Ok(EXIT_UNCHECKED);
             }
             continue;
         };
         let r = match &state {
             EtcdState::Connecting => continue,
-            EtcdState::Config { config, .. } => report(&args.cluster, Some(config), ""),
-            EtcdState::NotInstalled { reason } => report(&args.cluster, None, reason),
+            EtcdState::Config { config, .. } => report(cluster, Some(config), ""),
+            EtcdState::NotInstalled { reason } => report(cluster, None, reason),
             EtcdState::Failed(f) => {
                 eprintln!("{f}");
                 if f.kind == FailureKind::AuthExpired {
-                    break Ok(1);
+                    break Ok(EXIT_UNCHECKED);
                 }
                 eprintln!("(retrying)");
                 continue;
@@ -342,10 +462,12 @@ mod tests {
     }
 
     #[test]
-    fn failed_node_exits_2_with_advice() {
+    fn failed_node_exits_1_with_advice() {
         let cfg = cfg_of(&demo::failed());
         let r = report("prod-east", Some(&cfg), "");
-        assert_eq!(exit_code(&r), EXIT_FAILED_NODE);
+        // Exit 1 means "unhealthy" for every verdict (it was 2 before the codes were unified).
+        assert_eq!(exit_code(&r), EXIT_UNHEALTHY);
+        assert_eq!(r.health, Health::FailedNode);
         assert_eq!(r.verdict, "failed");
         let t = text(&r);
         assert!(t[0].contains("node 192.168.14.23 failed"), "{}", t[0]);
@@ -357,12 +479,70 @@ mod tests {
     }
 
     #[test]
-    fn lagging_and_in_progress_exit_0() {
+    fn lagging_exits_1_and_in_progress_0() {
         let lag = report("edge-lab", Some(&cfg_of(&demo::lagging())), "");
-        assert_eq!((lag.verdict.as_str(), exit_code(&lag)), ("lagging", 0));
+        assert_eq!((lag.verdict.as_str(), exit_code(&lag)), ("lagging", 1));
         let busy = report("staging", Some(&cfg_of(&demo::in_progress())), "");
         assert_eq!(busy.verdict, "in-progress");
         assert!(busy.nodes.iter().all(|n| n.advice.is_none()));
+    }
+
+    #[test]
+    fn a_complete_rotation_past_its_due_date_is_overdue_and_exits_1() {
+        // Issue 12 item 5: the status object says "complete", the clock says "overdue"; the
+        // CLI used to print "rotation complete" and exit 0 while the pane said overdue.
+        let cfg = demo::complete_config(7, 8 * 24 * 60, "168h0m0s");
+        let r = report_at("staging", Some(&cfg), "", demo::now());
+        assert_eq!(r.health, Health::Overdue);
+        assert_eq!(r.verdict, "complete");
+        assert!(r.headline.contains("overdue by 1d"), "{}", r.headline);
+        assert_eq!(exit_code(&r), EXIT_UNHEALTHY);
+        assert_eq!(r.overdue_secs, Some(24 * 3600));
+        let fresh = report_at(
+            "staging",
+            Some(&demo::complete_config(7, 60, "168h0m0s")),
+            "",
+            demo::now(),
+        );
+        assert_eq!((fresh.health, exit_code(&fresh)), (Health::Healthy, 0));
+        let v = serde_json::to_value(&r).expect("json");
+        assert_eq!(v["health"], "overdue");
+    }
+
+    #[test]
+    fn a_cluster_not_running_says_so_and_exits_2() {
+        let r = not_running_report("ops-stuck", "Failed");
+        assert!(
+            r.headline.contains("ops-stuck is Failed, not Running"),
+            "{}",
+            r.headline
+        );
+        assert!(!r.headline.contains("not found"));
+        assert_eq!(
+            (r.health, exit_code(&r)),
+            (Health::Unreachable, EXIT_UNCHECKED)
+        );
+    }
+
+    #[test]
+    fn node_file_drift_exits_1_even_when_the_rotation_is_healthy() {
+        use crate::domain::etcd::node_files::Finding;
+        let drift = NodeReport {
+            node: "n2".into(),
+            skipped: None,
+            keys: Vec::new(),
+            findings: vec![Finding {
+                code: "key-list-differs",
+                message: "x".into(),
+            }],
+        };
+        assert_eq!(
+            exit_of(Health::Healthy, Some(std::slice::from_ref(&drift))),
+            EXIT_UNHEALTHY
+        );
+        assert_eq!(exit_of(Health::Healthy, Some(&[])), 0);
+        let t = node_files::text(&[drift]);
+        assert!(t.iter().any(|l| l.contains("DRIFT (1)")), "{t:?}");
     }
 
     #[test]
@@ -391,11 +571,8 @@ mod tests {
             path: Some("/nonexistent/acp-cockpit-test/kubeconfig".into()),
             context: None,
         };
-        let args = Args {
-            cluster: "global".into(),
-            output: Format::Json,
-            watch: true,
-        };
+        let mut args = Args::for_cluster(Some("global"), Format::Json);
+        args.watch = true;
         assert_eq!(run_on(&args, &source).await.expect("no platform needed"), 0);
     }
 

@@ -17,15 +17,16 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
 use crate::config::theme::{Role, Theme};
+use crate::domain::etcd::rotation_log::{RotationLog, node_held_since};
 use crate::domain::etcd::{
     EtcdEncryptionConfig, GLOBAL_CLUSTER, NodeSince, NodeVerdict, PROVIDER_CONF, RotationSummary,
-    SUPPORT_RULE, deploy_state, format_go_duration, migration_state, node_advice,
-    unsupported_reason,
+    deploy_state, format_go_duration, migration_state, node_advice, unsupported_reason,
 };
 use crate::domain::timeline::format_secs;
-use crate::engine::kube::etcd::{EtcdState, RESOURCE};
+use crate::engine::etcd::nodes::NodeReport;
+use crate::engine::kube::etcd::EtcdState;
 use crate::engine::kube::{KubeCommand, KubeEvent};
-use crate::engine::{Command, Event};
+use crate::engine::{Command, Event, RequestId};
 use crate::present::etcd::verdict_text;
 use crate::present::text::fit;
 
@@ -36,6 +37,9 @@ pane_actions! {
         SelectPrev = new("select_prev", "previous node"),
         Open = new("open", "show the node's details"),
         Refresh = new("refresh", "check again"),
+        Back = new("back", "back to every cluster"),
+        Inspect = new("inspect", "read the key files on the nodes (SSH)"),
+        Filter = new("filter", "filter the clusters (name, is:overdue)"),
     }
 }
 
@@ -65,6 +69,30 @@ pub struct EtcdPane {
     pending: Vec<Effect>,
     /// The selected node's record in full (`open` toggles it).
     details: bool,
+    /// The overview: what the engine last reported per workload cluster (one entry per
+    /// cluster of the platform, so bounded by it).
+    fleet: BTreeMap<String, EtcdState>,
+    /// The clusters the fleet watch was last asked for; `None` while the overview is off.
+    fleet_asked: Option<Vec<String>>,
+    /// The overview's rows in the order last drawn, for Enter.
+    fleet_order: Vec<String>,
+    /// Rotations seen live in the single view.
+    log: RotationLog,
+    /// The node files of the target (`i`).
+    nodes: NodeFilesView,
+    /// The overview's filter: words of the name, or `is:<health>`.
+    filter: String,
+    /// Whether the filter is being typed.
+    editing: bool,
+}
+
+/// Where the node file inspection of the single view stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeFilesView {
+    NotAsked,
+    Reading(RequestId),
+    Read(Vec<NodeReport>),
+    Failed(String),
 }
 
 impl Default for EtcdPane {
@@ -159,7 +187,55 @@ impl EtcdPane {
             pinned: false,
             pending: Vec::new(),
             details: false,
+            fleet: BTreeMap::new(),
+            fleet_asked: None,
+            fleet_order: Vec::new(),
+            log: RotationLog::default(),
+            nodes: NodeFilesView::NotAsked,
+            filter: String::new(),
+            editing: false,
         }
+    }
+
+    /// Workload clusters of the current platform that are not Running, with their phase.
+    fn not_running(&self) -> Vec<String> {
+        self.context
+            .as_ref()
+            .and_then(|c| self.phases.get(c))
+            .map(|m| {
+                m.iter()
+                    .filter(|(n, p)| p.as_str() != "Running" && n.as_str() != GLOBAL_CLUSTER)
+                    .map(|(n, p)| format!("{n} ({p})"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asks for the fleet's watches when the overview is on and the clusters changed.
+    fn sync_fleet(&mut self) -> Vec<Effect> {
+        let Some(asked) = &self.fleet_asked else {
+            return Vec::new();
+        };
+        let want = self.choices();
+        if *asked == want && !want.is_empty() {
+            return Vec::new();
+        }
+        self.fleet.retain(|c, _| want.contains(c));
+        self.fleet_asked = Some(want.clone());
+        vec![Effect::Engine(Command::Kube(KubeCommand::WatchEtcdFleet {
+            clusters: want,
+        }))]
+    }
+
+    /// Turns the overview on: the fleet's watches follow the platform's Running clusters.
+    fn show_fleet(&mut self) -> Vec<Effect> {
+        self.target = None;
+        self.state = None;
+        self.selected = 0;
+        self.fleet_asked.get_or_insert_with(Vec::new);
+        let mut fx = vec![Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))];
+        fx.extend(self.sync_fleet());
+        fx
     }
 
     pub fn target(&self) -> Option<&str> {
@@ -199,6 +275,8 @@ impl EtcdPane {
         self.target = Some(cluster.to_string());
         self.state = None;
         self.since.clear();
+        self.log = RotationLog::default();
+        self.nodes = NodeFilesView::NotAsked;
         self.selected = 0;
         self.pinned = false;
         if unsupported_reason(cluster).is_some() {
@@ -241,136 +319,6 @@ impl EtcdPane {
             Some(t) => format!(" etcd encryption: {t} "),
             None => " etcd encryption ".to_string(),
         }
-    }
-
-    fn render_chooser(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let running = self.choices();
-        let global_running = self.running().iter().any(|c| c == GLOBAL_CLUSTER);
-        let mut lines = vec![
-            Line::styled(
-                "The etcd-encryption-manager's key rotation, per control-plane node.",
-                theme.style(Role::Muted),
-            ),
-            Line::styled(
-                "No cluster chosen. Pick a Running cluster (Enter), or type :etcd <cluster>.",
-                theme.style(Role::Text),
-            ),
-            Line::raw(""),
-        ];
-        if running.is_empty() && !global_running {
-            lines.push(Line::styled(
-                "No Running clusters known yet: the platform's clusters are still loading, or none is Running (see Clusters, 1).",
-                theme.style(Role::Muted),
-            ));
-        }
-        for (i, name) in running.iter().enumerate() {
-            let mut style = theme.style(Role::Text);
-            if i == self.selected {
-                style = style.patch(theme.style(Role::Selection));
-            }
-            lines.push(Line::from(Span::styled(format!(" {name} "), style)));
-        }
-        if global_running {
-            if running.is_empty() {
-                lines.push(Line::styled(
-                    "No Running workload cluster known yet (see Clusters, 1).",
-                    theme.style(Role::Muted),
-                ));
-            }
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                format!(
-                    "global is not listed: etcd encryption is not supported on the global cluster (docs: \"{SUPPORT_RULE}\")"
-                ),
-                theme.style(Role::Muted),
-            ));
-        }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-    }
-
-    /// `:etcd global`: the docs' rule instead of a rotation, whatever the cluster holds.
-    fn render_unsupported(&self, frame: &mut Frame, area: Rect, theme: &Theme, reason: &str) {
-        let mut lines = vec![
-            Line::styled(format!("{reason}."), theme.style(Role::Warn)),
-            Line::raw(""),
-            Line::styled(
-                "The etcd Encryption Manager runs on workload clusters only; nothing is read from global.",
-                theme.style(Role::Text),
-            ),
-        ];
-        let others = self.choices();
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            if others.is_empty() {
-                "Pick a workload cluster with :etcd <cluster>.".to_string()
-            } else {
-                format!(
-                    "Pick a workload cluster with :etcd <cluster> (Running: {}).",
-                    others.join(", ")
-                )
-            },
-            theme.style(Role::Muted),
-        ));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-    }
-
-    fn render_message(&self, frame: &mut Frame, area: Rect, theme: &Theme, cluster: &str) {
-        let mut lines: Vec<Line> = Vec::new();
-        match &self.state {
-            None | Some(EtcdState::Connecting) => lines.push(Line::styled(
-                format!("Reading EtcdEncryptionConfig default on cluster {cluster}..."),
-                theme.style(Role::Info),
-            )),
-            Some(EtcdState::NotInstalled { reason }) => {
-                lines.push(Line::styled(
-                    format!("etcd encryption is not installed on cluster {cluster}."),
-                    theme.style(Role::Warn),
-                ));
-                lines.push(Line::styled(
-                    format!("Why: {reason}."),
-                    theme.style(Role::Text),
-                ));
-                lines.push(Line::raw(""));
-                lines.push(Line::styled("What to do:", theme.style(Role::Muted)));
-                for item in [
-                    "install the etcd Encryption Manager cluster plugin on this cluster (on-premises and DCS clusters are supported)",
-                    "the plugin deploys etcd-encryption-manager in kube-system and creates EtcdEncryptionConfig default",
-                    "this pane fills in by itself once it exists; r checks again now",
-                ] {
-                    lines.push(Line::from(vec![
-                        Span::styled("  - ", theme.style(Role::Accent)),
-                        Span::styled(item, theme.style(Role::Text)),
-                    ]));
-                }
-            }
-            Some(EtcdState::Failed(f)) => {
-                lines.push(Line::styled(
-                    format!("Cannot read etcd encryption of cluster {cluster}."),
-                    theme.style(Role::Fail),
-                ));
-                lines.push(Line::styled(f.message.clone(), theme.style(Role::Fail)));
-                let hint = match f.kind {
-                    crate::engine::kube::FailureKind::Forbidden => format!(
-                        "you need get, list and watch on {RESOURCE} in cluster {cluster}; ask a platform administrator"
-                    ),
-                    crate::engine::kube::FailureKind::AuthExpired => {
-                        "the login expired: go to Clusters (1) and press r to log in again, then r here".to_string()
-                    }
-                    _ => f
-                        .hint
-                        .clone()
-                        .map(|h| format!("{h}; the watch keeps retrying, r retries now"))
-                        .unwrap_or_else(|| "the watch keeps retrying; r retries now".to_string()),
-                };
-                lines.push(Line::raw(""));
-                lines.push(Line::styled(
-                    format!("What to do: {hint}"),
-                    theme.style(Role::Text),
-                ));
-            }
-            Some(EtcdState::Config { .. }) => {}
-        }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
 
     fn header(
@@ -469,7 +417,12 @@ impl Pane for EtcdPane {
             return;
         }
         let Some(cluster) = self.target.clone() else {
-            self.render_chooser(frame, inner, theme);
+            self.fleet_order = self
+                .fleet_rows(ctx.now)
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect();
+            self.render_overview(frame, inner, theme, ctx.now);
             return;
         };
         if let Some(reason) = unsupported_reason(&cluster) {
@@ -528,10 +481,8 @@ impl Pane for EtcdPane {
         self.selected = self.selected.min(verdicts.len().saturating_sub(1));
         for (i, (node, v)) in verdicts.iter().enumerate() {
             let d = &st.deploy_status[*node];
-            let since = self
-                .since
-                .get(node)
-                .map(|e| since_text(e.at, e.exact, ctx.now))
+            let since = node_held_since(&st, node, self.since.get(node))
+                .map(|(at, exact)| since_text(at, exact, ctx.now))
                 .unwrap_or_else(|| "-".to_string());
             let sel = i == self.selected;
             let base = if sel {
@@ -629,6 +580,7 @@ impl Pane for EtcdPane {
                 )),
             }
         }
+        lines.extend(self.live_lines(theme));
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     }
 
@@ -652,8 +604,31 @@ impl Pane for EtcdPane {
                 self.selected = self.selected.saturating_sub(1);
             }
             EtcdAction::Open if self.target.is_none() => {
-                if let Some(name) = self.choices().get(self.selected).cloned() {
+                let order = if self.fleet_order.is_empty() {
+                    self.choices()
+                } else {
+                    self.fleet_order.clone()
+                };
+                if let Some(name) = order.get(self.selected).cloned() {
                     return self.watch(&name);
+                }
+            }
+            EtcdAction::Back if self.target.is_some() => return self.show_fleet(),
+            EtcdAction::Back => self.filter.clear(),
+            EtcdAction::Filter if self.target.is_none() => {
+                self.editing = true;
+                self.selected = 0;
+            }
+            EtcdAction::Filter => {}
+            EtcdAction::Inspect => {
+                if let Some(t) = self.target.clone()
+                    && self.config().is_some()
+                {
+                    let id = RequestId::next();
+                    self.nodes = NodeFilesView::Reading(id);
+                    return vec![Effect::Engine(Command::Kube(
+                        KubeCommand::InspectEtcdNodes { id, cluster: t },
+                    ))];
                 }
             }
             EtcdAction::Open => self.details = !self.details,
@@ -702,23 +677,53 @@ impl Pane for EtcdPane {
                 for n in &d.deleted {
                     m.remove(n);
                 }
+                let fx = self.sync_fleet();
+                self.pending.extend(fx);
                 self.target.is_none() && self.context.as_deref() == Some(d.platform.as_str())
+            }
+            KubeEvent::EtcdNodes {
+                id,
+                cluster,
+                result,
+            } => {
+                if self.nodes != NodeFilesView::Reading(*id)
+                    || self.target.as_deref() != Some(cluster)
+                {
+                    return false;
+                }
+                self.nodes = match result {
+                    Ok(r) => NodeFilesView::Read(r.clone()),
+                    Err(f) => NodeFilesView::Failed(f.to_string()),
+                };
+                true
             }
             KubeEvent::Etcd {
                 context,
                 cluster,
                 state,
             } => {
-                if self.target.as_deref() != Some(cluster.as_str())
-                    || self.context.as_ref().is_some_and(|c| c != context)
+                if self.context.as_ref().is_some_and(|c| c != context)
                     || unsupported_reason(cluster).is_some()
                 {
                     return false;
+                }
+                let mut fleet_changed = false;
+                if self
+                    .fleet_asked
+                    .as_ref()
+                    .is_some_and(|a| a.contains(cluster))
+                {
+                    fleet_changed = self.fleet.get(cluster) != Some(state);
+                    self.fleet.insert(cluster.clone(), state.clone());
+                }
+                if self.target.as_deref() != Some(cluster.as_str()) {
+                    return fleet_changed && self.target.is_none();
                 }
                 if let EtcdState::Config { config, observed } = state
                     && let Some(st) = &config.status
                 {
                     self.since.observe(st, *observed);
+                    self.log.observe(st, *observed);
                 }
                 self.state = Some(state.clone());
                 self.follow_trouble();
@@ -735,8 +740,44 @@ impl Pane for EtcdPane {
     fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
         match target {
             Some(t) if self.target.as_deref() != Some(t) || self.state.is_none() => self.watch(t),
+            None if self.target.is_none() && self.fleet_asked.is_none() => self.show_fleet(),
             _ => Vec::new(),
         }
+    }
+
+    fn wants_text_input(&self) -> bool {
+        self.editing
+    }
+
+    fn on_key(&mut self, key: crossterm::event::KeyEvent) -> Option<Vec<Effect>> {
+        use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+        if !self.editing {
+            return None;
+        }
+        if key.kind == KeyEventKind::Release {
+            return Some(Vec::new());
+        }
+        match key.code {
+            KeyCode::Enter => self.editing = false,
+            KeyCode::Esc => {
+                self.editing = false;
+                self.filter.clear();
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter.push(c);
+            }
+            _ => return None,
+        }
+        self.selected = 0;
+        Some(Vec::new())
+    }
+
+    fn tick_interval(&self, _now: DateTime<Utc>) -> Option<std::time::Duration> {
+        // SINCE, the countdowns and "overdue" move with the clock.
+        Some(std::time::Duration::from_secs(1))
     }
 }
 
@@ -747,299 +788,10 @@ impl EtcdPane {
     }
 }
 
-/// Panes that watched the demo rotations of [`crate::fixtures::etcd`].
-pub mod demo {
-    use super::EtcdPane;
-    use crate::fixtures::clusters as clusters_demo;
-    use crate::fixtures::etcd::{self as rotations, Scenario};
-    use crate::tui::panes::Pane;
-
-    pub use rotations::{complete_config, now};
-
-    fn watched(s: Scenario) -> EtcdPane {
-        let mut p = EtcdPane::new();
-        for ev in clusters_demo::events() {
-            p.on_event(&ev);
-        }
-        p.on_open(Some(s.cluster));
-        for ev in s.events() {
-            p.apply(&ev);
-        }
-        p
-    }
-
-    pub fn failed() -> EtcdPane {
-        watched(rotations::failed())
-    }
-
-    pub fn lagging() -> EtcdPane {
-        watched(rotations::lagging())
-    }
-
-    pub fn in_progress() -> EtcdPane {
-        watched(rotations::in_progress())
-    }
-
-    /// The plugin is not installed.
-    pub fn not_installed() -> EtcdPane {
-        let mut p = EtcdPane::new();
-        for ev in clusters_demo::events() {
-            p.on_event(&ev);
-        }
-        p.on_open(Some("dev-new"));
-        p.apply(&crate::engine::kube::KubeEvent::Etcd {
-            context: clusters_demo::CONTEXT.into(),
-            cluster: "dev-new".into(),
-            state: crate::engine::kube::etcd::EtcdState::NotInstalled {
-                reason: crate::engine::kube::etcd::not_installed_reason(false),
-            },
-        });
-        p
-    }
-}
+pub mod demo;
+mod live;
+mod messages;
+mod overview;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::tui::panes::clusters::tests::render_to_string;
-
-    #[test]
-    fn open_watches_and_refresh_rewatches() {
-        let mut p = EtcdPane::new();
-        let fx = p.on_open(Some("staging"));
-        assert!(matches!(
-            fx.as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "staging"
-        ));
-        assert!(p.on_open(None).is_empty());
-        assert!(matches!(
-            p.on_action("refresh").as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { .. }))]
-        ));
-    }
-
-    #[test]
-    fn chooser_lists_running_clusters_and_enter_watches() {
-        let mut p = EtcdPane::new();
-        for ev in crate::fixtures::clusters::events() {
-            p.on_event(&ev);
-        }
-        assert_eq!(p.running(), vec!["global", "prod-east", "prod-west"]);
-        // Global is Running but not a choice: the docs exclude it from etcd encryption.
-        assert_eq!(p.choices(), vec!["prod-east", "prod-west"]);
-        let text = render_to_string(&mut p, 120, 20);
-        assert!(
-            text.contains(
-                "global is not listed: etcd encryption is not supported on the global cluster"
-            ),
-            "{text}"
-        );
-        assert!(text.contains("Not supported: global cluster."), "{text}");
-        p.on_action("select_next");
-        let fx = p.on_action("open");
-        assert!(matches!(
-            fx.as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "prod-west"
-        ));
-        assert_eq!(p.target(), Some("prod-west"));
-    }
-
-    #[test]
-    fn global_says_unsupported_and_never_shows_a_rotation() {
-        let mut p = EtcdPane::new();
-        for ev in crate::fixtures::clusters::events() {
-            p.on_event(&ev);
-        }
-        p.on_open(Some("prod-east"));
-        // `:etcd global` stops the previous watch and starts none.
-        let fx = p.on_open(Some("global"));
-        assert!(matches!(
-            fx.as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))]
-        ));
-        assert!(matches!(
-            p.on_action("refresh").as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))]
-        ));
-        // Even a complete rotation reported for global is not shown as one.
-        let done = demo::complete_config(12, 5, "168h0m0s");
-        p.apply(&KubeEvent::Etcd {
-            context: String::new(),
-            cluster: "global".into(),
-            state: EtcdState::Config {
-                config: Box::new(done),
-                observed: demo::now(),
-            },
-        });
-        let text = render_to_string(&mut p, 120, 24);
-        assert!(
-            text.contains("etcd encryption is not supported on the global cluster"),
-            "{text}"
-        );
-        assert!(text.contains("Not supported: global cluster."), "{text}");
-        assert!(!text.contains("complete"), "{text}");
-        assert!(!text.contains("key rev"), "{text}");
-    }
-
-    #[test]
-    fn selection_follows_the_failed_node_until_moved() {
-        let mut p = demo::failed();
-        assert_eq!(p.selected, 2);
-        p.on_action("select_prev");
-        assert_eq!(p.selected, 1);
-        assert!(p.pinned);
-        let mut l = demo::lagging();
-        assert_eq!(l.selected, 1);
-        l.on_action("select_next");
-        l.on_action("select_next");
-        l.on_action("select_next");
-        assert_eq!(l.selected, 2);
-    }
-
-    #[test]
-    fn times_read_as_ago_now_or_in() {
-        let now = demo::now();
-        assert!(when_text(now, now).ends_with("(now)"));
-        assert!(when_text(now + chrono::Duration::minutes(5), now).ends_with("(in 5m00s)"));
-        assert!(when_text(now - chrono::Duration::hours(2), now).ends_with("(2h00m ago)"));
-        assert_eq!(since_text(now, false, now), ">=0s");
-    }
-
-    #[test]
-    fn an_overdue_rotation_is_flagged() {
-        let mut p = demo::in_progress();
-        let late = demo::complete_config(4, 30, "10m0s");
-        p.apply(&KubeEvent::Etcd {
-            context: crate::fixtures::clusters::CONTEXT.into(),
-            cluster: "staging".into(),
-            state: EtcdState::Config {
-                config: Box::new(late),
-                observed: demo::now(),
-            },
-        });
-        let t = render_to_string(&mut p, 200, 20);
-        assert!(t.contains("(20m00s ago): overdue"), "{t}");
-    }
-
-    #[test]
-    fn open_shows_the_selected_nodes_record() {
-        let mut p = demo::in_progress();
-        let before = render_to_string(&mut p, 120, 30);
-        assert!(!before.contains("changed at"), "{before}");
-        p.on_action("select_next");
-        p.on_action("open");
-        let t = render_to_string(&mut p, 120, 30);
-        assert!(t.contains("192.168.14.22: revision 5 state Updated"), "{t}");
-        assert!(t.contains("changed at 2026-11-22"), "{t}");
-        p.on_action("open");
-        assert!(!render_to_string(&mut p, 120, 30).contains("changed at"));
-    }
-
-    #[test]
-    fn events_of_other_clusters_are_ignored() {
-        let mut p = demo::lagging();
-        let before = p.state().cloned();
-        assert!(!p.apply(&KubeEvent::Etcd {
-            context: crate::fixtures::clusters::CONTEXT.into(),
-            cluster: "other".into(),
-            state: EtcdState::Connecting,
-        }));
-        assert_eq!(p.state().cloned(), before);
-    }
-
-    #[test]
-    fn a_context_switch_rewatches_on_the_new_platform() {
-        let mut first = EtcdPane::new();
-        first.on_open(Some("staging"));
-        first.apply(&KubeEvent::Etcd {
-            context: "sandbox".into(),
-            cluster: "staging".into(),
-            state: EtcdState::Connecting,
-        });
-        first.apply(&KubeEvent::Contexts {
-            current: Some("sandbox".into()),
-            available: vec![],
-        });
-        assert!(first.take_effects().is_empty());
-        let mut p = demo::lagging();
-        p.apply(&KubeEvent::Contexts {
-            current: Some("acp-dr".into()),
-            available: vec![],
-        });
-        assert!(matches!(
-            p.take_effects().as_slice(),
-            [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if cluster == "edge-lab"
-        ));
-    }
-
-    #[test]
-    fn rendering_never_shows_a_secret_field() {
-        for mut p in [demo::failed(), demo::lagging(), demo::in_progress()] {
-            let t = render_to_string(&mut p, 200, 50);
-            assert!(!t.contains("secret:"), "{t}");
-            assert!(t.contains("encryption-provider.conf"), "{t}");
-        }
-    }
-
-    #[test]
-    fn snapshot_in_progress_80x24() {
-        insta::assert_snapshot!(render_to_string(&mut demo::in_progress(), 80, 24));
-    }
-
-    #[test]
-    fn snapshot_in_progress_200x50() {
-        insta::assert_snapshot!(render_to_string(&mut demo::in_progress(), 200, 50));
-    }
-
-    #[test]
-    fn snapshot_lagging_80x24() {
-        insta::assert_snapshot!(render_to_string(&mut demo::lagging(), 80, 24));
-    }
-
-    #[test]
-    fn snapshot_lagging_200x50() {
-        insta::assert_snapshot!(render_to_string(&mut demo::lagging(), 200, 50));
-    }
-
-    #[test]
-    fn snapshot_failed_80x24() {
-        insta::assert_snapshot!(render_to_string(&mut demo::failed(), 80, 24));
-    }
-
-    #[test]
-    fn snapshot_failed_200x50() {
-        insta::assert_snapshot!(render_to_string(&mut demo::failed(), 200, 50));
-    }
-
-    #[test]
-    fn snapshot_not_installed_80x24() {
-        insta::assert_snapshot!(render_to_string(&mut demo::not_installed(), 80, 24));
-    }
-
-    #[test]
-    fn snapshot_not_installed_200x50() {
-        insta::assert_snapshot!(render_to_string(&mut demo::not_installed(), 200, 50));
-    }
-
-    #[test]
-    fn snapshot_chooser_and_error_80x24() {
-        let mut c = EtcdPane::new();
-        for ev in crate::fixtures::clusters::events() {
-            c.on_event(&ev);
-        }
-        let a = render_to_string(&mut c, 80, 24);
-        let mut f = EtcdPane::new();
-        f.on_open(Some("prod-west"));
-        f.apply(&KubeEvent::Etcd {
-            context: String::new(),
-            cluster: "prod-west".into(),
-            state: EtcdState::Failed(crate::engine::kube::KubeFailure::new(
-                crate::engine::kube::FailureKind::Forbidden,
-                format!("cannot watch {RESOURCE} on cluster prod-west: forbidden: user \"viewer\" cannot list resource \"etcdencryptionconfigs\""),
-                None,
-            )),
-        });
-        let b = render_to_string(&mut f, 80, 24);
-        insta::assert_snapshot!(format!("{a}\n{b}"));
-    }
-}
+mod tests;
