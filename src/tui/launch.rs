@@ -29,6 +29,9 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting the TUI");
     let (handle, events, parts) = engine::prepare();
+    // The wizard's preflight reads the SSH proxy from this slot when a run starts: set now for
+    // a kubeconfig, and by the sandbox's start task once its SOCKS5 endpoint is up.
+    let proxy_slot = crate::tui::panes::wizard::ProxySlot::default();
     let engine_config = |source: crate::engine::kube::KubeSource| EngineConfig {
         kube: source,
         readonly: global.readonly,
@@ -38,6 +41,9 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
     // panes ask until it is up, and the header already says where the cockpit is.
     let (labels, platform, sandbox_start) = match crate::startup::choose(global)? {
         crate::startup::Choice::Platform(resolved) => {
+            if let Some(p) = &resolved.ssh_proxy {
+                let _ = proxy_slot.set(p.clone());
+            }
             engine::start(parts, engine_config(resolved.source.clone()));
             (resolved.labels.clone(), Some(*resolved), None)
         }
@@ -47,6 +53,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                 kubeconfig: Box::default(),
                 context: None,
             });
+            let slot = proxy_slot.clone();
             let start = tokio::spawn(async move {
                 if let Some(ms) = std::env::var(TEST_SANDBOX_DELAY_ENV)
                     .ok()
@@ -56,6 +63,9 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                 }
                 match crate::startup::start_sandbox(&global, options).await {
                     Ok(resolved) => {
+                        if let Some(p) = &resolved.ssh_proxy {
+                            let _ = slot.set(p.clone());
+                        }
                         engine::start(
                             parts,
                             EngineConfig {
@@ -90,6 +100,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         events,
     );
     opts.warnings.extend(warnings);
+    opts.pane_deps.preflight.proxy = proxy_slot;
     if let Some(p) = &platform {
         opts.context_platforms = context_platforms(&p.source);
     }

@@ -51,6 +51,8 @@ impl WizardPane {
         let body = chunks[1];
         if self.section == Section::Review {
             self.render_review(frame, body, theme, ctx.readonly);
+        } else if self.section == Section::Preflight {
+            self.render_preflight(frame, body, theme, ctx.now);
         } else {
             let wide = body.width >= 140;
             let (rows_area, summary_area) = if wide {
