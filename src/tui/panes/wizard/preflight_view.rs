@@ -45,7 +45,7 @@ fn worst<'a>(run: &PreflightRun, i: usize, cell: &[&'a CheckResult]) -> Option<&
         })
 }
 
-fn cell_span(run: &PreflightRun, i: usize, g: Group, spin: char) -> (String, Role) {
+fn cell_span(run: &PreflightRun, i: usize, g: Group) -> (String, Role) {
     let row = &run.nodes[i];
     if g == Group::Ssh
         && let Some(r) = &row.report
@@ -55,7 +55,7 @@ fn cell_span(run: &PreflightRun, i: usize, g: Group, spin: char) -> (String, Rol
     }
     let cell = run.cell(i, g);
     match worst(run, i, &cell) {
-        _ if row.running => (spin.to_string(), Role::Info),
+        _ if row.running => ("...".into(), Role::Muted),
         None => ("-".into(), Role::Muted),
         Some(r) if run.is_acked(i, r) => ("ack".into(), Role::Muted),
         Some(r) => {
@@ -113,7 +113,7 @@ impl WizardPane {
                 theme.style(Role::Text),
             )];
             for (gi, g) in Group::ALL.iter().enumerate() {
-                let (text, r) = cell_span(run, i, *g, spin);
+                let (text, r) = cell_span(run, i, *g);
                 let selected = i == self.pf_cursor.node && gi == self.pf_cursor.group;
                 let st = if selected {
                     theme.style(Role::Selection)
