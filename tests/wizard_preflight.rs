@@ -8,8 +8,8 @@ use acp_cockpit::domain::form::{self, ClusterForm};
 use acp_cockpit::domain::preflight::{CheckResult, NodeInput, Role, Summary, Verdict};
 use acp_cockpit::engine::kube::KubeSource;
 use acp_cockpit::engine::preflight::{
-    HostKeyLineData, HostKeyOffer, NodeReport, PreflightCommand, PreflightEvent,
-    REACHABILITY_NOTE, Report,
+    HostKeyLineData, HostKeyOffer, NodeReport, PreflightCommand, PreflightEvent, REACHABILITY_NOTE,
+    Report,
 };
 use acp_cockpit::engine::ssh::ProxySpec;
 use acp_cockpit::engine::{self, Command, EngineConfig, Event, RequestId};
@@ -86,10 +86,18 @@ fn report(index: usize, results: Vec<CheckResult>) -> NodeReport {
 }
 
 fn healthy(index: usize) -> NodeReport {
-    let results = ["ssh-connect", "root", "arch", "os", "cpu", "memory", "port-6443"]
-        .into_iter()
-        .map(|id| CheckResult::new(id, Verdict::Pass, "fine"))
-        .collect();
+    let results = [
+        "ssh-connect",
+        "root",
+        "arch",
+        "os",
+        "cpu",
+        "memory",
+        "port-6443",
+    ]
+    .into_iter()
+    .map(|id| CheckResult::new(id, Verdict::Pass, "fine"))
+    .collect();
     report(index, results)
 }
 
@@ -97,8 +105,11 @@ fn wrong(index: usize) -> NodeReport {
     let mut r = healthy(index);
     r.results[2] = CheckResult::new("arch", Verdict::Fail, "aarch64; the platform runs x86_64")
         .with_hint("use an x86_64 machine");
-    r.results
-        .push(CheckResult::new("firewalld", Verdict::Warn, "firewalld is active"));
+    r.results.push(CheckResult::new(
+        "firewalld",
+        Verdict::Warn,
+        "firewalld is active",
+    ));
     r
 }
 
@@ -123,20 +134,36 @@ fn started() -> (WizardPane, RequestId) {
     let mut p = WizardPane::with_form(draft_form());
     let (id, _) = run_id(p.on_action("preflight"));
     let notes = vec!["no platform connected: the architecture is not compared".into()];
-    send(&mut p, id, PreflightEvent::Started { nodes: DRAFT_NODES.len(), notes });
+    send(
+        &mut p,
+        id,
+        PreflightEvent::Started {
+            nodes: DRAFT_NODES.len(),
+            notes,
+        },
+    );
     (p, id)
 }
 
 #[test]
 fn preflight_step_snapshots() {
-    let wrong_at = DRAFT_NODES.iter().position(|n| n.ip == WRONG_NODE).expect("wrong node");
-    let rotating_at = DRAFT_NODES.iter().position(|n| n.ip == ROTATING_NODE).expect("node");
+    let wrong_at = DRAFT_NODES
+        .iter()
+        .position(|n| n.ip == WRONG_NODE)
+        .expect("wrong node");
+    let rotating_at = DRAFT_NODES
+        .iter()
+        .position(|n| n.ip == ROTATING_NODE)
+        .expect("node");
     for (w, h) in SIZES {
         // Running: the first node is in, the others spin.
         let (mut p, id) = started();
         send(&mut p, id, PreflightEvent::Node(Box::new(healthy(0))));
         let text = render_pane(&mut p, w, h);
-        assert!(text.contains("Checking") && text.contains("| 192.168.90.12"), "{text}");
+        assert!(
+            text.contains("Checking") && text.contains("| 192.168.90.12"),
+            "{text}"
+        );
         insta::assert_snapshot!(format!("wizard_preflight_running_{w}x{h}"), text);
 
         // Every node in, the wrong one failing; its system findings open.
@@ -151,10 +178,15 @@ fn preflight_step_snapshots() {
         for _ in 0..wrong_at {
             p.on_action("next_field");
         }
-        p.on_key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Right));
+        p.on_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Right,
+        ));
         p.on_action("edit");
         let text = render_pane(&mut p, w, h);
-        assert!(text.contains("FAIL") && text.contains("fix: use an x86_64 machine"), "{text}");
+        assert!(
+            text.contains("FAIL") && text.contains("fix: use an x86_64 machine"),
+            "{text}"
+        );
         assert!(!p.action_available("submit"));
         insta::assert_snapshot!(format!("wizard_preflight_failing_{w}x{h}"), text);
 
@@ -162,7 +194,11 @@ fn preflight_step_snapshots() {
         let (mut p, id) = started();
         let mut r = report(
             rotating_at,
-            vec![CheckResult::new("ssh-connect", Verdict::Fail, "host-key: not known yet")],
+            vec![CheckResult::new(
+                "ssh-connect",
+                Verdict::Fail,
+                "host-key: not known yet",
+            )],
         );
         r.host_key = Some(HostKeyOffer {
             host: ROTATING_NODE.into(),
@@ -284,7 +320,11 @@ async fn the_wrong_node_fails_arch_on_the_sandbox_and_blocks_create() {
     handle.send(cmd).expect("send");
     let (live, asked) = drive(&mut rx, &handle, &mut pane, run, DRAFT_NODES.len()).await;
     assert!(live >= DRAFT_NODES.len(), "every node reported on its own");
-    assert_eq!(asked.len(), DRAFT_NODES.len(), "each new host key is asked once: {asked:?}");
+    assert_eq!(
+        asked.len(),
+        DRAFT_NODES.len(),
+        "each new host key is asked once: {asked:?}"
+    );
     assert!(asked.iter().all(|q| q.contains("SHA256:")), "{asked:?}");
 
     let text = render_pane(&mut pane, 200, 50);
@@ -297,10 +337,16 @@ async fn the_wrong_node_fails_arch_on_the_sandbox_and_blocks_create() {
     assert!(row(WRONG_NODE).contains("FAIL"), "{text}");
     for n in DRAFT_NODES.iter().filter(|n| n.ip != WRONG_NODE) {
         assert!(!row(n.ip).contains("FAIL"), "{text}");
-        assert!(!row(n.ip).contains("key?"), "accepted keys are not asked again: {text}");
+        assert!(
+            !row(n.ip).contains("key?"),
+            "accepted keys are not asked again: {text}"
+        );
     }
     assert!(!pane.action_available("submit"), "{text}");
-    assert!(pane.on_action("submit").is_empty(), "no dry run while a node fails");
+    assert!(
+        pane.on_action("submit").is_empty(),
+        "no dry run while a node fails"
+    );
     let text = render_pane(&mut pane, 200, 50);
     assert!(
         text.contains(&format!("{WRONG_NODE} fails arch")),
@@ -311,13 +357,22 @@ async fn the_wrong_node_fails_arch_on_the_sandbox_and_blocks_create() {
     let rotating: std::net::IpAddr = ROTATING_NODE.parse().expect("ip");
     assert!(platform.ssh_nodes().rotate_host_key(rotating));
     pane.set_section(acp_cockpit::tui::panes::wizard::Section::Preflight);
-    let at = DRAFT_NODES.iter().position(|n| n.ip == ROTATING_NODE).expect("node");
+    let at = DRAFT_NODES
+        .iter()
+        .position(|n| n.ip == ROTATING_NODE)
+        .expect("node");
     for _ in 0..at {
         pane.on_action("next_field");
     }
     let fx = pane.on_action("rerun_node");
-    let [Effect::Engine(cmd @ Command::Preflight { cmd: PreflightCommand::RerunNode { index }, .. })] =
-        fx.as_slice()
+    let [
+        Effect::Engine(
+            cmd @ Command::Preflight {
+                cmd: PreflightCommand::RerunNode { index },
+                ..
+            },
+        ),
+    ] = fx.as_slice()
     else {
         panic!("expected a re-run, got {fx:?}");
     };
@@ -331,7 +386,10 @@ async fn the_wrong_node_fails_arch_on_the_sandbox_and_blocks_create() {
     };
     handle.send(cmd).expect("send");
     let (_, asked) = drive(&mut rx, &handle, &mut pane, run, 1).await;
-    assert!(asked.is_empty(), "a changed key is never offered: {asked:?}");
+    assert!(
+        asked.is_empty(),
+        "a changed key is never offered: {asked:?}"
+    );
     pane.on_action("edit");
     let text = render_pane(&mut pane, 200, 50);
     assert!(text.contains("HOST KEY CHANGED"), "{text}");

@@ -30,11 +30,11 @@ use tui_input::InputRequest;
 pub use self::fields::{FieldId, KvMap};
 use self::issues::place;
 pub use self::issues::{Issue, issues_of, issues_with};
-pub use self::preflight::{Group, PreflightEnv, ProxySlot};
-pub use self::section::Section;
 use self::node_dialog::NodeDialog;
 use self::nodes::form_to_entry;
+pub use self::preflight::{Group, PreflightEnv, ProxySlot};
 use self::rows::{Kind, Spec, rows_of};
+pub use self::section::Section;
 use self::submit::Submit;
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
 use crate::config::theme::Role;
@@ -593,16 +593,7 @@ impl Pane for WizardPane {
             return self.replacement_key(key);
         }
         if self.section == Section::Preflight && self.editing.is_none() {
-            // Left/Right move across the matrix's check groups; the rest is the keymap's.
-            let d = match key.code {
-                KeyCode::Left => -1,
-                KeyCode::Right => 1,
-                _ => return None,
-            };
-            if key.kind != KeyEventKind::Release {
-                self.move_cell(0, d);
-            }
-            return Some(Vec::new());
+            return self.preflight_key(key);
         }
         if self.editing.is_none() {
             return self.choice_key(key);
@@ -697,12 +688,9 @@ impl Pane for WizardPane {
                 return vec![Effect::Engine(Command::drafts(DraftCommand::RestoreLatest))];
             }
             CreateAction::OpenEditor => return self.open_editor(),
-            CreateAction::Preflight => {
-                self.set_section(Section::Preflight);
-                return self.start_preflight(false);
+            CreateAction::Preflight | CreateAction::RerunNode | CreateAction::AckWarning => {
+                return self.preflight_action(action);
             }
-            CreateAction::RerunNode => return self.rerun_selected(),
-            CreateAction::AckWarning => self.ack_selected(),
         }
         Vec::new()
     }

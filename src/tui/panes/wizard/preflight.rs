@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use super::editor::wipe_secrets;
-use super::{Effect, WizardPane};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+use super::{CreateAction, Effect, Section, WizardPane};
 use crate::config::theme::Role;
 use crate::domain::preflight::catalogue::{Kind as CheckKind, Scope};
 use crate::domain::preflight::{CheckResult, Requirements, Verdict};
@@ -188,15 +190,18 @@ impl WizardPane {
         let mut req = Requirements::default();
         let jobs = jobs_from_cluster(&c, &mut req, None);
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        let machines = zeroize::Zeroizing::new(
-            serde_json::to_string(&c.spec.machines).unwrap_or_default(),
-        );
+        let machines =
+            zeroize::Zeroizing::new(serde_json::to_string(&c.spec.machines).unwrap_or_default());
         machines.hash(&mut h);
         wipe_secrets(&mut c);
         for j in &jobs {
             format!("{:?}", j.input).hash(&mut h);
         }
-        format!("{:?} {:?} {}", req.vip, req.ignore, req.hostname_is_node_name).hash(&mut h);
+        format!(
+            "{:?} {:?} {}",
+            req.vip, req.ignore, req.hostname_is_node_name
+        )
+        .hash(&mut h);
         h.finish()
     }
 
@@ -320,7 +325,11 @@ impl WizardPane {
             .into_iter()
             .find(|r| r.verdict == Verdict::Warn && !run.is_acked(node, r))
             .map(|r| r.id);
-        let name = run.nodes.get(node).map(|n| n.name.clone()).unwrap_or_default();
+        let name = run
+            .nodes
+            .get(node)
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
         self.notice = Some(match next {
             Some(id) => {
                 run.acked.insert((node, id));
@@ -371,6 +380,35 @@ impl WizardPane {
         Vec::new()
     }
 
+    /// Left/Right move across the matrix's check groups; other keys are the keymap's.
+    pub(super) fn preflight_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
+        let d = match key.code {
+            KeyCode::Left => -1,
+            KeyCode::Right => 1,
+            _ => return None,
+        };
+        if key.kind != KeyEventKind::Release {
+            self.move_cell(0, d);
+        }
+        Some(Vec::new())
+    }
+
+    /// The step's own actions: `p` runs every node, `P` the selected one, `A` acknowledges.
+    pub(super) fn preflight_action(&mut self, action: CreateAction) -> Vec<Effect> {
+        match action {
+            CreateAction::Preflight => {
+                self.set_section(Section::Preflight);
+                self.start_preflight(false)
+            }
+            CreateAction::RerunNode => self.rerun_selected(),
+            CreateAction::AckWarning => {
+                self.ack_selected();
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     pub(super) fn move_cell(&mut self, dnode: isize, dgroup: isize) {
         let nodes = self.preflight.as_ref().map_or(0, |r| r.nodes.len());
         let c = &mut self.pf_cursor;
@@ -394,13 +432,15 @@ impl WizardPane {
             PreflightEvent::Node(report) => {
                 let was_asked = run.asking.as_ref().is_some_and(|(h, p)| {
                     report.host_key.is_none()
-                        && run.nodes.get(report.index).and_then(|n| n.report.as_ref()).is_some_and(
-                            |old| {
+                        && run
+                            .nodes
+                            .get(report.index)
+                            .and_then(|n| n.report.as_ref())
+                            .is_some_and(|old| {
                                 old.host_key
                                     .as_ref()
                                     .is_some_and(|o| &o.host == h && o.port == *p)
-                            },
-                        )
+                            })
                 });
                 if let Some(row) = run.nodes.get_mut(report.index) {
                     row.running = false;
@@ -438,7 +478,11 @@ impl WizardPane {
                     row.running = false;
                 }
                 run.asking = None;
-                let hint = f.hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+                let hint = f
+                    .hint
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
                 run.failure = Some(format!("{}{hint}", f.message));
             }
         }

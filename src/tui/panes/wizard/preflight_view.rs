@@ -13,7 +13,9 @@ use crate::config::theme::{Role, Theme};
 use crate::domain::preflight::{CheckResult, Verdict};
 use crate::engine::preflight::REACHABILITY_NOTE;
 use crate::present::Tone;
-use crate::present::preflight::{check_title, host_key_question, summary_line, verdict_label, verdict_tone};
+use crate::present::preflight::{
+    check_title, host_key_question, summary_line, verdict_label, verdict_tone,
+};
 
 const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
 /// How often the spinner turns while a node runs.
@@ -34,15 +36,13 @@ fn role(t: Tone) -> Role {
 
 /// The worst result of a cell, with acknowledged warnings ranked below the rest.
 fn worst<'a>(run: &PreflightRun, i: usize, cell: &[&'a CheckResult]) -> Option<&'a CheckResult> {
-    cell.iter()
-        .copied()
-        .max_by_key(|r| {
-            if run.is_acked(i, r) {
-                1
-            } else {
-                r.verdict.severity() * 2
-            }
-        })
+    cell.iter().copied().max_by_key(|r| {
+        if run.is_acked(i, r) {
+            1
+        } else {
+            r.verdict.severity() * 2
+        }
+    })
 }
 
 fn cell_span(run: &PreflightRun, i: usize, g: Group) -> (String, Role) {
@@ -87,7 +87,10 @@ impl WizardPane {
                 },
                 theme.style(Role::Info),
             )));
-            lines.push(Line::from(Span::styled(REACHABILITY_NOTE, theme.style(Role::Muted))));
+            lines.push(Line::from(Span::styled(
+                REACHABILITY_NOTE,
+                theme.style(Role::Muted),
+            )));
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
         };
@@ -127,8 +130,16 @@ impl WizardPane {
         }
         lines.push(Line::raw(""));
         lines.extend(self.preflight_detail(run, theme));
-        for note in run.notes.iter().map(String::as_str).chain([REACHABILITY_NOTE]) {
-            lines.push(Line::from(Span::styled(note.to_string(), theme.style(Role::Muted))));
+        for note in run
+            .notes
+            .iter()
+            .map(String::as_str)
+            .chain([REACHABILITY_NOTE])
+        {
+            lines.push(Line::from(Span::styled(
+                note.to_string(),
+                theme.style(Role::Muted),
+            )));
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
     }
@@ -172,7 +183,10 @@ impl WizardPane {
         };
         if let Some(offer) = node.report.as_ref().and_then(|r| r.host_key.as_ref()) {
             return vec![
-                Line::from(Span::styled(host_key_question(offer), theme.style(Role::Warn))),
+                Line::from(Span::styled(
+                    host_key_question(offer),
+                    theme.style(Role::Warn),
+                )),
                 Line::from(Span::styled(
                     "Enter asks to confirm it (compare the fingerprint with the node's own)",
                     theme.style(Role::Muted),
@@ -193,9 +207,18 @@ impl WizardPane {
         let cell = run.cell(c.node, g);
         let passed = cell.iter().filter(|r| r.verdict == Verdict::Pass).count();
         for r in cell.iter().filter(|r| r.verdict != Verdict::Pass) {
-            let acked = if run.is_acked(c.node, r) { " (acknowledged)" } else { "" };
+            let acked = if run.is_acked(c.node, r) {
+                " (acknowledged)"
+            } else {
+                ""
+            };
             out.push(Line::from(Span::styled(
-                format!("{} {} - {}{acked}", verdict_label(r.verdict), r.id, check_title(r.id)),
+                format!(
+                    "{} {} - {}{acked}",
+                    verdict_label(r.verdict),
+                    r.id,
+                    check_title(r.id)
+                ),
                 theme.style(role(verdict_tone(r.verdict))),
             )));
             out.push(Line::from(Span::styled(

@@ -68,7 +68,10 @@ fn a_failed_check_blocks_submit_and_says_which() {
     let mut p = valid();
     assert!(p.action_available("submit"));
     let id = start(&mut p);
-    assert!(!p.action_available("submit"), "a running preflight holds submit");
+    assert!(
+        !p.action_available("submit"),
+        "a running preflight holds submit"
+    );
     let a = report(0, "192.168.0.11", vec![ok("ssh-connect"), ok("arch")]);
     let b = report(
         1,
@@ -79,7 +82,10 @@ fn a_failed_check_blocks_submit_and_says_which() {
         ],
     );
     node(&mut p, id, a.clone());
-    assert!(p.tick_interval(chrono::Utc::now()).is_some(), "spins while a node runs");
+    assert!(
+        p.tick_interval(chrono::Utc::now()).is_some(),
+        "spins while a node runs"
+    );
     node(&mut p, id, b.clone());
     finished(&mut p, id, vec![a, b]);
     assert!(p.tick_interval(chrono::Utc::now()).is_none());
@@ -95,7 +101,11 @@ fn warnings_block_until_each_is_acknowledged() {
     let mut p = valid();
     let id = start(&mut p);
     let warn = |id| CheckResult::new(id, Verdict::Warn, "hmm");
-    let a = report(0, "192.168.0.11", vec![ok("ssh-connect"), warn("firewalld"), warn("selinux")]);
+    let a = report(
+        0,
+        "192.168.0.11",
+        vec![ok("ssh-connect"), warn("firewalld"), warn("selinux")],
+    );
     let b = report(1, "192.168.0.21", vec![ok("ssh-connect")]);
     node(&mut p, id, a.clone());
     node(&mut p, id, b.clone());
@@ -109,7 +119,10 @@ fn warnings_block_until_each_is_acknowledged() {
     assert!(p.action_available("submit"), "{:?}", p.preflight_block());
     assert!(matches!(
         p.on_action("submit").as_slice(),
-        [Effect::Engine(Command::Kube(KubeCommand::CreateCluster { dry_run: true, .. }))]
+        [Effect::Engine(Command::Kube(KubeCommand::CreateCluster {
+            dry_run: true,
+            ..
+        }))]
     ));
 }
 
@@ -117,7 +130,11 @@ fn warnings_block_until_each_is_acknowledged() {
 fn changing_the_nodes_makes_the_results_stale() {
     let mut p = valid();
     let id = start(&mut p);
-    let a = report(0, "192.168.0.11", vec![CheckResult::new("arch", Verdict::Fail, "x")]);
+    let a = report(
+        0,
+        "192.168.0.11",
+        vec![CheckResult::new("arch", Verdict::Fail, "x")],
+    );
     node(&mut p, id, a);
     assert!(p.preflight_block().is_some());
     // A display name is no SSH setting: the results still hold.
@@ -126,7 +143,10 @@ fn changing_the_nodes_makes_the_results_stale() {
     p.form.node_settings.nodes[1].ip = "192.168.0.22".into();
     p.form.node_settings.monitoring.nodes = vec!["192.168.0.22".into()];
     assert!(p.current_preflight().is_none(), "the node list changed");
-    assert!(p.preflight_block().is_none(), "stale results decide nothing");
+    assert!(
+        p.preflight_block().is_none(),
+        "stale results decide nothing"
+    );
     // Entering the step again stops the old run (a node still ran) and starts a fresh one.
     p.set_section(Section::Extended);
     let fx = p.on_action("next_section");
@@ -149,7 +169,11 @@ fn an_unknown_host_key_is_asked_through_the_gate_with_its_fingerprint() {
     let mut a = report(
         0,
         "192.168.0.11",
-        vec![CheckResult::new("ssh-connect", Verdict::Fail, "host-key: unknown")],
+        vec![CheckResult::new(
+            "ssh-connect",
+            Verdict::Fail,
+            "host-key: unknown",
+        )],
     );
     a.host_key = Some(HostKeyOffer {
         host: "192.168.0.11".into(),
@@ -176,7 +200,10 @@ fn an_unknown_host_key_is_asked_through_the_gate_with_its_fingerprint() {
     // A second offer waits while the first is asked; Enter on the node asks again.
     node(&mut p, id, a);
     assert!(p.take_effects().is_empty());
-    assert!(matches!(p.on_action("edit").as_slice(), [Effect::Guarded(_)]));
+    assert!(matches!(
+        p.on_action("edit").as_slice(),
+        [Effect::Guarded(_)]
+    ));
 }
 
 #[test]
