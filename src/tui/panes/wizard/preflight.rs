@@ -501,7 +501,11 @@ impl WizardPane {
             ));
         }
         let blockers = run.blockers();
-        let (node, id, verdict) = blockers.first()?;
+        // A failure is named before any warning: it is what needs the user's work.
+        let (node, id, verdict) = blockers
+            .iter()
+            .find(|b| b.2 == Verdict::Fail)
+            .or(blockers.first())?;
         let fails = blockers.iter().filter(|b| b.2 == Verdict::Fail).count();
         let warns = blockers.len() - fails;
         let first = if *verdict == Verdict::Fail {
@@ -512,5 +516,85 @@ impl WizardPane {
         Some(format!(
             "preflight: {fails} failed check(s), {warns} unacknowledged warning(s); {node} {first} {id}"
         ))
+    }
+}
+
+impl WizardPane {
+    /// The demo form after a preflight: one node warns, one fails `arch`, with the failing
+    /// cell's findings open; for the screenshots.
+    pub fn demo_preflight() -> Self {
+        use crate::domain::preflight::{NodeInput, Summary};
+        use crate::engine::preflight::REACHABILITY_NOTE;
+        let mut p = Self::demo();
+        let Some(Effect::Engine(Command::Preflight { id, .. })) = p.start_preflight(false).pop()
+        else {
+            return p;
+        };
+        let checks = [
+            "ssh-connect",
+            "root",
+            "arch",
+            "os",
+            "cpu",
+            "memory",
+            "port-6443",
+        ];
+        let nodes: Vec<NodeReport> = p
+            .preflight
+            .as_ref()
+            .map(|r| r.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let mut results: Vec<CheckResult> = checks
+                    .iter()
+                    .map(|id| CheckResult::new(id, Verdict::Pass, "as required"))
+                    .collect();
+                if index == 1 {
+                    results.push(CheckResult::new("firewalld", Verdict::Warn, "active"));
+                }
+                if index == 2 {
+                    results[2] = CheckResult::new(
+                        "arch",
+                        Verdict::Fail,
+                        "aarch64; the platform runs x86_64",
+                    );
+                }
+                let role = crate::domain::preflight::Role::Worker;
+                NodeReport {
+                    index,
+                    target: format!("root@{name}:22"),
+                    input: NodeInput::new(name.clone(), role),
+                    name,
+                    role,
+                    results,
+                    host_key: None,
+                    facts: None,
+                    clock: None,
+                    elapsed_ms: 420,
+                }
+            })
+            .collect();
+        for n in &nodes {
+            p.on_preflight_event(id, &PreflightEvent::Node(Box::new(n.clone())));
+        }
+        let summary = Summary::of(nodes.iter().flat_map(|n| n.results.iter()));
+        let report = Report {
+            platform_arch: Some("x86_64".into()),
+            nodes,
+            fleet: Vec::new(),
+            summary,
+            exit_code: summary.exit_code(),
+            note: REACHABILITY_NOTE,
+        };
+        p.on_preflight_event(id, &PreflightEvent::Finished(Box::new(report)));
+        p.set_section(Section::Preflight);
+        p.pf_cursor = Cursor {
+            node: 2,
+            group: 1,
+            detail: true,
+        };
+        p
     }
 }

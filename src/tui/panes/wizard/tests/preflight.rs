@@ -217,3 +217,33 @@ fn a_sandbox_run_never_starts_without_the_sandbox_proxy() {
     let (_, msg) = p.notice.clone().expect("notice");
     assert!(msg.contains("sandbox is still starting"), "{msg}");
 }
+
+#[test]
+fn the_screenshot_demo_shows_a_blocking_failure_with_its_findings() {
+    let mut p = WizardPane::demo_preflight();
+    assert_eq!(p.section(), Section::Preflight);
+    assert!(
+        p.preflight_block()
+            .is_some_and(|b| b.contains("fails arch"))
+    );
+    let theme = Theme::default();
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 36)).expect("t");
+    t.draw(|f| {
+        let ctx = RenderCtx {
+            theme: &theme,
+            now: chrono::Utc::now(),
+            readonly: false,
+            sandbox: true,
+        };
+        p.render(f, f.area(), &ctx);
+    })
+    .expect("draw");
+    let text: String = t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(text.contains("FAIL arch - CPU architecture"), "{text}");
+}
