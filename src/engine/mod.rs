@@ -166,6 +166,18 @@ pub struct EngineConfig {
     pub registry_via: Option<(std::net::SocketAddr, String)>,
 }
 
+impl EngineConfig {
+    /// A platform with nothing reached through the sandbox's loopback endpoints.
+    pub fn new(kube: kube::KubeSource, readonly: bool, data_dir: PathBuf) -> Self {
+        EngineConfig {
+            kube,
+            readonly,
+            data_dir,
+            registry_via: None,
+        }
+    }
+}
+
 /// The front end's end of the engine: one queue per capability.
 #[derive(Debug, Clone)]
 pub struct EngineHandle {

@@ -29,6 +29,9 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting the TUI");
     let (handle, events, parts) = engine::prepare();
+    // The wizard's preflight reads the SSH proxy from this slot when a run starts: set now for
+    // a kubeconfig, and by the sandbox's start task once its SOCKS5 endpoint is up.
+    let proxy_slot = crate::tui::panes::wizard::ProxySlot::default();
     let engine_config = |source: crate::engine::kube::KubeSource| EngineConfig {
         kube: source,
         readonly: global.readonly,
@@ -39,6 +42,9 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
     // panes ask until it is up, and the header already says where the cockpit is.
     let (labels, platform, sandbox_start) = match crate::startup::choose(global)? {
         crate::startup::Choice::Platform(resolved) => {
+            if let Some(p) = &resolved.ssh_proxy {
+                let _ = proxy_slot.set(p.clone());
+            }
             engine::start(parts, engine_config(resolved.source.clone()));
             (resolved.labels.clone(), Some(*resolved), None)
         }
@@ -48,6 +54,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                 kubeconfig: Box::default(),
                 context: None,
             });
+            let slot = proxy_slot.clone();
             let start = tokio::spawn(async move {
                 if let Some(ms) = std::env::var(TEST_SANDBOX_DELAY_ENV)
                     .ok()
@@ -57,6 +64,9 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                 }
                 match crate::startup::start_sandbox(&global, options).await {
                     Ok(resolved) => {
+                        if let Some(p) = &resolved.ssh_proxy {
+                            let _ = slot.set(p.clone());
+                        }
                         // The sandbox's registry is reached on loopback, never at its
                         // Service's private address.
                         let registry_via = resolved
@@ -98,6 +108,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         events,
     );
     opts.warnings.extend(warnings);
+    opts.pane_deps.preflight.proxy = proxy_slot;
     if let Some(p) = &platform {
         opts.context_platforms = context_platforms(&p.source);
     }

@@ -107,7 +107,7 @@ impl TuiOptions {
             readonly,
             sandbox,
             platform: platform.into(),
-            context,
+            context: context.clone(),
             engine,
             events,
             shell_hook: None,
@@ -116,6 +116,12 @@ impl TuiOptions {
                 readonly,
                 sandbox,
                 data_dir: config.paths.data_dir.clone(),
+                preflight: panes::wizard::PreflightEnv {
+                    proxy: Default::default(),
+                    sandbox,
+                    context,
+                    config_dir: Some(config.paths.config_dir.clone()),
+                },
             },
             mouse: false,
         }

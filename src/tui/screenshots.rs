@@ -146,6 +146,20 @@ pub fn write_all(out: &Path) -> anyhow::Result<Vec<PathBuf>> {
             Palette::DARK,
         )?;
     }
+    // The Create pane's Preflight step after a run, with a failing node's findings open.
+    let mut panes = crate::tui::panes::demo_panes();
+    for p in panes.iter_mut().filter(|p| p.id() == PaneId::Create) {
+        *p = Box::new(crate::tui::panes::wizard::WizardPane::demo_preflight());
+    }
+    let mut a = app(Scene { panes, ..dark() });
+    a.switch_to(PaneId::Create, None, Instant::now());
+    save(
+        "create-preflight",
+        "acp-cockpit: the Create wizard's Preflight step, a node failing arch blocks Create",
+        &render(&mut a, w, h),
+        Palette::DARK,
+    )?;
+
     let mut a = app(dark());
     press(&mut a, "?");
     save(

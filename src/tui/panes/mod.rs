@@ -122,6 +122,9 @@ pub struct PaneDeps {
     pub sandbox: bool,
     /// The data directory (drafts live under it).
     pub data_dir: std::path::PathBuf,
+    /// What the Create wizard's preflight runs need: the SSH proxy slot (filled once the
+    /// sandbox is up), the platform context and the matrix override's directory.
+    pub preflight: wizard::PreflightEnv,
 }
 
 /// The panes of a running cockpit.

@@ -13,8 +13,11 @@ mod form_drafts;
 mod issues;
 pub mod node_dialog;
 mod nodes;
+mod preflight;
+mod preflight_view;
 mod render;
 mod rows;
+mod section;
 mod submit;
 #[cfg(test)]
 mod tests;
@@ -29,7 +32,9 @@ use self::issues::place;
 pub use self::issues::{Issue, issues_of, issues_with};
 use self::node_dialog::NodeDialog;
 use self::nodes::form_to_entry;
+pub use self::preflight::{Group, PreflightEnv, ProxySlot};
 use self::rows::{Kind, Spec, rows_of};
+pub use self::section::Section;
 use self::submit::Submit;
 use super::{CommandArg, Effect, Pane, PaneId, PaneSpec, RenderCtx, pane_actions};
 use crate::config::theme::Role;
@@ -57,6 +62,9 @@ pane_actions! {
         RestoreDraft = new("restore_draft", "restore the latest node draft into Add Node"),
         OpenEditor = new("open_editor", "edit the manifest in $EDITOR"),
         RemoveNode = new("remove_node", "remove the selected node"),
+        Preflight = new("preflight", "check every node over SSH (Preflight step)"),
+        RerunNode = new("rerun_node", "check the selected node again (Preflight step)"),
+        AckWarning = new("ack_warning", "acknowledge the selected cell's next warning"),
     }
 }
 
@@ -66,7 +74,7 @@ pub static SPEC: PaneSpec = PaneSpec {
     command: CommandArg::Optional("[file.yaml]"),
     command_help: "the creation wizard; a manifest or draft:<name> fills it",
     actions: CreateAction::SPECS,
-    build: |_| Box::new(WizardPane::new()),
+    build: |deps| Box::new(WizardPane::new().with_preflight_env(deps.preflight.clone())),
     demo: || Box::new(WizardPane::demo()),
 };
 
@@ -74,50 +82,6 @@ pub static SPEC: PaneSpec = PaneSpec {
 pub const EDITOR_TAG: &str = "wizard-yaml";
 /// Largest private key file read from a key path.
 pub(super) const MAX_KEY_BYTES: u64 = 64 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    Basic,
-    Network,
-    Nodes,
-    Extended,
-    Review,
-}
-
-impl Section {
-    pub const ALL: [Section; 5] = [
-        Section::Basic,
-        Section::Network,
-        Section::Nodes,
-        Section::Extended,
-        Section::Review,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Section::Basic => "Basic Info",
-            Section::Network => "Container Network",
-            Section::Nodes => "Node Settings",
-            Section::Extended => "Extended Parameters",
-            Section::Review => "Review",
-        }
-    }
-
-    /// For narrow terminals.
-    pub fn short_title(self) -> &'static str {
-        match self {
-            Section::Basic => "Basic",
-            Section::Network => "Network",
-            Section::Nodes => "Nodes",
-            Section::Extended => "Extended",
-            Section::Review => "Review",
-        }
-    }
-
-    fn index(self) -> usize {
-        Section::ALL.iter().position(|s| *s == self).unwrap_or(0)
-    }
-}
 
 struct Editing {
     buffer: String,
@@ -168,6 +132,10 @@ pub struct WizardPane {
     /// `--readonly`, as the last render was told, so that messages set between renders do
     /// not offer a create that will be refused.
     readonly: bool,
+    /// The Preflight step's latest run, its cursor and what runs need from outside.
+    preflight: Option<preflight::PreflightRun>,
+    pf_cursor: preflight::Cursor,
+    preflight_env: PreflightEnv,
 }
 
 impl Default for WizardPane {
@@ -202,6 +170,9 @@ impl WizardPane {
             readonly: false,
             machines: std::collections::HashMap::new(),
             pending_remove: None,
+            preflight: None,
+            pf_cursor: preflight::Cursor::default(),
+            preflight_env: PreflightEnv::default(),
         };
         p.recheck();
         p
@@ -258,6 +229,12 @@ impl WizardPane {
         let mut p = Self::with_form(f);
         p.platform = "demo".into();
         p
+    }
+
+    /// Where preflight runs get their proxy, platform context and matrix override.
+    pub fn with_preflight_env(mut self, env: PreflightEnv) -> Self {
+        self.preflight_env = env;
+        self
     }
 
     pub fn form(&self) -> &ClusterForm {
@@ -531,9 +508,14 @@ impl WizardPane {
 
     /// The next or previous section. Like the fields, the sections stop at both ends: a
     /// wrap from Basic Info to Review hid where the form begins.
-    fn step_section(&mut self, dir: isize) {
+    fn step_section(&mut self, dir: isize) -> Vec<Effect> {
         let i = self.section.index() as isize + dir;
         match usize::try_from(i).ok().and_then(|i| Section::ALL.get(i)) {
+            // Entering the Preflight step starts a run when none describes the form yet.
+            Some(Section::Preflight) => {
+                self.set_section(Section::Preflight);
+                return self.start_preflight(true);
+            }
             Some(s) => self.set_section(*s),
             None => {
                 let (end, keys) = if dir > 0 {
@@ -547,6 +529,7 @@ impl WizardPane {
                 ));
             }
         }
+        Vec::new()
     }
 
     fn commit_edit(&mut self) -> bool {
@@ -599,6 +582,7 @@ impl Pane for WizardPane {
             || self.dialog.is_some()
             || self.replacing.is_some()
             || self.on_choice()
+            || self.section == Section::Preflight
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Option<Vec<Effect>> {
@@ -607,6 +591,9 @@ impl Pane for WizardPane {
         }
         if self.replacing.is_some() {
             return self.replacement_key(key);
+        }
+        if self.section == Section::Preflight && self.editing.is_none() {
+            return self.preflight_key(key);
         }
         if self.editing.is_none() {
             return self.choice_key(key);
@@ -667,10 +654,15 @@ impl Pane for WizardPane {
             CreateAction::PrevField if self.section == Section::Review => {
                 self.review_scroll = self.review_scroll.saturating_sub(1);
             }
+            CreateAction::NextField if self.section == Section::Preflight => self.move_cell(1, 0),
+            CreateAction::PrevField if self.section == Section::Preflight => self.move_cell(-1, 0),
             CreateAction::NextField => self.move_focus(1),
             CreateAction::PrevField => self.move_focus(-1),
-            CreateAction::NextSection => self.step_section(1),
-            CreateAction::PrevSection => self.step_section(-1),
+            CreateAction::NextSection => return self.step_section(1),
+            CreateAction::PrevSection => return self.step_section(-1),
+            CreateAction::Edit if self.section == Section::Preflight => {
+                return self.preflight_enter();
+            }
             CreateAction::Edit => {
                 if let Submit::Created(name) = &self.submit
                     && self.section == Section::Review
@@ -696,6 +688,9 @@ impl Pane for WizardPane {
                 return vec![Effect::Engine(Command::drafts(DraftCommand::RestoreLatest))];
             }
             CreateAction::OpenEditor => return self.open_editor(),
+            CreateAction::Preflight | CreateAction::RerunNode | CreateAction::AckWarning => {
+                return self.preflight_action(action);
+            }
         }
         Vec::new()
     }
@@ -743,6 +738,7 @@ impl Pane for WizardPane {
                 true
             }
             Event::Drafts { event, .. } => self.on_draft_event(event),
+            Event::Preflight { id, event } => self.on_preflight_event(*id, event),
             Event::Files { id, event } => self.on_file_event(*id, event),
             Event::Kube(KubeEvent::ClusterCreated {
                 id,
@@ -778,6 +774,21 @@ impl Pane for WizardPane {
             return vec![self.read_manifest(t)];
         }
         Vec::new()
+    }
+
+    /// Submitting is dimmed while an error or the preflight holds it back.
+    fn action_available(&self, action: &str) -> bool {
+        match CreateAction::parse(action) {
+            Some(CreateAction::Submit) => self.errors() == 0 && self.preflight_block().is_none(),
+            Some(CreateAction::RerunNode | CreateAction::AckWarning) => self.preflight.is_some(),
+            _ => true,
+        }
+    }
+
+    /// The spinner turns only while a preflight node runs.
+    fn tick_interval(&self, _now: chrono::DateTime<chrono::Utc>) -> Option<std::time::Duration> {
+        let running = self.preflight.as_ref().is_some_and(|r| r.running() > 0);
+        (running && self.section == Section::Preflight).then_some(preflight_view::SPIN_EVERY)
     }
 
     fn on_resumed(&mut self, tag: &str, ok: bool) -> Vec<Effect> {

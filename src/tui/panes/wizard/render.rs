@@ -51,6 +51,8 @@ impl WizardPane {
         let body = chunks[1];
         if self.section == Section::Review {
             self.render_review(frame, body, theme, ctx.readonly);
+        } else if self.section == Section::Preflight {
+            self.render_preflight(frame, body, theme, ctx.now);
         } else {
             let wide = body.width >= 140;
             let (rows_area, summary_area) = if wide {
@@ -396,12 +398,27 @@ impl WizardPane {
                         format!("Create disabled ({errs} error(s))"),
                         theme.style(Role::Fail),
                     )
+                } else if self.preflight_block().is_some() {
+                    Span::styled("Create disabled (preflight)", theme.style(Role::Fail))
                 } else {
                     Span::styled("Create enabled", theme.style(Role::Ok))
                 };
                 // Most used first; the tail is dropped to fit, never cut mid-word (help lists
                 // every key).
-                let mut keys = vec![
+                let mut keys = if self.section == Section::Preflight {
+                    vec![
+                        "p run all",
+                        "Enter findings",
+                        "P re-run node",
+                        "A acknowledge",
+                        "arrows move",
+                        "S submit",
+                        "]/[ section",
+                    ]
+                } else {
+                    Vec::new()
+                };
+                keys.extend([
                     "Enter edit",
                     "Space toggle",
                     "r review",
@@ -411,7 +428,10 @@ impl WizardPane {
                     "Del remove",
                     "E YAML in $EDITOR",
                     "R restore draft",
-                ];
+                ]);
+                if self.section == Section::Preflight {
+                    keys.truncate(7);
+                }
                 let width = usize::from(width);
                 let used = |keys: &[&str]| {
                     create.width() + keys.iter().map(|k| k.len() + 2).sum::<usize>()

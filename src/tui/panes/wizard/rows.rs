@@ -87,7 +87,7 @@ pub(super) fn rows_of(f: &ClusterForm, ctx: &rules::RuleContext, section: Sectio
         Section::Network => network_rows(f),
         Section::Nodes => node_rows(f),
         Section::Extended => extended_rows(f),
-        Section::Review => Vec::new(),
+        Section::Preflight | Section::Review => Vec::new(),
     }
 }
 

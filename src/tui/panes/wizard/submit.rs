@@ -58,6 +58,11 @@ impl WizardPane {
             }
             return Vec::new();
         }
+        if let Some(why) = self.preflight_block() {
+            self.notice = Some((Role::Fail, format!("Create is disabled: {why}")));
+            self.set_section(Section::Preflight);
+            return Vec::new();
+        }
         let fp = self.fingerprint();
         match &self.submit {
             Submit::DryRunning(_) => {
@@ -191,6 +196,13 @@ impl WizardPane {
             _ if errors > 0 => (
                 Role::Fail,
                 format!("Create disabled: fix {errors} error(s) first"),
+            ),
+            _ if self.preflight_block().is_some() => (
+                Role::Fail,
+                format!(
+                    "Create disabled: {}",
+                    self.preflight_block().unwrap_or_default()
+                ),
             ),
             Submit::Idle | Submit::DryRunOk(_) if readonly => (
                 Role::Warn,

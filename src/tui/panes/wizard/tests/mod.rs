@@ -6,6 +6,7 @@ mod files;
 mod form_drafts;
 mod keys;
 mod notes;
+mod preflight;
 
 use std::path::PathBuf;
 
