@@ -402,6 +402,7 @@ async fn the_cli_exits_zero_one_or_with_an_error_by_the_results() {
         &args("my-ns", Some("my-app:v1"), None),
         &source(&p),
         via.clone(),
+        None,
     )
     .await;
     assert_eq!(healthy.ok(), Some(0));
@@ -409,10 +410,11 @@ async fn the_cli_exits_zero_one_or_with_an_error_by_the_results() {
         &args("legacy-ns", None, Some(BROKEN_POD)),
         &source(&p),
         via.clone(),
+        None,
     )
     .await;
     assert_eq!(broken.ok(), Some(1));
-    let missing = check_on(&args("my-ns", None, Some("no-such-pod")), &source(&p), via).await;
+    let missing = check_on(&args("my-ns", None, Some("no-such-pod")), &source(&p), via, None).await;
     assert!(missing.is_err_and(|e| e.to_string().contains("no-such-pod")));
     p.shutdown().await;
 }
