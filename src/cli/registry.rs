@@ -15,8 +15,8 @@ use crate::domain::registry::catalogue::exit_code;
 use crate::domain::registry::{CheckResult, ImageRef};
 use crate::engine::CHANNEL_CAPACITY;
 use crate::engine::kube::{KubeSource, ops};
-use crate::engine::registry::battery::{self, Options};
 use crate::engine::preflight::setup::host_key_policy;
+use crate::engine::registry::battery::{self, Options};
 use crate::engine::registry::inputs::{self, Inputs, Request};
 use crate::engine::registry::node_targets;
 use crate::engine::ssh::{

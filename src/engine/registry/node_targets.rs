@@ -49,12 +49,7 @@ pub async fn from_cluster(
 }
 
 fn pair(c: &Cluster, nodes: &[Node], proxy: Option<&ProxySpec>) -> NodeTargets {
-    let machines: BTreeMap<&str, _> = c
-        .spec
-        .machines
-        .iter()
-        .map(|m| (m.ip.trim(), m))
-        .collect();
+    let machines: BTreeMap<&str, _> = c.spec.machines.iter().map(|m| (m.ip.trim(), m)).collect();
     let mut out = NodeTargets::default();
     for n in nodes {
         let Some(name) = n.metadata.name.clone() else {

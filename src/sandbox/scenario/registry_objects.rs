@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::{
-    APP_NAMESPACES, ClusterPlan, GLOBAL, NAMESPACE_WITHOUT_PULL_SECRET, REGISTRY_SERVICE, SEEDED_LABEL, rfc3339,
+    APP_NAMESPACES, ClusterPlan, GLOBAL, NAMESPACE_WITHOUT_PULL_SECRET, REGISTRY_SERVICE,
+    SEEDED_LABEL, rfc3339,
 };
 use crate::domain::registry::external::INGRESS_PATHS;
 

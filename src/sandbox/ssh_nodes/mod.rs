@@ -353,8 +353,14 @@ mod tests {
             .collect();
         assert_eq!(stale.len(), 1, "one stale node in the whole platform");
         let (ip, old) = &stale[0];
-        let node = nodes.iter().find(|n| n.ip.to_string() == *ip).expect("node");
-        assert_eq!(node.resolver.as_ref().map(|r| r.line_ip.to_string()), Some(old.clone()));
+        let node = nodes
+            .iter()
+            .find(|n| n.ip.to_string() == *ip)
+            .expect("node");
+        assert_eq!(
+            node.resolver.as_ref().map(|r| r.line_ip.to_string()),
+            Some(old.clone())
+        );
         let current = nodes
             .iter()
             .filter(|n| n.resolver.is_some() && n.ip.to_string() != *ip)

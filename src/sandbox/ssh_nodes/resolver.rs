@@ -25,16 +25,18 @@ pub fn answer(
     node_ip: IpAddr,
     command: &str,
 ) -> Option<String> {
-    let asked = SERVICE_NAMES
-        .iter()
-        .find(|s| probe_command(s) == command)?;
+    let asked = SERVICE_NAMES.iter().find(|s| probe_command(s) == command)?;
     let mut hosts = format!(
         "127.0.0.1   localhost localhost.localdomain\n::1         localhost localhost.localdomain\n{node_ip} {hostname}\n"
     );
     let mut getent = String::new();
     if let Some(r) = resolver.filter(|r| r.service == *asked) {
         // getent prints the address, the canonical name and the aliases of the matching line.
-        getent = format!("{:<15} {}\n", r.line_ip, service_names(&r.service).join(" "));
+        getent = format!(
+            "{:<15} {}\n",
+            r.line_ip,
+            service_names(&r.service).join(" ")
+        );
         hosts.push_str(&expected_hosts_line(&r.service, r.line_ip));
         hosts.push('\n');
     }
@@ -73,8 +75,8 @@ mod tests {
         let (dns, hosts) = evaluate(&outputs[..1], svc, current);
         assert_eq!((dns.verdict, hosts.verdict), (Verdict::Pass, Verdict::Pass));
         // The other Service name is unknown here: nothing resolves, no tagged line.
-        let other = answer(Some(&good), "n", node, &probe_command("image-registry"))
-            .expect("the probe");
+        let other =
+            answer(Some(&good), "n", node, &probe_command("image-registry")).expect("the probe");
         assert!(other.starts_with(SEPARATOR), "{other}");
         assert!(!other.contains("cpaas-generated"), "{other}");
         assert_eq!(answer(Some(&good), "n", node, "uname -a"), None);
