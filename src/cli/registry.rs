@@ -15,7 +15,6 @@ use crate::domain::registry::catalogue::exit_code;
 use crate::domain::registry::{CheckResult, ImageRef};
 use crate::engine::CHANNEL_CAPACITY;
 use crate::engine::kube::{KubeSource, ops};
-use crate::engine::preflight::setup::host_key_policy;
 use crate::engine::registry::battery::{self, Options};
 use crate::engine::registry::inputs::{self, Inputs, Request};
 use crate::engine::registry::node_targets;
@@ -162,23 +161,18 @@ pub async fn check_on(
         opts.trust.extra_ca_pem = pem.0.as_bytes().to_vec();
     }
     if let Some(sb) = &sandbox {
-        let found =
-            node_targets::from_cluster(&conn.client, &client, &cluster, Some(&sb.proxy)).await;
-        match found {
-            Ok(t) => {
-                for n in &t.notes {
-                    eprintln!("note: {n}");
-                }
-                opts.nodes = t.targets;
-            }
-            Err(e) => eprintln!("note: the node checks are skipped: {e}"),
+        let notes = node_targets::attach_sandbox_nodes(
+            &mut opts,
+            &conn.client,
+            &client,
+            &cluster,
+            &sb.proxy,
+            &sb.data_dir,
+        )
+        .await;
+        for n in notes {
+            eprintln!("note: {n}");
         }
-        // The sandbox's own known_hosts holds only simulated nodes' keys: first use records them.
-        opts.ssh = Some(SshPool::new(
-            host_key_policy(&sb.data_dir, true, true),
-            Timeouts::default(),
-            DEFAULT_CONCURRENCY,
-        ));
     } else if let (Some(user), Some(key), None) = (&a.node_user, &a.node_key, &via) {
         // The sandbox's nodes have private addresses: they are never dialled from here.
         opts.nodes = node_targets(&client, user, key).await?;

@@ -10,8 +10,10 @@ use k8s_openapi::api::core::v1::Node;
 use kube::Client;
 use kube::api::{Api, ListParams};
 
+use super::battery::Options;
 use crate::domain::cluster::Cluster;
-use crate::engine::ssh::{ProxySpec, SshTarget};
+use crate::engine::preflight::setup::host_key_policy;
+use crate::engine::ssh::{DEFAULT_CONCURRENCY, ProxySpec, SshPool, SshTarget, Timeouts};
 
 /// Listing the nodes and reading the Cluster together take at most this long.
 const LIST_TIMEOUT: Duration = Duration::from_secs(15);
@@ -46,6 +48,33 @@ pub async fn from_cluster(
         .await
         .map_err(|_| format!("reading Cluster {cluster} and its nodes took over 15 s"))??;
     Ok(pair(&c, &nodes, proxy))
+}
+
+/// Fills `opts.nodes` and `opts.ssh` for the sandbox: every node of `cluster` through the
+/// sandbox's SOCKS5 endpoint `proxy`, host keys in the sandbox's own known_hosts under
+/// `data_dir` (it holds only simulated nodes' keys, so first use records them). Returns notes
+/// for nodes that cannot be asked; when the nodes cannot be listed the node checks skip.
+pub async fn attach_sandbox_nodes(
+    opts: &mut Options,
+    global: &Client,
+    client: &Client,
+    cluster: &str,
+    proxy: &ProxySpec,
+    data_dir: &std::path::Path,
+) -> Vec<String> {
+    let notes = match from_cluster(global, client, cluster, Some(proxy)).await {
+        Ok(t) => {
+            opts.nodes = t.targets;
+            t.notes
+        }
+        Err(e) => vec![format!("the node checks are skipped: {e}")],
+    };
+    opts.ssh = Some(SshPool::new(
+        host_key_policy(data_dir, true, true),
+        Timeouts::default(),
+        DEFAULT_CONCURRENCY,
+    ));
+    notes
 }
 
 fn pair(c: &Cluster, nodes: &[Node], proxy: Option<&ProxySpec>) -> NodeTargets {
