@@ -402,6 +402,7 @@ async fn the_cli_exits_zero_one_or_with_an_error_by_the_results() {
         &args("my-ns", Some("my-app:v1"), None),
         &source(&p),
         via.clone(),
+        None,
     )
     .await;
     assert_eq!(healthy.ok(), Some(0));
@@ -409,10 +410,201 @@ async fn the_cli_exits_zero_one_or_with_an_error_by_the_results() {
         &args("legacy-ns", None, Some(BROKEN_POD)),
         &source(&p),
         via.clone(),
+        None,
     )
     .await;
     assert_eq!(broken.ok(), Some(1));
-    let missing = check_on(&args("my-ns", None, Some("no-such-pod")), &source(&p), via).await;
+    let missing = check_on(
+        &args("my-ns", None, Some("no-such-pod")),
+        &source(&p),
+        via,
+        None,
+    )
+    .await;
     assert!(missing.is_err_and(|e| e.to_string().contains("no-such-pod")));
+    p.shutdown().await;
+}
+
+/// The node checks of `namespace`'s pod or image on `cluster`, asked over SSH through the
+/// sandbox's SOCKS5 endpoint with the Cluster's machine credentials, as the CLI does.
+async fn node_results(
+    p: &SandboxPlatform,
+    cluster: &str,
+    req: Request,
+    dir: &std::path::Path,
+) -> Vec<CheckResult> {
+    use acp_cockpit::engine::preflight::setup::host_key_policy;
+    use acp_cockpit::engine::registry::node_targets;
+    use acp_cockpit::engine::ssh::{DEFAULT_CONCURRENCY, ProxySpec, SshPool, Timeouts};
+    let conn = ops::connect(&source(p)).await.expect("connect");
+    let client = if cluster == "global" {
+        conn.client.clone()
+    } else {
+        conn.pool
+            .workload(&conn.context, cluster)
+            .await
+            .expect("workload")
+    };
+    let ep = p.ssh_nodes().endpoint();
+    assert_eq!(ep.host, "127.0.0.1", "node traffic stays on loopback");
+    let proxy = ProxySpec {
+        host: ep.host.clone(),
+        port: ep.port,
+        username: Some(ep.username.clone()),
+        password: Some(ep.password.clone()),
+    };
+    let found = node_targets::from_cluster(&conn.client, &client, cluster, Some(&proxy))
+        .await
+        .expect("targets");
+    assert!(found.notes.is_empty(), "{:?}", found.notes);
+    assert!(!found.targets.is_empty());
+    let inputs = inputs::resolve(&client, &req).await.expect("inputs");
+    let mut opts = Options::new(chrono::Utc::now().timestamp());
+    opts.step_timeout = Duration::from_secs(10);
+    opts.nodes = found.targets;
+    opts.ssh = Some(SshPool::new(
+        host_key_policy(dir, true, true),
+        Timeouts::default(),
+        DEFAULT_CONCURRENCY,
+    ));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    battery::node_checks(&inputs, &opts, &tx).await;
+    drop(tx);
+    let mut out = Vec::new();
+    while let Some(r) = rx.recv().await {
+        out.push(r);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_node_is_asked_and_the_one_stale_hosts_line_is_named_with_the_line_to_write() {
+    let p = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = Request {
+        namespace: "legacy-ns".into(),
+        pod: Some(BROKEN_POD.into()),
+        ..Default::default()
+    };
+    let rs = node_results(&p, "global", broken, dir.path()).await;
+    let conn = ops::connect(&source(&p)).await.expect("connect");
+    let svc: k8s_openapi::api::core::v1::Service =
+        kube::Api::namespaced(conn.client.clone(), "cpaas-system")
+            .get("internal-docker-registry")
+            .await
+            .expect("registry service");
+    let ip = svc.spec.and_then(|s| s.cluster_ip).expect("cluster ip");
+    let nodes: Vec<String> =
+        kube::Api::<k8s_openapi::api::core::v1::Node>::all(conn.client.clone())
+            .list(&Default::default())
+            .await
+            .expect("nodes")
+            .items
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect();
+    assert!(nodes.len() >= 2, "{nodes:?}");
+    let scenario = acp_cockpit::sandbox::scenario::Scenario::generate(1);
+    let stale = scenario
+        .clusters
+        .iter()
+        .find_map(|c| c.stale_resolver_node())
+        .expect("the planted stale node")
+        .to_string();
+    assert!(nodes.contains(&stale), "{stale} among {nodes:?}");
+    let dns = get(&rs, CheckId::DnsNodes);
+    assert_eq!(dns.verdict, Verdict::Fail, "{dns:#?}");
+    assert!(
+        dns.summary.ends_with(&format!("on {stale}")),
+        "{}",
+        dns.summary
+    );
+    for n in &nodes {
+        assert!(
+            dns.evidence
+                .iter()
+                .any(|e| e.starts_with(&format!("{n}: getent hosts"))),
+            "{n}: {dns:#?}"
+        );
+    }
+    let hosts = get(&rs, CheckId::NodeHosts);
+    assert_eq!(hosts.verdict, Verdict::Fail, "{hosts:#?}");
+    assert_eq!(
+        hosts.summary,
+        format!("stale cpaas-generated-node-resolver line on {stale}")
+    );
+    let line = format!(
+        "{ip} internal-docker-registry.cpaas-system internal-docker-registry.cpaas-system.svc internal-docker-registry.cpaas-system.svc.cluster.local # cpaas-generated-node-resolver"
+    );
+    assert!(
+        command(hosts).ends_with(&format!("echo '{line}' >> /etc/hosts")),
+        "{}",
+        command(hosts)
+    );
+    let current = hosts
+        .evidence
+        .iter()
+        .filter(|e| e.ends_with(": current"))
+        .count();
+    assert_eq!(current, nodes.len() - 1, "{hosts:#?}");
+    // The sandbox's own known_hosts took the simulated nodes' keys.
+    assert!(dir.path().join("known_hosts.sandbox").exists());
+
+    // A workload cluster's nodes are all current: the healthy case.
+    let healthy = Request {
+        namespace: "my-ns".into(),
+        image: Some("my-app:v1".into()),
+        ..Default::default()
+    };
+    let rs = node_results(&p, "prod-east", healthy, dir.path()).await;
+    assert_eq!(
+        get(&rs, CheckId::DnsNodes).verdict,
+        Verdict::Pass,
+        "{rs:#?}"
+    );
+    assert_eq!(
+        get(&rs, CheckId::NodeHosts).verdict,
+        Verdict::Pass,
+        "{rs:#?}"
+    );
+    p.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_on_the_sandbox_asks_the_nodes_through_its_proxy() {
+    use acp_cockpit::cli::output::Format;
+    use acp_cockpit::cli::registry::{CheckArgs, SandboxNodes, check_on};
+    use acp_cockpit::engine::ssh::ProxySpec;
+    let p = start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ep = p.ssh_nodes().endpoint();
+    let nodes = Some(SandboxNodes {
+        proxy: ProxySpec {
+            host: ep.host.clone(),
+            port: ep.port,
+            username: Some(ep.username.clone()),
+            password: Some(ep.password.clone()),
+        },
+        data_dir: dir.path().to_path_buf(),
+    });
+    let via = Some((p.registry().0, p.registry().1.to_string()));
+    let args = |cluster: Option<&str>| CheckArgs {
+        cluster: cluster.map(str::to_string),
+        namespace: "my-ns".into(),
+        image: Some("my-app:v1".into()),
+        pod: None,
+        deployment: None,
+        as_user: None,
+        registry_address: None,
+        ca: None,
+        node_user: None,
+        node_key: None,
+        timeout: 5,
+        output: Format::Json,
+    };
+    // On global the healthy namespace still fails: its nodes include the stale one.
+    let global = check_on(&args(None), &source(&p), via.clone(), nodes.clone()).await;
+    assert_eq!(global.ok(), Some(1));
+    assert!(dir.path().join("known_hosts.sandbox").exists());
     p.shutdown().await;
 }

@@ -17,8 +17,9 @@ use crate::engine::CHANNEL_CAPACITY;
 use crate::engine::kube::{KubeSource, ops};
 use crate::engine::registry::battery::{self, Options};
 use crate::engine::registry::inputs::{self, Inputs, Request};
+use crate::engine::registry::node_targets;
 use crate::engine::ssh::{
-    DEFAULT_CONCURRENCY, HostKeyPolicy, SshAuth, SshPool, SshTarget, Timeouts,
+    DEFAULT_CONCURRENCY, HostKeyPolicy, ProxySpec, SshAuth, SshPool, SshTarget, Timeouts,
 };
 use crate::present::registry::{details, line, tally};
 
@@ -76,6 +77,14 @@ pub struct CheckArgs {
     pub output: Format,
 }
 
+/// How the sandbox's simulated nodes are reached: only through its SOCKS5 endpoint on
+/// loopback, with their host keys in the sandbox's own known_hosts under `data_dir`.
+#[derive(Debug, Clone)]
+pub struct SandboxNodes {
+    pub proxy: ProxySpec,
+    pub data_dir: PathBuf,
+}
+
 /// What `-o json|yaml` prints.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,7 +107,14 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
         .sandbox
         .as_ref()
         .map(|s| (s.registry().0, s.registry().1.to_string()));
-    let code = match check_on(&a, &resolved.source, via).await {
+    let nodes = match (&resolved.sandbox, &resolved.ssh_proxy) {
+        (Some(_), Some(proxy)) => Some(SandboxNodes {
+            proxy: proxy.clone(),
+            data_dir: crate::config::Paths::resolve()?.data_dir,
+        }),
+        _ => None,
+    };
+    let code = match check_on(&a, &resolved.source, via, nodes).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("acp-cockpit registry: {e:#}");
@@ -110,11 +126,13 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
 }
 
 /// The command on a platform source; `via` is a registry address to dial and the CA it chains
-/// to (the sandbox's loopback endpoint). Public so tests can run it against the sandbox.
+/// to (the sandbox's loopback endpoint), `sandbox` how the sandbox's nodes are reached. Public
+/// so tests can run it against the sandbox.
 pub async fn check_on(
     a: &CheckArgs,
     source: &KubeSource,
     via: Option<(SocketAddr, String)>,
+    sandbox: Option<SandboxNodes>,
 ) -> anyhow::Result<i32> {
     let conn = ops::connect(source).await?;
     let cluster = a.cluster.clone().unwrap_or_else(|| "global".to_string());
@@ -142,7 +160,20 @@ pub async fn check_on(
         let pem = crate::engine::files::read_text(p, 1 << 20)?;
         opts.trust.extra_ca_pem = pem.0.as_bytes().to_vec();
     }
-    if let (Some(user), Some(key), None) = (&a.node_user, &a.node_key, &via) {
+    if let Some(sb) = &sandbox {
+        let notes = node_targets::attach_sandbox_nodes(
+            &mut opts,
+            &conn.client,
+            &client,
+            &cluster,
+            &sb.proxy,
+            &sb.data_dir,
+        )
+        .await;
+        for n in notes {
+            eprintln!("note: {n}");
+        }
+    } else if let (Some(user), Some(key), None) = (&a.node_user, &a.node_key, &via) {
         // The sandbox's nodes have private addresses: they are never dialled from here.
         opts.nodes = node_targets(&client, user, key).await?;
         opts.ssh = Some(SshPool::new(

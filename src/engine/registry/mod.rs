@@ -5,6 +5,7 @@ pub mod api;
 pub mod battery;
 pub mod cluster;
 pub mod inputs;
+pub mod node_targets;
 pub mod pull;
 pub mod task;
 pub mod tls;

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::{
-    APP_NAMESPACES, GLOBAL, NAMESPACE_WITHOUT_PULL_SECRET, REGISTRY_SERVICE, SEEDED_LABEL, rfc3339,
+    APP_NAMESPACES, ClusterPlan, GLOBAL, NAMESPACE_WITHOUT_PULL_SECRET, REGISTRY_SERVICE,
+    SEEDED_LABEL, rfc3339,
 };
 use crate::domain::registry::external::INGRESS_PATHS;
 
@@ -22,6 +23,26 @@ pub const EGRESS_POLICY: &str = "deny-egress-except-dns";
 /// The external registry host name on the global cluster and its certificate's days left.
 pub const EXTERNAL_HOST: &str = "registry.sandbox.example";
 pub const EXTERNAL_CERT_DAYS: i64 = 12;
+
+impl ClusterPlan {
+    /// The node whose `/etc/hosts` keeps a resolver line from before the registry Service was
+    /// recreated: the global cluster's last node (the other clusters are the healthy case).
+    pub fn stale_resolver_node(&self) -> Option<&str> {
+        if self.name != GLOBAL {
+            return None;
+        }
+        self.nodes().last().map(|(ip, _)| ip)
+    }
+
+    /// The ClusterIP the registry Service had before, which the stale line still names.
+    pub fn old_registry_cluster_ip(&self) -> String {
+        let current = self.registry_cluster_ip();
+        match current.rsplit_once(".216.") {
+            Some((prefix, _)) => format!("{prefix}.200.17"),
+            None => current,
+        }
+    }
+}
 
 fn image(repo: &str, tag: &str) -> String {
     format!("{REGISTRY_SERVICE}.cpaas-system.svc/{repo}:{tag}")

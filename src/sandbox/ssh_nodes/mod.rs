@@ -8,6 +8,7 @@
 //! node's server in-process, so the engine uses its ordinary proxy path. A CONNECT to any
 //! other address is refused.
 
+mod resolver;
 pub mod rotation;
 mod server;
 mod socks;
@@ -25,9 +26,10 @@ use zeroize::Zeroizing;
 
 use super::controllers::Tasks;
 use super::scenario::draft_nodes::{DRAFT_NODES, Flaw, NODE_NIC, NODE_PASSWORD, NODE_USER};
-use super::scenario::{Scenario, SimRng};
+use super::scenario::{REGISTRY_SERVICE, Scenario, SimRng};
 use crate::domain::preflight::probe::{CLOCK_COMMAND, probe_command};
 use crate::domain::preflight::{NodeFacts, SimulatedNode, healthy_node, render_probe_output};
+pub use resolver::NodeResolver;
 
 /// One simulated node.
 pub struct SimNode {
@@ -40,6 +42,8 @@ pub struct SimNode {
     /// How long the probe takes to answer, as a real node's ~40 commands do: the wizard shows
     /// nodes finishing one by one, not all in the same instant.
     pub probe_time: Duration,
+    /// What the node's hosts file says about the registry Service (none: no such line).
+    pub resolver: Option<NodeResolver>,
     seed: u64,
     /// Bumped to rotate the host key; only a [`Flaw::RotatingHostKey`] node honours it.
     key_generation: AtomicU32,
@@ -100,6 +104,7 @@ impl SimNode {
             profile,
             flaw,
             probe_time,
+            resolver: None,
             seed,
             key_generation: AtomicU32::new(0),
         }
@@ -119,15 +124,24 @@ impl SimNode {
         }
     }
 
-    /// What a command prints and its exit status: the probe, the clock, or "not found".
+    /// What a command prints and its exit status: the preflight probe, the registry's
+    /// resolver probe, the clock, or "not found".
     pub fn answer(&self, command: &str, now: f64) -> (String, u32) {
-        if command == probe_command() {
+        let registry = resolver::answer(
+            self.resolver.as_ref(),
+            &self.profile.hostname,
+            self.ip,
+            command,
+        );
+        if let Some(out) = registry {
+            (out, 0)
+        } else if command == probe_command() {
             (render_probe_output(&self.facts(now)), 0)
         } else if command.trim() == CLOCK_COMMAND {
             (format!("{now:.9}\n"), 0)
         } else {
             (
-                "sandbox node: only the preflight probe and the clock command run here\n".into(),
+                "sandbox node: only the preflight probe, the registry probe and the clock command run here\n".into(),
                 127,
             )
         }
@@ -158,11 +172,30 @@ impl SimNode {
     }
 }
 
-/// Every node the scenario names: the seeded clusters' machines (healthy) and the draft
-/// cluster's (with their flaws).
+/// Every node the scenario names: the seeded clusters' machines (healthy, each with its
+/// cluster's registry resolver line, one of them stale) and the draft cluster's (with their
+/// flaws).
 pub fn scenario_nodes(scenario: &Scenario) -> Vec<SimNode> {
     let mut by_ip: BTreeMap<IpAddr, Flaw> = BTreeMap::new();
+    let mut resolvers: BTreeMap<IpAddr, NodeResolver> = BTreeMap::new();
     for plan in &scenario.clusters {
+        let stale = plan.stale_resolver_node();
+        for (ip, _) in plan.nodes() {
+            let line = if Some(ip) == stale {
+                plan.old_registry_cluster_ip()
+            } else {
+                plan.registry_cluster_ip()
+            };
+            if let (Ok(ip), Ok(line_ip)) = (ip.parse(), line.parse()) {
+                resolvers.insert(
+                    ip,
+                    NodeResolver {
+                        service: REGISTRY_SERVICE.to_string(),
+                        line_ip,
+                    },
+                );
+            }
+        }
         let ips = plan
             .masters
             .iter()
@@ -182,7 +215,11 @@ pub fn scenario_nodes(scenario: &Scenario) -> Vec<SimNode> {
     }
     by_ip
         .into_iter()
-        .map(|(ip, flaw)| SimNode::new(ip, flaw, scenario.seed))
+        .map(|(ip, flaw)| {
+            let mut node = SimNode::new(ip, flaw, scenario.seed);
+            node.resolver = resolvers.get(&ip).cloned();
+            node
+        })
         .collect()
 }
 
@@ -309,5 +346,25 @@ mod tests {
             assert_eq!(nodes.iter().filter(|n| n.ip.to_string() == d.ip).count(), 1);
         }
         assert!(nodes.len() > DRAFT_NODES.len());
+        let stale: Vec<_> = s
+            .clusters
+            .iter()
+            .filter_map(|p| Some((p.stale_resolver_node()?, p.old_registry_cluster_ip())))
+            .collect();
+        assert_eq!(stale.len(), 1, "one stale node in the whole platform");
+        let (ip, old) = &stale[0];
+        let node = nodes
+            .iter()
+            .find(|n| n.ip.to_string() == *ip)
+            .expect("node");
+        assert_eq!(
+            node.resolver.as_ref().map(|r| r.line_ip.to_string()),
+            Some(old.clone())
+        );
+        let current = nodes
+            .iter()
+            .filter(|n| n.resolver.is_some() && n.ip.to_string() != *ip)
+            .count();
+        assert!(current > 0);
     }
 }
