@@ -164,6 +164,9 @@ pub struct EngineConfig {
     /// Where the registry checks dial the registry instead of resolving its name, and the CA
     /// it chains to: the sandbox's loopback endpoint (`None` on a real platform).
     pub registry_via: Option<(std::net::SocketAddr, String)>,
+    /// The sandbox's SOCKS5 endpoint on loopback: SSH to its simulated nodes goes through it,
+    /// never to their private addresses (`None` on a real platform).
+    pub ssh_proxy: Option<ssh::ProxySpec>,
 }
 
 impl EngineConfig {
@@ -174,6 +177,7 @@ impl EngineConfig {
             readonly,
             data_dir,
             registry_via: None,
+            ssh_proxy: None,
         }
     }
 }
@@ -304,7 +308,13 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
         registry_rx,
         events.clone(),
         cfg.kube.clone(),
-        cfg.registry_via.clone(),
+        registry::task::Reach {
+            via: cfg.registry_via.clone(),
+            nodes: cfg
+                .ssh_proxy
+                .clone()
+                .map(|proxy| (proxy, cfg.data_dir.clone())),
+        },
         stop.clone(),
     ));
     // Unknown host keys are refused here; the front end asks and sends AcceptHostKey.

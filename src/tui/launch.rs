@@ -32,11 +32,8 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
     // The wizard's preflight reads the SSH proxy from this slot when a run starts: set now for
     // a kubeconfig, and by the sandbox's start task once its SOCKS5 endpoint is up.
     let proxy_slot = crate::tui::panes::wizard::ProxySlot::default();
-    let engine_config = |source: crate::engine::kube::KubeSource| EngineConfig {
-        kube: source,
-        readonly: global.readonly,
-        data_dir: config.paths.data_dir.clone(),
-        registry_via: None,
+    let engine_config = |source: crate::engine::kube::KubeSource| {
+        EngineConfig::new(source, global.readonly, config.paths.data_dir.clone())
     };
     // The first frame does not wait for the embedded sandbox: the engine's queues hold what the
     // panes ask until it is up, and the header already says where the cockpit is.
@@ -78,6 +75,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                             EngineConfig {
                                 kube: resolved.source.clone(),
                                 registry_via,
+                                ssh_proxy: resolved.ssh_proxy.clone(),
                                 ..cfg
                             },
                         );

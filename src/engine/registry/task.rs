@@ -39,11 +39,19 @@ pub enum RegistryEvent {
 }
 
 /// The capability's loop.
+/// How the checks reach what the sandbox serves on loopback: the registry endpoint (and its
+/// CA), and the nodes through the SOCKS5 endpoint (with the data dir for their known_hosts).
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    pub via: Option<(SocketAddr, String)>,
+    pub nodes: Option<(crate::engine::ssh::ProxySpec, std::path::PathBuf)>,
+}
+
 pub async fn run(
     mut commands: mpsc::Receiver<(RequestId, RegistryCommand)>,
     events: mpsc::Sender<Event>,
     source: KubeSource,
-    via: Option<(SocketAddr, String)>,
+    reach: Reach,
     stop: CancellationToken,
 ) {
     let tasks = TaskTracker::new();
@@ -66,11 +74,11 @@ pub async fn run(
         };
         let cancel = stop.child_token();
         current = Some(cancel.clone());
-        let (events, source, via) = (events.clone(), source.clone(), via.clone());
+        let (events, source, reach) = (events.clone(), source.clone(), reach.clone());
         tasks.spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                _ = check(id, request, cluster, connect, via, &source, &events) => {}
+                _ = check(id, request, cluster, connect, reach, &source, &events) => {}
             }
         });
     }
@@ -87,10 +95,11 @@ async fn check(
     request: Request,
     cluster: Option<String>,
     connect: Option<SocketAddr>,
-    via: Option<(SocketAddr, String)>,
+    reach: Reach,
     source: &KubeSource,
     events: &mpsc::Sender<Event>,
 ) {
+    let Reach { via, nodes } = reach;
     let prepared = async {
         let conn = ops::connect(source).await?;
         let client = match cluster.as_deref() {
@@ -111,6 +120,22 @@ async fn check(
         opts.trust.extra_ca_pem = ca.into_bytes();
     }
     opts.global = Some(conn.client.clone());
+    // The sandbox's nodes are asked through its loopback SOCKS5 endpoint; a real platform's
+    // nodes need credentials the pane does not have, so their checks say they were skipped.
+    if let Some((proxy, data_dir)) = &nodes {
+        let notes = super::node_targets::attach_sandbox_nodes(
+            &mut opts,
+            &conn.client,
+            &client,
+            cluster.as_deref().unwrap_or("global"),
+            proxy,
+            data_dir,
+        )
+        .await;
+        for n in notes {
+            tracing::info!(note = %n, "registry node checks");
+        }
+    }
     let (tx, mut rx) = mpsc::channel(crate::engine::CHANNEL_CAPACITY);
     let forward = async {
         while let Some(r) = rx.recv().await {
