@@ -61,6 +61,7 @@ impl Front {
             readonly: false,
             data_dir: dir.path().to_path_buf(),
             registry_via: None,
+            ssh_proxy: None,
         });
         Front {
             handle,
@@ -415,6 +416,7 @@ async fn rejected_logins_are_visible_states_and_the_viewer_cannot_create() {
         readonly: false,
         data_dir: bad.path().to_path_buf(),
         registry_via: None,
+        ssh_proxy: None,
     });
     handle
         .send(Command::Kube(KubeCommand::Watch { context: None }))
@@ -452,6 +454,7 @@ async fn rejected_logins_are_visible_states_and_the_viewer_cannot_create() {
         readonly: false,
         data_dir: bad.path().to_path_buf(),
         registry_via: None,
+        ssh_proxy: None,
     });
     handle
         .send(Command::Kube(KubeCommand::Watch { context: None }))

@@ -58,6 +58,7 @@ impl Front {
             readonly: true,
             data_dir: dir.path().to_path_buf(),
             registry_via: None,
+            ssh_proxy: None,
         });
         Front {
             handle,

@@ -252,6 +252,7 @@ async fn the_engine_capability_streams_every_result_under_the_request_id() {
         readonly: true,
         data_dir: dir.path().to_path_buf(),
         registry_via: None,
+        ssh_proxy: None,
     });
     let (id, cmd) = Command::registry(RegistryCommand::Check {
         request: Request {

@@ -98,6 +98,7 @@ async fn wizard_creates_a_cluster_on_the_sandbox_through_the_engine() {
         readonly: false,
         data_dir: data.path().to_path_buf(),
         registry_via: None,
+        ssh_proxy: None,
     });
     let mut pane = WizardPane::with_form(valid_form("wiz-e2e"));
     assert_eq!(pane.errors(), 0, "{:?}", pane.issues());

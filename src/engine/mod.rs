@@ -164,6 +164,8 @@ pub struct EngineConfig {
     /// Where the registry checks dial the registry instead of resolving its name, and the CA
     /// it chains to: the sandbox's loopback endpoint (`None` on a real platform).
     pub registry_via: Option<(std::net::SocketAddr, String)>,
+    /// The sandbox's SOCKS5 endpoint to its SSH nodes (`None` on a real platform).
+    pub ssh_proxy: Option<ssh::ProxySpec>,
 }
 
 /// The front end's end of the engine: one queue per capability.
@@ -283,7 +285,8 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
         tasks,
     } = parts;
     let kube_engine = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, events.clone())
-        .with_data_dir(cfg.data_dir.clone());
+        .with_data_dir(cfg.data_dir.clone())
+        .with_sandbox_ssh_proxy(cfg.ssh_proxy.clone());
     tasks.spawn(kube_engine.run(kube, stop.clone()));
     let drafts_engine = store::DraftEngine::new(cfg.data_dir.clone(), events.clone());
     tasks.spawn(drafts_engine.run(drafts, stop.clone()));

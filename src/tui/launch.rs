@@ -34,6 +34,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
         readonly: global.readonly,
         data_dir: config.paths.data_dir.clone(),
         registry_via: None,
+        ssh_proxy: None,
     };
     // The first frame does not wait for the embedded sandbox: the engine's queues hold what the
     // panes ask until it is up, and the header already says where the cockpit is.
@@ -68,6 +69,7 @@ pub async fn launch(global: &GlobalArgs) -> anyhow::Result<i32> {
                             EngineConfig {
                                 kube: resolved.source.clone(),
                                 registry_via,
+                                ssh_proxy: resolved.ssh_proxy.clone(),
                                 ..cfg
                             },
                         );
