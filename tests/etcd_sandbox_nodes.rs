@@ -210,6 +210,11 @@ async fn cli_inspect_nodes_on_the_sandbox_flags_the_stale_file_and_prints_no_key
         "{row}"
     );
     assert!(text.contains("active-key-stale"), "{text}");
+    // Every kept key by name and fingerprint, newest first.
+    assert!(
+        text.contains(&format!("  keys: key{} sha256:", revision - 1)),
+        "{text}"
+    );
 
     let json = tokio::time::timeout(WAIT, run(args(&["-o", "json"])))
         .await

@@ -66,6 +66,14 @@ pub fn text(files: &[NodeReport]) -> Vec<String> {
             f.node,
             f.keys.len()
         ));
+        if f.keys.len() > 1 {
+            let keys: Vec<String> = f
+                .keys
+                .iter()
+                .map(|k| format!("{} {}", k.name, k.fingerprint))
+                .collect();
+            out.push(format!("  keys: {}", keys.join(", ")));
+        }
         for x in &f.findings {
             out.push(format!("  {}: {}", x.code, x.message));
         }
