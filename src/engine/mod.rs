@@ -299,7 +299,8 @@ pub fn start(parts: EngineParts, cfg: EngineConfig) {
         tasks,
     } = parts;
     let kube_engine = kube::KubeEngine::new(cfg.kube.clone(), cfg.readonly, events.clone())
-        .with_data_dir(cfg.data_dir.clone());
+        .with_data_dir(cfg.data_dir.clone())
+        .with_sandbox_ssh_proxy(cfg.ssh_proxy.clone());
     tasks.spawn(kube_engine.run(kube, stop.clone()));
     let drafts_engine = store::DraftEngine::new(cfg.data_dir.clone(), events.clone());
     tasks.spawn(drafts_engine.run(drafts, stop.clone()));

@@ -136,6 +136,21 @@ impl SandboxPlatform {
                 .context(
                     "cannot start the sandbox's SOCKS5 endpoint for its SSH nodes on 127.0.0.1",
                 )?;
+        let eec_api = api.clone();
+        ssh_nodes::etcd_files::attach(
+            &ssh_nodes,
+            &scenario,
+            Arc::new(move |cluster: &str| {
+                let store = eec_api.store(cluster)?;
+                store
+                    .get(
+                        apiserver::kinds::names::ETCD_ENCRYPTION_CONFIGS,
+                        None,
+                        crate::domain::etcd::DEFAULT_NAME,
+                    )
+                    .ok()
+            }),
+        );
         tasks.spawn(ssh_nodes::rotation::watch(
             global.clone(),
             ssh_nodes.clone(),

@@ -59,6 +59,9 @@ pub struct Args {
     /// Clusters read at once when no cluster is named.
     #[arg(long, default_value_t = crate::engine::etcd::fleet::DEFAULT_CAP, hide = true)]
     pub cap: usize,
+    /// The sandbox's SOCKS5 endpoint to its SSH nodes, set from the platform (not a flag).
+    #[arg(skip)]
+    pub sandbox_ssh_proxy: Option<crate::engine::ssh::ProxySpec>,
 }
 
 impl Args {
@@ -72,6 +75,7 @@ impl Args {
             ssh_key: None,
             files_under: crate::engine::etcd::nodes::DEFAULT_BASE.to_string(),
             cap: crate::engine::etcd::fleet::DEFAULT_CAP,
+            sandbox_ssh_proxy: None,
         }
     }
 }
@@ -349,12 +353,13 @@ fn print(r: &Report, format: Format, compact: bool) -> anyhow::Result<()> {
     }
 }
 
-pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
+pub async fn run(mut args: Args, global: &GlobalArgs) -> anyhow::Result<i32> {
     if let Some(r) = args.cluster.as_deref().and_then(unsupported_report) {
         print(&r, args.output, false)?;
         return Ok(exit_code(&r));
     }
     let resolved = crate::startup::resolve(global).await?;
+    args.sandbox_ssh_proxy = resolved.ssh_proxy.clone();
     let result = run_on(&args, &resolved.source).await;
     resolved.shutdown().await;
     result

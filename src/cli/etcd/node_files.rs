@@ -5,10 +5,11 @@ use super::Args;
 use crate::domain::etcd::EtcdEncryptionConfig;
 use crate::engine::etcd::nodes::{InspectRequest, NodeReport, inspect_cluster};
 use crate::engine::kube::ops::Connected;
-use crate::engine::ssh::{DEFAULT_CONCURRENCY, HostKeyPolicy, SshAuth, SshPool, Timeouts};
+use crate::engine::ssh::{DEFAULT_CONCURRENCY, SshAuth, SshPool, Timeouts};
 
 /// Reads every control-plane node's files of `cluster`. Unknown host keys are refused (the
-/// node is reported as skipped with the reason), as everywhere in the cockpit.
+/// node is reported as skipped with the reason), as everywhere in the cockpit; the sandbox's
+/// nodes are reached through its SOCKS5 endpoint and their keys kept in its own known_hosts.
 pub async fn inspect(
     args: &Args,
     conn: &Connected,
@@ -17,7 +18,7 @@ pub async fn inspect(
 ) -> anyhow::Result<Vec<NodeReport>> {
     let data_dir = crate::config::Paths::resolve()?.data_dir;
     let ssh = SshPool::new(
-        HostKeyPolicy::in_data_dir(&data_dir, false),
+        crate::engine::etcd::nodes::host_key_policy(&data_dir, args.sandbox_ssh_proxy.is_some()),
         Timeouts::default(),
         DEFAULT_CONCURRENCY,
     );
@@ -31,6 +32,7 @@ pub async fn inspect(
         config: cfg,
         fallback: fallback.as_ref(),
         base: &args.files_under,
+        proxy: args.sandbox_ssh_proxy.as_ref(),
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     Ok(inspect_cluster(&conn.pool, &ssh, req, &cancel).await?)
@@ -64,6 +66,14 @@ pub fn text(files: &[NodeReport]) -> Vec<String> {
             f.node,
             f.keys.len()
         ));
+        if f.keys.len() > 1 {
+            let keys: Vec<String> = f
+                .keys
+                .iter()
+                .map(|k| format!("{} {}", k.name, k.fingerprint))
+                .collect();
+            out.push(format!("  keys: {}", keys.join(", ")));
+        }
         for x in &f.findings {
             out.push(format!("  {}: {}", x.code, x.message));
         }

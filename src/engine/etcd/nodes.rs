@@ -21,7 +21,7 @@ use crate::domain::cluster::ClusterMachine;
 use crate::domain::encryption_config::{self, MAX_FILE_BYTES};
 use crate::domain::etcd::EtcdEncryptionConfigSpec;
 use crate::domain::etcd::node_files::{Finding, NodeFiles, check_nodes};
-use crate::engine::ssh::{SshAuth, SshPool, SshTarget};
+use crate::engine::ssh::{ProxySpec, SshAuth, SshPool, SshTarget};
 
 /// Where the manager keeps its files on a real node.
 pub const DEFAULT_BASE: &str = "/etc/kubernetes";
@@ -268,6 +268,16 @@ fn fallback_target(node: &str, m: Option<&ClusterMachine>, auth: &SshAuth) -> Ss
     }
 }
 
+/// The host keys node files are read under: a real node's must already be known (the
+/// cockpit never asks mid-inspection); the sandbox's simulated nodes are trusted on first use
+/// into the sandbox's own known_hosts, never next to real nodes' keys.
+pub fn host_key_policy(
+    data_dir: &std::path::Path,
+    sandbox: bool,
+) -> crate::engine::ssh::HostKeyPolicy {
+    crate::engine::preflight::setup::host_key_policy(data_dir, sandbox, sandbox)
+}
+
 /// How the CLI and the pane ask for a cluster's node files.
 pub struct InspectRequest<'a> {
     pub context: &'a str,
@@ -277,6 +287,9 @@ pub struct InspectRequest<'a> {
     pub fallback: Option<&'a SshAuth>,
     /// Where the files are; [`DEFAULT_BASE`] on a real node.
     pub base: &'a str,
+    /// The SOCKS5 proxy every node is reached through (the sandbox's, whose nodes have no
+    /// route of their own).
+    pub proxy: Option<&'a ProxySpec>,
 }
 
 /// The control-plane nodes of a cluster: those the manager reports, then control-plane
@@ -316,7 +329,12 @@ pub async fn inspect_cluster(
         )
     })?;
     let nodes = control_plane_nodes(req.config, &cluster.spec.machines);
-    let (targets, skipped) = targets_for(&nodes, &mut cluster.spec.machines, req.fallback);
+    let (mut targets, skipped) = targets_for(&nodes, &mut cluster.spec.machines, req.fallback);
+    if let Some(proxy) = req.proxy {
+        for t in targets.values_mut() {
+            t.proxy = Some(proxy.clone());
+        }
+    }
     for m in cluster.spec.scaling_machines.iter_mut() {
         for s in [&mut m.password, &mut m.private_key, &mut m.pass_phrase]
             .into_iter()

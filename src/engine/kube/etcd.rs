@@ -294,15 +294,17 @@ pub async fn watch_etcd_gated(
 }
 
 /// The node files of `cluster` for the pane: its config, then each control-plane node over
-/// SSH with the logins of the Cluster's machines (unknown host keys refused).
+/// SSH with the logins of the Cluster's machines. Unknown host keys are refused, except for
+/// the sandbox's nodes (`sandbox_proxy` set): theirs go to the sandbox's own known_hosts.
 pub async fn inspect_nodes(
     pool: &ClientPool,
     context: &str,
     cluster: &str,
     data_dir: Option<&std::path::Path>,
+    sandbox_proxy: Option<&crate::engine::ssh::ProxySpec>,
     cancel: &CancellationToken,
 ) -> Result<Vec<crate::engine::etcd::nodes::NodeReport>, KubeFailure> {
-    use crate::engine::ssh::{DEFAULT_CONCURRENCY, HostKeyPolicy, SshPool, Timeouts};
+    use crate::engine::ssh::{DEFAULT_CONCURRENCY, SshPool, Timeouts};
     let Some(cfg) = get_etcd_config(pool, context, cluster).await? else {
         return Err(KubeFailure::new(
             FailureKind::NotFound,
@@ -318,7 +320,7 @@ pub async fn inspect_nodes(
         )
     })?;
     let ssh = SshPool::new(
-        HostKeyPolicy::in_data_dir(data_dir, false),
+        crate::engine::etcd::nodes::host_key_policy(data_dir, sandbox_proxy.is_some()),
         Timeouts::default(),
         DEFAULT_CONCURRENCY,
     );
@@ -328,6 +330,7 @@ pub async fn inspect_nodes(
         config: &cfg,
         fallback: None,
         base: crate::engine::etcd::nodes::DEFAULT_BASE,
+        proxy: sandbox_proxy,
     };
     crate::engine::etcd::nodes::inspect_cluster(pool, &ssh, req, cancel).await
 }

@@ -196,6 +196,8 @@ pub struct KubeEngine {
     etcd_fleet: crate::engine::etcd::fleet::FleetWatches,
     /// Where the SSH known_hosts file is (node file inspection).
     data_dir: Option<std::path::PathBuf>,
+    /// The sandbox's SOCKS5 endpoint, the only way to its SSH nodes (`None` on a platform).
+    sandbox_ssh_proxy: Option<crate::engine::ssh::ProxySpec>,
     /// Every task this capability spawned; awaited on shutdown.
     tasks: TaskTracker,
     /// Cancelled on shutdown; every watch's token is a child of it.
@@ -216,6 +218,7 @@ impl KubeEngine {
                 crate::engine::etcd::fleet::DEFAULT_CAP,
             ),
             data_dir: None,
+            sandbox_ssh_proxy: None,
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
         }
@@ -224,6 +227,12 @@ impl KubeEngine {
     /// Where the SSH known_hosts file lives, for reading etcd node files.
     pub fn with_data_dir(mut self, dir: std::path::PathBuf) -> Self {
         self.data_dir = Some(dir);
+        self
+    }
+
+    /// The sandbox's SOCKS5 endpoint, through which its nodes' files are read.
+    pub fn with_sandbox_ssh_proxy(mut self, proxy: Option<crate::engine::ssh::ProxySpec>) -> Self {
+        self.sandbox_ssh_proxy = proxy;
         self
     }
 
@@ -530,15 +539,22 @@ impl KubeEngine {
                 let Some(ctx) = self.current.clone() else {
                     return self.no_context().await;
                 };
-                let (events, data_dir, stop) = (
+                let (events, data_dir, proxy, stop) = (
                     self.events.clone(),
                     self.data_dir.clone(),
+                    self.sandbox_ssh_proxy.clone(),
                     self.stop.clone(),
                 );
                 self.spawn_request(async move {
-                    let result =
-                        etcd::inspect_nodes(&pool, &ctx, &cluster, data_dir.as_deref(), &stop)
-                            .await;
+                    let result = etcd::inspect_nodes(
+                        &pool,
+                        &ctx,
+                        &cluster,
+                        data_dir.as_deref(),
+                        proxy.as_ref(),
+                        &stop,
+                    )
+                    .await;
                     let ev = KubeEvent::EtcdNodes {
                         id,
                         cluster,

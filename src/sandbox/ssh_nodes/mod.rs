@@ -8,6 +8,7 @@
 //! node's server in-process, so the engine uses its ordinary proxy path. A CONNECT to any
 //! other address is refused.
 
+pub mod etcd_files;
 mod resolver;
 pub mod rotation;
 mod server;
@@ -47,6 +48,8 @@ pub struct SimNode {
     seed: u64,
     /// Bumped to rotate the host key; only a [`Flaw::RotatingHostKey`] node honours it.
     key_generation: AtomicU32,
+    /// Set on a workload cluster's control-plane node: where its etcd key files come from.
+    pub etcd: std::sync::OnceLock<etcd_files::EtcdSource>,
 }
 
 impl std::fmt::Debug for SimNode {
@@ -107,6 +110,7 @@ impl SimNode {
             resolver: None,
             seed,
             key_generation: AtomicU32::new(0),
+            etcd: std::sync::OnceLock::new(),
         }
     }
 
@@ -139,6 +143,8 @@ impl SimNode {
             (render_probe_output(&self.facts(now)), 0)
         } else if command.trim() == CLOCK_COMMAND {
             (format!("{now:.9}\n"), 0)
+        } else if let Some(files) = etcd_files::answer(self, command) {
+            files
         } else {
             (
                 "sandbox node: only the preflight probe, the registry probe and the clock command run here\n".into(),
