@@ -712,6 +712,24 @@ impl Pane for WizardPane {
                 self.recheck();
                 true
             }
+            // A name another cluster already has is an error before anything is sent.
+            Event::Kube(KubeEvent::ClustersChanged(delta)) => {
+                let mut names = if delta.reset {
+                    Default::default()
+                } else {
+                    self.ctx.existing_clusters.clone()
+                };
+                for n in &delta.deleted {
+                    names.remove(n);
+                }
+                names.extend(delta.applied.iter().map(|c| c.name.clone()));
+                if names == self.ctx.existing_clusters {
+                    return false;
+                }
+                self.ctx.existing_clusters = names;
+                self.recheck();
+                true
+            }
             Event::Kube(KubeEvent::MachinesChanged(delta)) => {
                 if delta.reset {
                     self.machines.clear();

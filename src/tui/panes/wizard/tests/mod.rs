@@ -224,6 +224,37 @@ fn a_node_of_another_cluster_is_refused() {
 }
 
 #[test]
+fn the_name_of_a_cluster_on_the_platform_is_refused() {
+    use crate::engine::kube::{ClusterSummary, Delta};
+    let mut existing = crate::domain::cluster::Cluster::new("unit", Default::default());
+    existing.metadata.resource_version = Some("1".into());
+    let summary = ClusterSummary::from_cluster(&existing, &mut Default::default());
+    let mut p = valid();
+    assert_eq!(p.errors(), 0);
+    let changed = p.on_event(&Event::Kube(KubeEvent::ClustersChanged(Delta {
+        platform: "sandbox".into(),
+        reset: true,
+        applied: vec![std::sync::Arc::new(summary)],
+        deleted: Vec::new(),
+    })));
+    assert!(changed);
+    assert!(
+        p.issues()
+            .iter()
+            .any(|i| i.level == Level::Error && i.path == "metadata.name"),
+        "{:?}",
+        p.issues()
+    );
+    p.on_event(&Event::Kube(KubeEvent::ClustersChanged(Delta {
+        platform: "sandbox".into(),
+        reset: false,
+        applied: Vec::new(),
+        deleted: vec!["unit".into()],
+    })));
+    assert_eq!(p.errors(), 0, "{:?}", p.issues());
+}
+
+#[test]
 fn unsaved_input_names_what_quitting_would_lose() {
     assert_eq!(WizardPane::new().unsaved_input(), None);
     let mut p = WizardPane::new();
