@@ -577,6 +577,18 @@ impl Pane for WizardPane {
 
     /// Also on a `< >` choice, so that Left/Right reach it; every other key goes back to the
     /// keymap.
+    /// The keymap's keys are right except while text is typed (the node dialog has its own
+    /// key bar); a `< >` choice or the Preflight matrix only take a few raw keys first.
+    fn footer_override(&self) -> Option<Vec<(&'static str, &'static str)>> {
+        if self.editing.is_some() {
+            Some(vec![("Enter", "keep"), ("Esc", "cancel the edit")])
+        } else if self.replacing.is_some() {
+            Some(vec![("y", "replace the form"), ("n/Esc", "keep it")])
+        } else {
+            None
+        }
+    }
+
     fn wants_text_input(&self) -> bool {
         self.editing.is_some()
             || self.dialog.is_some()
