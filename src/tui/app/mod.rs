@@ -317,6 +317,11 @@ impl App {
     }
 
     pub fn switch_to(&mut self, id: PaneId, target: Option<String>, now: Instant) {
+        let previous = self.active;
+        if previous != id {
+            let effects = self.pane_mut(previous).on_close();
+            self.apply_effects(previous, effects, now);
+        }
         self.active = id;
         // The Create pane's target is a manifest path or a draft, not a cluster.
         if let Some(t) = target.as_ref().filter(|_| id != PaneId::Create) {

@@ -276,6 +276,12 @@ pub trait Pane {
         Vec::new()
     }
 
+    /// The pane stops being visible: watches only it looks at should stop (they would otherwise
+    /// retry and log for the rest of the session); [`Pane::on_open`] starts them again.
+    fn on_close(&mut self) -> Vec<Effect> {
+        Vec::new()
+    }
+
     /// A suspended job ended; `ok` is its exit status.
     fn on_resumed(&mut self, _tag: &str, _ok: bool) -> Vec<Effect> {
         Vec::new()

@@ -74,6 +74,8 @@ pub struct EtcdPane {
     fleet: BTreeMap<String, EtcdState>,
     /// The clusters the fleet watch was last asked for; `None` while the overview is off.
     fleet_asked: Option<Vec<String>>,
+    /// Left for another pane: its watches were stopped and start again on return.
+    closed: bool,
     /// The overview's rows in the order last drawn, for Enter.
     fleet_order: Vec<String>,
     /// Rotations seen live in the single view.
@@ -189,6 +191,7 @@ impl EtcdPane {
             details: false,
             fleet: BTreeMap::new(),
             fleet_asked: None,
+            closed: false,
             fleet_order: Vec::new(),
             log: RotationLog::default(),
             nodes: NodeFilesView::NotAsked,
@@ -737,7 +740,27 @@ impl Pane for EtcdPane {
         std::mem::take(&mut self.pending)
     }
 
+    fn on_close(&mut self) -> Vec<Effect> {
+        self.closed = true;
+        // The overview re-syncs its watches when the pane comes back.
+        self.fleet_asked = None;
+        vec![
+            Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcdFleet)),
+            Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd)),
+        ]
+    }
+
     fn on_open(&mut self, target: Option<&str>) -> Vec<Effect> {
+        if std::mem::take(&mut self.closed) {
+            // Back from another pane: watch again what was shown, keeping what was seen.
+            return match (target, self.target.clone()) {
+                (Some(t), cur) if cur.as_deref() != Some(t) => self.watch(t),
+                (_, Some(cur)) => vec![Effect::Engine(Command::Kube(KubeCommand::WatchEtcd {
+                    cluster: cur,
+                }))],
+                (_, None) => self.show_fleet(),
+            };
+        }
         match target {
             Some(t) if self.target.as_deref() != Some(t) || self.state.is_none() => self.watch(t),
             None if self.target.is_none() && self.fleet_asked.is_none() => self.show_fleet(),

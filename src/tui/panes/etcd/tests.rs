@@ -395,3 +395,27 @@ fn the_overview_filters_by_name_and_health() {
     p.on_action("back");
     assert_eq!(p.fleet_rows(demo::now()).len(), 2);
 }
+
+/// Issue: watches nobody looks at kept retrying for the rest of the session. Leaving the pane
+/// stops them; coming back watches the same cluster again, keeping what was seen.
+#[test]
+fn leaving_the_pane_stops_its_watches_and_returning_resumes_them() {
+    let mut p = demo::lagging();
+    let seen = p.target().map(str::to_string);
+    let fx = p.on_close();
+    assert!(fx.iter().any(|e| matches!(
+        e,
+        Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcdFleet))
+    )));
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Engine(Command::Kube(KubeCommand::UnwatchEtcd))))
+    );
+    let fx = p.on_open(None);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Engine(Command::Kube(KubeCommand::WatchEtcd { cluster }))] if Some(cluster) == seen.as_ref()),
+        "{fx:?}"
+    );
+    assert_eq!(p.target().map(str::to_string), seen);
+    assert!(p.state().is_some(), "what was seen stays on screen");
+}
