@@ -116,7 +116,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-fn run_command(cmd: FileCommand) -> FileEvent {
+/// Carries out one command synchronously: what the capability runs on a blocking thread, and
+/// what tests call to answer a pane without an engine.
+pub fn run_command(cmd: FileCommand) -> FileEvent {
     match cmd {
         FileCommand::ReadText { path, limit } => {
             let path = expand_home(&path);

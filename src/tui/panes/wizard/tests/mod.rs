@@ -419,36 +419,13 @@ fn editor_file_is_masked_and_secrets_come_back_on_reimport() {
 /// Does the file work the pane asked the engine for, as the files capability would, feeds the
 /// answers back and returns every other effect (including those the answers produced).
 fn serve_files(p: &mut WizardPane, effects: Vec<Effect>) -> Vec<Effect> {
-    use crate::engine::files::{FileCommand, FileEvent, FileText, expand_home};
     let mut out = Vec::new();
     for fx in effects {
         let Effect::Engine(Command::Files { id, cmd }) = fx else {
             out.push(fx);
             continue;
         };
-        let event = match cmd {
-            FileCommand::ReadText { path, limit } => {
-                let path = expand_home(&path);
-                let result = crate::engine::files::read_text(&path, limit);
-                FileEvent::Read { path, result }
-            }
-            FileCommand::WritePrivate { path, contents } => {
-                let FileText(text) = contents;
-                let result =
-                    crate::engine::files::write_private(&path, text.as_bytes()).map_err(|e| {
-                        crate::engine::Failure::new(
-                            crate::engine::FailureKind::Io,
-                            e.to_string(),
-                            None,
-                        )
-                    });
-                FileEvent::Written { path, result }
-            }
-            FileCommand::Remove { path } => {
-                let _ = std::fs::remove_file(&path);
-                FileEvent::Removed { path }
-            }
-        };
+        let event = crate::engine::files::run_command(cmd);
         p.on_event(&Event::Files { id, event });
         out.extend(p.take_effects());
     }
